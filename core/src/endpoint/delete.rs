@@ -1,0 +1,60 @@
+//! `POST cgi-bin/message/mass/delete`: invalidate the article page of a sent mpnews or mpvideo.
+//!
+//! Only mpnews and mpvideo sends can be deleted; people who already received the message keep
+//! the card. Sends that reused one material share one link, so deleting one breaks all of them.
+
+use serde::Serialize;
+
+use crate::ids::MsgId;
+use crate::json_input::Obj;
+use crate::limits::PATH_DELETE;
+use crate::reply::Ack;
+use crate::validate::{Problems, Rule};
+
+/// Delete a sent message (all its articles, or one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeleteRequest {
+    /// The send's msg_id (positive).
+    pub msg_id: MsgId,
+    /// 1-based article to delete; 0 or absent deletes every article.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article_idx: Option<u64>,
+    /// The article URL, an alternative way newer docs name the article; optional.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl DeleteRequest {
+    /// Delete every article of the send `msg_id`.
+    pub fn new(msg_id: MsgId) -> Self {
+        DeleteRequest {
+            msg_id,
+            article_idx: None,
+            url: None,
+        }
+    }
+
+    fn check(&self, p: &mut Problems) {
+        if self.msg_id.0 == 0 {
+            p.push("msg_id", Rule::PositiveInteger, Some("0"));
+        }
+    }
+
+    fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
+        let had = o.has("msg_id", "msgId");
+        let msg_id = o.opt_msg_id("msg_id", "msgId", p);
+        if !had {
+            p.push("msg_id", Rule::Required, None);
+        }
+        let article_idx = o.opt_u64("article_idx", "articleIdx", p);
+        let url = o.opt_string("url", "", p);
+        o.finish(p);
+        Some(DeleteRequest {
+            msg_id: msg_id?,
+            article_idx,
+            url,
+        })
+    }
+}
+
+super::json_endpoint!(DeleteRequest, PATH_DELETE, Ack);

@@ -1,0 +1,67 @@
+//! `POST cgi-bin/stable_token`: the access_token every other call needs.
+//!
+//! stable_token is preferred over `cgi-bin/token` because it does not invalidate the tokens other
+//! holders of the same AppID are using. A token lives `expires_in` seconds (7200); refresh early
+//! and, on 40001/42001/40014, refresh once and retry (see [`crate::ErrorClass::RefreshToken`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::json_input::Obj;
+use crate::limits::PATH_STABLE_TOKEN;
+use crate::validate::{require_text, Problems};
+
+/// Ask for a stable access_token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StableTokenRequest {
+    /// Always `client_credential`.
+    pub grant_type: String,
+    /// The account's AppID.
+    pub appid: String,
+    /// The account's AppSecret.
+    pub secret: String,
+    /// `true` forces a new token (and ends the old one after a short grace period).
+    pub force_refresh: bool,
+}
+
+/// Reply of the token endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenReply {
+    /// The token.
+    pub access_token: String,
+    /// Lifetime in seconds.
+    pub expires_in: i64,
+}
+
+impl StableTokenRequest {
+    /// A request for `appid`/`secret`.
+    pub fn new(appid: impl Into<String>, secret: impl Into<String>, force_refresh: bool) -> Self {
+        StableTokenRequest {
+            grant_type: "client_credential".to_owned(),
+            appid: appid.into(),
+            secret: secret.into(),
+            force_refresh,
+        }
+    }
+
+    fn check(&self, p: &mut Problems) {
+        require_text(p, "appid", &self.appid);
+        require_text(p, "secret", &self.secret);
+    }
+
+    fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
+        let req = StableTokenRequest {
+            grant_type: o
+                .opt_string("grant_type", "grantType", p)
+                .unwrap_or_else(|| "client_credential".to_owned()),
+            appid: o.string("appid", "appId", p),
+            secret: o.string("secret", "", p),
+            force_refresh: o
+                .opt_bool("force_refresh", "forceRefresh", p)
+                .unwrap_or(false),
+        };
+        o.finish(p);
+        Some(req)
+    }
+}
+
+super::json_endpoint!(StableTokenRequest, PATH_STABLE_TOKEN, TokenReply);

@@ -1,0 +1,1 @@
+//! Pushed messages and events, above all MASSSENDJOBFINISH. (Being written for issue 4.)

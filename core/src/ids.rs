@@ -1,0 +1,83 @@
+//! 64-bit ids (`msg_id`, `msg_data_id`) kept exactly.
+//!
+//! WeChat's msg ids exceed 2^53, so they must never pass through a float (a JS `number`). On
+//! input a number or a decimal string is accepted; on output Rust emits a JSON number (what
+//! WeChat expects) and the npm package a string.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A WeChat message id (`msg_id`) or message data id (`msg_data_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MsgId(pub u64);
+
+impl fmt::Display for MsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::str::FromStr for MsgId {
+    type Err = std::num::ParseIntError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim().parse().map(MsgId)
+    }
+}
+
+impl Serialize for MsgId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for MsgId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = MsgId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative 64-bit integer, as a number or a decimal string")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<MsgId, E> {
+                Ok(MsgId(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<MsgId, E> {
+                u64::try_from(v)
+                    .map(MsgId)
+                    .map_err(|_| E::custom("msg id must not be negative"))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<MsgId, E> {
+                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(E::custom("msg id string must be decimal digits"));
+                }
+                v.parse()
+                    .map(MsgId)
+                    .map_err(|_| E::custom("msg id does not fit in 64 bits"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_ids_above_2_pow_53_exactly() {
+        let id: MsgId = serde_json::from_str("9007199254740993").unwrap();
+        assert_eq!(id.0, 9_007_199_254_740_993);
+        let id: MsgId = serde_json::from_str("\"18446744073709551615\"").unwrap();
+        assert_eq!(id.0, u64::MAX);
+        assert_eq!(serde_json::to_string(&id).unwrap(), "18446744073709551615");
+    }
+
+    #[test]
+    fn rejects_overflow_negative_and_floats() {
+        assert!(serde_json::from_str::<MsgId>("\"18446744073709551616\"").is_err());
+        assert!(serde_json::from_str::<MsgId>("-1").is_err());
+        assert!(serde_json::from_str::<MsgId>("1.5").is_err());
+        assert!(serde_json::from_str::<MsgId>("\"12a\"").is_err());
+    }
+}

@@ -1,0 +1,117 @@
+//! Every number, path and fixed name of the WeChat mass-send API, in one place.
+//!
+//! A rule elsewhere in the crate refers to a constant here, so "what is the limit on X and where
+//! does it come from" is answered by reading this file. Sources: `../shared/spec.md` (which settles
+//! where the three seed documents disagree) and WeChat's published documentation.
+
+// ================================================================================================
+// Hosts and paths
+// ================================================================================================
+
+/// Default API host. Every endpoint's host comes from a configurable [`crate::http::ApiBase`]
+/// (operators route through a fixed-IP proxy because of WeChat's IP whitelist, errcode 40164).
+pub const DEFAULT_API_HOST: &str = "api.weixin.qq.com";
+/// Default scheme of the API base.
+pub const DEFAULT_API_SCHEME: &str = "https";
+
+/// `POST cgi-bin/media/uploadimg` (multipart): an image for article bodies.
+pub const PATH_UPLOAD_IMG: &str = "/cgi-bin/media/uploadimg";
+/// `POST cgi-bin/media/uploadnews`: 1..8 articles become one mpnews media_id.
+pub const PATH_UPLOAD_NEWS: &str = "/cgi-bin/media/uploadnews";
+/// `POST cgi-bin/media/uploadvideo`: an uploaded video becomes a mass-send (mpvideo) media_id.
+/// One seed names `file.api.weixin.qq.com` as its host; the spec settles on the default base.
+pub const PATH_UPLOAD_VIDEO: &str = "/cgi-bin/media/uploadvideo";
+/// `POST cgi-bin/message/mass/sendall`: to everyone or to one tag.
+pub const PATH_SEND_ALL: &str = "/cgi-bin/message/mass/sendall";
+/// `POST cgi-bin/message/mass/send`: to a list of 2..10,000 OpenIDs.
+pub const PATH_SEND_TO_USERS: &str = "/cgi-bin/message/mass/send";
+/// `POST cgi-bin/message/mass/delete`: invalidate a sent mpnews/mpvideo.
+pub const PATH_DELETE: &str = "/cgi-bin/message/mass/delete";
+/// `POST cgi-bin/message/mass/preview`: send to one OpenID or WeChat id.
+pub const PATH_PREVIEW: &str = "/cgi-bin/message/mass/preview";
+/// `POST cgi-bin/message/mass/get`: status of a sent message.
+pub const PATH_GET_STATUS: &str = "/cgi-bin/message/mass/get";
+/// `POST cgi-bin/message/mass/speed/get` (the seed uses GET; current docs use POST with `{}`).
+pub const PATH_SPEED_GET: &str = "/cgi-bin/message/mass/speed/get";
+/// `POST cgi-bin/message/mass/speed/set`.
+pub const PATH_SPEED_SET: &str = "/cgi-bin/message/mass/speed/set";
+/// `GET cgi-bin/token` (classic access_token; invalidates other holders' tokens).
+pub const PATH_TOKEN: &str = "/cgi-bin/token";
+/// `POST cgi-bin/stable_token` (preferred: does not invalidate other holders).
+pub const PATH_STABLE_TOKEN: &str = "/cgi-bin/stable_token";
+
+/// Content type of every JSON body.
+pub const CONTENT_TYPE_JSON: &str = "application/json; charset=utf-8";
+
+// ================================================================================================
+// Request bodies
+// ================================================================================================
+
+/// Fewest articles in one uploadnews (mpnews) body.
+pub const MIN_ARTICLES: usize = 1;
+/// Most articles in one uploadnews body (the oldest seed says 10; current docs say 8).
+pub const MAX_ARTICLES: usize = 8;
+
+/// An OpenID is exactly this many characters of `[A-Za-z0-9_-]`.
+pub const OPENID_LEN: usize = 28;
+/// Fewest OpenIDs in one `mass/send` call: WeChat rejects a single recipient (use preview).
+pub const MIN_OPENIDS_PER_SEND: usize = 2;
+/// Most OpenIDs in one `mass/send` call.
+pub const MAX_OPENIDS_PER_SEND: usize = 10_000;
+
+/// `clientmsgid` is at most this many bytes (longer gets errcode 45067).
+pub const CLIENT_MSG_ID_MAX_BYTES: usize = 64;
+
+/// Lowest (fastest) mass-send speed level: 0 = 800,000 recipients a minute.
+pub const SPEED_MIN: u8 = 0;
+/// Highest (slowest) mass-send speed level: 4 = 100,000 recipients a minute.
+pub const SPEED_MAX: u8 = 4;
+/// Recipients per minute of each speed level, indexed by level (current official docs).
+pub const SPEED_RECIPIENTS_PER_MINUTE: [u32; 5] = [800_000, 600_000, 450_000, 300_000, 100_000];
+
+/// uploadimg: the image must be *under* this many bytes (大小必须在1MB以下).
+pub const UPLOAD_IMG_MAX_BYTES: usize = 1024 * 1024;
+/// uploadimg: the multipart part name WeChat reads the file from.
+pub const UPLOAD_IMG_PART_NAME: &str = "media";
+/// Magic bytes of a JPEG file.
+pub const JPEG_MAGIC: &[u8] = &[0xFF, 0xD8, 0xFF];
+/// Magic bytes of a PNG file.
+pub const PNG_MAGIC: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+/// Values of a 0/1 flag (`show_cover_pic`, `need_open_comment`, `only_fans_can_comment`,
+/// `send_ignore_reprint`).
+pub const FLAG_VALUES: [u8; 2] = [0, 1];
+
+/// Previews addressed by WeChat id (`towxname`) are limited to this many a day.
+pub const PREVIEW_BY_WXNAME_PER_DAY: u32 = 100;
+
+/// Offending values are shortened to this many characters in a [`crate::Problem`].
+pub const PROBLEM_VALUE_MAX_CHARS: usize = 48;
+
+// ================================================================================================
+// Account quotas and pacing (enforced by `plan`; the worker and the npm client call it)
+// ================================================================================================
+
+/// Calls a minute across all mass-send endpoints (more get errcode 45011).
+pub const MAX_CALLS_PER_MINUTE: u32 = 60;
+/// Verified subscription account: successful `sendall` calls a day.
+pub const SUBSCRIPTION_SENDALL_PER_DAY: u32 = 1;
+/// Verified subscription account: `is_to_all: true` sends a day (history list).
+pub const SUBSCRIPTION_TO_ALL_PER_DAY: u32 = 1;
+/// Service account: API mass sends a day.
+pub const SERVICE_SENDS_PER_DAY: u32 = 100;
+/// Service account: `is_to_all: true` sends (with web-console sends) a natural month.
+pub const SERVICE_TO_ALL_PER_MONTH: u32 = 4;
+/// Each follower receives at most this many mass sends a natural month; WeChat drops the rest
+/// for that follower (it shows in the event's `FilterCount`). It cannot be checked locally.
+pub const FOLLOWER_RECEIVES_PER_MONTH: u32 = 4;
+/// WeChat's day and month boundaries are in China time (UTC+8), in seconds east of UTC.
+pub const CHINA_UTC_OFFSET_SECS: i64 = 8 * 3600;
+
+// ================================================================================================
+// Callbacks and events (issue 4)
+// ================================================================================================
+
+// ================================================================================================
+// Send planning (issue 5)
+// ================================================================================================

@@ -1,0 +1,292 @@
+//! The six mass-send message kinds. On the wire a message is two entries of the body:
+//! `"msgtype": "<kind>"` and `"<kind>": { … }`.
+
+use serde::ser::SerializeMap;
+use serde::Serialize;
+
+use crate::json_input::{show, Obj};
+use crate::validate::{join, require_text, Problems, Rule};
+
+/// A message to mass-send or preview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MassMessage {
+    /// 图文: articles uploaded with `media/uploadnews` (or a permanent news material).
+    Mpnews {
+        /// media_id of the news.
+        media_id: String,
+    },
+    /// Text.
+    Text {
+        /// The text.
+        content: String,
+    },
+    /// Voice (media from the material API).
+    Voice {
+        /// media_id of the voice.
+        media_id: String,
+    },
+    /// Image (media from the material API).
+    Image {
+        /// media_id of the image.
+        media_id: String,
+    },
+    /// Video, converted with `media/uploadvideo` first.
+    Mpvideo {
+        /// media_id returned by uploadvideo.
+        media_id: String,
+        /// Optional title.
+        title: Option<String>,
+        /// Optional description.
+        description: Option<String>,
+    },
+    /// A card (卡券).
+    Wxcard {
+        /// The card id.
+        card_id: String,
+        /// A JSON object as a string; only allowed in preview.
+        card_ext: Option<String>,
+    },
+}
+
+/// The `msgtype` of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MsgType {
+    /// `mpnews`
+    Mpnews,
+    /// `text`
+    Text,
+    /// `voice`
+    Voice,
+    /// `image`
+    Image,
+    /// `mpvideo`
+    Mpvideo,
+    /// `wxcard`
+    Wxcard,
+}
+
+impl MsgType {
+    /// Every kind, in wire order of the spec.
+    pub const ALL: [MsgType; 6] = [
+        MsgType::Mpnews,
+        MsgType::Text,
+        MsgType::Voice,
+        MsgType::Image,
+        MsgType::Mpvideo,
+        MsgType::Wxcard,
+    ];
+
+    /// The wire name (also the key of the message object).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MsgType::Mpnews => "mpnews",
+            MsgType::Text => "text",
+            MsgType::Voice => "voice",
+            MsgType::Image => "image",
+            MsgType::Mpvideo => "mpvideo",
+            MsgType::Wxcard => "wxcard",
+        }
+    }
+
+    /// Reads a wire name. The oldest seed's `video` (OpenID sends) is read as `mpvideo`.
+    pub fn parse(s: &str) -> Option<MsgType> {
+        Some(match s {
+            "mpnews" => MsgType::Mpnews,
+            "text" => MsgType::Text,
+            "voice" => MsgType::Voice,
+            "image" => MsgType::Image,
+            "mpvideo" | "video" => MsgType::Mpvideo,
+            "wxcard" => MsgType::Wxcard,
+            _ => return None,
+        })
+    }
+
+    /// Whether a sent message of this kind can be deleted with `mass/delete`.
+    pub fn deletable(self) -> bool {
+        matches!(self, MsgType::Mpnews | MsgType::Mpvideo)
+    }
+}
+
+/// Where a message is used: `card_ext` is only allowed in a preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    Send,
+    Preview,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Body<'a> {
+    Media {
+        media_id: &'a str,
+    },
+    Text {
+        content: &'a str,
+    },
+    Video {
+        media_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<&'a str>,
+    },
+    Card {
+        card_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        card_ext: Option<&'a str>,
+    },
+}
+
+impl MassMessage {
+    /// A text message.
+    pub fn text(content: impl Into<String>) -> Self {
+        MassMessage::Text {
+            content: content.into(),
+        }
+    }
+
+    /// An mpnews message.
+    pub fn mpnews(media_id: impl Into<String>) -> Self {
+        MassMessage::Mpnews {
+            media_id: media_id.into(),
+        }
+    }
+
+    /// The kind.
+    pub fn msg_type(&self) -> MsgType {
+        match self {
+            MassMessage::Mpnews { .. } => MsgType::Mpnews,
+            MassMessage::Text { .. } => MsgType::Text,
+            MassMessage::Voice { .. } => MsgType::Voice,
+            MassMessage::Image { .. } => MsgType::Image,
+            MassMessage::Mpvideo { .. } => MsgType::Mpvideo,
+            MassMessage::Wxcard { .. } => MsgType::Wxcard,
+        }
+    }
+
+    fn body(&self) -> Body<'_> {
+        match self {
+            MassMessage::Mpnews { media_id }
+            | MassMessage::Voice { media_id }
+            | MassMessage::Image { media_id } => Body::Media { media_id },
+            MassMessage::Text { content } => Body::Text { content },
+            MassMessage::Mpvideo {
+                media_id,
+                title,
+                description,
+            } => Body::Video {
+                media_id,
+                title: title.as_deref(),
+                description: description.as_deref(),
+            },
+            MassMessage::Wxcard { card_id, card_ext } => Body::Card {
+                card_id,
+                card_ext: card_ext.as_deref(),
+            },
+        }
+    }
+
+    /// Writes `"<kind>": {…}, "msgtype": "<kind>"` into a body being serialized.
+    pub(crate) fn serialize_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let kind = self.msg_type().as_str();
+        map.serialize_entry(kind, &self.body())?;
+        map.serialize_entry("msgtype", kind)
+    }
+
+    pub(crate) fn check(&self, used: Use, p: &mut Problems) {
+        let kind = self.msg_type().as_str();
+        match self {
+            MassMessage::Mpnews { media_id }
+            | MassMessage::Voice { media_id }
+            | MassMessage::Image { media_id }
+            | MassMessage::Mpvideo { media_id, .. } => {
+                require_text(p, &join(kind, "media_id"), media_id);
+            }
+            MassMessage::Text { content } => require_text(p, &join(kind, "content"), content),
+            MassMessage::Wxcard { card_id, card_ext } => {
+                require_text(p, &join(kind, "card_id"), card_id);
+                if let Some(ext) = card_ext {
+                    let path = join(kind, "card_ext");
+                    if used != Use::Preview {
+                        p.push(
+                            &path,
+                            Rule::NotAllowed {
+                                reason: "card_ext is only accepted by preview",
+                            },
+                            Some(ext),
+                        );
+                    } else if !matches!(
+                        serde_json::from_str::<serde_json::Value>(ext),
+                        Ok(serde_json::Value::Object(_))
+                    ) {
+                        p.push(&path, Rule::JsonObjectString, Some(ext));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads `msgtype` and the one message object it names from a body.
+    pub(crate) fn read(o: &mut Obj, p: &mut Problems) -> Option<MassMessage> {
+        let type_path = join(o.path(), "msgtype");
+        let kind = match o.take("msgtype", "msgType") {
+            None => {
+                p.push(&type_path, Rule::Required, None);
+                None
+            }
+            Some(f) => match f.value.as_str().and_then(MsgType::parse) {
+                Some(k) => Some(k),
+                None => {
+                    p.push(&type_path, Rule::MsgType, Some(&show(&f.value)));
+                    None
+                }
+            },
+        };
+        // The legacy `video` key (oldest seed) is read as `mpvideo`.
+        let keys = [
+            "mpnews", "text", "voice", "image", "mpvideo", "video", "wxcard",
+        ];
+        let mut found = None;
+        for key in keys {
+            let Some(f) = o.take(key, "") else { continue };
+            if kind.is_none() {
+                continue; // msgtype itself is already reported
+            }
+            if MsgType::parse(key) != kind || found.is_some() {
+                p.push(&f.path, Rule::MessageShape, Some(key));
+                continue;
+            }
+            found = Obj::new(f.value, &f.path, p).map(|body| (key, body));
+        }
+        let kind = kind?;
+        let Some((_, mut b)) = found else {
+            p.push(join(o.path(), kind.as_str()), Rule::MessageShape, None);
+            return None;
+        };
+        let msg = match kind {
+            MsgType::Mpnews => MassMessage::Mpnews {
+                media_id: b.string("media_id", "mediaId", p),
+            },
+            MsgType::Text => MassMessage::Text {
+                content: b.string("content", "", p),
+            },
+            MsgType::Voice => MassMessage::Voice {
+                media_id: b.string("media_id", "mediaId", p),
+            },
+            MsgType::Image => MassMessage::Image {
+                media_id: b.string("media_id", "mediaId", p),
+            },
+            MsgType::Mpvideo => MassMessage::Mpvideo {
+                media_id: b.string("media_id", "mediaId", p),
+                title: b.opt_string("title", "", p),
+                description: b.opt_string("description", "", p),
+            },
+            MsgType::Wxcard => MassMessage::Wxcard {
+                card_id: b.string("card_id", "cardId", p),
+                card_ext: b.opt_string("card_ext", "cardExt", p),
+            },
+        };
+        b.finish(p);
+        Some(msg)
+    }
+}

@@ -1,0 +1,1 @@
+//! Send planning: batches, idempotency keys, quotas, pacing, retry decisions. (Issue 5.)

@@ -1,0 +1,354 @@
+//! Problems found in a request: each names the field path, the rule broken and the value.
+//!
+//! Validation never stops at the first problem: a person fixing a 10,000-recipient send wants to
+//! see every bad OpenID in one pass, not one per attempt (and never after a quota is spent).
+
+use std::fmt;
+
+use crate::limits::PROBLEM_VALUE_MAX_CHARS;
+
+/// The rule a value broke. [`Rule::code`] is a stable machine name (used by the npm package's
+/// `rule` property and the worker's error JSON); `Display` is the English explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A required field is missing or empty.
+    Required,
+    /// A list has too few or too many entries.
+    Count {
+        /// Fewest entries allowed.
+        min: usize,
+        /// Most entries allowed.
+        max: usize,
+    },
+    /// A 0/1 flag has another value.
+    Flag,
+    /// Not a 28-character `[A-Za-z0-9_-]` OpenID.
+    OpenIdFormat,
+    /// The same value appears more than once in a list.
+    Duplicate {
+        /// Position of the first occurrence.
+        first: usize,
+    },
+    /// `clientmsgid` is not at most 64 bytes of printable ASCII.
+    ClientMsgId,
+    /// Not a non-negative integer (numeric strings are accepted on input).
+    NonNegativeInteger,
+    /// Not a positive integer.
+    PositiveInteger,
+    /// A number outside its allowed range.
+    Range {
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+    },
+    /// A string that must hold a JSON object does not.
+    JsonObjectString,
+    /// A field that this endpoint or message kind does not allow.
+    NotAllowed {
+        /// Why it is not allowed here.
+        reason: &'static str,
+    },
+    /// A field this request does not know (typo or wrong endpoint).
+    UnknownField,
+    /// A value of the wrong JSON type.
+    Type {
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// An unknown `msgtype`.
+    MsgType,
+    /// The message kind's key does not match `msgtype`, or several kinds are given.
+    MessageShape,
+    /// uploadimg: not a JPEG or PNG by its first bytes.
+    ImageFormat,
+    /// A body or file too large.
+    MaxBytes {
+        /// Largest size allowed, exclusive.
+        limit: usize,
+    },
+    /// A string holding characters this field cannot carry (quotes or line breaks in a
+    /// multipart file name, for example).
+    Characters,
+    /// The input is not JSON at all.
+    Json,
+}
+
+impl Rule {
+    /// Stable machine-readable name of the rule.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rule::Required => "required",
+            Rule::Count { .. } => "count",
+            Rule::Flag => "flag",
+            Rule::OpenIdFormat => "openid_format",
+            Rule::Duplicate { .. } => "duplicate",
+            Rule::ClientMsgId => "clientmsgid",
+            Rule::NonNegativeInteger => "non_negative_integer",
+            Rule::PositiveInteger => "positive_integer",
+            Rule::Range { .. } => "range",
+            Rule::JsonObjectString => "json_object_string",
+            Rule::NotAllowed { .. } => "not_allowed",
+            Rule::UnknownField => "unknown_field",
+            Rule::Type { .. } => "type",
+            Rule::MsgType => "msgtype",
+            Rule::MessageShape => "message_shape",
+            Rule::ImageFormat => "image_format",
+            Rule::MaxBytes { .. } => "max_bytes",
+            Rule::Characters => "characters",
+            Rule::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Required => write!(f, "is required and must not be empty"),
+            Rule::Count { min, max } => write!(f, "must have {min} to {max} entries"),
+            Rule::Flag => write!(f, "must be 0 or 1"),
+            Rule::OpenIdFormat => write!(
+                f,
+                "must be an OpenID: {} characters of A-Z a-z 0-9 _ -",
+                crate::limits::OPENID_LEN
+            ),
+            Rule::Duplicate { first } => write!(f, "duplicates the entry at position {first}"),
+            Rule::ClientMsgId => write!(
+                f,
+                "must be 1 to {} bytes of printable ASCII",
+                crate::limits::CLIENT_MSG_ID_MAX_BYTES
+            ),
+            Rule::NonNegativeInteger => write!(f, "must be a non-negative integer"),
+            Rule::PositiveInteger => write!(f, "must be a positive integer"),
+            Rule::Range { min, max } => write!(f, "must be between {min} and {max}"),
+            Rule::JsonObjectString => write!(f, "must be a string holding a JSON object"),
+            Rule::NotAllowed { reason } => write!(f, "is not allowed here: {reason}"),
+            Rule::UnknownField => write!(f, "is not a field of this request"),
+            Rule::Type { expected } => write!(f, "must be {expected}"),
+            Rule::MsgType => write!(
+                f,
+                "must be one of mpnews, text, voice, image, mpvideo, wxcard"
+            ),
+            Rule::MessageShape => write!(
+                f,
+                "must carry exactly one message object whose key equals msgtype"
+            ),
+            Rule::ImageFormat => write!(f, "must be a JPEG or PNG image"),
+            Rule::MaxBytes { limit } => write!(f, "must be under {limit} bytes"),
+            Rule::Characters => write!(f, "holds characters this field cannot carry"),
+            Rule::Json => write!(f, "is not valid JSON"),
+        }
+    }
+}
+
+/// One problem: where (`articles[3].title`), which rule, and the offending value (shortened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Field path in the request's JSON form, e.g. `touser[17]` or `articles[0].show_cover_pic`.
+    /// Empty for the whole body.
+    pub path: String,
+    /// The rule broken.
+    pub rule: Rule,
+    /// The offending value, shortened to a readable length; `None` when absent.
+    pub value: Option<String>,
+}
+
+impl Problem {
+    /// A problem at `path` with the offending `value` (shortened here).
+    pub fn new(path: impl Into<String>, rule: Rule, value: Option<&str>) -> Self {
+        Problem {
+            path: path.into(),
+            rule,
+            value: value.map(shorten),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "body"
+        } else {
+            &self.path
+        };
+        write!(f, "{path} {}", self.rule)?;
+        if let Some(value) = &self.value {
+            write!(f, " (got {value:?})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Shortens a value for display: at most [`PROBLEM_VALUE_MAX_CHARS`] characters, then `…`.
+pub fn shorten(value: &str) -> String {
+    let mut chars = value.char_indices();
+    match chars.nth(PROBLEM_VALUE_MAX_CHARS) {
+        None => value.to_owned(),
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+    }
+}
+
+/// All problems of one request. Never empty when returned as an error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationError {
+    /// Every problem found, in field order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(f, "{n} problem{}: ", if n == 1 { "" } else { "s" })?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects problems while walking a request; paths are built as the walk goes deeper.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    list: Vec<Problem>,
+}
+
+impl Problems {
+    pub(crate) fn push(&mut self, path: impl Into<String>, rule: Rule, value: Option<&str>) {
+        self.list.push(Problem::new(path, rule, value));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The problems as an error; a generic problem is added if none was recorded, so an error
+    /// is never empty.
+    pub(crate) fn into_error(mut self) -> ValidationError {
+        if self.list.is_empty() {
+            self.push("", Rule::Required, None);
+        }
+        ValidationError {
+            problems: self.list,
+        }
+    }
+
+    pub(crate) fn into_result(self) -> Result<(), ValidationError> {
+        if self.list.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError {
+                problems: self.list,
+            })
+        }
+    }
+}
+
+/// Joins a parent path and a field name (`articles[0]` + `title`).
+pub(crate) fn join(parent: &str, field: &str) -> String {
+    if parent.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{parent}.{field}")
+    }
+}
+
+/// A path for a list entry (`touser` + 3 → `touser[3]`).
+pub(crate) fn index(parent: &str, i: usize) -> String {
+    format!("{parent}[{i}]")
+}
+
+// ---- shared field rules ------------------------------------------------------------------------
+
+/// A required string: present and not blank.
+pub(crate) fn require_text(p: &mut Problems, path: &str, value: &str) {
+    if value.trim().is_empty() {
+        p.push(path, Rule::Required, Some(value));
+    }
+}
+
+/// Whether `s` is a well-formed OpenID.
+pub fn is_openid(s: &str) -> bool {
+    s.len() == crate::limits::OPENID_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Whether `s` is a well-formed `clientmsgid`: 1..=64 bytes of printable ASCII (space to `~`).
+pub fn is_client_msg_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= crate::limits::CLIENT_MSG_ID_MAX_BYTES
+        && s.bytes().all(|b| (0x20..=0x7e).contains(&b))
+}
+
+/// Checks an OpenID list: count within `min..=max`, each well-formed, no duplicates (each repeat
+/// names the position of the first occurrence).
+pub(crate) fn check_openid_list(
+    p: &mut Problems,
+    path: &str,
+    list: &[String],
+    min: usize,
+    max: usize,
+) {
+    use std::collections::hash_map::Entry;
+    if list.len() < min || list.len() > max {
+        p.push(
+            path,
+            Rule::Count { min, max },
+            Some(&list.len().to_string()),
+        );
+    }
+    let mut first_of = std::collections::HashMap::with_capacity(list.len());
+    for (i, id) in list.iter().enumerate() {
+        if !is_openid(id) {
+            p.push(index(path, i), Rule::OpenIdFormat, Some(id));
+        }
+        match first_of.entry(id.as_str()) {
+            Entry::Occupied(first) => {
+                p.push(
+                    index(path, i),
+                    Rule::Duplicate {
+                        first: *first.get(),
+                    },
+                    Some(id),
+                );
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortens_long_values_on_char_boundaries() {
+        let long = "群".repeat(100);
+        let s = shorten(&long);
+        assert_eq!(s.chars().count(), PROBLEM_VALUE_MAX_CHARS + 1);
+        assert!(s.ends_with('…'));
+        assert_eq!(shorten("short"), "short");
+    }
+
+    #[test]
+    fn openid_shape() {
+        assert!(is_openid("oR5Gjjl_eiZoUpGozMo7dbBJ362A"));
+        assert!(!is_openid("OPENID1"));
+        assert!(!is_openid("oR5Gjjl_eiZoUpGozMo7dbBJ362!"));
+    }
+
+    #[test]
+    fn clientmsgid_shape() {
+        assert!(is_client_msg_id("job-1/batch-0"));
+        assert!(!is_client_msg_id(""));
+        assert!(!is_client_msg_id(&"a".repeat(65)));
+        assert!(!is_client_msg_id("tab\there"));
+        assert!(!is_client_msg_id("中文"));
+    }
+}
