@@ -12,6 +12,7 @@ use crate::error_code::ReplyError;
 use crate::http::{ApiBase, HttpRequest};
 use crate::validate::ValidationError;
 
+pub mod any;
 pub mod delete;
 pub mod get_status;
 pub mod preview;
@@ -23,6 +24,7 @@ pub mod upload_img;
 pub mod upload_news;
 pub mod upload_video;
 
+pub use any::{parse_any_reply, AnyReply, AnyRequest, EndpointName};
 pub use delete::DeleteRequest;
 pub use get_status::{GetStatusReply, GetStatusRequest, MsgStatus};
 pub use preview::{PreviewReply, PreviewRequest};
@@ -84,7 +86,8 @@ macro_rules! json_endpoint {
 
         impl $req {
             /// Reads the request from JSON bytes (wire names or their camelCase aliases).
-            /// Reports every structural problem; rules are checked by `validate`/`build`.
+            /// `Ok` means the JSON has the request's shape (rules are checked by
+            /// `validate`/`build`); an error lists every problem found, rules included.
             pub fn from_json(bytes: &[u8]) -> Result<Self, $crate::validate::ValidationError> {
                 let mut p = $crate::validate::Problems::default();
                 let value = $crate::json_input::parse_bytes(bytes, &mut p);
@@ -107,7 +110,13 @@ macro_rules! json_endpoint {
                     .and_then(|o| Self::read(o, &mut p));
                 match read {
                     Some(req) if p.is_empty() => Ok(req),
-                    _ => Err(p.into_error()),
+                    Some(req) => {
+                        // Structure is broken somewhere, but report the rules too, so a person
+                        // fixes everything in one pass.
+                        req.check(&mut p);
+                        Err(p.into_error())
+                    }
+                    None => Err(p.into_error()),
                 }
             }
 
