@@ -643,7 +643,8 @@ export class Simulator {
   newsData(media) {
     if (media.dataId === undefined) {
       // One material has one link: every send of it shares the data id and the article URLs.
-      media.dataId = this.nextMsgDataId++;
+      media.dataId = this.nextMsgDataId;
+      this.nextMsgDataId += 2n;
       const n = media.articles?.length ?? media.articleCount ?? 1;
       const biz = Buffer.from(this.cfg.appId).toString('base64').replace(/=+$/, '');
       const sn = createHash('md5').update(String(media.dataId)).digest('hex');
@@ -715,7 +716,7 @@ export class Simulator {
     this.checkSendQuota(kind, p.isToAll);
     const jobFault = this.takeFault(path, true);
 
-    const msgId = this.nextMsgId++;
+    const msgId = this.takeMsgId();
     const mediaId = p.message.media_id ?? null;
     let media = null;
     let msgDataId = null;
@@ -773,6 +774,16 @@ export class Simulator {
     const reply = { errcode: 0, errmsg: 'send job submission success', msg_id: msgId };
     if (msgDataId !== null) reply.msg_data_id = msgDataId;
     return reply;
+  }
+
+  /**
+   * Ids advance by 2 from an odd start: between 2^53 and 2^54 a double holds only even integers,
+   * so no issued id survives a trip through a JS number.
+   */
+  takeMsgId() {
+    const id = this.nextMsgId;
+    this.nextMsgId += 2n;
+    return id;
   }
 
   deliver(openid, d) {
@@ -840,7 +851,7 @@ export class Simulator {
     } else if (this.cfg.strictFollowers && !this.followerSet.has(p.to.openid)) {
       throw new WxError(40003, 'touser does not follow this account');
     }
-    const msgId = this.nextMsgId++;
+    const msgId = this.takeMsgId();
     const message = { msgtype: p.msgtype, [p.msgtype]: p.message };
     const target = p.to.wxname !== undefined ? 'wxname:' + p.to.wxname : p.to.openid;
     this.deliver(target, { msgId, atMs: now, source: 'preview', key: null, contentKey: digest(message), clientmsgid: null });
