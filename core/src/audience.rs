@@ -50,6 +50,7 @@ impl SendAllFilter {
     /// The oldest seed's `group_id` is read as `tag_id` (groups became tags in 2016).
     pub(crate) fn read(mut o: Obj, p: &mut Problems) -> Option<SendAllFilter> {
         let to_all = o.opt_bool("is_to_all", "isToAll", p);
+        let has_tag = o.has("tag_id", "tagId") || o.has("group_id", "groupId");
         let tag = if o.has("tag_id", "tagId") {
             o.opt_u64("tag_id", "tagId", p)
         } else {
@@ -61,7 +62,9 @@ impl SendAllFilter {
             (Some(true), _) => Some(SendAllFilter::Everyone),
             (_, Some(id)) => Some(SendAllFilter::Tag(id)),
             _ => {
-                p.push(tag_path, Rule::Required, None);
+                if !has_tag {
+                    p.push(tag_path, Rule::Required, None);
+                }
                 None
             }
         }

@@ -112,7 +112,8 @@ impl SendAllRequest {
         let (send_ignore_reprint, clientmsgid) = read_send_options(&mut o, p);
         o.finish(p);
         Some(SendAllRequest {
-            filter: filter?,
+            // A broken filter is already reported; a stand-in lets the message's rules run too.
+            filter: filter.unwrap_or(SendAllFilter::Everyone),
             message: message?,
             send_ignore_reprint,
             clientmsgid,
