@@ -3,19 +3,28 @@
 //!
 //! Run: `scripts/demo` (or `cargo run -p wxmass --example demo`).
 
-use wxmass::endpoint::{AnyRequest, EndpointName, SendAllRequest, SendToUsersRequest, UploadNewsRequest};
+use wxmass::endpoint::{
+    AnyRequest, EndpointName, SendAllRequest, SendToUsersRequest, UploadNewsRequest,
+};
 use wxmass::{ApiBase, Article, Endpoint, MassMessage, SendAllFilter};
 
 fn show(title: &str, result: Result<wxmass::HttpRequest, wxmass::ValidationError>) {
     println!("── {title}");
     match result {
         Ok(req) => {
-            println!("   {} {}", req.method.as_str(), req.url_with_token("ACCESS_TOKEN"));
+            println!(
+                "   {} {}",
+                req.method.as_str(),
+                req.url_with_token("ACCESS_TOKEN")
+            );
             println!("   Content-Type: {}", req.content_type);
             println!("   {}", req.body_text().unwrap_or("<binary>"));
         }
         Err(e) => {
-            println!("   refused before anything is sent: {} problem(s)", e.problems.len());
+            println!(
+                "   refused before anything is sent: {} problem(s)",
+                e.problems.len()
+            );
             for p in &e.problems {
                 println!("   ✗ {:<24} [{}] {}", p.path, p.rule.code(), p);
             }
@@ -35,12 +44,19 @@ fn main() {
             ..Article::new("THUMB_MEDIA_ID", "Hello, followers", "<p>正文</p>")
         }],
     };
-    show("1. upload one article (media/uploadnews)", news.build(&base));
+    show(
+        "1. upload one article (media/uploadnews)",
+        news.build(&base),
+    );
 
-    let mut to_tag = SendAllRequest::new(SendAllFilter::Tag(2), MassMessage::mpnews("NEWS_MEDIA_ID"));
+    let mut to_tag =
+        SendAllRequest::new(SendAllFilter::Tag(2), MassMessage::mpnews("NEWS_MEDIA_ID"));
     to_tag.send_ignore_reprint = Some(false);
     to_tag.clientmsgid = Some("wxm1-demo-0".into());
-    show("2. send it to tag 2 (message/mass/sendall)", to_tag.build(&base));
+    show(
+        "2. send it to tag 2 (message/mass/sendall)",
+        to_tag.build(&base),
+    );
 
     let bad = SendToUsersRequest {
         touser: vec![
@@ -52,12 +68,21 @@ fn main() {
         send_ignore_reprint: None,
         clientmsgid: Some("x".repeat(80)),
     };
-    show("3. a send with mistakes (message/mass/send)", bad.build(&base));
+    show(
+        "3. a send with mistakes (message/mass/send)",
+        bad.build(&base),
+    );
 
     let user_json = br#"{"filter":{"is_to_all":false,"tag_id":"-3"},"msgtype":"wxcard",
         "wxcard":{"card_id":"CARD","card_ext":"{}"},"articles":[]}"#;
     println!("── 4. user JSON read through the same rules (sendall)");
-    println!("   {}", String::from_utf8_lossy(user_json).split_whitespace().collect::<Vec<_>>().join(" "));
+    println!(
+        "   {}",
+        String::from_utf8_lossy(user_json)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     show(
         "   result",
         AnyRequest::from_json(EndpointName::SendAll, user_json).and_then(|r| r.build(&base)),
