@@ -86,7 +86,18 @@ async function main() {
     process.stdout.write(HELP + '\n');
     return;
   }
-  let sim;
+  // Handlers first: a supervisor may signal as soon as it reads the listening line.
+  let sim = null;
+  let stopping = false;
+  const stop = async (sig) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`[wechat-sim] ${sig}: closing\n`);
+    if (sim) await sim.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   try {
     sim = await createSimulator(parsed.opts);
   } catch (e) {
@@ -101,16 +112,6 @@ async function main() {
       `callback ${c.callbackUrl ?? '(none; POST /__sim/config {"callbackUrl":...})'} mode=${c.callbackMode}; ` +
       `control API at ${sim.url}/__sim/\n`,
   );
-  let stopping = false;
-  const stop = async (sig) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`[wechat-sim] ${sig}: closing\n`);
-    await sim.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
   process.on('uncaughtException', (e) => process.stderr.write(`[wechat-sim] uncaught: ${e?.stack ?? e}\n`));
   process.on('unhandledRejection', (e) => process.stderr.write(`[wechat-sim] unhandled rejection: ${e?.stack ?? e}\n`));
 }
