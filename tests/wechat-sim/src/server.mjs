@@ -1186,6 +1186,7 @@ export class Simulator {
 
   setClock(input) {
     const real = Date.now();
+    const before = this.now();
     if (input.offsetMs !== undefined) this.clockOffsetMs = Number(input.offsetMs);
     else if (input.advanceMs !== undefined) this.clockOffsetMs += Number(input.advanceMs);
     else if (input.nowMs !== undefined) this.clockOffsetMs = Number(input.nowMs) - real;
@@ -1198,7 +1199,8 @@ export class Simulator {
       this.clockOffsetMs = 0;
       throw new HttpError(400, 'clock value must be a finite number');
     }
-    this.rateWindow = []; // a jump in time must not leave the minute window in the future
+    // A jump back must not leave calls "in the future" of the minute window.
+    if (this.now() < before) this.rateWindow = [];
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

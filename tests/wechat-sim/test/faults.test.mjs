@@ -175,3 +175,21 @@ test('never crashes: garbage bodies, huge body 413, bad URLs, wrong content type
     await small.close();
   }
 });
+
+test('an unexpected exception becomes errcode -1 and a log line, and the server keeps serving', async () => {
+  const s = sim.state;
+  const orig = s.hSpeedGet;
+  s.hSpeedGet = () => {
+    throw new TypeError('boom');
+  };
+  try {
+    const r = await api(sim, 'cgi-bin/message/mass/speed/get', { token, body: {} });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.errcode, -1);
+  } finally {
+    s.hSpeedGet = orig;
+  }
+  assert.ok(sim.logs.some((l) => l.includes('boom')));
+  assert.equal((await ctl(sim, 'GET', 'stats')).unexpectedErrors, 1);
+  assert.equal((await api(sim, 'cgi-bin/message/mass/speed/get', { token, body: {} })).json.speed, 0);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, api, ctl, getToken, rawId, openids, sleep } from '../testlib/helpers.mjs';
+import { startSim, api, ctl, getToken, rawId, openids } from '../testlib/helpers.mjs';
 
 const M = 'cgi-bin/message/mass/';
 const text = (content = 'x') => ({ text: { content }, msgtype: 'text' });
@@ -66,15 +66,15 @@ test('60 mass-send calls a minute -> 45011, then allowed again after the (scaled
     // uploads and tokens are not mass-send calls
     assert.equal((await getToken(sim)).length > 0, true);
     assert.equal((await ctl(sim, 'GET', 'stats')).rateLimited45011, 1);
-    await ctl(sim, 'POST', 'clock', { advanceMs: 0 }); // clock jumps reset the window
+    await ctl(sim, 'POST', 'clock', { advanceMs: 60_000 }); // a minute later the window is empty
     assert.equal((await call('speed/get', {})).json.speed, 0);
   }));
 
 test('rate window is scaled by timeScale', () =>
-  withSim({ timeScale: 0.005, rateLimitPerMinute: 5 }, async (_sim, call) => {
+  withSim({ timeScale: 0.05, rateLimitPerMinute: 5 }, async (sim, call) => {
     for (let i = 0; i < 5; i++) assert.equal((await call('speed/get', {})).json.speed, 0);
     assert.equal((await call('speed/get', {})).json.errcode, 45011);
-    await sleep(320); // 60 s * 0.005
+    await ctl(sim, 'POST', 'clock', { advanceMs: 3000 }); // 60 s * 0.05
     assert.equal((await call('speed/get', {})).json.speed, 0);
   }));
 
@@ -131,14 +131,15 @@ test('clientmsgid: retry within a minute 45066, later 45065 with the same exact 
     assert.equal(s.clientmsgidTooFast45066, 1);
   }));
 
-test('clientmsgid 45066 window: measured from the previous attempt and scaled', () =>
-  withSim({ timeScale: 0.005 }, async (_sim, call) => {
+test('clientmsgid 45066 window: measured from the previous attempt, scaled', () =>
+  withSim({ timeScale: 0.5 }, async (sim, call) => {
     const body = { ...tag2, ...text(), clientmsgid: 'c1' };
     assert.equal((await call('sendall', body)).json.errcode, 0);
-    assert.equal((await call('sendall', body)).json.errcode, 45066);
-    await sleep(200);
-    assert.equal((await call('sendall', body)).json.errcode, 45066); // 200 ms after the previous attempt
-    await sleep(320);
+    await ctl(sim, 'POST', 'clock', { advanceMs: 20_000 });
+    assert.equal((await call('sendall', body)).json.errcode, 45066); // window is 30 s
+    await ctl(sim, 'POST', 'clock', { advanceMs: 20_000 });
+    assert.equal((await call('sendall', body)).json.errcode, 45066); // 40 s after the send, 20 s after the retry
+    await ctl(sim, 'POST', 'clock', { advanceMs: 31_000 });
     assert.equal((await call('sendall', body)).json.errcode, 45065);
   }));
 

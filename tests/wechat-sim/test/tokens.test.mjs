@@ -4,7 +4,7 @@ import { startSim, api, ctl, APPID, SECRET, sleep } from '../testlib/helpers.mjs
 
 let sim;
 before(async () => {
-  sim = await startSim({ tokenLifetimeSec: 0.3 });
+  sim = await startSim();
 });
 after(() => sim.close());
 
@@ -16,7 +16,7 @@ test('cgi-bin/token issues a token with expires_in', async () => {
   const r = await api(sim, tokenUrl({}), { method: 'GET' });
   assert.equal(r.status, 200);
   assert.match(r.json.access_token, /^[A-Za-z0-9_-]{64,}$/);
-  assert.equal(r.json.expires_in, 1); // 0.3 s rounds up
+  assert.equal(r.json.expires_in, 7200);
   assert.equal((await get(r.json.access_token)).json.speed, 0);
 });
 
@@ -59,7 +59,10 @@ test('stable_token returns the same token while valid; force_refresh replaces it
 test('API calls: missing token 41001, unknown 40001, expired 42001', async () => {
   assert.equal((await get(undefined)).json.errcode, 41001);
   assert.equal((await get('not-a-token')).json.errcode, 40001);
-  const t = (await stable({ force_refresh: true })).json.access_token;
+  await ctl(sim, 'POST', 'config', { tokenLifetimeSec: 0.3 });
+  const fresh = await stable({ force_refresh: true });
+  assert.equal(fresh.json.expires_in, 1); // 0.3 s rounds up
+  const t = fresh.json.access_token;
   await sleep(350);
   assert.equal((await get(t)).json.errcode, 42001);
   // after expiry stable_token (force_refresh false) hands out a fresh one
