@@ -3,7 +3,7 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::json_input::{show, Obj};
+use crate::json_input::Obj;
 use crate::validate::{join, require_text, Problems, Rule};
 
 /// The audience of a mass send, as a person plans it. `sendall` takes [`SendAllFilter`] (everyone
@@ -100,29 +100,14 @@ impl PreviewTarget {
     }
 
     pub(crate) fn read(o: &mut Obj, p: &mut Problems) -> Option<PreviewTarget> {
-        let openid = o.take("touser", "toUser");
-        let wxname = o.opt_string("towxname", "toWxName", p);
-        if let Some(name) = wxname {
+        let has_openid = o.has("touser", "toUser");
+        let openid = o.opt_string("touser", "toUser", p);
+        if let Some(name) = o.opt_string("towxname", "toWxName", p) {
             return Some(PreviewTarget::WxName(name));
         }
-        match openid {
-            Some(f) => match f.value {
-                serde_json::Value::String(s) => Some(PreviewTarget::OpenId(s)),
-                other => {
-                    p.push(
-                        f.path,
-                        Rule::Type {
-                            expected: "a string",
-                        },
-                        Some(&show(&other)),
-                    );
-                    None
-                }
-            },
-            None => {
-                p.push(join(o.path(), "touser"), Rule::Required, None);
-                None
-            }
+        if !has_openid {
+            p.push(join(o.path(), "touser"), Rule::Required, None);
         }
+        openid.map(PreviewTarget::OpenId)
     }
 }

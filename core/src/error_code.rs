@@ -50,186 +50,52 @@ pub struct KnownCode {
 use ErrorClass::{Duplicate, Fatal, Quota, RefreshToken, Retry};
 
 /// The code table, sorted by code. Texts follow WeChat's global error-code page.
+#[rustfmt::skip]
 pub const CODES: &[KnownCode] = &[
-    k(
-        -1,
-        "系统繁忙,此时请开发者稍候再试",
-        "System busy; try again later",
-        Retry,
-    ),
-    k(
-        40001,
-        "获取 access_token 时 AppSecret 错误,或者 access_token 无效",
-        "Invalid credential: AppSecret wrong or access_token invalid",
-        RefreshToken,
-    ),
+    k(-1, "系统繁忙,此时请开发者稍候再试", "System busy; try again later", Retry),
+    k(40001, "获取 access_token 时 AppSecret 错误,或者 access_token 无效", "Invalid credential: AppSecret wrong or access_token invalid", RefreshToken),
     k(40002, "不合法的凭证类型", "Invalid grant_type", Fatal),
-    k(
-        40003,
-        "不合法的 OpenID",
-        "Invalid OpenID (not a follower of this account)",
-        Fatal,
-    ),
-    k(
-        40004,
-        "不合法的媒体文件类型",
-        "Invalid media file type",
-        Fatal,
-    ),
+    k(40003, "不合法的 OpenID", "Invalid OpenID (not a follower of this account)", Fatal),
+    k(40004, "不合法的媒体文件类型", "Invalid media file type", Fatal),
     k(40005, "不合法的文件类型", "Invalid file type", Fatal),
     k(40006, "不合法的文件大小", "Invalid file size", Fatal),
     k(40007, "不合法的媒体文件 id", "Invalid media_id", Fatal),
-    k(
-        40008,
-        "不合法的消息类型",
-        "Invalid message type (msgtype)",
-        Fatal,
-    ),
-    k(
-        40009,
-        "不合法的图片文件大小",
-        "Invalid image file size",
-        Fatal,
-    ),
+    k(40008, "不合法的消息类型", "Invalid message type (msgtype)", Fatal),
+    k(40009, "不合法的图片文件大小", "Invalid image file size", Fatal),
     k(40013, "不合法的 AppID", "Invalid AppID", Fatal),
-    k(
-        40014,
-        "不合法的 access_token",
-        "Invalid access_token",
-        RefreshToken,
-    ),
+    k(40014, "不合法的 access_token", "Invalid access_token", RefreshToken),
     k(40035, "不合法的参数", "Invalid argument", Fatal),
     k(40113, "不支持的文件类型", "Unsupported file type", Fatal),
     k(40125, "无效的appsecret", "Invalid AppSecret", Fatal),
-    k(
-        40130,
-        "至少需要同时发送两个用户",
-        "At least two OpenIDs are required in a mass send",
-        Fatal,
-    ),
-    k(
-        40164,
-        "调用接口的IP地址不在白名单中",
-        "Caller IP is not on the account's IP whitelist",
-        Fatal,
-    ),
-    k(
-        41001,
-        "缺少 access_token 参数",
-        "Missing access_token",
-        RefreshToken,
-    ),
+    k(40130, "至少需要同时发送两个用户", "At least two OpenIDs are required in a mass send", Fatal),
+    k(40164, "调用接口的IP地址不在白名单中", "Caller IP is not on the account's IP whitelist", Fatal),
+    k(41001, "缺少 access_token 参数", "Missing access_token", RefreshToken),
     k(41002, "缺少 appid 参数", "Missing appid", Fatal),
     k(41004, "缺少 secret 参数", "Missing secret", Fatal),
-    k(
-        41005,
-        "缺少多媒体文件数据",
-        "Missing media file data",
-        Fatal,
-    ),
+    k(41005, "缺少多媒体文件数据", "Missing media file data", Fatal),
     k(41006, "缺少 media_id 参数", "Missing media_id", Fatal),
-    k(
-        42001,
-        "access_token 超时",
-        "access_token expired",
-        RefreshToken,
-    ),
-    k(
-        43004,
-        "需要接收者关注",
-        "The recipient must follow the account",
-        Fatal,
-    ),
+    k(42001, "access_token 超时", "access_token expired", RefreshToken),
+    k(43004, "需要接收者关注", "The recipient must follow the account", Fatal),
     k(44001, "多媒体文件为空", "Media file is empty", Fatal),
     k(44002, "POST 的数据包为空", "POST body is empty", Fatal),
-    k(
-        44003,
-        "图文消息内容为空",
-        "News message content is empty",
-        Fatal,
-    ),
-    k(
-        44004,
-        "文本消息内容为空",
-        "Text message content is empty",
-        Fatal,
-    ),
-    k(
-        45001,
-        "多媒体文件大小超过限制",
-        "Media file too large",
-        Fatal,
-    ),
+    k(44003, "图文消息内容为空", "News message content is empty", Fatal),
+    k(44004, "文本消息内容为空", "Text message content is empty", Fatal),
+    k(45001, "多媒体文件大小超过限制", "Media file too large", Fatal),
     k(45002, "消息内容超过限制", "Message content too long", Fatal),
     k(45004, "描述字段超过限制", "Description too long", Fatal),
-    k(
-        45007,
-        "语音播放时间超过限制",
-        "Voice playback too long",
-        Fatal,
-    ),
+    k(45007, "语音播放时间超过限制", "Voice playback too long", Fatal),
     k(45008, "图文消息超过限制", "Too many articles", Fatal),
-    k(
-        45009,
-        "接口调用超过限制",
-        "API daily call quota reached",
-        Quota,
-    ),
-    k(
-        45011,
-        "API 调用太频繁,请稍候再试",
-        "API called too often; slow down",
-        Quota,
-    ),
+    k(45009, "接口调用超过限制", "API daily call quota reached", Quota),
+    k(45011, "API 调用太频繁,请稍候再试", "API called too often; slow down", Quota),
     k(45028, "没有群发配额", "No mass-send quota left", Quota),
-    k(
-        45065,
-        "相同 clientmsgid 已存在群发记录,返回数据中带有已存在的群发任务的 msgid",
-        "A send with this clientmsgid already exists; its msg_id is in the reply",
-        Duplicate,
-    ),
-    k(
-        45066,
-        "相同 clientmsgid 重试速度过快,请间隔1分钟重试",
-        "Same clientmsgid retried too fast; retry after one minute",
-        Duplicate,
-    ),
-    k(
-        45067,
-        "clientmsgid 长度超过限制",
-        "clientmsgid too long",
-        Fatal,
-    ),
-    k(
-        47001,
-        "解析 JSON/XML 内容错误",
-        "Malformed JSON or XML body",
-        Fatal,
-    ),
-    k(
-        48001,
-        "api 功能未授权,请确认公众号已获得该接口",
-        "API not authorized for this account",
-        Fatal,
-    ),
-    k(
-        48004,
-        "api 接口被封禁",
-        "API banned for this account",
-        Fatal,
-    ),
-    k(
-        50001,
-        "用户未授权该 api",
-        "User has not authorized this API",
-        Fatal,
-    ),
-    k(
-        50005,
-        "用户未关注公众号",
-        "User does not follow the account",
-        Fatal,
-    ),
+    k(45065, "相同 clientmsgid 已存在群发记录,返回数据中带有已存在的群发任务的 msgid", "A send with this clientmsgid already exists; its msg_id is in the reply", Duplicate),
+    k(45066, "相同 clientmsgid 重试速度过快,请间隔1分钟重试", "Same clientmsgid retried too fast; retry after one minute", Duplicate),
+    k(45067, "clientmsgid 长度超过限制", "clientmsgid too long", Fatal),
+    k(47001, "解析 JSON/XML 内容错误", "Malformed JSON or XML body", Fatal),
+    k(48001, "api 功能未授权,请确认公众号已获得该接口", "API not authorized for this account", Fatal),
+    k(48004, "api 接口被封禁", "API banned for this account", Fatal),
+    k(50001, "用户未授权该 api", "User has not authorized this API", Fatal),
+    k(50005, "用户未关注公众号", "User does not follow the account", Fatal),
 ];
 
 const fn k(code: i64, zh: &'static str, en: &'static str, class: ErrorClass) -> KnownCode {
@@ -297,8 +163,8 @@ impl ApiError {
         }
     }
 
-    /// The class of the error; an unknown code is [`ErrorClass::Fatal`] unless it is in the
-    /// 5xxxx/-1 "system" ranges WeChat uses for transient failures.
+    /// The class of the error. An unknown code is [`ErrorClass::Fatal`]: retrying a request
+    /// WeChat refused for a reason we cannot name could spend quota for nothing.
     pub fn class(&self) -> ErrorClass {
         match self.known {
             Some(k) => k.class,

@@ -126,9 +126,7 @@ impl Obj {
     /// A required string field; missing records [`Rule::Required`] and yields `""`.
     /// (Blank values are reported by the request's `validate`, which also sees typed input.)
     pub(crate) fn string(&mut self, name: &str, alias: &str, p: &mut Problems) -> String {
-        if !self.has(name, alias) {
-            p.push(join(&self.path, name), Rule::Required, None);
-        }
+        self.require(name, alias, p);
         self.opt_string(name, alias, p).unwrap_or_default()
     }
 
@@ -179,6 +177,25 @@ impl Obj {
             p.push(f.path, Rule::NonNegativeInteger, Some(&show(&f.value)));
         }
         parsed
+    }
+
+    /// A required non-negative integer (see [`Obj::opt_u64`]).
+    pub(crate) fn u64(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<u64> {
+        self.require(name, alias, p);
+        self.opt_u64(name, alias, p)
+    }
+
+    /// A required message id (see [`Obj::opt_msg_id`]).
+    pub(crate) fn msg_id(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<MsgId> {
+        self.require(name, alias, p);
+        self.opt_msg_id(name, alias, p)
+    }
+
+    /// Records [`Rule::Required`] when the field is absent.
+    fn require(&self, name: &str, alias: &str, p: &mut Problems) {
+        if !self.has(name, alias) {
+            p.push(join(&self.path, name), Rule::Required, None);
+        }
     }
 
     /// A 64-bit message id: number or decimal string, kept exactly.

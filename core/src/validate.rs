@@ -274,6 +274,13 @@ pub(crate) fn require_text(p: &mut Problems, path: &str, value: &str) {
     }
 }
 
+/// A `msg_id` must be positive (0 is never issued by WeChat).
+pub(crate) fn check_msg_id(p: &mut Problems, path: &str, id: crate::ids::MsgId) {
+    if id.0 == 0 {
+        p.push(path, Rule::PositiveInteger, Some("0"));
+    }
+}
+
 /// Whether `s` is a well-formed OpenID: [`crate::limits::OPENID_LEN`] bytes of `[A-Za-z0-9_-]`.
 pub fn is_openid(s: &str) -> bool {
     // A table lookup per byte: this runs on every recipient of every send and plan.

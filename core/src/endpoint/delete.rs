@@ -9,7 +9,7 @@ use crate::ids::MsgId;
 use crate::json_input::Obj;
 use crate::limits::PATH_DELETE;
 use crate::reply::Ack;
-use crate::validate::{Problems, Rule};
+use crate::validate::{check_msg_id, Problems};
 
 /// Delete a sent message (all its articles, or one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,17 +35,11 @@ impl DeleteRequest {
     }
 
     fn check(&self, p: &mut Problems) {
-        if self.msg_id.0 == 0 {
-            p.push("msg_id", Rule::PositiveInteger, Some("0"));
-        }
+        check_msg_id(p, "msg_id", self.msg_id);
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let had = o.has("msg_id", "msgId");
-        let msg_id = o.opt_msg_id("msg_id", "msgId", p);
-        if !had {
-            p.push("msg_id", Rule::Required, None);
-        }
+        let msg_id = o.msg_id("msg_id", "msgId", p);
         let article_idx = o.opt_u64("article_idx", "articleIdx", p);
         let url = o.opt_string("url", "", p);
         o.finish(p);

@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::ids::MsgId;
 use crate::json_input::Obj;
 use crate::limits::PATH_GET_STATUS;
-use crate::validate::{Problems, Rule};
+use crate::validate::{check_msg_id, Problems};
 
 /// Ask for the status of a send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,17 +72,11 @@ pub struct GetStatusReply {
 
 impl GetStatusRequest {
     fn check(&self, p: &mut Problems) {
-        if self.msg_id.0 == 0 {
-            p.push("msg_id", Rule::PositiveInteger, Some("0"));
-        }
+        check_msg_id(p, "msg_id", self.msg_id);
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let had = o.has("msg_id", "msgId");
-        let msg_id = o.opt_msg_id("msg_id", "msgId", p);
-        if !had {
-            p.push("msg_id", Rule::Required, None);
-        }
+        let msg_id = o.msg_id("msg_id", "msgId", p);
         o.finish(p);
         Some(GetStatusRequest { msg_id: msg_id? })
     }

@@ -62,11 +62,7 @@ impl SpeedSetRequest {
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let had = o.has("speed", "");
-        let speed = o.opt_u64("speed", "", p);
-        if !had {
-            p.push("speed", Rule::Required, None);
-        }
+        let speed = o.u64("speed", "", p);
         o.finish(p);
         Some(SpeedSetRequest { speed: speed? })
     }
