@@ -115,3 +115,37 @@ pub const CHINA_UTC_OFFSET_SECS: i64 = 8 * 3600;
 // ================================================================================================
 // Send planning (issue 5)
 // ================================================================================================
+
+/// A plan's job id is at most this many bytes of visible ASCII, so that it fits in every
+/// `clientmsgid` of the plan verbatim (36 holds a UUID).
+pub const PLAN_JOB_ID_MAX_BYTES: usize = 36;
+/// Every planned `clientmsgid` starts with this tag (it names the derivation, so a future
+/// change of the scheme can never collide with ids already sent).
+pub const PLAN_CLIENT_MSG_ID_PREFIX: &str = "wxm1";
+/// Hex characters of the content digest in a planned `clientmsgid` (64 bits).
+pub const PLAN_CLIENT_MSG_ID_DIGEST_HEX: usize = 16;
+/// Most batches in one plan: the batch index must fit in the `clientmsgid` beside a
+/// 36-byte job id (five decimal digits; 100,000 batches are a billion recipients).
+pub const PLAN_MAX_BATCHES: usize = 100_000;
+/// Invalid OpenIDs listed by position in an error or summary; the count is always exact.
+pub const PLAN_INVALID_SHOWN_MAX: usize = 20;
+
+/// First backoff of a transient retry (busy, timeout, 5xx), doubled on each further retry.
+pub const RETRY_BASE_MS: i64 = 2_000;
+/// Longest backoff of a transient retry.
+pub const RETRY_CAP_MS: i64 = 5 * 60 * 1000;
+/// Retries with the same `clientmsgid` (transient errors, 45066 and 45011) before a batch fails.
+pub const RETRY_MAX: u32 = 8;
+/// A request that may have reached WeChat is retried no sooner than this: the same
+/// `clientmsgid` within a minute is answered with 45066 instead of the existing msg_id.
+pub const RETRY_SAME_CLIENT_MSG_ID_AFTER_MS: i64 = 60_000;
+/// errcode 45011 (over 60 calls a minute): wait this long before the next call.
+pub const RATE_LIMITED_WAIT_MS: i64 = 60_000;
+/// Token refreshes in a row (each followed by a token error again) before a batch fails.
+pub const TOKEN_REFRESH_MAX_IN_A_ROW: u32 = 3;
+/// Daily-quota waits (45009, 45028) before a batch fails: a week of daily windows.
+pub const QUOTA_WAIT_MAX: u32 = 7;
+/// Attempts of one batch, of any kind, before it fails: the hard bound on every loop.
+pub const BATCH_ATTEMPTS_MAX: u32 = 24;
+/// The pacer's sliding window, in milliseconds.
+pub const PACER_WINDOW_MS: i64 = 60_000;

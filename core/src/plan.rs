@@ -1,1 +1,0 @@
-//! Send planning: batches, idempotency keys, quotas, pacing, retry decisions. (Issue 5.)

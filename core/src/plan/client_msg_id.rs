@@ -1,0 +1,177 @@
+//! The `clientmsgid` of each batch: a deterministic function of the job, the batch and what the
+//! batch sends.
+//!
+//! WeChat answers a repeated `clientmsgid` with 45065 and the msg_id of the send that exists, so
+//! a retry that reuses the id cannot deliver twice. The id must therefore be the same every time
+//! the same batch is planned (a worker that crashed re-plans from the stored input and gets the
+//! same ids), and different whenever what the batch sends differs (a corrected message or a
+//! changed recipient list is a new send, not a duplicate to suppress).
+//!
+//! Format: `wxm1-<job id>-<batch index>-<16 hex>`, where the hex is the first 64 bits of
+//! SHA-256 over, in order, with every variable field length-prefixed:
+//!
+//! 1. the tag `wxmass/plan/clientmsgid/v1`,
+//! 2. the job id,
+//! 3. the message's canonical body entries (`"<kind>":{…},"msgtype":…` plus
+//!    `send_ignore_reprint`), exactly as the request will carry them,
+//! 4. the number of batches in the plan and this batch's index,
+//! 5. the recipients: `all`, `tag` + id, or `openids` + count + each OpenID (OpenIDs are
+//!    validated to 28 bytes, so their concatenation is unambiguous).
+//!
+//! The job id is written verbatim (at most [`PLAN_JOB_ID_MAX_BYTES`] bytes of visible ASCII) so
+//! a person reading WeChat's records can tell which job a send belongs to; with five digits of
+//! index the id is at most 64 bytes.
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::audience::SendAllFilter;
+use crate::limits::{
+    PLAN_CLIENT_MSG_ID_DIGEST_HEX, PLAN_CLIENT_MSG_ID_PREFIX, PLAN_JOB_ID_MAX_BYTES,
+};
+use crate::message::MassMessage;
+
+const DOMAIN_TAG: &[u8] = b"wxmass/plan/clientmsgid/v1";
+
+/// Whether `job_id` can name a plan: 1 to [`PLAN_JOB_ID_MAX_BYTES`] bytes of visible ASCII
+/// (`!` to `~`; no spaces or control characters).
+pub fn is_job_id(job_id: &str) -> bool {
+    !job_id.is_empty()
+        && job_id.len() <= PLAN_JOB_ID_MAX_BYTES
+        && job_id.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// The message entries exactly as a send body carries them.
+struct MessageEntries<'a> {
+    message: &'a MassMessage,
+    send_ignore_reprint: Option<bool>,
+}
+
+impl Serialize for MessageEntries<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        self.message.serialize_entries(&mut m)?;
+        crate::endpoint::send_all::serialize_send_options(&mut m, self.send_ignore_reprint, None)?;
+        m.end()
+    }
+}
+
+/// The hash state shared by every batch of one plan (job id, message, batch count), so that
+/// each batch only hashes its own index and recipients.
+#[derive(Clone)]
+pub(crate) struct PlanDigest {
+    prefix: Sha256,
+}
+
+fn put(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+impl PlanDigest {
+    pub(crate) fn new(
+        job_id: &str,
+        message: &MassMessage,
+        send_ignore_reprint: Option<bool>,
+        batch_count: usize,
+    ) -> Self {
+        let mut h = Sha256::new();
+        put(&mut h, DOMAIN_TAG);
+        put(&mut h, job_id.as_bytes());
+        // Cannot fail: string keys only, and no Serialize impl here returns an error.
+        let body = serde_json::to_vec(&MessageEntries {
+            message,
+            send_ignore_reprint,
+        })
+        .unwrap_or_default();
+        put(&mut h, &body);
+        h.update((batch_count as u64).to_le_bytes());
+        PlanDigest { prefix: h }
+    }
+
+    fn batch_hasher(&self, index: usize) -> Sha256 {
+        let mut h = self.prefix.clone();
+        h.update((index as u64).to_le_bytes());
+        h
+    }
+
+    /// The id of a `sendall` batch.
+    pub(crate) fn for_filter(&self, job_id: &str, index: usize, filter: SendAllFilter) -> String {
+        let mut h = self.batch_hasher(index);
+        match filter {
+            SendAllFilter::Everyone => put(&mut h, b"all"),
+            SendAllFilter::Tag(id) => {
+                put(&mut h, b"tag");
+                h.update(id.to_le_bytes());
+            }
+        }
+        format_id(job_id, index, h)
+    }
+
+    /// The id of a `mass/send` batch to `openids`.
+    pub(crate) fn for_openids(&self, job_id: &str, index: usize, openids: &[String]) -> String {
+        let mut h = self.batch_hasher(index);
+        put(&mut h, b"openids");
+        h.update((openids.len() as u64).to_le_bytes());
+        for id in openids {
+            h.update(id.as_bytes());
+        }
+        format_id(job_id, index, h)
+    }
+}
+
+fn format_id(job_id: &str, index: usize, h: Sha256) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = h.finalize();
+    let mut hex = String::with_capacity(PLAN_CLIENT_MSG_ID_DIGEST_HEX);
+    for b in digest.iter().take(PLAN_CLIENT_MSG_ID_DIGEST_HEX / 2) {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    format!("{PLAN_CLIENT_MSG_ID_PREFIX}-{job_id}-{index}-{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{CLIENT_MSG_ID_MAX_BYTES, PLAN_MAX_BATCHES};
+    use crate::validate::is_client_msg_id;
+
+    #[test]
+    fn longest_id_fits_in_64_bytes() {
+        let job = "j".repeat(PLAN_JOB_ID_MAX_BYTES);
+        let d = PlanDigest::new(&job, &MassMessage::text("hi"), Some(true), PLAN_MAX_BATCHES);
+        let id = d.for_filter(&job, PLAN_MAX_BATCHES - 1, SendAllFilter::Everyone);
+        assert_eq!(id.len(), CLIENT_MSG_ID_MAX_BYTES);
+        assert!(is_client_msg_id(&id), "{id}");
+    }
+
+    #[test]
+    fn job_id_shape() {
+        assert!(is_job_id("2024-06-01/newsletter"));
+        assert!(is_job_id("5f0c8e4e-2a8b-4c1e-9a55-1c7f0e6b9d11"));
+        assert!(!is_job_id(""));
+        assert!(!is_job_id("has space"));
+        assert!(!is_job_id("群发"));
+        assert!(!is_job_id(&"x".repeat(PLAN_JOB_ID_MAX_BYTES + 1)));
+    }
+
+    #[test]
+    fn tag_and_everyone_differ() {
+        let d = PlanDigest::new("job", &MassMessage::text("hi"), None, 1);
+        let all = d.for_filter("job", 0, SendAllFilter::Everyone);
+        let tag = d.for_filter("job", 0, SendAllFilter::Tag(2));
+        assert_ne!(all, tag);
+        assert!(all.starts_with("wxm1-job-0-"));
+    }
+
+    #[test]
+    fn send_ignore_reprint_is_part_of_the_content() {
+        let m = MassMessage::mpnews("MEDIA");
+        let a = PlanDigest::new("job", &m, None, 1).for_filter("job", 0, SendAllFilter::Tag(1));
+        let b =
+            PlanDigest::new("job", &m, Some(true), 1).for_filter("job", 0, SendAllFilter::Tag(1));
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,903 @@
+//! The life of one batch and what to do after each attempt.
+//!
+//! ```text
+//! Pending ──begin_attempt──▶ Sending{attempt} ──Done──▶ Submitted{msg_id} ──finish──▶ Finished
+//!    │                         │   ▲    │
+//!    │ cancel                  │   └────┘ RetryAt / RefreshTokenThenRetry / WaitUntil
+//!    ▼                         └──Fail──▶ Failed{reason}
+//! Cancelled
+//! ```
+//!
+//! [`decide`] is pure: the batch's progress, what the last attempt produced, the time and a
+//! random value in, the next [`Action`] out. [`BatchProgress::settle`] applies it. Two promises
+//! follow from the design, and the model test in `core/tests/plan.rs` checks both:
+//!
+//! - **Never delivered twice.** A batch's `clientmsgid` is fixed when the plan is made and no
+//!   action ever asks for a new one, so every retry — after a timeout, a lost reply, a 5xx —
+//!   reaches WeChat's dedupe (45065 → the existing msg_id, which is success).
+//! - **Always ends.** Retries, token refreshes in a row, quota waits and attempts overall are
+//!   capped (constants in [`crate::limits`]); past a cap the batch fails with a reason that says
+//!   whether it may have been delivered.
+//!
+//! Choices worth knowing:
+//! - A request that may have reached WeChat (lost reply, 5xx) is retried no sooner than a minute
+//!   later: WeChat answers the same `clientmsgid` within a minute with 45066, not 45065.
+//! - 45065 without a msg_id cannot be made into `Done`, and must not be re-sent with a new id:
+//!   it fails as [`FailReason::DeliveredWithoutMsgId`], whose text says the send exists and to
+//!   find its msg_id (mass/get, or the MASSSENDJOBFINISH event) instead of sending again.
+//! - 45009/45028 wait for the next China day; a month-bound quota (a service account's fourth
+//!   `is_to_all`) shows up as repeated daily waits until [`QUOTA_WAIT_MAX`] ends it; check
+//!   [`super::quota::earliest_start`] before starting to avoid that.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::china_time::UnixMillis;
+use crate::endpoint::SendReply;
+use crate::error_code::{codes, ApiError, ErrorClass, ReplyError};
+use crate::ids::MsgId;
+use crate::limits::{
+    BATCH_ATTEMPTS_MAX, QUOTA_WAIT_MAX, RATE_LIMITED_WAIT_MS, RETRY_BASE_MS, RETRY_CAP_MS,
+    RETRY_MAX, RETRY_SAME_CLIENT_MSG_ID_AFTER_MS, TOKEN_REFRESH_MAX_IN_A_ROW,
+};
+
+/// What one attempt of a batch produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// WeChat accepted the send.
+    Accepted(SendReply),
+    /// No usable answer, and the request may have reached WeChat: a timeout, a dropped
+    /// connection, or a 200 whose body could not be read.
+    ReplyLost,
+    /// An HTTP status other than 200 (from WeChat or a proxy in front of it).
+    HttpStatus(u16),
+    /// WeChat answered with `errcode != 0`.
+    Api(ApiError),
+}
+
+impl Outcome {
+    /// The outcome of a parsed reply. A malformed reply counts as lost: the send may have
+    /// happened, and a retry with the same `clientmsgid` will tell.
+    pub fn from_reply(reply: Result<SendReply, ReplyError>) -> Self {
+        match reply {
+            Ok(r) => Outcome::Accepted(r),
+            Err(ReplyError::Api(e)) => Outcome::Api(e),
+            Err(ReplyError::Malformed { .. }) => Outcome::ReplyLost,
+        }
+    }
+
+    /// The outcome of an HTTP response: a status other than 200 as is, otherwise the body.
+    pub fn from_http(status: u16, body: &[u8]) -> Self {
+        if status == 200 {
+            Outcome::from_reply(crate::reply::parse(body))
+        } else {
+            Outcome::HttpStatus(status)
+        }
+    }
+
+    /// Whether the request may have reached WeChat without us learning what it did.
+    pub fn may_have_reached_wechat(&self) -> bool {
+        match self {
+            Outcome::ReplyLost => true,
+            // A 5xx may come from a proxy or gateway after WeChat processed the request; a 2xx
+            // passed here as a status carried no body worth reading.
+            Outcome::HttpStatus(s) => matches!(s, 500..=599 | 200..=299),
+            Outcome::Accepted(_) | Outcome::Api(_) => false,
+        }
+    }
+}
+
+/// Statuses worth retrying: server errors (the request may have been processed), 408 and 429.
+fn http_retryable(status: u16) -> bool {
+    matches!(status, 500..=599 | 408 | 429 | 200..=299)
+}
+
+/// What to do next with a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// WeChat has the send: record the msg_id. The batch is submitted.
+    Done {
+        /// The send's msg_id.
+        msg_id: MsgId,
+    },
+    /// Send the same request again (same `clientmsgid`) at or after `at`.
+    RetryAt {
+        /// Earliest retry.
+        at: UnixMillis,
+    },
+    /// Refresh the access_token, then send the same request again.
+    RefreshTokenThenRetry,
+    /// A quota or rate limit: send the same request again at or after `until`.
+    WaitUntil {
+        /// End of the quota window.
+        until: UnixMillis,
+    },
+    /// Stop: the batch has failed.
+    Fail {
+        /// Why, for the record and for a person.
+        reason: FailReason,
+    },
+}
+
+/// Why a batch failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FailReason {
+    /// WeChat refused the request for a reason retrying cannot fix.
+    Api {
+        /// WeChat's errcode.
+        code: i64,
+        /// The error as text (English and Chinese when known, and the server's message).
+        message: String,
+    },
+    /// An HTTP status that is not worth retrying (a proxy's 403, for example).
+    HttpStatus {
+        /// The status.
+        status: u16,
+    },
+    /// WeChat says the send exists (45065) but gave no msg_id. It was delivered; do not send
+    /// again. Find its msg_id with mass/get or the MASSSENDJOBFINISH event.
+    DeliveredWithoutMsgId,
+    /// Transient errors went on past the retry limit.
+    RetriesExhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// Whether an attempt may have reached WeChat (then the send may exist).
+        maybe_delivered: bool,
+        /// The last outcome, for a person.
+        last: String,
+    },
+    /// The token was refreshed and still rejected, several times in a row.
+    TokenRefreshLoop {
+        /// Refreshes in a row.
+        refreshes: u32,
+        /// The last error.
+        last: String,
+    },
+    /// The daily quota stayed exhausted for too many windows.
+    QuotaWaitsExhausted {
+        /// Windows waited.
+        waits: u32,
+        /// Whether an earlier attempt may have reached WeChat.
+        maybe_delivered: bool,
+    },
+    /// The batch was cancelled before it was sent.
+    Cancelled,
+}
+
+impl fmt::Display for FailReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const MAYBE: &str = "; an attempt may have reached WeChat, so the send may exist: check with mass/get or the MASSSENDJOBFINISH event before re-planning (re-planning the same job reuses the same clientmsgid, so WeChat will not deliver twice)";
+        match self {
+            FailReason::Api { message, .. } => f.write_str(message),
+            FailReason::HttpStatus { status } => write!(
+                f,
+                "HTTP status {status} from the API base (a proxy in front of WeChat?); not retried"
+            ),
+            FailReason::DeliveredWithoutMsgId => f.write_str(
+                "WeChat says a send with this clientmsgid already exists (45065) but returned no msg_id: it was delivered, do not send again; find its msg_id with mass/get or the MASSSENDJOBFINISH event",
+            ),
+            FailReason::RetriesExhausted {
+                attempts,
+                maybe_delivered,
+                last,
+            } => {
+                write!(f, "gave up after {attempts} attempts (last: {last})")?;
+                if *maybe_delivered {
+                    f.write_str(MAYBE)?;
+                }
+                Ok(())
+            }
+            FailReason::TokenRefreshLoop { refreshes, last } => write!(
+                f,
+                "the access_token was refreshed {refreshes} times in a row and still rejected (last: {last}); check the AppID/AppSecret or the token source"
+            ),
+            FailReason::QuotaWaitsExhausted {
+                waits,
+                maybe_delivered,
+            } => {
+                write!(
+                    f,
+                    "the mass-send quota stayed exhausted through {waits} waits; check the account's remaining quota (a monthly is_to_all limit?)"
+                )?;
+                if *maybe_delivered {
+                    f.write_str(MAYBE)?;
+                }
+                Ok(())
+            }
+            FailReason::Cancelled => f.write_str("cancelled before it was sent"),
+        }
+    }
+}
+
+/// The state of one batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BatchState {
+    /// Not attempted yet.
+    Pending,
+    /// Attempts have started; the batch is in flight or waiting to retry.
+    Sending {
+        /// The latest attempt, from 1.
+        attempt: u32,
+    },
+    /// WeChat accepted it; its result event has not been recorded.
+    Submitted {
+        /// The send's msg_id.
+        msg_id: MsgId,
+    },
+    /// The MASSSENDJOBFINISH event was recorded.
+    Finished {
+        /// The send's msg_id.
+        msg_id: MsgId,
+        /// What the event reported.
+        result: JobResult,
+    },
+    /// The batch failed.
+    Failed {
+        /// Why.
+        reason: FailReason,
+    },
+    /// Cancelled before it could have been delivered.
+    Cancelled,
+}
+
+/// What a MASSSENDJOBFINISH event reported for a batch (the fields a person reads).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JobResult {
+    /// `Status`: `send success`, `send fail` or `err(N)`.
+    pub status: String,
+    /// `TotalCount`: followers targeted.
+    pub total_count: u64,
+    /// `FilterCount`: followers left after WeChat's filters (including the 4-a-month rule).
+    pub filter_count: u64,
+    /// `SentCount`: sent successfully.
+    pub sent_count: u64,
+    /// `ErrorCount`: failed.
+    pub error_count: u64,
+}
+
+/// A batch's state with the counters that bound it. Serde, so it can be stored between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchProgress {
+    state: BatchState,
+    /// Attempts started.
+    #[serde(default)]
+    attempts: u32,
+    /// Retries scheduled (transient errors, 45066, 45011).
+    #[serde(default)]
+    retries: u32,
+    /// Token refreshes since the last outcome that was not a token error.
+    #[serde(default)]
+    token_refreshes_in_a_row: u32,
+    /// Daily-quota waits scheduled.
+    #[serde(default)]
+    quota_waits: u32,
+    /// When the first attempt started.
+    #[serde(default)]
+    first_attempt_at: Option<UnixMillis>,
+    /// When the latest attempt started.
+    #[serde(default)]
+    last_attempt_at: Option<UnixMillis>,
+    /// No attempt before this time.
+    #[serde(default)]
+    not_before: Option<UnixMillis>,
+    /// An attempt was started and its outcome not yet settled.
+    #[serde(default)]
+    awaiting_outcome: bool,
+    /// Some attempt may have reached WeChat without a known result.
+    #[serde(default)]
+    maybe_delivered: bool,
+}
+
+/// A transition the batch's state does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// An attempt before the time the last action set.
+    #[error("too early: the next attempt may start at {not_before}")]
+    TooEarly {
+        /// The earliest attempt.
+        not_before: UnixMillis,
+    },
+    /// The batch is submitted, finished, failed or cancelled.
+    #[error("the batch is {state}: no further attempts")]
+    Settled {
+        /// The state's name.
+        state: &'static str,
+    },
+    /// Cancel after an attempt may have reached WeChat.
+    #[error("cannot cancel: an attempt may have reached WeChat, so the send may exist; let it finish with the same clientmsgid, or check with mass/get")]
+    MayBeDelivered,
+    /// A finish event for a batch that is not submitted under that msg_id.
+    #[error("the batch is not submitted under msg_id {msg_id}")]
+    NotSubmitted {
+        /// The event's msg_id.
+        msg_id: MsgId,
+    },
+}
+
+impl Default for BatchProgress {
+    fn default() -> Self {
+        BatchProgress::new()
+    }
+}
+
+impl BatchState {
+    fn name(&self) -> &'static str {
+        match self {
+            BatchState::Pending => "pending",
+            BatchState::Sending { .. } => "sending",
+            BatchState::Submitted { .. } => "submitted",
+            BatchState::Finished { .. } => "finished",
+            BatchState::Failed { .. } => "failed",
+            BatchState::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl BatchProgress {
+    /// A batch not attempted yet.
+    pub fn new() -> Self {
+        BatchProgress {
+            state: BatchState::Pending,
+            attempts: 0,
+            retries: 0,
+            token_refreshes_in_a_row: 0,
+            quota_waits: 0,
+            first_attempt_at: None,
+            last_attempt_at: None,
+            not_before: None,
+            awaiting_outcome: false,
+            maybe_delivered: false,
+        }
+    }
+
+    /// The state.
+    pub fn state(&self) -> &BatchState {
+        &self.state
+    }
+
+    /// Attempts started.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// When the first attempt started.
+    pub fn first_attempt_at(&self) -> Option<UnixMillis> {
+        self.first_attempt_at
+    }
+
+    /// The earliest time of the next attempt, if one is scheduled.
+    pub fn not_before(&self) -> Option<UnixMillis> {
+        self.not_before
+    }
+
+    /// Whether some attempt may have reached WeChat without a known result.
+    pub fn maybe_delivered(&self) -> bool {
+        self.maybe_delivered
+    }
+
+    /// Whether the batch is submitted, finished, failed or cancelled.
+    pub fn is_settled(&self) -> bool {
+        !matches!(self.state, BatchState::Pending | BatchState::Sending { .. })
+    }
+
+    /// Starts an attempt at `now`; returns its number (from 1). Store the progress *before*
+    /// sending: if the process dies mid-request, the next attempt knows the last one may have
+    /// reached WeChat and waits a minute so WeChat answers 45065 rather than 45066.
+    pub fn begin_attempt(&mut self, now: UnixMillis) -> Result<u32, StateError> {
+        if self.is_settled() {
+            return Err(StateError::Settled {
+                state: self.state.name(),
+            });
+        }
+        if self.awaiting_outcome {
+            // The previous attempt never settled: treat it as a lost reply.
+            self.maybe_delivered = true;
+            let after = self
+                .last_attempt_at
+                .map(|t| t.plus_millis(RETRY_SAME_CLIENT_MSG_ID_AFTER_MS));
+            self.not_before = self.not_before.max(after);
+        }
+        if let Some(t) = self.not_before {
+            if now < t {
+                return Err(StateError::TooEarly { not_before: t });
+            }
+        }
+        self.attempts = self.attempts.saturating_add(1);
+        self.first_attempt_at.get_or_insert(now);
+        self.last_attempt_at = Some(now);
+        self.not_before = None;
+        self.awaiting_outcome = true;
+        self.state = BatchState::Sending {
+            attempt: self.attempts,
+        };
+        Ok(self.attempts)
+    }
+
+    /// Decides what to do about `outcome` (see [`decide`]) and applies it to the state.
+    pub fn settle(&mut self, outcome: &Outcome, now: UnixMillis, jitter: u32) -> Action {
+        let (action, counter) = decide_counted(self, outcome, now, jitter);
+        if self.is_settled() {
+            return action;
+        }
+        self.awaiting_outcome = false;
+        if outcome.may_have_reached_wechat() {
+            self.maybe_delivered = true;
+        }
+        if !matches!(counter, Counter::TokenRefresh) {
+            self.token_refreshes_in_a_row = 0;
+        }
+        match counter {
+            Counter::Retry => self.retries = self.retries.saturating_add(1),
+            Counter::TokenRefresh => {
+                self.token_refreshes_in_a_row = self.token_refreshes_in_a_row.saturating_add(1)
+            }
+            Counter::QuotaWait => self.quota_waits = self.quota_waits.saturating_add(1),
+            Counter::None => {}
+        }
+        match &action {
+            Action::Done { msg_id } => {
+                self.state = BatchState::Submitted { msg_id: *msg_id };
+                self.not_before = None;
+            }
+            Action::RetryAt { at } => self.not_before = Some(*at),
+            Action::WaitUntil { until } => self.not_before = Some(*until),
+            Action::RefreshTokenThenRetry => self.not_before = None,
+            Action::Fail { reason } => {
+                self.state = BatchState::Failed {
+                    reason: reason.clone(),
+                };
+                self.not_before = None;
+            }
+        }
+        action
+    }
+
+    /// Records the batch's MASSSENDJOBFINISH event.
+    pub fn finish(&mut self, msg_id: MsgId, result: JobResult) -> Result<(), StateError> {
+        match self.state {
+            BatchState::Submitted { msg_id: id } if id == msg_id => {
+                self.state = BatchState::Finished { msg_id, result };
+                Ok(())
+            }
+            // The same event again (WeChat retries its push): already recorded.
+            BatchState::Finished { msg_id: id, .. } if id == msg_id => Ok(()),
+            _ => Err(StateError::NotSubmitted { msg_id }),
+        }
+    }
+
+    /// Cancels the batch. Allowed while no attempt may have reached WeChat: a batch that may
+    /// have been delivered is never reported as cancelled.
+    pub fn cancel(&mut self) -> Result<(), StateError> {
+        match self.state {
+            BatchState::Cancelled => Ok(()),
+            BatchState::Pending | BatchState::Sending { .. } => {
+                if self.maybe_delivered || self.awaiting_outcome {
+                    return Err(StateError::MayBeDelivered);
+                }
+                self.state = BatchState::Cancelled;
+                self.not_before = None;
+                Ok(())
+            }
+            _ => Err(StateError::Settled {
+                state: self.state.name(),
+            }),
+        }
+    }
+}
+
+/// Which bound an action counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counter {
+    None,
+    Retry,
+    TokenRefresh,
+    QuotaWait,
+}
+
+/// The next action for a batch after `outcome`, at `now`. `jitter` is any random `u32` (the
+/// caller's randomness: `crypto.getRandomValues`, `rand::random`); it spreads the backoff of a
+/// transient retry over the upper half of its delay so many batches do not retry in step.
+///
+/// | outcome | action |
+/// |---|---|
+/// | accepted | `Done(msg_id)` |
+/// | 45065 with msg_id | `Done(existing msg_id)` |
+/// | 45065 without msg_id | `Fail(DeliveredWithoutMsgId)` |
+/// | 45066 | `RetryAt(now + 60 s)` |
+/// | -1, 408, 429 | `RetryAt(now + backoff)` (2 s doubling to 5 min, with jitter) |
+/// | lost reply, 5xx | `RetryAt(now + max(backoff, 60 s))` |
+/// | 40001, 40014, 41001, 42001 | `RefreshTokenThenRetry` (3 in a row, then fail) |
+/// | 45009, 45028 | `WaitUntil(next China day 00:00)` |
+/// | 45011 | `WaitUntil(now + 60 s)` |
+/// | any other error, other HTTP status | `Fail` |
+///
+/// A settled batch answers the same way every time (`Done` for a submitted one). No action
+/// carries a new `clientmsgid`: the batch's id never changes.
+pub fn decide(progress: &BatchProgress, outcome: &Outcome, now: UnixMillis, jitter: u32) -> Action {
+    decide_counted(progress, outcome, now, jitter).0
+}
+
+fn decide_counted(
+    progress: &BatchProgress,
+    outcome: &Outcome,
+    now: UnixMillis,
+    jitter: u32,
+) -> (Action, Counter) {
+    let fail = |reason| (Action::Fail { reason }, Counter::None);
+    match &progress.state {
+        BatchState::Submitted { msg_id } | BatchState::Finished { msg_id, .. } => {
+            return (Action::Done { msg_id: *msg_id }, Counter::None)
+        }
+        BatchState::Failed { reason } => return fail(reason.clone()),
+        BatchState::Cancelled => return fail(FailReason::Cancelled),
+        BatchState::Pending | BatchState::Sending { .. } => {}
+    }
+    let maybe_delivered = progress.maybe_delivered || outcome.may_have_reached_wechat();
+    let retry = |delay: i64, counter: Counter, wait: bool| {
+        if progress.retries >= RETRY_MAX || progress.attempts >= BATCH_ATTEMPTS_MAX {
+            return fail(FailReason::RetriesExhausted {
+                attempts: progress.attempts,
+                maybe_delivered,
+                last: describe(outcome),
+            });
+        }
+        let at = now.plus_millis(delay);
+        let action = if wait {
+            Action::WaitUntil { until: at }
+        } else {
+            Action::RetryAt { at }
+        };
+        (action, counter)
+    };
+    let backoff = backoff_ms(progress.retries.saturating_add(1), jitter);
+    match outcome {
+        Outcome::Accepted(reply) => (
+            Action::Done {
+                msg_id: reply.msg_id,
+            },
+            Counter::None,
+        ),
+        Outcome::ReplyLost => retry(
+            backoff.max(RETRY_SAME_CLIENT_MSG_ID_AFTER_MS),
+            Counter::Retry,
+            false,
+        ),
+        Outcome::HttpStatus(status) => {
+            if !http_retryable(*status) {
+                fail(FailReason::HttpStatus { status: *status })
+            } else if outcome.may_have_reached_wechat() {
+                retry(
+                    backoff.max(RETRY_SAME_CLIENT_MSG_ID_AFTER_MS),
+                    Counter::Retry,
+                    false,
+                )
+            } else {
+                retry(backoff, Counter::Retry, false)
+            }
+        }
+        Outcome::Api(e) => match e.code {
+            codes::CLIENT_MSG_ID_EXISTS => match e.msg_id {
+                Some(msg_id) => (Action::Done { msg_id }, Counter::None),
+                None => fail(FailReason::DeliveredWithoutMsgId),
+            },
+            codes::CLIENT_MSG_ID_TOO_FAST => {
+                retry(RETRY_SAME_CLIENT_MSG_ID_AFTER_MS, Counter::Retry, false)
+            }
+            codes::RATE_LIMITED => retry(RATE_LIMITED_WAIT_MS, Counter::Retry, true),
+            _ => match e.class() {
+                ErrorClass::Retry => retry(backoff, Counter::Retry, false),
+                ErrorClass::RefreshToken => {
+                    if progress.token_refreshes_in_a_row >= TOKEN_REFRESH_MAX_IN_A_ROW
+                        || progress.attempts >= BATCH_ATTEMPTS_MAX
+                    {
+                        fail(FailReason::TokenRefreshLoop {
+                            refreshes: progress.token_refreshes_in_a_row,
+                            last: e.to_string(),
+                        })
+                    } else {
+                        (Action::RefreshTokenThenRetry, Counter::TokenRefresh)
+                    }
+                }
+                ErrorClass::Quota => {
+                    if progress.quota_waits >= QUOTA_WAIT_MAX
+                        || progress.attempts >= BATCH_ATTEMPTS_MAX
+                    {
+                        fail(FailReason::QuotaWaitsExhausted {
+                            waits: progress.quota_waits,
+                            maybe_delivered,
+                        })
+                    } else {
+                        (
+                            Action::WaitUntil {
+                                until: now.next_china_day(),
+                            },
+                            Counter::QuotaWait,
+                        )
+                    }
+                }
+                ErrorClass::Duplicate | ErrorClass::Fatal => fail(FailReason::Api {
+                    code: e.code,
+                    message: e.to_string(),
+                }),
+            },
+        },
+    }
+}
+
+/// The delay before retry number `n` (from 1): `RETRY_BASE_MS · 2^(n-1)`, capped at
+/// `RETRY_CAP_MS`, then spread over its upper half by `jitter` ("equal jitter": never less than
+/// half the delay, so the backoff still grows).
+pub fn backoff_ms(n: u32, jitter: u32) -> i64 {
+    let shift = n.saturating_sub(1).min(20);
+    let full = RETRY_BASE_MS
+        .saturating_mul(1i64 << shift)
+        .min(RETRY_CAP_MS);
+    let half = full / 2;
+    // half ≤ 150,000 and jitter < 2^32: the product fits in an i64.
+    half + ((half * i64::from(jitter)) >> 32)
+}
+
+/// An outcome in a few words, for a failure's record.
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Accepted(r) => format!("accepted as msg_id {}", r.msg_id),
+        Outcome::ReplyLost => "no reply (timeout or connection lost)".to_owned(),
+        Outcome::HttpStatus(s) => format!("HTTP status {s}"),
+        Outcome::Api(e) => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: UnixMillis = UnixMillis(1_710_388_800_000); // 2024-03-14T04:00:00Z
+
+    fn api(code: i64) -> Outcome {
+        Outcome::Api(ApiError::new(code, "x"))
+    }
+
+    fn sending() -> BatchProgress {
+        let mut p = BatchProgress::new();
+        p.begin_attempt(T0).unwrap();
+        p
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_cap_with_jitter_in_the_upper_half() {
+        assert_eq!(backoff_ms(1, 0), 1_000);
+        assert_eq!(backoff_ms(1, u32::MAX), 1_999);
+        assert_eq!(backoff_ms(2, 0), 2_000);
+        assert_eq!(backoff_ms(9, 0), 150_000);
+        assert_eq!(backoff_ms(u32::MAX, u32::MAX), 299_999);
+    }
+
+    #[test]
+    fn accepted_and_45065_with_msg_id_are_done() {
+        let p = sending();
+        let reply = SendReply {
+            msg_id: MsgId(7),
+            msg_data_id: None,
+        };
+        assert_eq!(
+            decide(&p, &Outcome::Accepted(reply), T0, 0),
+            Action::Done { msg_id: MsgId(7) }
+        );
+        let mut e = ApiError::new(45065, "clientmsgid exist");
+        e.msg_id = Some(MsgId(9));
+        assert_eq!(
+            decide(&p, &Outcome::Api(e), T0, 0),
+            Action::Done { msg_id: MsgId(9) }
+        );
+        assert_eq!(
+            decide(&p, &api(45065), T0, 0),
+            Action::Fail {
+                reason: FailReason::DeliveredWithoutMsgId
+            }
+        );
+    }
+
+    #[test]
+    fn each_error_class_gets_its_action() {
+        let p = sending();
+        assert_eq!(
+            decide(&p, &api(45066), T0, 0),
+            Action::RetryAt {
+                at: T0.plus_millis(60_000)
+            }
+        );
+        assert_eq!(
+            decide(&p, &api(-1), T0, 0),
+            Action::RetryAt {
+                at: T0.plus_millis(1_000)
+            }
+        );
+        assert_eq!(
+            decide(&p, &Outcome::ReplyLost, T0, 0),
+            Action::RetryAt {
+                at: T0.plus_millis(60_000)
+            }
+        );
+        assert_eq!(
+            decide(&p, &Outcome::HttpStatus(502), T0, 0),
+            Action::RetryAt {
+                at: T0.plus_millis(60_000)
+            }
+        );
+        assert_eq!(
+            decide(&p, &api(40001), T0, 0),
+            Action::RefreshTokenThenRetry
+        );
+        assert_eq!(
+            decide(&p, &api(45009), T0, 0),
+            Action::WaitUntil {
+                until: T0.next_china_day()
+            }
+        );
+        assert_eq!(
+            decide(&p, &api(45011), T0, 0),
+            Action::WaitUntil {
+                until: T0.plus_millis(60_000)
+            }
+        );
+        assert!(matches!(
+            decide(&p, &api(40003), T0, 0),
+            Action::Fail {
+                reason: FailReason::Api { code: 40003, .. }
+            }
+        ));
+        assert_eq!(
+            decide(&p, &Outcome::HttpStatus(403), T0, 0),
+            Action::Fail {
+                reason: FailReason::HttpStatus { status: 403 }
+            }
+        );
+    }
+
+    #[test]
+    fn token_refreshes_in_a_row_are_capped() {
+        let mut p = BatchProgress::new();
+        let mut now = T0;
+        for _ in 0..TOKEN_REFRESH_MAX_IN_A_ROW {
+            p.begin_attempt(now).unwrap();
+            assert_eq!(p.settle(&api(42001), now, 0), Action::RefreshTokenThenRetry);
+            now = now.plus_millis(10);
+        }
+        p.begin_attempt(now).unwrap();
+        assert!(matches!(
+            p.settle(&api(42001), now, 0),
+            Action::Fail {
+                reason: FailReason::TokenRefreshLoop { .. }
+            }
+        ));
+        assert!(p.is_settled());
+    }
+
+    #[test]
+    fn retries_are_capped_and_say_the_send_may_exist() {
+        let mut p = BatchProgress::new();
+        let mut now = T0;
+        loop {
+            p.begin_attempt(now).unwrap();
+            match p.settle(&Outcome::ReplyLost, now, 0) {
+                Action::RetryAt { at } => now = at,
+                Action::Fail { reason } => {
+                    assert_eq!(
+                        reason,
+                        FailReason::RetriesExhausted {
+                            attempts: RETRY_MAX + 1,
+                            maybe_delivered: true,
+                            last: "no reply (timeout or connection lost)".into()
+                        }
+                    );
+                    assert!(reason.to_string().contains("mass/get"));
+                    break;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn attempts_wait_for_the_action_time() {
+        let mut p = sending();
+        p.settle(&api(45066), T0, 0);
+        assert_eq!(
+            p.begin_attempt(T0.plus_millis(59_999)),
+            Err(StateError::TooEarly {
+                not_before: T0.plus_millis(60_000)
+            })
+        );
+        assert_eq!(p.begin_attempt(T0.plus_millis(60_000)), Ok(2));
+    }
+
+    #[test]
+    fn an_unsettled_attempt_counts_as_maybe_delivered() {
+        let mut p = sending();
+        // The process died before settling: a new attempt waits a minute after the last.
+        assert!(matches!(
+            p.begin_attempt(T0.plus_millis(1)),
+            Err(StateError::TooEarly { .. })
+        ));
+        assert!(p.maybe_delivered());
+        assert_eq!(p.cancel(), Err(StateError::MayBeDelivered));
+        assert_eq!(p.begin_attempt(T0.plus_millis(60_000)), Ok(2));
+    }
+
+    #[test]
+    fn cancel_only_before_anything_may_have_been_sent() {
+        let mut p = BatchProgress::new();
+        assert_eq!(p.cancel(), Ok(()));
+        assert_eq!(p.state(), &BatchState::Cancelled);
+        assert!(p.begin_attempt(T0).is_err());
+        // A definite refusal (quota) leaves it cancellable.
+        let mut p = sending();
+        p.settle(&api(45009), T0, 0);
+        assert_eq!(p.cancel(), Ok(()));
+        // A lost reply does not.
+        let mut p = sending();
+        p.settle(&Outcome::ReplyLost, T0, 0);
+        assert_eq!(p.cancel(), Err(StateError::MayBeDelivered));
+    }
+
+    #[test]
+    fn finish_records_the_event_once() {
+        let mut p = sending();
+        let reply = SendReply {
+            msg_id: MsgId(5),
+            msg_data_id: None,
+        };
+        p.settle(&Outcome::Accepted(reply), T0, 0);
+        assert_eq!(
+            p.finish(MsgId(6), JobResult::default()),
+            Err(StateError::NotSubmitted { msg_id: MsgId(6) })
+        );
+        p.finish(MsgId(5), JobResult::default()).unwrap();
+        p.finish(MsgId(5), JobResult::default()).unwrap();
+        assert!(matches!(p.state(), BatchState::Finished { .. }));
+        // Any later outcome keeps it done.
+        assert_eq!(
+            decide(&p, &Outcome::ReplyLost, T0, 0),
+            Action::Done { msg_id: MsgId(5) }
+        );
+    }
+
+    #[test]
+    fn progress_round_trips_through_json() {
+        let mut p = sending();
+        p.settle(&Outcome::ReplyLost, T0, 0);
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<BatchProgress>(&json).unwrap(), p);
+        assert!(
+            json.contains(r#""state":{"state":"sending","attempt":1}"#),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn outcome_from_http() {
+        assert_eq!(Outcome::from_http(504, b""), Outcome::HttpStatus(504));
+        assert_eq!(Outcome::from_http(200, b"<html>"), Outcome::ReplyLost);
+        assert_eq!(
+            Outcome::from_http(
+                200,
+                br#"{"errcode":0,"errmsg":"send job submission success","msg_id":34182}"#
+            ),
+            Outcome::Accepted(SendReply {
+                msg_id: MsgId(34182),
+                msg_data_id: None
+            })
+        );
+        assert!(matches!(
+            Outcome::from_http(
+                200,
+                br#"{"errcode":45028,"errmsg":"has no masssend quota"}"#
+            ),
+            Outcome::Api(ApiError { code: 45028, .. })
+        ));
+    }
+}

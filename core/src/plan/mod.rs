@@ -1,0 +1,404 @@
+//! Send planning: from a job, a message and an audience to validated batches with fixed
+//! idempotency keys; account quotas and pacing; and what to do after each attempt.
+//!
+//! Users send to lists far larger than the 10,000 OpenIDs one call takes, on accounts whose
+//! quota is tiny. The failures they fear most are a send that goes out twice and followers that
+//! are silently skipped; this module makes both impossible by construction:
+//!
+//! - **Nobody skipped silently.** [`SendPlan::new`] drops duplicates (and counts them), refuses
+//!   invalid OpenIDs with their positions unless the caller opts to skip them (then they are
+//!   counted and listed too), and puts every remaining OpenID in exactly one batch of 2..=10,000.
+//!   A single recipient is refused with a pointer to preview, never dropped.
+//! - **Nothing sent twice.** Each batch's `clientmsgid` is derived from the job, the batch and
+//!   its content ([`client_msg_id`]), fixed at planning, and reused by every retry; [`decide`]
+//!   never asks for a new one, and turns WeChat's 45065 into success with the existing msg_id.
+//!
+//! Core stays sans-IO: time ([`UnixMillis`]), randomness (a `jitter: u32` per decision) and the
+//! record of past sends ([`SentRecord`]) are parameters, so every rule here is a unit test.
+//!
+//! The driver (the worker, or your own loop) does, per batch:
+//! 1. [`quota::earliest_start`] and [`Pacer::next_slot`] say when;
+//! 2. [`BatchProgress::begin_attempt`], store it, send [`SendPlan::request`] built with
+//!    [`BatchRequest::build`], [`Pacer::record`];
+//! 3. [`Outcome::from_http`], then [`BatchProgress::settle`] gives the next [`Action`].
+
+use std::collections::HashSet;
+use std::fmt;
+
+pub mod batch;
+pub mod china_time;
+pub mod client_msg_id;
+pub mod decide;
+pub mod pacer;
+pub mod quota;
+pub mod summary;
+
+pub use batch::{Batch, BatchAudience, BatchRequest};
+pub use china_time::{ChinaDate, UnixMillis};
+pub use decide::{
+    backoff_ms, decide, Action, BatchProgress, BatchState, FailReason, JobResult, Outcome,
+    StateError,
+};
+pub use pacer::Pacer;
+pub use quota::{
+    days_needed, earliest_start, AccountKind, QuotaDecision, QuotaNeed, QuotaRule, SendKind,
+    SentRecord,
+};
+pub use summary::PlanSummary;
+
+use crate::audience::{Audience, SendAllFilter};
+use crate::endpoint::{SendAllRequest, SendToUsersRequest};
+use crate::limits::{PLAN_INVALID_SHOWN_MAX, PLAN_JOB_ID_MAX_BYTES, PLAN_MAX_BATCHES};
+use crate::message::{MassMessage, Use};
+use crate::validate::{is_openid, shorten, Problems, ValidationError};
+
+use client_msg_id::{is_job_id, PlanDigest};
+
+/// How to plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Send to the valid OpenIDs and report the invalid ones, instead of refusing the plan.
+    pub skip_invalid: bool,
+    /// `send_ignore_reprint` of every batch (1 = go on when an article is judged a reprint).
+    pub send_ignore_reprint: Option<bool>,
+    /// The account, which decides what it may send and its quotas.
+    pub account: AccountKind,
+}
+
+impl PlanOptions {
+    /// Strict options for `account`: invalid OpenIDs refuse the plan, no reprint flag.
+    pub fn new(account: AccountKind) -> Self {
+        PlanOptions {
+            skip_invalid: false,
+            send_ignore_reprint: None,
+            account,
+        }
+    }
+}
+
+/// An OpenID that is not 28 characters of `[A-Za-z0-9_-]`, at its position in the input list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InvalidOpenId {
+    /// Position in the list as given (from 0).
+    pub position: usize,
+    /// The value, shortened for display.
+    pub value: String,
+}
+
+impl fmt::Display for InvalidOpenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {:?}", self.position, self.value)
+    }
+}
+
+/// Why a plan was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The job id cannot be written into a `clientmsgid`.
+    #[error("job id {job_id:?} is not valid: it must be 1 to {PLAN_JOB_ID_MAX_BYTES} bytes of visible ASCII (no spaces), because it is written into every clientmsgid (at most 64 bytes)")]
+    InvalidJobId {
+        /// The job id, shortened.
+        job_id: String,
+    },
+    /// The message breaks a rule of the send endpoints.
+    #[error("the message is not valid: {0}")]
+    InvalidMessage(ValidationError),
+    /// A subscription account asked to send to an OpenID list.
+    #[error(
+        "a subscription account cannot send to a list of OpenIDs: {}",
+        quota::SUBSCRIPTION_NO_OPENID_LIST
+    )]
+    OpenIdListNeedsServiceAccount,
+    /// Some OpenIDs are malformed and the caller did not opt to skip them.
+    #[error("{count} of the OpenIDs are not valid (28 characters of A-Z a-z 0-9 _ -): {}{}; fix them, or plan with skip_invalid to send to the valid ones only", list(shown), more(*count, shown.len()))]
+    InvalidOpenIds {
+        /// How many are invalid.
+        count: usize,
+        /// The first ones, by position (at most [`PLAN_INVALID_SHOWN_MAX`]).
+        shown: Vec<InvalidOpenId>,
+    },
+    /// No recipient is left.
+    #[error("the audience is empty: no valid OpenID is left ({duplicates_dropped} duplicates dropped, {invalid_skipped} invalid skipped)")]
+    EmptyAudience {
+        /// Duplicates dropped.
+        duplicates_dropped: usize,
+        /// Invalid OpenIDs skipped.
+        invalid_skipped: usize,
+    },
+    /// Exactly one recipient: `mass/send` rejects a single OpenID.
+    #[error("only one recipient ({openid}): WeChat's mass/send needs at least 2 OpenIDs; send to a single follower with preview (mass/preview) instead")]
+    SingleRecipient {
+        /// The one OpenID.
+        openid: String,
+    },
+    /// More batches than a plan's `clientmsgid`s can number.
+    #[error("{recipients} recipients need {batches} batches, more than the {PLAN_MAX_BATCHES} one plan can hold; split the job")]
+    TooManyRecipients {
+        /// Valid unique recipients.
+        recipients: usize,
+        /// Batches they would need.
+        batches: usize,
+    },
+}
+
+fn list(shown: &[InvalidOpenId]) -> String {
+    shown
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn more(count: usize, shown: usize) -> String {
+    match count.saturating_sub(shown) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    }
+}
+
+/// A validated send: its batches, each with a fixed `clientmsgid`, and what was dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendPlan {
+    job_id: String,
+    message: MassMessage,
+    send_ignore_reprint: Option<bool>,
+    account: AccountKind,
+    /// The deduplicated valid OpenIDs, in first-seen order (empty for a tag or everyone).
+    recipients: Vec<String>,
+    batches: Vec<Batch>,
+    duplicates_dropped: usize,
+    invalid_count: usize,
+    invalid_shown: Vec<InvalidOpenId>,
+}
+
+impl SendPlan {
+    /// Plans sending `message` to `audience` as job `job_id`.
+    ///
+    /// Checks, in order: the job id, the message, whether the account may send to this audience,
+    /// then the OpenIDs (malformed ones refuse the plan unless `options.skip_invalid`;
+    /// duplicates are dropped, keeping the first), and the count left (0 and 1 are refused).
+    /// Planning is deterministic: the same input gives the same plan and the same ids.
+    pub fn new(
+        job_id: &str,
+        message: MassMessage,
+        audience: Audience,
+        options: PlanOptions,
+    ) -> Result<SendPlan, PlanError> {
+        if !is_job_id(job_id) {
+            return Err(PlanError::InvalidJobId {
+                job_id: shorten(job_id),
+            });
+        }
+        let mut p = Problems::default();
+        message.check(Use::Send, &mut p);
+        p.into_result().map_err(PlanError::InvalidMessage)?;
+
+        let mut plan = SendPlan {
+            job_id: job_id.to_owned(),
+            message,
+            send_ignore_reprint: options.send_ignore_reprint,
+            account: options.account,
+            recipients: Vec::new(),
+            batches: Vec::new(),
+            duplicates_dropped: 0,
+            invalid_count: 0,
+            invalid_shown: Vec::new(),
+        };
+        let filter = match audience {
+            Audience::Everyone => SendAllFilter::Everyone,
+            Audience::Tag(id) => SendAllFilter::Tag(id),
+            Audience::OpenIds(ids) => {
+                if options.account == AccountKind::Subscription {
+                    return Err(PlanError::OpenIdListNeedsServiceAccount);
+                }
+                plan.plan_openids(ids, options.skip_invalid)?;
+                return Ok(plan);
+            }
+        };
+        let digest = PlanDigest::new(&plan.job_id, &plan.message, plan.send_ignore_reprint, 1);
+        plan.batches.push(Batch {
+            index: 0,
+            clientmsgid: digest.for_filter(&plan.job_id, 0, filter),
+            recipients: BatchAudience::Filter(filter),
+        });
+        Ok(plan)
+    }
+
+    fn plan_openids(&mut self, ids: Vec<String>, skip_invalid: bool) -> Result<(), PlanError> {
+        // Pass 1 borrows the input to find what to keep; pass 2 moves the kept strings out, so
+        // no OpenID is copied (a million-entry list plans in tens of milliseconds).
+        let mut keep = vec![false; ids.len()];
+        {
+            let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
+            for (i, (id, keep)) in ids.iter().zip(keep.iter_mut()).enumerate() {
+                if !is_openid(id) {
+                    self.invalid_count += 1;
+                    if self.invalid_shown.len() < PLAN_INVALID_SHOWN_MAX {
+                        self.invalid_shown.push(InvalidOpenId {
+                            position: i,
+                            value: shorten(id),
+                        });
+                    }
+                } else if seen.insert(id.as_str()) {
+                    *keep = true;
+                } else {
+                    self.duplicates_dropped += 1;
+                }
+            }
+        }
+        if self.invalid_count > 0 && !skip_invalid {
+            return Err(PlanError::InvalidOpenIds {
+                count: self.invalid_count,
+                shown: std::mem::take(&mut self.invalid_shown),
+            });
+        }
+        let unique = ids.len() - self.invalid_count - self.duplicates_dropped;
+        let mut recipients = Vec::with_capacity(unique);
+        recipients.extend(
+            ids.into_iter()
+                .zip(keep)
+                .filter_map(|(id, keep)| keep.then_some(id)),
+        );
+        match recipients.len() {
+            0 => {
+                return Err(PlanError::EmptyAudience {
+                    duplicates_dropped: self.duplicates_dropped,
+                    invalid_skipped: self.invalid_count,
+                })
+            }
+            1 => {
+                return Err(PlanError::SingleRecipient {
+                    openid: recipients.swap_remove(0),
+                })
+            }
+            _ => {}
+        }
+        let ranges = batch::split_ranges(recipients.len());
+        if ranges.len() > PLAN_MAX_BATCHES {
+            return Err(PlanError::TooManyRecipients {
+                recipients: recipients.len(),
+                batches: ranges.len(),
+            });
+        }
+        let digest = PlanDigest::new(
+            &self.job_id,
+            &self.message,
+            self.send_ignore_reprint,
+            ranges.len(),
+        );
+        self.batches = ranges
+            .into_iter()
+            .enumerate()
+            .map(|(index, range)| Batch {
+                index,
+                clientmsgid: digest.for_openids(
+                    &self.job_id,
+                    index,
+                    recipients.get(range.clone()).unwrap_or_default(),
+                ),
+                recipients: BatchAudience::OpenIds(range),
+            })
+            .collect();
+        self.recipients = recipients;
+        Ok(())
+    }
+
+    /// The job id.
+    pub fn job_id(&self) -> &str {
+        &self.job_id
+    }
+
+    /// The message.
+    pub fn message(&self) -> &MassMessage {
+        &self.message
+    }
+
+    /// The account planned for.
+    pub fn account(&self) -> AccountKind {
+        self.account
+    }
+
+    /// `send_ignore_reprint` of every batch.
+    pub fn send_ignore_reprint(&self) -> Option<bool> {
+        self.send_ignore_reprint
+    }
+
+    /// The batches, in order.
+    pub fn batches(&self) -> &[Batch] {
+        &self.batches
+    }
+
+    /// The deduplicated valid OpenIDs in first-seen order (empty for a tag or everyone).
+    pub fn recipients(&self) -> &[String] {
+        &self.recipients
+    }
+
+    /// The OpenIDs of batch `index` (empty for a tag or everyone, or out of range).
+    pub fn batch_recipients(&self, index: usize) -> &[String] {
+        match self.batches.get(index).map(|b| &b.recipients) {
+            Some(BatchAudience::OpenIds(r)) => self.recipients.get(r.clone()).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// Duplicate OpenIDs dropped (each repeat after the first counts once).
+    pub fn duplicates_dropped(&self) -> usize {
+        self.duplicates_dropped
+    }
+
+    /// Invalid OpenIDs skipped (only with `skip_invalid`).
+    pub fn invalid_skipped(&self) -> usize {
+        self.invalid_count
+    }
+
+    /// The first skipped invalid OpenIDs with their positions (at most
+    /// [`PLAN_INVALID_SHOWN_MAX`]).
+    pub fn invalid_shown(&self) -> &[InvalidOpenId] {
+        &self.invalid_shown
+    }
+
+    /// Whether the plan sends `is_to_all: true`.
+    pub fn is_to_all(&self) -> bool {
+        self.batches.iter().any(Batch::is_to_all)
+    }
+
+    /// The calls the plan makes, as quotas count them.
+    pub fn quota_need(&self) -> QuotaNeed {
+        let sendall = self
+            .batches
+            .iter()
+            .filter(|b| b.send_kind() == SendKind::SendAll)
+            .count();
+        QuotaNeed {
+            sendall_calls: sendall,
+            send_calls: self.batches.len() - sendall,
+            to_all: self.is_to_all(),
+        }
+    }
+
+    /// The exact request of batch `index`, carrying its `clientmsgid`; `None` out of range.
+    pub fn request(&self, index: usize) -> Option<BatchRequest> {
+        let b = self.batches.get(index)?;
+        Some(match &b.recipients {
+            BatchAudience::Filter(filter) => BatchRequest::SendAll(SendAllRequest {
+                filter: *filter,
+                message: self.message.clone(),
+                send_ignore_reprint: self.send_ignore_reprint,
+                clientmsgid: Some(b.clientmsgid.clone()),
+            }),
+            BatchAudience::OpenIds(_) => BatchRequest::SendToUsers(SendToUsersRequest {
+                touser: self.batch_recipients(index).to_vec(),
+                message: self.message.clone(),
+                send_ignore_reprint: self.send_ignore_reprint,
+                clientmsgid: Some(b.clientmsgid.clone()),
+            }),
+        })
+    }
+
+    /// The plan for people: counts, earliest start given `ledger` at `now`, duration, quota
+    /// used and notes.
+    pub fn summary(&self, ledger: &[SentRecord], now: UnixMillis) -> PlanSummary {
+        summary::summarize(self, ledger, now)
+    }
+}
