@@ -118,6 +118,10 @@ pub enum Action {
     Fail {
         /// Why, for the record and for a person.
         reason: FailReason,
+        /// Whether an attempt may have reached WeChat, so the send may exist anyway: check with
+        /// mass/get or the MASSSENDJOBFINISH event before sending it again (re-planning the same
+        /// job reuses the same clientmsgid, so WeChat cannot deliver it twice).
+        maybe_delivered: bool,
     },
 }
 
@@ -144,8 +148,6 @@ pub enum FailReason {
     RetriesExhausted {
         /// Attempts made.
         attempts: u32,
-        /// Whether an attempt may have reached WeChat (then the send may exist).
-        maybe_delivered: bool,
         /// The last outcome, for a person.
         last: String,
     },
@@ -160,16 +162,24 @@ pub enum FailReason {
     QuotaWaitsExhausted {
         /// Windows waited.
         waits: u32,
-        /// Whether an earlier attempt may have reached WeChat.
-        maybe_delivered: bool,
     },
     /// The batch was cancelled before it was sent.
     Cancelled,
 }
 
+impl FailReason {
+    /// The reason for a person, with a warning when the send may exist anyway.
+    pub fn explain(&self, maybe_delivered: bool) -> String {
+        if maybe_delivered && *self != FailReason::DeliveredWithoutMsgId {
+            format!("{self}; an attempt may have reached WeChat, so the send may exist: check with mass/get or the MASSSENDJOBFINISH event before sending again (re-planning the same job reuses the same clientmsgid, so WeChat will not deliver it twice)")
+        } else {
+            self.to_string()
+        }
+    }
+}
+
 impl fmt::Display for FailReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const MAYBE: &str = "; an attempt may have reached WeChat, so the send may exist: check with mass/get or the MASSSENDJOBFINISH event before re-planning (re-planning the same job reuses the same clientmsgid, so WeChat will not deliver twice)";
         match self {
             FailReason::Api { message, .. } => f.write_str(message),
             FailReason::HttpStatus { status } => write!(
@@ -179,34 +189,17 @@ impl fmt::Display for FailReason {
             FailReason::DeliveredWithoutMsgId => f.write_str(
                 "WeChat says a send with this clientmsgid already exists (45065) but returned no msg_id: it was delivered, do not send again; find its msg_id with mass/get or the MASSSENDJOBFINISH event",
             ),
-            FailReason::RetriesExhausted {
-                attempts,
-                maybe_delivered,
-                last,
-            } => {
-                write!(f, "gave up after {attempts} attempts (last: {last})")?;
-                if *maybe_delivered {
-                    f.write_str(MAYBE)?;
-                }
-                Ok(())
+            FailReason::RetriesExhausted { attempts, last } => {
+                write!(f, "gave up after {attempts} attempts (last: {last})")
             }
             FailReason::TokenRefreshLoop { refreshes, last } => write!(
                 f,
                 "the access_token was refreshed {refreshes} times in a row and still rejected (last: {last}); check the AppID/AppSecret or the token source"
             ),
-            FailReason::QuotaWaitsExhausted {
-                waits,
-                maybe_delivered,
-            } => {
-                write!(
-                    f,
-                    "the mass-send quota stayed exhausted through {waits} waits; check the account's remaining quota (a monthly is_to_all limit?)"
-                )?;
-                if *maybe_delivered {
-                    f.write_str(MAYBE)?;
-                }
-                Ok(())
-            }
+            FailReason::QuotaWaitsExhausted { waits } => write!(
+                f,
+                "the mass-send quota stayed exhausted through {waits} waits; check the account's remaining quota (a monthly is_to_all limit?)"
+            ),
             FailReason::Cancelled => f.write_str("cancelled before it was sent"),
         }
     }
@@ -239,6 +232,8 @@ pub enum BatchState {
     Failed {
         /// Why.
         reason: FailReason,
+        /// Whether an attempt may have reached WeChat, so the send may exist anyway.
+        maybe_delivered: bool,
     },
     /// Cancelled before it could have been delivered.
     Cancelled,
@@ -446,9 +441,13 @@ impl BatchProgress {
             Action::RetryAt { at } => self.not_before = Some(*at),
             Action::WaitUntil { until } => self.not_before = Some(*until),
             Action::RefreshTokenThenRetry => self.not_before = None,
-            Action::Fail { reason } => {
+            Action::Fail {
+                reason,
+                maybe_delivered,
+            } => {
                 self.state = BatchState::Failed {
                     reason: reason.clone(),
+                    maybe_delivered: *maybe_delivered,
                 };
                 self.not_before = None;
             }
@@ -527,21 +526,32 @@ fn decide_counted(
     now: UnixMillis,
     jitter: u32,
 ) -> (Action, Counter) {
-    let fail = |reason| (Action::Fail { reason }, Counter::None);
+    let failed = |reason, maybe_delivered| {
+        (
+            Action::Fail {
+                reason,
+                maybe_delivered,
+            },
+            Counter::None,
+        )
+    };
     match &progress.state {
         BatchState::Submitted { msg_id } | BatchState::Finished { msg_id, .. } => {
             return (Action::Done { msg_id: *msg_id }, Counter::None)
         }
-        BatchState::Failed { reason } => return fail(reason.clone()),
-        BatchState::Cancelled => return fail(FailReason::Cancelled),
+        BatchState::Failed {
+            reason,
+            maybe_delivered,
+        } => return failed(reason.clone(), *maybe_delivered),
+        BatchState::Cancelled => return failed(FailReason::Cancelled, false),
         BatchState::Pending | BatchState::Sending { .. } => {}
     }
     let maybe_delivered = progress.maybe_delivered || outcome.may_have_reached_wechat();
+    let fail = |reason| failed(reason, maybe_delivered);
     let retry = |delay: i64, counter: Counter, wait: bool| {
         if progress.retries >= RETRY_MAX || progress.attempts >= BATCH_ATTEMPTS_MAX {
             return fail(FailReason::RetriesExhausted {
                 attempts: progress.attempts,
-                maybe_delivered,
                 last: describe(outcome),
             });
         }
@@ -582,7 +592,7 @@ fn decide_counted(
         Outcome::Api(e) => match e.code {
             codes::CLIENT_MSG_ID_EXISTS => match e.msg_id {
                 Some(msg_id) => (Action::Done { msg_id }, Counter::None),
-                None => fail(FailReason::DeliveredWithoutMsgId),
+                None => failed(FailReason::DeliveredWithoutMsgId, true),
             },
             codes::CLIENT_MSG_ID_TOO_FAST => {
                 retry(RETRY_SAME_CLIENT_MSG_ID_AFTER_MS, Counter::Retry, false)
@@ -608,7 +618,6 @@ fn decide_counted(
                     {
                         fail(FailReason::QuotaWaitsExhausted {
                             waits: progress.quota_waits,
-                            maybe_delivered,
                         })
                     } else {
                         (
@@ -696,7 +705,8 @@ mod tests {
         assert_eq!(
             decide(&p, &api(45065), T0, 0),
             Action::Fail {
-                reason: FailReason::DeliveredWithoutMsgId
+                reason: FailReason::DeliveredWithoutMsgId,
+                maybe_delivered: true
             }
         );
     }
@@ -747,13 +757,15 @@ mod tests {
         assert!(matches!(
             decide(&p, &api(40003), T0, 0),
             Action::Fail {
-                reason: FailReason::Api { code: 40003, .. }
+                reason: FailReason::Api { code: 40003, .. },
+                maybe_delivered: false
             }
         ));
         assert_eq!(
             decide(&p, &Outcome::HttpStatus(403), T0, 0),
             Action::Fail {
-                reason: FailReason::HttpStatus { status: 403 }
+                reason: FailReason::HttpStatus { status: 403 },
+                maybe_delivered: false
             }
         );
     }
@@ -771,7 +783,8 @@ mod tests {
         assert!(matches!(
             p.settle(&api(42001), now, 0),
             Action::Fail {
-                reason: FailReason::TokenRefreshLoop { .. }
+                reason: FailReason::TokenRefreshLoop { .. },
+                maybe_delivered: false
             }
         ));
         assert!(p.is_settled());
@@ -785,16 +798,19 @@ mod tests {
             p.begin_attempt(now).unwrap();
             match p.settle(&Outcome::ReplyLost, now, 0) {
                 Action::RetryAt { at } => now = at,
-                Action::Fail { reason } => {
+                Action::Fail {
+                    reason,
+                    maybe_delivered,
+                } => {
                     assert_eq!(
                         reason,
                         FailReason::RetriesExhausted {
                             attempts: RETRY_MAX + 1,
-                            maybe_delivered: true,
                             last: "no reply (timeout or connection lost)".into()
                         }
                     );
-                    assert!(reason.to_string().contains("mass/get"));
+                    assert!(maybe_delivered);
+                    assert!(reason.explain(maybe_delivered).contains("mass/get"));
                     break;
                 }
                 other => panic!("{other:?}"),
