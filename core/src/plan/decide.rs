@@ -382,11 +382,29 @@ impl BatchProgress {
     /// Starts an attempt at `now`; returns its number (from 1). Store the progress *before*
     /// sending: if the process dies mid-request, the next attempt knows the last one may have
     /// reached WeChat and waits a minute so WeChat answers 45065 rather than 45066.
+    ///
+    /// Errors: [`StateError::TooEarly`] before the time the last action set, and
+    /// [`StateError::Settled`] for a settled batch — including one this call fails because it
+    /// has used all [`BATCH_ATTEMPTS_MAX`] attempts without settling them.
     pub fn begin_attempt(&mut self, now: UnixMillis) -> Result<u32, StateError> {
         if self.is_settled() {
             return Err(StateError::Settled {
                 state: self.state.name(),
             });
+        }
+        if self.attempts >= BATCH_ATTEMPTS_MAX {
+            // Reached only when attempts never settle (a driver that keeps dying mid-request):
+            // the hard bound still ends the batch.
+            self.state = BatchState::Failed {
+                reason: FailReason::RetriesExhausted {
+                    attempts: self.attempts,
+                    last: "the attempt limit was reached".to_owned(),
+                },
+                maybe_delivered: self.maybe_delivered || self.awaiting_outcome,
+            };
+            self.awaiting_outcome = false;
+            self.not_before = None;
+            return Err(StateError::Settled { state: "failed" });
         }
         if self.awaiting_outcome {
             // The previous attempt never settled: treat it as a lost reply.
