@@ -22,7 +22,6 @@
 //!    [`BatchRequest::build`], [`Pacer::record`];
 //! 3. [`Outcome::from_http`], then [`BatchProgress::settle`] gives the next [`Action`].
 
-use std::collections::HashSet;
 use std::fmt;
 
 pub mod batch;
@@ -31,6 +30,7 @@ pub mod client_msg_id;
 pub mod decide;
 pub mod pacer;
 pub mod quota;
+mod recipients;
 pub mod summary;
 
 pub use batch::{Batch, BatchAudience, BatchRequest};
@@ -50,7 +50,7 @@ use crate::audience::{Audience, SendAllFilter};
 use crate::endpoint::{SendAllRequest, SendToUsersRequest};
 use crate::limits::{PLAN_INVALID_SHOWN_MAX, PLAN_JOB_ID_MAX_BYTES, PLAN_MAX_BATCHES};
 use crate::message::{MassMessage, Use};
-use crate::validate::{is_openid, shorten, Problems, ValidationError};
+use crate::validate::{shorten, Problems, ValidationError};
 
 use client_msg_id::{is_job_id, PlanDigest};
 
@@ -228,37 +228,31 @@ impl SendPlan {
     fn plan_openids(&mut self, ids: Vec<String>, skip_invalid: bool) -> Result<(), PlanError> {
         // Pass 1 borrows the input to find what to keep; pass 2 moves the kept strings out, so
         // no OpenID is copied (a million-entry list plans in tens of milliseconds).
-        let mut keep = vec![false; ids.len()];
-        {
-            let mut seen: HashSet<&str> = HashSet::with_capacity(ids.len());
-            for (i, (id, keep)) in ids.iter().zip(keep.iter_mut()).enumerate() {
-                if !is_openid(id) {
-                    self.invalid_count += 1;
-                    if self.invalid_shown.len() < PLAN_INVALID_SHOWN_MAX {
-                        self.invalid_shown.push(InvalidOpenId {
-                            position: i,
-                            value: shorten(id),
-                        });
-                    }
-                } else if seen.insert(id.as_str()) {
-                    *keep = true;
-                } else {
-                    self.duplicates_dropped += 1;
-                }
-            }
-        }
+        let found = recipients::dedupe(&ids, PLAN_INVALID_SHOWN_MAX);
+        self.duplicates_dropped = found.duplicates;
+        self.invalid_count = found.invalid_count;
+        self.invalid_shown = found
+            .invalid_positions
+            .iter()
+            .filter_map(|&position| {
+                ids.get(position).map(|id| InvalidOpenId {
+                    position,
+                    value: shorten(id),
+                })
+            })
+            .collect();
         if self.invalid_count > 0 && !skip_invalid {
             return Err(PlanError::InvalidOpenIds {
                 count: self.invalid_count,
                 shown: std::mem::take(&mut self.invalid_shown),
             });
         }
-        let unique = ids.len() - self.invalid_count - self.duplicates_dropped;
-        let mut recipients = Vec::with_capacity(unique);
+        let keys = found.keys;
+        let mut recipients = Vec::with_capacity(keys.len());
         recipients.extend(
             ids.into_iter()
-                .zip(keep)
-                .filter_map(|(id, keep)| keep.then_some(id)),
+                .zip(found.state)
+                .filter_map(|(id, state)| (state == recipients::KEPT_ENTRY).then_some(id)),
         );
         match recipients.len() {
             0 => {
@@ -295,7 +289,7 @@ impl SendPlan {
                 clientmsgid: digest.for_openids(
                     &self.job_id,
                     index,
-                    recipients.get(range.clone()).unwrap_or_default(),
+                    keys.get(range.clone()).unwrap_or_default(),
                 ),
                 recipients: BatchAudience::OpenIds(range),
             })

@@ -1,0 +1,72 @@
+//! Planning speed: one million OpenIDs (1% duplicates) into batches with their clientmsgids.
+//!
+//! Target: under 100 ms native. Run: `cargo bench -p wxmass --bench plan`.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use wxmass::plan::{AccountKind, PlanOptions, SendPlan};
+use wxmass::{Audience, MassMessage};
+
+/// A deterministic, valid 28-character OpenID for `n`.
+fn oid(n: u64) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    // Spread consecutive numbers over the whole id, as real OpenIDs look random.
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n;
+    let mut s = String::with_capacity(28);
+    s.push_str("oR5G");
+    for i in 0..24 {
+        if i == 10 {
+            x = x.rotate_left(29) ^ n;
+        }
+        s.push(char::from(ALPHABET[(x % 64) as usize]));
+        x /= 64;
+    }
+    s
+}
+
+/// 1,000,000 entries: every hundredth repeats an earlier one (1% duplicates).
+fn million_with_one_per_cent_duplicates() -> Vec<String> {
+    let mut v = Vec::with_capacity(1_000_000);
+    let mut next = 0u64;
+    for i in 0..1_000_000u64 {
+        if i % 100 == 99 {
+            v.push(oid(i / 2 / 100 * 100)); // a number already used
+        } else {
+            v.push(oid(next));
+            next += 1;
+        }
+    }
+    v
+}
+
+fn bench(c: &mut Criterion) {
+    let list = million_with_one_per_cent_duplicates();
+    let message = MassMessage::text("hello");
+    let options = PlanOptions::new(AccountKind::Service);
+    let plan = SendPlan::new(
+        "bench",
+        message.clone(),
+        Audience::OpenIds(list.clone()),
+        options,
+    )
+    .expect("the bench list plans");
+    println!(
+        "plan/1m_openids_1pct_dups: {} recipients, {} duplicates dropped, {} batches",
+        plan.recipients().len(),
+        plan.duplicates_dropped(),
+        plan.batches().len()
+    );
+
+    let mut group = c.benchmark_group("plan");
+    group.sample_size(10);
+    group.bench_function("1m_openids_1pct_dups", |b| {
+        b.iter_batched(
+            || Audience::OpenIds(list.clone()),
+            |audience| SendPlan::new("bench", message.clone(), audience, options),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
