@@ -10,7 +10,7 @@
 //!   counted and listed too), and puts every remaining OpenID in exactly one batch of 2..=10,000.
 //!   A single recipient is refused with a pointer to preview, never dropped.
 //! - **Nothing sent twice.** Each batch's `clientmsgid` is derived from the job, the batch and
-//!   its content ([`client_msg_id`]), fixed at planning, and reused by every retry; [`decide`]
+//!   its content ([`client_msg_id`]), fixed at planning, and reused by every retry; [`decide()`]
 //!   never asks for a new one, and turns WeChat's 45065 into success with the existing msg_id.
 //!
 //! Core stays sans-IO: time ([`UnixMillis`]), randomness (a `jitter: u32` per decision) and the
@@ -21,6 +21,44 @@
 //! 2. [`BatchProgress::begin_attempt`], store it, send [`SendPlan::request`] built with
 //!    [`BatchRequest::build`], [`Pacer::record`];
 //! 3. [`Outcome::from_http`], then [`BatchProgress::settle`] gives the next [`Action`].
+//!
+//! ```
+//! use wxmass::plan::{
+//!     earliest_start, AccountKind, Action, BatchProgress, Outcome, Pacer, PlanOptions,
+//!     QuotaDecision, SendPlan, UnixMillis,
+//! };
+//! use wxmass::{ApiBase, Audience, MassMessage};
+//!
+//! let openids: Vec<String> = (0..10_001).map(|i| format!("oR5Gjjl_eiZoUpGozMo7{i:08}")).collect();
+//! let plan = SendPlan::new(
+//!     "newsletter-2024-06",
+//!     MassMessage::mpnews("NEWS_MEDIA_ID"),
+//!     Audience::OpenIds(openids),
+//!     PlanOptions::new(AccountKind::Service),
+//! )?;
+//! assert_eq!(plan.batches().len(), 2); // 5,001 + 5,000
+//!
+//! let now = UnixMillis(1_718_000_000_000); // the caller's clock: Date.now(), SystemTime, …
+//! println!("{}", plan.summary(&[], now)); // for a person to confirm
+//! assert_eq!(earliest_start(plan.account(), &[], &plan.quota_need(), now), QuotaDecision::Now);
+//!
+//! let mut pacer = Pacer::new();
+//! let mut progress = BatchProgress::new(); // stored per batch between runs (serde)
+//! let at = pacer.next_slot(now);
+//! progress.begin_attempt(at)?; // store progress, then send:
+//! let http = plan.request(0).expect("batch 0").build(&ApiBase::default())?;
+//! pacer.record(at);
+//! # let (status, body) = (200, br#"{"errcode":0,"errmsg":"send job submission success","msg_id":1000000001}"#);
+//! // … POST http.body to http.url_with_token(token), get (status, body) back …
+//! let jitter: u32 = 12_345; // any random u32 from the caller
+//! match progress.settle(&Outcome::from_http(status, body), at, jitter) {
+//!     Action::Done { msg_id } => println!("batch 0 is msg_id {msg_id}"),
+//!     Action::RetryAt { at } | Action::WaitUntil { until: at } => println!("again at {at}"),
+//!     Action::RefreshTokenThenRetry => println!("refresh the token, then again"),
+//!     Action::Fail { reason, maybe_delivered } => println!("{}", reason.explain(maybe_delivered)),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 
@@ -54,12 +92,15 @@ use crate::validate::{shorten, Problems, ValidationError};
 
 use client_msg_id::{is_job_id, PlanDigest};
 
-/// How to plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How to plan. Serde, so the worker and the npm package can take it as JSON
+/// (`{"account":"service","skip_invalid":true}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlanOptions {
     /// Send to the valid OpenIDs and report the invalid ones, instead of refusing the plan.
+    #[serde(default)]
     pub skip_invalid: bool,
     /// `send_ignore_reprint` of every batch (1 = go on when an article is judged a reprint).
+    #[serde(default)]
     pub send_ignore_reprint: Option<bool>,
     /// The account, which decides what it may send and its quotas.
     pub account: AccountKind,

@@ -15,7 +15,7 @@
 //! Only records with `succeeded: true` count: a call WeChat refused did not use the quota. The
 //! ledger is the caller's knowledge, which can be incomplete (sends from the web console or
 //! another tool); WeChat's own answer (45009, 45028) is the backstop, and
-//! [`super::decide`] turns it into a wait for the next window.
+//! [`super::decide()`] turns it into a wait for the next window.
 //!
 //! Not checkable here: each follower receives at most 4 mass sends a natural month
 //! ([`FOLLOWER_RECEIVES_PER_MONTH`]); WeChat silently drops the rest for that follower and the
@@ -226,7 +226,7 @@ fn blocked_at(
 ///
 /// The answer is for the plan's *next* call: a service-account plan of more batches than the
 /// day has left may start now and continue on later days ([`days_needed`] says how many;
-/// call this again before each batch, or let [`super::decide`] handle WeChat's 45009).
+/// call this again before each batch, or let [`super::decide()`] handle WeChat's 45009).
 pub fn earliest_start(
     account: AccountKind,
     ledger: &[SentRecord],

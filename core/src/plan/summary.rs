@@ -100,14 +100,22 @@ pub(crate) fn summarize(plan: &SendPlan, ledger: &[SentRecord], now: UnixMillis)
     }
     if plan.duplicates_dropped() > 0 {
         notes.push(format!(
-            "{} duplicate OpenIDs were dropped; each follower is sent to once.",
-            plan.duplicates_dropped()
+            "{} dropped; each follower is sent to once.",
+            count_of(
+                plan.duplicates_dropped(),
+                "duplicate OpenID was",
+                "duplicate OpenIDs were"
+            )
         ));
     }
     if plan.invalid_skipped() > 0 {
         notes.push(format!(
-            "{} invalid OpenIDs were skipped and will not receive this send.",
-            plan.invalid_skipped()
+            "{} skipped and will not receive this send.",
+            count_of(
+                plan.invalid_skipped(),
+                "invalid OpenID was",
+                "invalid OpenIDs were"
+            )
         ));
     }
     if plan.message().msg_type().deletable() {
@@ -130,6 +138,11 @@ pub(crate) fn summarize(plan: &SendPlan, ledger: &[SentRecord], now: UnixMillis)
         quota_used: need,
         notes,
     }
+}
+
+/// `1 thing was` / `2 things were`.
+fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Milliseconds as `1 d 2 h 3 min 4 s` (zero parts left out; `0 s` for nothing).
