@@ -112,6 +112,35 @@ pub const CHINA_UTC_OFFSET_SECS: i64 = 8 * 3600;
 // Callbacks and events (issue 4)
 // ================================================================================================
 
+/// An EncodingAESKey is exactly this many characters of base64 (43 + `=` decode to 32 bytes).
+pub const ENCODING_AES_KEY_LEN: usize = 43;
+/// Random bytes WeChat puts in front of every encrypted plaintext.
+pub const CALLBACK_RANDOM_PREFIX_BYTES: usize = 16;
+/// WeChat pads the AES plaintext PKCS#7-style to a multiple of 32 bytes (not AES's 16), so a
+/// valid pad byte is 1..=32.
+pub const CALLBACK_PAD_BLOCK: usize = 32;
+/// Largest callback body accepted (safe mode carries the XML base64-encoded inside `<Encrypt>`,
+/// about 4/3 of [`EVENT_XML_MAX_BYTES`] plus the envelope). Real pushes are a few KiB.
+pub const CALLBACK_BODY_MAX_BYTES: usize = 128 * 1024;
+/// Largest (decrypted) message or event XML parsed. A MASSSENDJOBFINISH with eight articles'
+/// copyright results is under 8 KiB; the cap bounds work done on hostile input.
+pub const EVENT_XML_MAX_BYTES: usize = 64 * 1024;
+/// Deepest element nesting parsed (`xml` > `CopyrightCheckResult` > `ResultList` > `item` >
+/// field is 5).
+pub const EVENT_XML_MAX_DEPTH: usize = 8;
+/// Most elements in one message or event XML.
+pub const EVENT_XML_MAX_ELEMENTS: usize = 4096;
+/// Default largest difference, in seconds, between a callback's `timestamp` and the caller's
+/// `now` when a skew check is asked for (limits replays of captured pushes).
+pub const CALLBACK_MAX_SKEW_SECS: i64 = 300;
+/// WeChat waits this many seconds for the callback's answer before retrying.
+pub const CALLBACK_ANSWER_WITHIN_SECS: u32 = 5;
+/// WeChat retries an unanswered push this many times, so each event must be recorded once by
+/// its dedupe key.
+pub const CALLBACK_RETRIES: u32 = 3;
+/// The body that acknowledges a push (an empty body is accepted too).
+pub const CALLBACK_SUCCESS_REPLY: &str = "success";
+
 // ================================================================================================
 // Send planning (issue 5)
 // ================================================================================================
