@@ -415,11 +415,9 @@ impl AesKey {
             .map_err(|_| CallbackError::InvalidAesKey {
                 reason: "is not valid base64",
             })?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| CallbackError::InvalidAesKey {
-                reason: "does not decode to 32 bytes",
-            })?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| CallbackError::InvalidAesKey {
+            reason: "does not decode to 32 bytes",
+        })?;
         Ok(AesKey(key))
     }
 
@@ -670,12 +668,22 @@ fn split_plaintext(content: &[u8]) -> Result<(&[u8], &[u8]), CallbackError> {
 // The entry point
 // ================================================================================================
 
-/// What a callback handler knows of its account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a callback handler knows of its account. `Debug` hides the token and the key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CallbackConfig {
     token: String,
     crypto: Option<MessageCrypto>,
     max_skew_secs: i64,
+}
+
+impl fmt::Debug for CallbackConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackConfig")
+            .field("token", &"<redacted>")
+            .field("crypto", &self.crypto)
+            .field("max_skew_secs", &self.max_skew_secs)
+            .finish()
+    }
 }
 
 impl CallbackConfig {
@@ -820,6 +828,9 @@ mod tests {
         assert!(unpad(&[1, 2, 3, 1]).is_ok());
         assert_eq!(unpad(&[1, 2, 0]), Err(CallbackError::BadPadding { pad: 0 }));
         assert_eq!(unpad(&[33; 64]), Err(CallbackError::BadPadding { pad: 33 }));
-        assert_eq!(unpad(&[1, 3, 2, 3]), Err(CallbackError::BadPadding { pad: 3 }));
+        assert_eq!(
+            unpad(&[1, 3, 2, 3]),
+            Err(CallbackError::BadPadding { pad: 3 })
+        );
     }
 }

@@ -225,9 +225,7 @@ pub(crate) fn read_tree(body: &[u8], max_bytes: usize) -> Result<Node, EventErro
     let mut elements = 0usize;
 
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| malformed(&reader, &e))?;
+        let event = reader.read_event().map_err(|e| malformed(&reader, &e))?;
         match event {
             Event::DocType(_) => return Err(EventError::DocType),
             Event::Start(_) | Event::Empty(_) if root.is_some() => {
@@ -382,7 +380,10 @@ fn element_name(raw: &[u8], reader: &Reader<&[u8]>) -> Result<String, EventError
     std::str::from_utf8(raw)
         .map(str::to_owned)
         .map_err(|_| EventError::Malformed {
-            message: format!("element name is not UTF-8 at byte {}", reader.buffer_position()),
+            message: format!(
+                "element name is not UTF-8 at byte {}",
+                reader.buffer_position()
+            ),
         })
 }
 
@@ -692,7 +693,9 @@ impl AuditReason {
             AuditReason::MutualPromotion => "涉嫌互推(互相宣传)",
             AuditReason::OriginalityBlocked => "原创校验出现系统错误且用户选择了被判为转载就不群发",
             AuditReason::OriginalityFailed => "原创校验被判定为不能群发",
-            AuditReason::ReprintNotAllowed => "原创校验被判定为转载文且用户选择了被判为转载就不群发",
+            AuditReason::ReprintNotAllowed => {
+                "原创校验被判定为转载文且用户选择了被判为转载就不群发"
+            }
             AuditReason::Unknown(_) => "未知的审核原因",
         }
     }
@@ -821,7 +824,9 @@ fn mass_send_job_finish(root: &Node) -> Result<MassSendJobFinish, EventError> {
     };
     Ok(MassSendJobFinish {
         to_user: root.required_text("ToUserName", "ToUserName")?.to_owned(),
-        from_user: root.required_text("FromUserName", "FromUserName")?.to_owned(),
+        from_user: root
+            .required_text("FromUserName", "FromUserName")?
+            .to_owned(),
         create_time: required_number(root, "CreateTime", "CreateTime")?,
         msg_id: MsgId(required_number(root, "MsgID", "MsgID")?),
         status: MassSendStatus::parse(root.required_text("Status", "Status")?),
@@ -945,7 +950,13 @@ fn required_number<T: Number>(
 }
 
 fn generic(root: &Node) -> Result<GenericMessage, EventError> {
-    const HEADER: [&str; 5] = ["ToUserName", "FromUserName", "CreateTime", "MsgType", "Event"];
+    const HEADER: [&str; 5] = [
+        "ToUserName",
+        "FromUserName",
+        "CreateTime",
+        "MsgType",
+        "Event",
+    ];
     let mut fields = Vec::new();
     for child in root
         .children
@@ -956,7 +967,9 @@ fn generic(root: &Node) -> Result<GenericMessage, EventError> {
     }
     Ok(GenericMessage {
         to_user: root.required_text("ToUserName", "ToUserName")?.to_owned(),
-        from_user: root.required_text("FromUserName", "FromUserName")?.to_owned(),
+        from_user: root
+            .required_text("FromUserName", "FromUserName")?
+            .to_owned(),
         create_time: required_number(root, "CreateTime", "CreateTime")?,
         msg_type: root.required_text("MsgType", "MsgType")?.to_owned(),
         event: root.unique_text("Event", "Event")?.map(str::to_owned),
@@ -997,8 +1010,14 @@ mod tests {
 
     #[test]
     fn status_forms() {
-        assert_eq!(MassSendStatus::parse("send success"), MassSendStatus::Success);
-        assert_eq!(MassSendStatus::parse("sendsuccess"), MassSendStatus::Success);
+        assert_eq!(
+            MassSendStatus::parse("send success"),
+            MassSendStatus::Success
+        );
+        assert_eq!(
+            MassSendStatus::parse("sendsuccess"),
+            MassSendStatus::Success
+        );
         assert_eq!(MassSendStatus::parse(" Send Fail "), MassSendStatus::Fail);
         assert_eq!(
             MassSendStatus::parse("err(30003)"),
