@@ -5,7 +5,7 @@ use serde::ser::SerializeMap;
 use serde::Serialize;
 
 use crate::json_input::{show, Obj};
-use crate::validate::{join, require_text, Problems, Rule};
+use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// A message to mass-send or preview.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,6 +226,43 @@ impl MassMessage {
         }
     }
 
+    /// Reads a message on its own, `{"msgtype": "<kind>", "<kind>": {…}}` (wire names or their
+    /// camelCase aliases), and checks it for a send. Problem paths start with `path` (the
+    /// worker passes `message`, so a person reads `message.text.content`).
+    pub fn from_value(
+        value: serde_json::Value,
+        path: &str,
+    ) -> Result<MassMessage, ValidationError> {
+        let mut p = Problems::default();
+        let msg = Obj::new(value, path, &mut p).and_then(|mut o| {
+            let msg = MassMessage::read(&mut o, &mut p);
+            o.finish(&mut p);
+            msg
+        });
+        let Some(msg) = msg else {
+            return Err(p.into_error());
+        };
+        // The rules name paths from the message kind (`text.content`): root them at `path`.
+        let mut rules = Problems::default();
+        msg.check(Use::Send, &mut rules);
+        let mut problems = if p.is_empty() {
+            Vec::new()
+        } else {
+            p.into_error().problems
+        };
+        if let Err(e) = rules.into_result() {
+            problems.extend(e.problems.into_iter().map(|mut pr| {
+                pr.path = join(path, &pr.path);
+                pr
+            }));
+        }
+        if problems.is_empty() {
+            Ok(msg)
+        } else {
+            Err(ValidationError { problems })
+        }
+    }
+
     /// Reads `msgtype` and the one message object it names from a body.
     pub(crate) fn read(o: &mut Obj, p: &mut Problems) -> Option<MassMessage> {
         let type_path = join(o.path(), "msgtype");
@@ -288,5 +325,29 @@ impl MassMessage {
         };
         b.finish(p);
         Some(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_message_alone_with_prefixed_paths() {
+        let m = MassMessage::from_value(
+            serde_json::json!({"msgtype": "text", "text": {"content": "hi"}}),
+            "message",
+        )
+        .unwrap();
+        assert_eq!(m, MassMessage::text("hi"));
+        let e = MassMessage::from_value(
+            serde_json::json!({"msgtype": "text", "text": {"content": " "}}),
+            "message",
+        )
+        .unwrap_err();
+        assert_eq!(e.problems[0].path, "message.text.content");
+        let e =
+            MassMessage::from_value(serde_json::json!({"msgtype": "nope"}), "message").unwrap_err();
+        assert_eq!(e.problems[0].path, "message.msgtype");
     }
 }
