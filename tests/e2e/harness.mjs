@@ -1,0 +1,137 @@
+// End-to-end harness: starts the WeChat simulator in-process and `wrangler dev` (workerd, local
+// D1 in a temp dir) as a child process on free ports, applies the migrations, and gives tests a
+// small client. Every child runs in its own process group and is killed with it.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createSimulator, openidFor } from '../wechat-sim/src/server.mjs';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const WRANGLER = join(ROOT, 'node_modules', '.bin', 'wrangler');
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' };
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts simulator + worker. Returns { sim, worker, api(), cron(), stop(), restart() }. */
+export async function startStack(simOptions = {}) {
+  const persist = mkdtempSync(join(tmpdir(), 'wxmass-e2e-'));
+  const port = await freePort();
+  const workerUrl = `http://127.0.0.1:${port}`;
+  const sim = await createSimulator({
+    timeScale: 0.01,
+    callbackMode: 'safe',
+    callbackUrl: `${workerUrl}/wechat/callback`,
+    log: () => {},
+    ...simOptions,
+  });
+  const cfg = sim.state.cfg;
+  const vars = {
+    WECHAT_API_BASE: sim.url,
+    APP_ID: cfg.appId,
+    ACCOUNT_KIND: cfg.accountKind,
+    APP_SECRET: cfg.appSecret,
+    CALLBACK_TOKEN: cfg.callbackToken,
+    ENCODING_AES_KEY: cfg.encodingAESKey,
+    ADMIN_TOKEN,
+    TEST_CLOCK: '1',
+  };
+  execFileSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
+    cwd: ROOT, env: ENV, stdio: 'pipe',
+  });
+  let child = null;
+  let logs = '';
+  const launch = async () => {
+    const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
+      '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'warn'];
+    for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+    child = spawn(WRANGLER, args, { cwd: ROOT, env: ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => { logs += d; });
+    child.stderr.on('data', (d) => { logs += d; });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      try {
+        const r = await fetch(`${workerUrl}/healthz`);
+        await r.text();
+        return;
+      } catch {
+        await sleep(200);
+      }
+      if (child.exitCode !== null) break;
+    }
+    throw new Error(`wrangler dev did not start:\n${logs.slice(-4000)}`);
+  };
+  const kill = async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+    await exited;
+    clearTimeout(t);
+  };
+  await launch();
+
+  const api = async (method, path, body, headers = {}) => {
+    const r = await fetch(`${workerUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await r.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: r.status, json, text };
+  };
+  const simCtl = async (method, path, body) => {
+    const r = await fetch(`${sim.url}/__sim/${path}`, { method, body: body ? JSON.stringify(body) : undefined });
+    return r.json();
+  };
+  return {
+    sim, workerUrl, persist, api, simCtl,
+    logs: () => logs,
+    cron: async () => {
+      const r = await fetch(`${workerUrl}/__scheduled?cron=*+*+*+*+*`);
+      return r.text();
+    },
+    advance: (ms) => api('POST', '/api/test/clock', { advanceMs: ms }),
+    restart: async () => { await kill(); await launch(); },
+    kill,
+    stop: async () => {
+      await kill();
+      await sim.close();
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Drives cron runs (moving the worker's clock) until the job settles and its events arrive. */
+export async function driveJob(stack, jobId, { maxRuns = 40, advanceMs = 61_000, wantEvents = true } = {}) {
+  let job;
+  for (let i = 0; i < maxRuns; i++) {
+    await stack.cron();
+    await stack.simCtl('POST', 'callbacks/flush');
+    await sleep(100);
+    job = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+    const settled = job.batches.every((b) => ['finished', 'failed', 'cancelled'].includes(b.state));
+    const submittedOnly = job.batches.every((b) => ['finished', 'failed', 'cancelled', 'submitted'].includes(b.state));
+    if (settled || (!wantEvents && submittedOnly)) return job;
+    await stack.advance(advanceMs);
+  }
+  return job;
+}
+
+export const openids = (n, seed = 'e2e') => Array.from({ length: n }, (_, i) => openidFor(`${seed}-${i}`));

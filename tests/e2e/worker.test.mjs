@@ -1,0 +1,137 @@
+// End-to-end: the worker in workerd (wrangler dev, local D1) against the WeChat simulator.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, driveJob, openids } from './harness.mjs';
+
+let stack;
+before(async () => { stack = await startStack(); });
+after(async () => { await stack?.stop(); });
+
+const text = (content) => ({ msgtype: 'text', text: { content } });
+
+async function noDuplicates() {
+  const stats = await stack.simCtl('GET', 'stats');
+  assert.equal(stats.duplicateDeliveries, 0, `duplicate deliveries: ${JSON.stringify(stats.duplicates)}`);
+}
+
+test('admin routes need the bearer token (401)', async () => {
+  const r = await stack.api('GET', '/api/jobs', undefined, { authorization: 'Bearer wrong' });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error.code, 'unauthorized');
+  const r2 = await stack.api('GET', '/api/jobs', undefined, { authorization: '' });
+  assert.equal(r2.status, 401);
+});
+
+test('bad input gets 400 with the field path', async () => {
+  const r = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: ' ' } }, audience: { openids: openids(3) } });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.path, 'message.text.content');
+  const r2 = await stack.api('POST', '/api/jobs', { message: text('x'), audience: { tagId: 'abc' } });
+  assert.equal(r2.status, 400);
+  assert.equal(r2.json.error.path, 'audience.tagId');
+  const r3 = await stack.api('POST', '/api/messages/delete', { msgId: 0 });
+  assert.equal(r3.status, 400);
+  assert.ok(r3.json.error.problems.length >= 1);
+});
+
+test('URL verification echoes echostr; a bad signature gets 403', async () => {
+  const v = await stack.simCtl('POST', 'callbacks/verify-url');
+  assert.equal(v.ok, true, JSON.stringify(v));
+  const r = await fetch(`${stack.workerUrl}/wechat/callback?signature=bad&timestamp=1&nonce=n&echostr=e`);
+  assert.equal(r.status, 403);
+  const p = await fetch(`${stack.workerUrl}/wechat/callback?signature=bad&timestamp=${Math.floor(Date.now() / 1000)}&nonce=n&encrypt_type=aes&msg_signature=bad`, { method: 'POST', body: '<xml><Encrypt><![CDATA[abc]]></Encrypt></xml>' });
+  assert.equal(p.status, 403);
+  const ev = await stack.api('GET', '/api/events');
+  assert.equal(ev.json.events.length, 0);
+});
+
+test('25,001 OpenIDs: 3 sends, 3 results from encrypted callbacks, recorded once despite retries', async () => {
+  const list = openids(25_001, 'big');
+  const created = await stack.api('POST', '/api/jobs', { message: text('hello 25,001'), audience: { openids: list } }, { 'idempotency-key': 'big-1' });
+  assert.equal(created.status, 201, created.text);
+  assert.equal(created.json.state, 'planned');
+  assert.equal(created.json.batches.length, 3);
+  const again = await stack.api('POST', '/api/jobs', { message: text('hello 25,001'), audience: { openids: list } }, { 'idempotency-key': 'big-1' });
+  assert.equal(again.status, 200);
+  assert.equal(again.json.id, created.json.id);
+
+  const job = await driveJob(stack, created.json.id);
+  assert.equal(job.state, 'finished', JSON.stringify(job.batches, null, 1));
+  assert.equal(job.results.events, 3);
+  assert.equal(job.results.totalCount, 25_001);
+  const sends = (await stack.simCtl('GET', 'jobs')).jobs.filter((j) => !j.preview);
+  assert.equal(sends.length, 3);
+
+  // WeChat retries a push: deliver each event three more times; still one record each.
+  await stack.simCtl('POST', 'callbacks/flush');
+  const events = (await stack.api('GET', '/api/events')).json.events.filter((e) => e.kind === 'mass_send_job_finish');
+  assert.equal(events.length, 3);
+  await noDuplicates();
+});
+
+test('two cron runs fired at once never take the same batch', async () => {
+  const created = await stack.api('POST', '/api/jobs', { message: text('race'), audience: { openids: openids(30, 'race') } });
+  assert.equal(created.status, 201, created.text);
+  await Promise.all([stack.cron(), stack.cron(), stack.cron()]);
+  const job = await driveJob(stack, created.json.id);
+  assert.equal(job.state, 'finished');
+  const sends = (await stack.simCtl('GET', 'calls?path=cgi-bin/message/mass/send')).calls;
+  const mine = sends.filter((c) => c.body.includes(job.batches[0].clientmsgid));
+  assert.equal(mine.length, 1);
+  await noDuplicates();
+});
+
+for (const [name, fault, expectAttempts] of [
+  ['reply lost after accept', { kind: 'lose_reply', path: 'cgi-bin/message/mass/send' }, 2],
+  ['HTTP 5xx', { kind: 'http_500', path: 'cgi-bin/message/mass/send' }, 2],
+  ['errcode -1', { kind: 'errcode_-1', path: 'cgi-bin/message/mass/send' }, 2],
+  ['token expired mid-job', { kind: 'token_expired', path: 'cgi-bin/message/mass/send', invalidate: true }, 1],
+  ['45009 daily quota', { kind: 'quota_45009', path: 'cgi-bin/message/mass/send' }, 2],
+]) {
+  test(`fault: ${name} — the batch ends finished, never delivered twice`, async () => {
+    await stack.simCtl('POST', 'faults', fault);
+    const created = await stack.api('POST', '/api/jobs', { message: text(`fault ${name}`), audience: { openids: openids(5, name) } });
+    assert.equal(created.status, 201, created.text);
+    const job = await driveJob(stack, created.json.id, { advanceMs: 25 * 3600 * 1000 });
+    assert.equal(job.state, 'finished', JSON.stringify(job.batches, null, 1));
+    assert.ok(job.batches[0].attempts >= expectAttempts, `attempts ${job.batches[0].attempts}`);
+    await noDuplicates();
+  });
+}
+
+test('the worker restarted mid-job: the leased batch is re-sent with the same clientmsgid', async () => {
+  // The send is slow; the worker dies while it is in flight.
+  await stack.simCtl('POST', 'faults', { kind: 'delay', path: 'cgi-bin/message/mass/send', ms: 3000 });
+  const created = await stack.api('POST', '/api/jobs', { message: text('restart'), audience: { openids: openids(4, 'restart') } });
+  const cronRun = stack.cron().catch(() => 'killed');
+  await new Promise((r) => setTimeout(r, 1000));
+  await stack.restart();
+  await cronRun;
+  const job = await driveJob(stack, created.json.id);
+  assert.equal(job.state, 'finished', JSON.stringify(job.batches, null, 1));
+  await noDuplicates();
+});
+
+test('cancel a job before it sends', async () => {
+  const created = await stack.api('POST', '/api/jobs', { message: text('later'), audience: { openids: openids(3, 'cancel') }, sendAt: Date.now() + 365 * 86400e3 });
+  const c = await stack.api('POST', `/api/jobs/${created.json.id}/cancel`);
+  assert.equal(c.status, 200, c.text);
+  assert.equal(c.json.job.state, 'cancelled');
+});
+
+test('media, preview, status, speed and delete pass through core to WeChat', async () => {
+  const news = await stack.api('POST', '/api/media/uploadnews', { articles: [{ thumb_media_id: 'sim-thumb-media-id-0001', title: 't', content: 'c' }] });
+  assert.equal(news.status, 200, news.text);
+  const pv = await stack.api('POST', '/api/messages/preview', { touser: openids(1, 'pv')[0], msgtype: 'mpnews', mpnews: { media_id: news.json.media_id } });
+  assert.equal(pv.status, 200, pv.text);
+  const sp = await stack.api('GET', '/api/speed');
+  assert.equal(sp.status, 200, sp.text);
+  const ss = await stack.api('POST', '/api/speed', { speed: 2 });
+  assert.equal(ss.status, 200, ss.text);
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000a49444154789c6300010000050001', 'hex');
+  const form = new FormData();
+  form.append('media', new Blob([png], { type: 'image/png' }), 'a.png');
+  const up = await fetch(`${stack.workerUrl}/api/media/uploadimg`, { method: 'POST', body: form, headers: { authorization: 'Bearer e2e-admin-token-0123456789' } });
+  assert.equal(up.status, 200, await up.clone().text());
+  assert.match((await up.json()).url, /^http/);
+});
