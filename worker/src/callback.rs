@@ -90,12 +90,14 @@ async fn record(app: &Ctx, message: &CallbackMessage, xml: &str) -> Result<(), A
     };
     let fresh = store::insert_event(
         &app.db,
-        &key,
-        kind,
-        event.as_deref(),
-        msg_id.as_deref(),
-        &payload,
-        xml,
+        &store::NewEvent {
+            dedupe_key: &key,
+            kind,
+            event: event.as_deref(),
+            msg_id: msg_id.as_deref(),
+            payload_json: &payload,
+            xml,
+        },
         now,
     )
     .await?;

@@ -356,22 +356,23 @@ pub struct EventRow {
     pub received_at: f64,
 }
 
+/// A push to store.
+pub struct NewEvent<'a> {
+    pub dedupe_key: &'a str,
+    pub kind: &'a str,
+    pub event: Option<&'a str>,
+    pub msg_id: Option<&'a str>,
+    pub payload_json: &'a str,
+    pub xml: &'a str,
+}
+
 /// Stores a push once; `false` when its dedupe key was seen before (WeChat's retry).
-pub async fn insert_event(
-    db: &D1Database,
-    dedupe_key: &str,
-    kind: &str,
-    event: Option<&str>,
-    msg_id: Option<&str>,
-    payload_json: &str,
-    xml: &str,
-    now: i64,
-) -> Result<bool> {
+pub async fn insert_event(db: &D1Database, e: &NewEvent<'_>, now: i64) -> Result<bool> {
     let stmt = db
         .prepare(
             "INSERT OR IGNORE INTO events (dedupe_key, kind, event, msg_id, payload_json, xml, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
-        .bind(&[s(dedupe_key), s(kind), opt(event), opt(msg_id), s(payload_json), s(xml), n(now)])?;
+        .bind(&[s(e.dedupe_key), s(e.kind), opt(e.event), opt(e.msg_id), s(e.payload_json), s(e.xml), n(now)])?;
     Ok(changes(stmt).await? == 1)
 }
 
