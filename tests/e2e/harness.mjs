@@ -107,7 +107,12 @@ export async function startStack(simOptions = {}) {
       const r = await fetch(`${workerUrl}/__scheduled?cron=*+*+*+*+*`);
       return r.text();
     },
-    advance: (ms) => api('POST', '/api/test/clock', { advanceMs: ms }),
+    // Moves the worker's cron clock and the simulator's clock together (WeChat's one-minute
+    // clientmsgid window and day quotas pass without waiting).
+    advance: async (ms) => {
+      await simCtl('POST', 'clock', { advanceMs: ms });
+      return api('POST', '/api/test/clock', { advanceMs: ms });
+    },
     restart: async () => { await kill(); await launch(); },
     kill,
     stop: async () => {

@@ -54,7 +54,8 @@ pub async fn receive(mut req: Request, app: Ctx, ctx: Context) -> Result<Respons
     let aes_key = crate::secret(&app.env, "ENCODING_AES_KEY").ok();
     let config = CallbackConfig::new(&token, aes_key.as_deref(), &app.cfg.app_id)
         .map_err(|e| AppError::Config(format!("ENCODING_AES_KEY: {e}")))?;
-    let now_secs = (Date::now().as_millis() / 1000) as i64;
+    // The test clock (TEST_CLOCK=1) moves with the simulator's; otherwise the runtime's clock.
+    let now_secs = app.now().await / 1000;
     let opened = match open_callback(&config, &q, &body, Some(now_secs)) {
         Ok(o) => o,
         Err(e) => return refused(&e),
