@@ -38,9 +38,15 @@ ensure_worker_build() {
   fi
 }
 
-# npm packages of a folder, from its package-lock.json when there is one.
+# npm packages of a folder, from its package-lock.json. Skipped when node_modules was installed
+# after the lockfile last changed (npm's own node_modules/.package-lock.json records that), so a
+# warm machine does not reinstall wrangler on every run.
 ensure_node_modules() {
   local dir=$1
+  if [ -f "$dir/node_modules/.package-lock.json" ] &&
+     [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return 0
+  fi
   if [ -f "$dir/package-lock.json" ]; then
     (cd "$dir" && npm ci --no-audit --no-fund)
   else

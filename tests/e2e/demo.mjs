@@ -1,4 +1,4 @@
-// The demo behind scripts/demo-worker (not a test): one 25,001-follower job, start to finish.
+// The demo behind scripts/demo (not a test): one 25,001-follower job, start to finish.
 import { startStack, openids } from './harness.mjs';
 
 const stack = await startStack();
