@@ -25,9 +25,16 @@ impl std::str::FromStr for MsgId {
     }
 }
 
+impl MsgId {
+    /// The serde newtype name of a [`MsgId`]. JSON output is a plain number either way; a
+    /// serializer that must not pass ids through a float (the npm package's) recognises this name
+    /// and writes a decimal string instead, for every id in every type.
+    pub const SERDE_NAME: &'static str = "MsgId";
+}
+
 impl Serialize for MsgId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(self.0)
+        s.serialize_newtype_struct(Self::SERDE_NAME, &self.0)
     }
 }
 

@@ -1,0 +1,185 @@
+//! # wxmass-wasm — the wasm-bindgen glue of the `wxmass` npm package
+//!
+//! The only crate with wasm-bindgen. Every function here moves values between JS and the
+//! [`wxmass`] core and nothing more: no WeChat rule, limit, field name or error code is written
+//! here. The hand-written ESM facade in `npm/js/` loads the module, registers its error classes
+//! ([`set_error_classes`]) and gives the camelCase API its final shape.
+//!
+//! Conventions at the boundary:
+//! - request bodies arrive as JSON text (the facade's `JSON.stringify` of a camelCase object;
+//!   core reads both the wire names and their camelCase aliases);
+//! - values leave through [`to_js`]: camelCase keys, 64-bit ids as decimal strings;
+//! - failures are thrown as typed errors built in [`errors`].
+
+use js_sys::{Array, Function, Object, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wxmass::endpoint::upload_img::UploadImgRequest;
+use wxmass::endpoint::{parse_any_reply, AnyRequest, Endpoint, EndpointName};
+use wxmass::error_code::{lookup, KnownCode, CODES};
+use wxmass::{ApiBase, HttpRequest, ValidationError};
+
+pub mod errors;
+pub mod to_js;
+
+use errors::set;
+
+/// Registers the facade's `WxmassError` and `ApiError` classes; every later error is constructed
+/// as `new Class(message, props)`.
+#[wasm_bindgen(js_name = setErrorClasses)]
+pub fn set_error_classes(wxmass_error: Function, api_error: Function) {
+    errors::register(wxmass_error, api_error);
+}
+
+fn endpoint(name: &str) -> Result<EndpointName, JsValue> {
+    EndpointName::parse(name).ok_or_else(|| {
+        errors::wxmass_error(
+            "unknown_endpoint",
+            "",
+            "endpoint",
+            &format!("unknown endpoint {name:?}"),
+        )
+    })
+}
+
+fn api_base(url: Option<String>) -> Result<ApiBase, JsValue> {
+    match url {
+        None => Ok(ApiBase::default()),
+        Some(url) => ApiBase::parse(&url)
+            .map_err(|e| errors::wxmass_error("api_base", "apiBase", "api_base", &e.to_string())),
+    }
+}
+
+/// Every endpoint: `[{ name, path, mass }]` (`mass`: counts against the per-minute limit).
+#[wasm_bindgen]
+pub fn endpoints() -> Array {
+    EndpointName::ALL
+        .iter()
+        .map(|e| {
+            let o = Object::new();
+            set(&o, "name", e.as_str());
+            set(&o, "path", e.path());
+            set(&o, "mass", e.is_mass_endpoint());
+            o
+        })
+        .collect()
+}
+
+/// `{ method, url, host, path, contentType, body }`; `body` is a string for JSON requests and a
+/// `Uint8Array` for multipart ones. With `access_token`, `url` carries it (percent-encoded).
+fn request_object(req: &HttpRequest, access_token: Option<&str>, text: bool) -> Object {
+    let o = Object::new();
+    set(&o, "method", req.method.as_str());
+    let url = match access_token {
+        Some(t) => req.url_with_token(t),
+        None => req.url(),
+    };
+    set(&o, "url", url);
+    set(&o, "host", req.host.as_str());
+    set(&o, "path", req.path.as_str());
+    set(&o, "contentType", req.content_type.as_str());
+    match (text, req.body_text()) {
+        (true, Some(t)) => set(&o, "body", t),
+        _ => set(&o, "body", Uint8Array::from(req.body.as_slice())),
+    }
+    o
+}
+
+fn validation_result(result: Result<(), ValidationError>) -> Object {
+    let o = Object::new();
+    match result {
+        Ok(()) => {
+            set(&o, "ok", true);
+            set(&o, "problems", Array::new());
+        }
+        Err(e) => {
+            set(&o, "ok", false);
+            set(&o, "problems", errors::problems(&e));
+        }
+    }
+    o
+}
+
+/// Validates the JSON request of `endpoint` and builds it; throws a `WxmassError` (code
+/// `validation`) listing every problem.
+#[wasm_bindgen(js_name = buildRequest)]
+pub fn build_request(
+    endpoint_name: &str,
+    body_json: &str,
+    api_base_url: Option<String>,
+    access_token: Option<String>,
+) -> Result<Object, JsValue> {
+    let e = endpoint(endpoint_name)?;
+    let base = api_base(api_base_url)?;
+    let req = AnyRequest::from_json(e, body_json.as_bytes()).map_err(|e| errors::validation(&e))?;
+    let http = req.build(&base).map_err(|e| errors::validation(&e))?;
+    Ok(request_object(&http, access_token.as_deref(), true))
+}
+
+/// Every problem of the JSON request of `endpoint`, without throwing: `{ ok, problems }`.
+#[wasm_bindgen(js_name = validateRequest)]
+pub fn validate_request(endpoint_name: &str, body_json: &str) -> Result<Object, JsValue> {
+    let e = endpoint(endpoint_name)?;
+    Ok(validation_result(
+        AnyRequest::from_json(e, body_json.as_bytes()).and_then(|r| r.validate()),
+    ))
+}
+
+/// Validates and builds the multipart `uploadimg` request (`body` is a `Uint8Array`).
+#[wasm_bindgen(js_name = buildUploadImg)]
+pub fn build_upload_img(
+    filename: String,
+    media: Vec<u8>,
+    api_base_url: Option<String>,
+    access_token: Option<String>,
+) -> Result<Object, JsValue> {
+    let base = api_base(api_base_url)?;
+    let http = UploadImgRequest::new(filename, media)
+        .build(&base)
+        .map_err(|e| errors::validation(&e))?;
+    Ok(request_object(&http, access_token.as_deref(), false))
+}
+
+/// Every problem of an `uploadimg` request, without throwing: `{ ok, problems }`.
+#[wasm_bindgen(js_name = validateUploadImg)]
+pub fn validate_upload_img(filename: String, media: Vec<u8>) -> Object {
+    validation_result(UploadImgRequest::new(filename, media).validate())
+}
+
+/// Parses the reply body of `endpoint` into its typed value (camelCase, ids as strings); throws
+/// an `ApiError` for `errcode != 0` and a `WxmassError` (code `malformed_reply`) otherwise.
+#[wasm_bindgen(js_name = parseReply)]
+pub fn parse_reply(endpoint_name: &str, body: &[u8]) -> Result<JsValue, JsValue> {
+    let e = endpoint(endpoint_name)?;
+    let reply = parse_any_reply(e, body).map_err(|e| errors::reply(&e))?;
+    to_js::to_js(&reply)
+}
+
+/// [`parse_reply`] for a body already decoded as text.
+#[wasm_bindgen(js_name = parseReplyText)]
+pub fn parse_reply_text(endpoint_name: &str, body: &str) -> Result<JsValue, JsValue> {
+    parse_reply(endpoint_name, body.as_bytes())
+}
+
+fn known_code(k: &KnownCode) -> Object {
+    let o = Object::new();
+    set(&o, "code", k.code as f64);
+    set(&o, "zh", k.zh);
+    set(&o, "en", k.en);
+    set(&o, "class", k.class.as_str());
+    o
+}
+
+/// `{ code, zh, en, class }` of a WeChat error code, or `null` when core does not know it.
+#[wasm_bindgen(js_name = errorInfo)]
+pub fn error_info(code: f64) -> JsValue {
+    if code.fract() != 0.0 || !code.is_finite() {
+        return JsValue::NULL;
+    }
+    lookup(code as i64).map_or(JsValue::NULL, |k| known_code(k).into())
+}
+
+/// Every code core knows, sorted by code.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Array {
+    CODES.iter().map(known_code).collect()
+}
