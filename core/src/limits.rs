@@ -43,6 +43,10 @@ pub const PATH_STABLE_TOKEN: &str = "/cgi-bin/stable_token";
 /// Content type of every JSON body.
 pub const CONTENT_TYPE_JSON: &str = "application/json; charset=utf-8";
 
+/// An access_token is refreshed this many seconds before its `expires_in` runs out, so a call
+/// started just before expiry does not carry a token that dies in flight.
+pub const TOKEN_REFRESH_MARGIN_SECS: i64 = 300;
+
 // ================================================================================================
 // Request bodies
 // ================================================================================================

@@ -183,3 +183,24 @@ pub fn error_info(code: f64) -> JsValue {
 pub fn error_codes() -> Array {
     CODES.iter().map(known_code).collect()
 }
+
+/// Whether calls to `endpoint` count against the per-minute mass-send limit.
+#[wasm_bindgen(js_name = isMassEndpoint)]
+pub fn is_mass_endpoint(endpoint_name: &str) -> Result<bool, JsValue> {
+    Ok(endpoint(endpoint_name)?.is_mass_endpoint())
+}
+
+/// When to refresh a token received at `now_ms` that lives `expires_in` seconds (unknown:
+/// never, until a token error says so).
+#[wasm_bindgen(js_name = tokenRefreshAt)]
+pub fn token_refresh_at(now_ms: f64, expires_in: Option<f64>) -> f64 {
+    match expires_in {
+        Some(secs) => {
+            wxmass::endpoint::TokenReply::refresh_at_ms(now_ms as i64, secs as i64) as f64
+        }
+        None => f64::INFINITY,
+    }
+}
+
+pub mod pacer;
+pub use pacer::Pacer;

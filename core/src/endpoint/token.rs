@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::json_input::Obj;
-use crate::limits::PATH_STABLE_TOKEN;
+use crate::limits::{PATH_STABLE_TOKEN, TOKEN_REFRESH_MARGIN_SECS};
 use crate::validate::{require_text, Problems};
 
 /// Ask for a stable access_token.
@@ -30,6 +30,17 @@ pub struct TokenReply {
     pub access_token: String,
     /// Lifetime in seconds.
     pub expires_in: i64,
+}
+
+impl TokenReply {
+    /// When a token received at `received_at_ms` (Unix milliseconds) with this `expires_in`
+    /// should be refreshed: [`TOKEN_REFRESH_MARGIN_SECS`] early, but never before half its life
+    /// (a short-lived token from a token service is still used).
+    pub fn refresh_at_ms(received_at_ms: i64, expires_in_secs: i64) -> i64 {
+        let life = expires_in_secs.max(0);
+        let margin = TOKEN_REFRESH_MARGIN_SECS.min(life / 2);
+        received_at_ms.saturating_add((life - margin).saturating_mul(1000))
+    }
 }
 
 impl StableTokenRequest {
@@ -65,3 +76,15 @@ impl StableTokenRequest {
 }
 
 super::json_endpoint!(StableTokenRequest, PATH_STABLE_TOKEN, TokenReply);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refreshes_early_but_not_before_half_life() {
+        assert_eq!(TokenReply::refresh_at_ms(0, 7200), (7200 - 300) * 1000);
+        assert_eq!(TokenReply::refresh_at_ms(1_000, 60), 1_000 + 30_000);
+        assert_eq!(TokenReply::refresh_at_ms(5, -1), 5);
+    }
+}

@@ -1,0 +1,134 @@
+// A small fetch-based client: access_token caching through stable_token, one refresh shared by
+// concurrent callers, refresh-and-retry on token errors, pacing of mass-send calls, and plan
+// execution. Every body, every reply and every decision (error class, retry, wait, pacing) comes
+// from core through ./wasm.js; this file only moves bytes and waits.
+import * as wasm from './wasm.js';
+import { ApiError, WxmassError } from './errors.js';
+
+const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+const bigintAsString = (_key, v) => (typeof v === 'bigint' ? v.toString() : v);
+const bodyJson = (body) => JSON.stringify(body ?? {}, bigintAsString);
+
+/**
+ * createClient({ appId, appSecret } | { tokenProvider }, { apiBase, fetch, now, sleep, timeoutMs })
+ */
+export function createClient(options = {}) {
+  const {
+    appId,
+    appSecret,
+    tokenProvider,
+    apiBase,
+    fetch: fetchImpl = globalThis.fetch,
+    now = Date.now,
+    sleep = defaultSleep,
+    timeoutMs = 15_000,
+  } = options;
+  if (typeof fetchImpl !== 'function') throw new TypeError('createClient: no fetch available; pass options.fetch');
+  if (!tokenProvider && !(appId && appSecret)) {
+    throw new TypeError('createClient: pass appId and appSecret, or a tokenProvider');
+  }
+  // Validates apiBase once, at creation (throws WxmassError code api_base).
+  wasm.buildRequest('speed/get', '{}', apiBase, undefined);
+
+  let cached = null; // { token, refreshAt }
+  let inflight = null; // the one refresh everybody waits for
+  const pacer = new wasm.Pacer();
+  const stats = { tokenFetches: 0, calls: 0, retries: 0 };
+
+  async function fetchToken(forceRefresh) {
+    stats.tokenFetches++;
+    if (tokenProvider) {
+      const t = await tokenProvider({ forceRefresh });
+      const token = typeof t === 'string' ? t : t?.accessToken;
+      if (!token) throw new WxmassError('tokenProvider returned no access token', { code: 'token', rule: 'token' });
+      return { token, refreshAt: wasm.tokenRefreshAt(now(), typeof t === 'object' ? t.expiresIn ?? null : null) };
+    }
+    const req = wasm.buildRequest('stable_token', bodyJson({ appId, secret: appSecret, forceRefresh }), apiBase, undefined);
+    const res = await exchange(req);
+    const reply = wasm.parseReplyText('stable_token', await res.text());
+    return { token: reply.accessToken, refreshAt: wasm.tokenRefreshAt(now(), reply.expiresIn) };
+  }
+
+  /** The cached token, or the result of the single refresh in flight. */
+  function token({ forceRefresh = false } = {}) {
+    if (!forceRefresh && cached && now() < cached.refreshAt) return Promise.resolve(cached.token);
+    if (!inflight) {
+      inflight = fetchToken(forceRefresh)
+        .then((t) => {
+          cached = t;
+          return t.token;
+        })
+        .finally(() => {
+          inflight = null;
+        });
+    }
+    return inflight;
+  }
+
+  /** Drops `used` from the cache (unless a concurrent refresh already replaced it). */
+  function invalidate(used) {
+    if (cached && cached.token === used) cached = null;
+  }
+
+  async function exchange(req) {
+    const ctrl = typeof AbortController === 'function' ? new AbortController() : null;
+    const timer = ctrl ? setTimeout(() => ctrl.abort(), timeoutMs) : null;
+    try {
+      return await fetchImpl(req.url, {
+        method: req.method,
+        headers: { 'content-type': req.contentType },
+        body: req.body,
+        signal: ctrl?.signal,
+      });
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  async function paced(endpoint) {
+    if (!wasm.isMassEndpoint(endpoint)) return;
+    for (;;) {
+      const at = pacer.nextSlot(now());
+      if (at <= now()) break;
+      await sleep(at - now());
+    }
+    pacer.record(now());
+  }
+
+  /**
+   * One API call: build (validates), pace, send with the token, parse. On a token error the
+   * token is refreshed once and the call retried; other errors are thrown (ApiError with class).
+   */
+  async function call(endpoint, body) {
+    const build = (accessToken) =>
+      endpoint === 'uploadimg'
+        ? wasm.buildUploadImg(String(body?.filename ?? ''), body?.media ?? new Uint8Array(0), apiBase, accessToken)
+        : wasm.buildRequest(endpoint, bodyJson(body), apiBase, accessToken);
+    build(undefined); // validation problems surface before any token or network use
+    let refreshed = false;
+    for (;;) {
+      const used = await token();
+      await paced(endpoint);
+      stats.calls++;
+      const res = await exchange(build(used));
+      const text = await res.text();
+      if (!res.ok) {
+        throw new WxmassError(`HTTP ${res.status} from ${endpoint}`, { code: 'http_status', rule: 'http_status', path: '' });
+      }
+      try {
+        return wasm.parseReplyText(endpoint, text);
+      } catch (e) {
+        if (e instanceof ApiError && e.class === 'refresh-token' && !refreshed) {
+          refreshed = true;
+          stats.retries++;
+          invalidate(used);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  return { token, call, stats };
+}

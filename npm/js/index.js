@@ -1,0 +1,97 @@
+// wxmass: every rule of WeChat Official Account mass sending (高级群发接口), compiled from the
+// Rust core to WebAssembly. This facade only shapes the API: every field name, limit, body and
+// error code comes from core through ./wasm.js.
+import * as wasm from './wasm.js';
+
+export { WxmassError, ApiError } from './errors.js';
+export { createClient } from './client.js';
+
+/** Every endpoint core knows: `{ name, path, mass }`. */
+export const endpoints = Object.freeze(wasm.endpoints().map(Object.freeze));
+
+const bigintAsString = (_key, v) => (typeof v === 'bigint' ? v.toString() : v);
+
+/** JSON text of a request body; BigInt ids become decimal strings (core reads them exactly). */
+function bodyJson(body) {
+  if (body === undefined) return '{}';
+  try {
+    return JSON.stringify(body);
+  } catch (e) {
+    if (e instanceof TypeError) return JSON.stringify(body, bigintAsString);
+    throw e;
+  }
+}
+
+function bytes(media) {
+  if (media instanceof Uint8Array) return media;
+  if (media instanceof ArrayBuffer) return new Uint8Array(media);
+  if (ArrayBuffer.isView(media)) return new Uint8Array(media.buffer, media.byteOffset, media.byteLength);
+  return new Uint8Array(0);
+}
+
+/**
+ * Validates `body` (camelCase or wire names) for `endpoint` and builds the HTTP request.
+ * Throws a WxmassError (code `validation`) listing every problem.
+ */
+export function buildRequest(endpoint, body, options = {}) {
+  if (endpoint === 'uploadimg') return buildUploadImg(body, options);
+  return wasm.buildRequest(endpoint, bodyJson(body), options.apiBase, options.accessToken);
+}
+
+/** Every problem of `body` for `endpoint`, without throwing: `{ ok, problems }`. */
+export function validateRequest(endpoint, body) {
+  if (endpoint === 'uploadimg') return validateUploadImg(body);
+  return wasm.validateRequest(endpoint, bodyJson(body));
+}
+
+/** Builds the multipart uploadimg request: `{ filename, media }` (JPEG or PNG bytes). */
+export function buildUploadImg({ filename = '', media } = {}, options = {}) {
+  return wasm.buildUploadImg(String(filename), bytes(media), options.apiBase, options.accessToken);
+}
+
+/** Every problem of an uploadimg request, without throwing. */
+export function validateUploadImg({ filename = '', media } = {}) {
+  return wasm.validateUploadImg(String(filename), bytes(media));
+}
+
+/**
+ * Parses the reply of `endpoint` (text or bytes) into its typed value (camelCase; 64-bit ids as
+ * strings). Throws an ApiError for `errcode != 0`, a WxmassError for a malformed reply.
+ */
+export function parseReply(endpoint, body) {
+  if (typeof body === 'string') return wasm.parseReplyText(endpoint, body);
+  return wasm.parseReply(endpoint, bytes(body));
+}
+
+/** parseReply without throwing: `{ ok: true, value }` or `{ ok: false, error }`. */
+export function readReply(endpoint, body) {
+  try {
+    return { ok: true, value: parseReply(endpoint, body) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** `{ code, zh, en, class }` of a WeChat error code, or `null` when unknown. */
+export function errorInfo(code) {
+  return wasm.errorInfo(Number(code));
+}
+
+/** Every error code core knows, sorted. */
+export function errorCodes() {
+  return wasm.errorCodes();
+}
+
+// Per-endpoint helpers: buildSendAll(body, options), validateSendAll(body), … (the test suite
+// checks that they cover exactly core's endpoint list).
+const pair = (name) => [(body, options) => buildRequest(name, body, options), (body) => validateRequest(name, body)];
+export const [buildUploadNews, validateUploadNews] = pair('uploadnews');
+export const [buildUploadVideo, validateUploadVideo] = pair('uploadvideo');
+export const [buildSendAll, validateSendAll] = pair('sendall');
+export const [buildSend, validateSend] = pair('send');
+export const [buildDelete, validateDelete] = pair('delete');
+export const [buildPreview, validatePreview] = pair('preview');
+export const [buildGetStatus, validateGetStatus] = pair('get');
+export const [buildSpeedGet, validateSpeedGet] = pair('speed/get');
+export const [buildSpeedSet, validateSpeedSet] = pair('speed/set');
+export const [buildStableToken, validateStableToken] = pair('stable_token');
