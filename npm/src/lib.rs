@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wxmass::endpoint::upload_img::UploadImgRequest;
 use wxmass::endpoint::{parse_any_reply, AnyRequest, Endpoint, EndpointName};
 use wxmass::error_code::{lookup, KnownCode, CODES};
-use wxmass::{ApiBase, HttpRequest, ValidationError};
+use wxmass::{ApiBase, HttpRequest};
 
 pub mod errors;
 pub mod to_js;
@@ -84,21 +84,6 @@ fn request_object(req: &HttpRequest, access_token: Option<&str>, text: bool) -> 
     o
 }
 
-fn validation_result(result: Result<(), ValidationError>) -> Object {
-    let o = Object::new();
-    match result {
-        Ok(()) => {
-            set(&o, "ok", true);
-            set(&o, "problems", Array::new());
-        }
-        Err(e) => {
-            set(&o, "ok", false);
-            set(&o, "problems", errors::problems(&e));
-        }
-    }
-    o
-}
-
 /// Validates the JSON request of `endpoint` and builds it; throws a `WxmassError` (code
 /// `validation`) listing every problem.
 #[wasm_bindgen(js_name = buildRequest)]
@@ -115,13 +100,29 @@ pub fn build_request(
     Ok(request_object(&http, access_token.as_deref(), true))
 }
 
-/// Every problem of the JSON request of `endpoint`, without throwing: `{ ok, problems }`.
-#[wasm_bindgen(js_name = validateRequest)]
-pub fn validate_request(endpoint_name: &str, body_json: &str) -> Result<Object, JsValue> {
+/// Validates the JSON request of `endpoint` and returns only its body: the facade pairs it with
+/// the method, URL and content type of an earlier [`build_request`] for the same endpoint, base
+/// and token (they do not depend on the body), which saves building a JS object per call.
+#[wasm_bindgen(js_name = buildBody)]
+pub fn build_body(endpoint_name: &str, body_json: &str) -> Result<String, JsValue> {
     let e = endpoint(endpoint_name)?;
-    Ok(validation_result(
-        AnyRequest::from_json(e, body_json.as_bytes()).and_then(|r| r.validate()),
-    ))
+    let req = AnyRequest::from_json(e, body_json.as_bytes()).map_err(|e| errors::validation(&e))?;
+    req.validate().map_err(|e| errors::validation(&e))?;
+    // JSON bodies are always UTF-8.
+    String::from_utf8(req.to_body()).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// Every problem of the JSON request of `endpoint`, without throwing: `null` when valid,
+/// otherwise the array of problems.
+#[wasm_bindgen(js_name = validateRequest)]
+pub fn validate_request(endpoint_name: &str, body_json: &str) -> Result<JsValue, JsValue> {
+    let e = endpoint(endpoint_name)?;
+    Ok(
+        match AnyRequest::from_json(e, body_json.as_bytes()).and_then(|r| r.validate()) {
+            Ok(()) => JsValue::NULL,
+            Err(e) => errors::problems(&e).into(),
+        },
+    )
 }
 
 /// Validates and builds the multipart `uploadimg` request (`body` is a `Uint8Array`).
@@ -139,10 +140,13 @@ pub fn build_upload_img(
     Ok(request_object(&http, access_token.as_deref(), false))
 }
 
-/// Every problem of an `uploadimg` request, without throwing: `{ ok, problems }`.
+/// Every problem of an `uploadimg` request, without throwing: `null` or the problems.
 #[wasm_bindgen(js_name = validateUploadImg)]
-pub fn validate_upload_img(filename: String, media: Vec<u8>) -> Object {
-    validation_result(UploadImgRequest::new(filename, media).validate())
+pub fn validate_upload_img(filename: String, media: Vec<u8>) -> JsValue {
+    match UploadImgRequest::new(filename, media).validate() {
+        Ok(()) => JsValue::NULL,
+        Err(e) => errors::problems(&e).into(),
+    }
 }
 
 /// Parses the reply body of `endpoint` into its typed value (camelCase, ids as strings); throws
