@@ -1,0 +1,41 @@
+import type { EndpointName, Replies, RequestBodies } from './index.js';
+
+export interface TokenProviderResult {
+  accessToken: string;
+  /** Seconds the token lives; without it the token is kept until WeChat rejects it. */
+  expiresIn?: number;
+}
+
+export interface ClientOptions {
+  /** With appSecret: tokens come from `stable_token` (does not invalidate other holders). */
+  appId?: string;
+  appSecret?: string;
+  /** Instead of appId/appSecret: an external token service (e.g. behind a fixed-IP proxy). */
+  tokenProvider?: (request: { forceRefresh: boolean }) => string | TokenProviderResult | Promise<string | TokenProviderResult>;
+  /** `https://host[:port][/prefix]`; default `https://api.weixin.qq.com`. */
+  apiBase?: string;
+  /** Default: globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Clock in Unix ms (tests). Default Date.now. */
+  now?: () => number;
+  /** How to wait (tests). Default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Per-request timeout; a timeout counts as a lost reply. Default 15000. */
+  timeoutMs?: number;
+}
+
+export interface ClientStats {
+  tokenFetches: number;
+  calls: number;
+  retries: number;
+}
+
+export interface Client {
+  /** The cached access_token, refreshing it (once, whoever asks) when due. */
+  token(options?: { forceRefresh?: boolean }): Promise<string>;
+  /** One API call: validated and built by core, paced, token added, reply parsed by core. */
+  call<E extends EndpointName>(endpoint: E, body: RequestBodies[E]): Promise<Replies[E]>;
+  readonly stats: ClientStats;
+}
+
+export declare function createClient(options: ClientOptions): Client;

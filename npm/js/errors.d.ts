@@ -1,0 +1,49 @@
+/** One problem of a request: where, which rule, a readable message and the offending value. */
+export interface Problem {
+  /** Field path in the request's wire (snake_case) JSON form, e.g. `touser[17]`, `articles[0].thumb_media_id`; `''` for the whole body. */
+  path: string;
+  /** Stable rule name: `required`, `count`, `flag`, `openid_format`, `duplicate`, `clientmsgid`, `range`, `type`, `msgtype`, `unknown_field`, … */
+  rule: string;
+  /** English explanation, starting with the path. */
+  message: string;
+  /** The offending value (shortened), or null when absent. */
+  value: string | null;
+}
+
+/** What to do about a WeChat error. */
+export type ErrorClass = 'retry' | 'refresh-token' | 'quota' | 'duplicate' | 'fatal';
+
+/**
+ * A request, reply or callback that core rejected. `code` says what kind (`validation`,
+ * `malformed_reply`, `unknown_endpoint`, `api_base`, `http_status`, or a callback/event/plan
+ * error code); `path` and `rule` name the first problem, `problems` lists them all.
+ */
+export declare class WxmassError extends Error {
+  constructor(message: string, props?: { code?: string; path?: string; rule?: string; problems?: Problem[] });
+  readonly name: 'WxmassError';
+  code: string;
+  path: string;
+  rule: string;
+  problems: Problem[];
+}
+
+/** A WeChat reply with `errcode != 0`. */
+export declare class ApiError extends Error {
+  constructor(
+    message: string,
+    props?: { code?: number; errmsg?: string; zh?: string | null; en?: string | null; class?: ErrorClass; msgId?: string | null },
+  );
+  readonly name: 'ApiError';
+  /** WeChat's errcode. */
+  code: number;
+  /** WeChat's errmsg, as sent. */
+  errmsg: string;
+  /** Chinese text from core's code table (null for a code core does not know). */
+  zh: string | null;
+  /** English text from core's code table. */
+  en: string | null;
+  /** What to do about it; unknown codes are `fatal`. */
+  class: ErrorClass;
+  /** For 45065: the msg_id of the send that already exists, as a decimal string. */
+  msgId: string | null;
+}

@@ -1,0 +1,245 @@
+// Types of the wxmass package. Inputs are camelCase objects (core also accepts the wire's
+// snake_case names); outputs are camelCase; 64-bit ids (msgId, msgDataId) are always strings.
+import type { ErrorClass, Problem } from './errors.js';
+export { WxmassError, ApiError } from './errors.js';
+export type { ErrorClass, Problem } from './errors.js';
+export { createClient } from './client.js';
+export type { Client, ClientOptions, ClientStats, TokenProviderResult } from './client.js';
+
+// ---- endpoints -----------------------------------------------------------------------------
+
+/** Short endpoint names (a full path such as `/cgi-bin/message/mass/send` is accepted too). */
+export type EndpointName =
+  | 'uploadimg'
+  | 'uploadnews'
+  | 'uploadvideo'
+  | 'sendall'
+  | 'send'
+  | 'delete'
+  | 'preview'
+  | 'get'
+  | 'speed/get'
+  | 'speed/set'
+  | 'stable_token';
+export type JsonEndpointName = Exclude<EndpointName, 'uploadimg'>;
+
+export interface EndpointInfo {
+  name: EndpointName;
+  /** Path under the API base, e.g. `/cgi-bin/message/mass/sendall`. */
+  path: string;
+  /** Whether calls count against the 60-a-minute mass-send limit. */
+  mass: boolean;
+}
+/** Every endpoint core knows. */
+export declare const endpoints: readonly EndpointInfo[];
+
+// ---- request bodies (camelCase) -------------------------------------------------------------
+
+/** A 64-bit id: a decimal string (preferred), a bigint, or a number below 2^53. */
+export type MsgIdInput = string | bigint | number;
+/** A 0/1 flag (booleans are accepted too). */
+export type Flag = 0 | 1 | boolean;
+
+export interface Article {
+  thumbMediaId: string;
+  title: string;
+  /** HTML; may hold image URLs from uploadimg. */
+  content: string;
+  author?: string;
+  contentSourceUrl?: string;
+  digest?: string;
+  showCoverPic?: Flag;
+  needOpenComment?: Flag;
+  onlyFansCanComment?: Flag;
+}
+
+/** The message part of a send or preview: `msgType` and the object of the same name. */
+export type MassMessage =
+  | { msgType: 'mpnews'; mpnews: { mediaId: string } }
+  | { msgType: 'text'; text: { content: string } }
+  | { msgType: 'voice'; voice: { mediaId: string } }
+  | { msgType: 'image'; image: { mediaId: string } }
+  | { msgType: 'mpvideo'; mpvideo: { mediaId: string; title?: string; description?: string } }
+  | { msgType: 'wxcard'; wxcard: { cardId: string; /** preview only: a JSON object as a string */ cardExt?: string } };
+
+export interface SendOptions {
+  /** 1 = go on when an article is judged a reprint, 0 = stop. */
+  sendIgnoreReprint?: Flag;
+  /** Idempotency key: at most 64 bytes of printable ASCII. */
+  clientMsgId?: string;
+}
+
+export interface UploadNewsBody {
+  articles: Article[];
+}
+export interface UploadVideoBody {
+  mediaId: string;
+  title?: string;
+  description?: string;
+}
+export type SendAllBody = MassMessage &
+  SendOptions & {
+    filter: { isToAll: true } | { isToAll?: false; tagId: number | string };
+  };
+export type SendBody = MassMessage & SendOptions & { toUser: string[] };
+export interface DeleteBody {
+  msgId: MsgIdInput;
+  /** 0 or absent: every article. */
+  articleIdx?: number;
+  url?: string;
+}
+export type PreviewBody = MassMessage & ({ toUser: string; toWxName?: string } | { toWxName: string; toUser?: string });
+export interface GetStatusBody {
+  msgId: MsgIdInput;
+}
+export type SpeedGetBody = Record<string, never>;
+export interface SpeedSetBody {
+  /** 0 (fastest) to 4. */
+  speed: number;
+}
+export interface StableTokenBody {
+  appId: string;
+  secret: string;
+  forceRefresh?: boolean;
+  grantType?: string;
+}
+export interface UploadImgBody {
+  filename: string;
+  /** JPEG or PNG bytes, under 1 MB. */
+  media: Uint8Array | ArrayBuffer | ArrayBufferView;
+}
+
+export interface RequestBodies {
+  uploadimg: UploadImgBody;
+  uploadnews: UploadNewsBody;
+  uploadvideo: UploadVideoBody;
+  sendall: SendAllBody;
+  send: SendBody;
+  delete: DeleteBody;
+  preview: PreviewBody;
+  get: GetStatusBody;
+  'speed/get': SpeedGetBody;
+  'speed/set': SpeedSetBody;
+  stable_token: StableTokenBody;
+}
+
+// ---- built requests and validation ----------------------------------------------------------
+
+export interface BuildOptions {
+  /** `https://host[:port][/prefix]`; default `https://api.weixin.qq.com`. */
+  apiBase?: string;
+  /** Added to `url` as `?access_token=` (percent-encoded). */
+  accessToken?: string;
+}
+
+export interface HttpRequest<B = string> {
+  method: 'POST' | 'GET';
+  /** Full URL (with `access_token` when given). */
+  url: string;
+  host: string;
+  path: string;
+  contentType: string;
+  /** JSON text, or the multipart bytes of uploadimg. */
+  body: B;
+}
+
+export type ValidationResult = { ok: true; problems: [] } | { ok: false; problems: Problem[] };
+
+/** Validates and builds; throws WxmassError (code `validation`) listing every problem. */
+export declare function buildRequest(endpoint: 'uploadimg', body: UploadImgBody, options?: BuildOptions): HttpRequest<Uint8Array>;
+export declare function buildRequest<E extends JsonEndpointName>(endpoint: E, body: RequestBodies[E], options?: BuildOptions): HttpRequest<string>;
+/** Every problem, without throwing. */
+export declare function validateRequest<E extends EndpointName>(endpoint: E, body: RequestBodies[E]): ValidationResult;
+
+export declare function buildUploadImg(body: UploadImgBody, options?: BuildOptions): HttpRequest<Uint8Array>;
+export declare function validateUploadImg(body: UploadImgBody): ValidationResult;
+export declare function buildUploadNews(body: UploadNewsBody, options?: BuildOptions): HttpRequest;
+export declare function validateUploadNews(body: UploadNewsBody): ValidationResult;
+export declare function buildUploadVideo(body: UploadVideoBody, options?: BuildOptions): HttpRequest;
+export declare function validateUploadVideo(body: UploadVideoBody): ValidationResult;
+export declare function buildSendAll(body: SendAllBody, options?: BuildOptions): HttpRequest;
+export declare function validateSendAll(body: SendAllBody): ValidationResult;
+export declare function buildSend(body: SendBody, options?: BuildOptions): HttpRequest;
+export declare function validateSend(body: SendBody): ValidationResult;
+export declare function buildDelete(body: DeleteBody, options?: BuildOptions): HttpRequest;
+export declare function validateDelete(body: DeleteBody): ValidationResult;
+export declare function buildPreview(body: PreviewBody, options?: BuildOptions): HttpRequest;
+export declare function validatePreview(body: PreviewBody): ValidationResult;
+export declare function buildGetStatus(body: GetStatusBody, options?: BuildOptions): HttpRequest;
+export declare function validateGetStatus(body: GetStatusBody): ValidationResult;
+export declare function buildSpeedGet(body?: SpeedGetBody, options?: BuildOptions): HttpRequest;
+export declare function validateSpeedGet(body?: SpeedGetBody): ValidationResult;
+export declare function buildSpeedSet(body: SpeedSetBody, options?: BuildOptions): HttpRequest;
+export declare function validateSpeedSet(body: SpeedSetBody): ValidationResult;
+export declare function buildStableToken(body: StableTokenBody, options?: BuildOptions): HttpRequest;
+export declare function validateStableToken(body: StableTokenBody): ValidationResult;
+
+// ---- replies --------------------------------------------------------------------------------
+
+export interface UploadImgReply {
+  url: string;
+}
+export interface MediaUploadReply {
+  type: string;
+  mediaId: string;
+  createdAt: number;
+}
+export interface SendReply {
+  msgId: string;
+  msgDataId?: string;
+}
+export interface AckReply {
+  errmsg: string;
+}
+export interface PreviewReply {
+  msgId?: string;
+}
+export type MsgStatus = 'SEND_SUCCESS' | 'SENDING' | 'SEND_FAIL' | 'DELETE' | (string & {});
+export interface GetStatusReply {
+  msgId: string;
+  msgStatus: MsgStatus;
+}
+export interface SpeedGetReply {
+  speed: number;
+  realspeed: number;
+}
+export interface TokenReply {
+  accessToken: string;
+  expiresIn: number;
+}
+export interface Replies {
+  uploadimg: UploadImgReply;
+  uploadnews: MediaUploadReply;
+  uploadvideo: MediaUploadReply;
+  sendall: SendReply;
+  send: SendReply;
+  delete: AckReply;
+  preview: PreviewReply;
+  get: GetStatusReply;
+  'speed/get': SpeedGetReply;
+  'speed/set': AckReply;
+  stable_token: TokenReply;
+}
+
+export type ReplyBody = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** The typed reply; throws ApiError (`errcode != 0`) or WxmassError (code `malformed_reply`). */
+export declare function parseReply<E extends EndpointName>(endpoint: E, body: ReplyBody): Replies[E];
+/** parseReply without throwing. */
+export declare function readReply<E extends EndpointName>(
+  endpoint: E,
+  body: ReplyBody,
+): { ok: true; value: Replies[E] } | { ok: false; error: import('./errors.js').ApiError | import('./errors.js').WxmassError };
+
+// ---- error codes ----------------------------------------------------------------------------
+
+export interface ErrorInfo {
+  code: number;
+  zh: string;
+  en: string;
+  class: ErrorClass;
+}
+/** What core's table knows of a WeChat errcode, or null. */
+export declare function errorInfo(code: number): ErrorInfo | null;
+/** Every errcode core knows, sorted. */
+export declare function errorCodes(): ErrorInfo[];

@@ -1,0 +1,223 @@
+// Every exported function of the packed package, from a fresh consumer project.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as wx from 'wxmass';
+
+const OPENID_A = 'oR5Gjjl_eiZoUpGozMo7dbBJ362A';
+const OPENID_B = 'oR5Gjjl_eiZoUpGozMo7dbBJ362B';
+const BIG = '9007199254740993'; // 2^53 + 1: a JS number would turn it into ...992
+
+const tagSend = {
+  filter: { isToAll: false, tagId: '2' },
+  msgType: 'mpnews',
+  mpnews: { mediaId: 'media-123' },
+  sendIgnoreReprint: 0,
+  clientMsgId: 'job-1/batch-0',
+};
+
+test('endpoints lists every endpoint and each has build and validate helpers', () => {
+  const names = wx.endpoints.map((e) => e.name);
+  assert.deepEqual(names, ['uploadimg', 'uploadnews', 'uploadvideo', 'sendall', 'send', 'delete', 'preview', 'get', 'speed/get', 'speed/set', 'stable_token']);
+  const helper = { uploadimg: 'UploadImg', uploadnews: 'UploadNews', uploadvideo: 'UploadVideo', sendall: 'SendAll', send: 'Send', delete: 'Delete', preview: 'Preview', get: 'GetStatus', 'speed/get': 'SpeedGet', 'speed/set': 'SpeedSet', stable_token: 'StableToken' };
+  for (const e of wx.endpoints) {
+    assert.equal(typeof wx['build' + helper[e.name]], 'function', e.name);
+    assert.equal(typeof wx['validate' + helper[e.name]], 'function', e.name);
+    assert.match(e.path, /^\/cgi-bin\//);
+    assert.equal(e.mass, e.name !== 'stable_token');
+  }
+  assert.ok(Object.isFrozen(wx.endpoints));
+});
+
+test('buildSendAll maps camelCase to the wire body and emits tag_id as a number', () => {
+  const req = wx.buildSendAll(tagSend);
+  assert.equal(req.method, 'POST');
+  assert.equal(req.url, 'https://api.weixin.qq.com/cgi-bin/message/mass/sendall');
+  assert.equal(req.host, 'api.weixin.qq.com');
+  assert.equal(req.path, '/cgi-bin/message/mass/sendall');
+  assert.match(req.contentType, /^application\/json/);
+  assert.deepEqual(JSON.parse(req.body), {
+    filter: { is_to_all: false, tag_id: 2 },
+    mpnews: { media_id: 'media-123' },
+    msgtype: 'mpnews',
+    send_ignore_reprint: 0,
+    clientmsgid: 'job-1/batch-0',
+  });
+  // the second build of the same endpoint takes the cached head: same shape
+  assert.deepEqual(Object.keys(wx.buildSendAll(tagSend)), Object.keys(req));
+});
+
+test('every JSON endpoint builds from camelCase input', () => {
+  const bodies = {
+    uploadnews: { articles: [{ thumbMediaId: 't', title: 'T', content: '<p>x</p>', showCoverPic: 1 }] },
+    uploadvideo: { mediaId: 'v', title: 'title', description: 'd' },
+    sendall: { filter: { isToAll: true }, msgType: 'text', text: { content: 'hi' } },
+    send: { toUser: [OPENID_A, OPENID_B], msgType: 'image', image: { mediaId: 'img' }, clientMsgId: 'c1' },
+    delete: { msgId: BIG, articleIdx: 1 },
+    preview: { toWxName: 'someone', msgType: 'wxcard', wxcard: { cardId: 'card', cardExt: '{"code":"1"}' } },
+    get: { msgId: BIG },
+    'speed/get': {},
+    'speed/set': { speed: 3 },
+    stable_token: { appId: 'wx1', secret: 's' },
+  };
+  const builders = { uploadnews: wx.buildUploadNews, uploadvideo: wx.buildUploadVideo, sendall: wx.buildSendAll, send: wx.buildSend, delete: wx.buildDelete, preview: wx.buildPreview, get: wx.buildGetStatus, 'speed/get': wx.buildSpeedGet, 'speed/set': wx.buildSpeedSet, stable_token: wx.buildStableToken };
+  const validators = { uploadnews: wx.validateUploadNews, uploadvideo: wx.validateUploadVideo, sendall: wx.validateSendAll, send: wx.validateSend, delete: wx.validateDelete, preview: wx.validatePreview, get: wx.validateGetStatus, 'speed/get': wx.validateSpeedGet, 'speed/set': wx.validateSpeedSet, stable_token: wx.validateStableToken };
+  for (const [name, body] of Object.entries(bodies)) {
+    const a = wx.buildRequest(name, body);
+    const b = builders[name](body);
+    assert.equal(a.body, b.body, name);
+    assert.deepEqual(wx.validateRequest(name, body), { ok: true, problems: [] }, name);
+    assert.deepEqual(validators[name](body), { ok: true, problems: [] }, name);
+  }
+  // 64-bit ids in bodies stay exact, whether given as strings or bigints
+  assert.equal(wx.buildGetStatus({ msgId: BIG }).body, `{"msg_id":${BIG}}`);
+  assert.equal(wx.buildGetStatus({ msgId: 9007199254740993n }).body, `{"msg_id":${BIG}}`);
+  assert.equal(JSON.parse(wx.buildPreview(bodies.preview).body).towxname, 'someone');
+  assert.equal(wx.buildSpeedGet().body, '{}');
+});
+
+test('apiBase and accessToken shape the URL; a bad apiBase is a WxmassError', () => {
+  const req = wx.buildSpeedSet({ speed: 1 }, { apiBase: 'http://127.0.0.1:8080/proxy/', accessToken: 'a+b/c' });
+  assert.equal(req.url, 'http://127.0.0.1:8080/proxy/cgi-bin/message/mass/speed/set?access_token=a%2Bb%2Fc');
+  assert.equal(req.host, '127.0.0.1:8080');
+  assert.throws(() => wx.buildSpeedGet({}, { apiBase: 'ftp://x' }), (e) => e instanceof wx.WxmassError && e.code === 'api_base' && e.path === 'apiBase');
+});
+
+test('validation errors are WxmassError with code, path, rule and every problem', () => {
+  const bad = { toUser: [OPENID_A, 'not-an-openid', OPENID_A], msgType: 'text', text: { content: '' }, clientMsgId: 'x'.repeat(65) };
+  let err;
+  try {
+    wx.buildSend(bad);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof wx.WxmassError);
+  assert.ok(err instanceof Error);
+  assert.equal(err.name, 'WxmassError');
+  assert.equal(err.code, 'validation');
+  assert.equal(err.path, 'touser[1]');
+  assert.equal(err.rule, 'openid_format');
+  assert.deepEqual(
+    err.problems.map((p) => [p.path, p.rule]),
+    [['touser[1]', 'openid_format'], ['touser[2]', 'duplicate'], ['text.content', 'required'], ['clientmsgid', 'clientmsgid']],
+  );
+  assert.match(err.message, /4 problems/);
+  const v = wx.validateSend(bad);
+  assert.equal(v.ok, false);
+  assert.deepEqual(v.problems, err.problems);
+  assert.equal(v.problems[0].value, 'not-an-openid');
+  assert.match(v.problems[0].message, /^touser\[1\] must be an OpenID/);
+});
+
+test('articles, unknown fields, wrong types and nine articles report their paths', () => {
+  const nine = Array.from({ length: 9 }, () => ({ thumbMediaId: 't', title: 'T', content: 'c' }));
+  nine[3] = { thumbMediaId: '', title: 'T', content: 'c', showCoverPic: 2, colour: 'red' };
+  const { ok, problems } = wx.validateUploadNews({ articles: nine });
+  assert.equal(ok, false);
+  const got = problems.map((p) => `${p.path} ${p.rule}`);
+  assert.ok(got.includes('articles count'), got.join());
+  assert.ok(got.includes('articles[3].thumb_media_id required'), got.join());
+  assert.ok(got.includes('articles[3].showCoverPic flag'), got.join()); // the key as written
+  assert.ok(got.includes('articles[3].colour unknown_field'), got.join());
+  const t = wx.validateSpeedSet({ speed: 9 });
+  assert.deepEqual(t.problems.map((p) => [p.path, p.rule]), [['speed', 'range']]);
+  assert.equal(wx.validateRequest('sendall', 'not an object').ok, false);
+});
+
+test('unknown endpoint throws WxmassError code unknown_endpoint', () => {
+  assert.throws(() => wx.buildRequest('nope', {}), (e) => e instanceof wx.WxmassError && e.code === 'unknown_endpoint');
+  assert.throws(() => wx.parseReply('nope', '{}'), (e) => e instanceof wx.WxmassError && e.code === 'unknown_endpoint');
+});
+
+test('uploadimg: multipart bytes, sniffed type, size and format problems', () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+  const req = wx.buildUploadImg({ filename: 'a.png', media: png });
+  assert.ok(req.body instanceof Uint8Array);
+  assert.match(req.contentType, /^multipart\/form-data; boundary=/);
+  const text = new TextDecoder().decode(req.body);
+  assert.match(text, /name="media"; filename="a.png"\r\nContent-Type: image\/png/);
+  assert.deepEqual(wx.buildRequest('uploadimg', { filename: 'a.png', media: png.buffer }).body, req.body);
+  assert.equal(wx.validateUploadImg({ filename: 'a.png', media: png }).ok, true);
+  const gif = wx.validateUploadImg({ filename: 'a"b.gif', media: new TextEncoder().encode('GIF89a') });
+  assert.deepEqual(gif.problems.map((p) => [p.path, p.rule]), [['filename', 'characters'], ['media', 'image_format']]);
+  const big = new Uint8Array(1024 * 1024);
+  big.set([0xff, 0xd8, 0xff]);
+  assert.deepEqual(wx.validateRequest('uploadimg', { filename: 'x.jpg', media: big }).problems.map((p) => p.rule), ['max_bytes']);
+});
+
+test('parseReply: typed values, camelCase, 64-bit ids as strings, from text or bytes', () => {
+  const send = wx.parseReply('sendall', `{"errcode":0,"errmsg":"send job submission success","msg_id":${BIG},"msg_data_id":2247483651}`);
+  assert.deepEqual(send, { msgId: BIG, msgDataId: '2247483651' });
+  assert.equal(typeof send.msgId, 'string');
+  const bytes = new TextEncoder().encode(`{"msg_id":18446744073709551615,"msg_status":"SEND_SUCCESS"}`);
+  assert.deepEqual(wx.parseReply('get', bytes), { msgId: '18446744073709551615', msgStatus: 'SEND_SUCCESS' });
+  assert.deepEqual(wx.parseReply('uploadnews', '{"type":"news","media_id":"m","created_at":1391857799}'), { type: 'news', mediaId: 'm', createdAt: 1391857799 });
+  assert.deepEqual(wx.parseReply('speed/get', '{"speed":3,"realspeed":7}'), { speed: 3, realspeed: 7 });
+  assert.deepEqual(wx.parseReply('stable_token', '{"access_token":"TOK","expires_in":7200}'), { accessToken: 'TOK', expiresIn: 7200 });
+  assert.deepEqual(wx.parseReply('delete', '{"errcode":0,"errmsg":"ok"}'), { errmsg: 'ok' });
+  assert.deepEqual(wx.parseReply('preview', `{"errcode":0,"errmsg":"preview success","msg_id":${BIG}}`), { msgId: BIG });
+  assert.deepEqual(wx.parseReply('uploadimg', '{"url":"http://mmbiz.qpic.cn/x"}'), { url: 'http://mmbiz.qpic.cn/x' });
+});
+
+test('parseReply throws ApiError with zh/en text, class and the existing msg_id of 45065', () => {
+  let err;
+  try {
+    wx.parseReply('send', `{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":${BIG}}`);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof wx.ApiError && err instanceof Error);
+  assert.equal(err.name, 'ApiError');
+  assert.equal(err.code, 45065);
+  assert.equal(err.class, 'duplicate');
+  assert.equal(err.msgId, BIG);
+  assert.equal(err.errmsg, 'clientmsgid exist');
+  assert.match(err.zh, /clientmsgid/);
+  assert.match(err.en, /already exists/);
+  const classes = { '-1': 'retry', 42001: 'refresh-token', 45009: 'quota', 45066: 'duplicate', 40003: 'fatal', 99999: 'fatal' };
+  for (const [code, cls] of Object.entries(classes)) {
+    const r = wx.readReply('sendall', `{"errcode":${code},"errmsg":"x"}`);
+    assert.equal(r.ok, false);
+    assert.equal(r.error.class, cls, code);
+    assert.equal(r.error.msgId, null);
+  }
+  const unknown = wx.readReply('sendall', '{"errcode":99999,"errmsg":"x"}').error;
+  assert.equal(unknown.zh, null);
+});
+
+test('malformed replies are WxmassError with the JSON path', () => {
+  const r = wx.readReply('sendall', '{"errcode":0,"msg_id":"abc"}');
+  assert.equal(r.ok, false);
+  assert.ok(r.error instanceof wx.WxmassError);
+  assert.equal(r.error.code, 'malformed_reply');
+  assert.equal(r.error.path, 'msg_id');
+  assert.equal(wx.readReply('get', '<html>').error.code, 'malformed_reply');
+  assert.deepEqual(wx.readReply('speed/get', '{"speed":0,"realspeed":8}'), { ok: true, value: { speed: 0, realspeed: 8 } });
+});
+
+test('errorInfo and errorCodes come from the core table', () => {
+  assert.deepEqual(wx.errorInfo(45009), { code: 45009, zh: '接口调用超过限制', en: 'API daily call quota reached', class: 'quota' });
+  assert.equal(wx.errorInfo(-1).class, 'retry');
+  assert.equal(wx.errorInfo(40001).class, 'refresh-token');
+  assert.equal(wx.errorInfo(123456), null);
+  assert.equal(wx.errorInfo(1.5), null);
+  const all = wx.errorCodes();
+  assert.ok(all.length >= 40);
+  for (let i = 1; i < all.length; i++) assert.ok(all[i - 1].code < all[i].code);
+  for (const c of [40001, 42001, 40014, 40164, 45028, 45065, 45066, 45067, 47001, 48001]) {
+    assert.ok(all.some((k) => k.code === c), String(c));
+  }
+});
+
+test('the package entry is ESM with types and no Node-only import on the module graph', async () => {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const pkg = require('wxmass/package.json');
+  assert.equal(pkg.type, 'module');
+  assert.equal(pkg.exports['.'].types, './dist/index.d.ts');
+  const fs = await import('node:fs/promises');
+  const dir = new URL('../node_modules/wxmass/dist/', import.meta.url);
+  for (const f of ['index.js', 'client.js', 'errors.js', 'wasm.js', 'wxmass_wasm.js']) {
+    const src = await fs.readFile(new URL(f, dir), 'utf8');
+    assert.doesNotMatch(src, /^\s*import[^;]*from\s*['"]node:/m, f);
+  }
+});

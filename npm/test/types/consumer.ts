@@ -1,0 +1,82 @@
+// A TypeScript consumer of the shipped .d.ts: it must type-check with `tsc --noEmit`, and the
+// `@ts-expect-error` lines prove the types reject what core would reject.
+import {
+  ApiError,
+  WxmassError,
+  buildRequest,
+  buildSendAll,
+  buildSend,
+  buildUploadImg,
+  createClient,
+  endpoints,
+  errorCodes,
+  errorInfo,
+  parseReply,
+  readReply,
+  validateRequest,
+  validateSend,
+  type ErrorClass,
+  type HttpRequest,
+  type Problem,
+  type SendReply,
+} from 'wxmass';
+
+const req: HttpRequest = buildSendAll({
+  filter: { isToAll: false, tagId: 2 },
+  msgType: 'mpnews',
+  mpnews: { mediaId: 'm' },
+  clientMsgId: 'job-1/batch-0',
+});
+const body: string = req.body;
+
+const img: HttpRequest<Uint8Array> = buildUploadImg({ filename: 'a.png', media: new Uint8Array(8) });
+const bytes: Uint8Array = img.body;
+
+const generic = buildRequest('get', { msgId: '9007199254740993' }, { apiBase: 'http://127.0.0.1:1', accessToken: 't' });
+const v = validateRequest('send', { toUser: ['a', 'b'], msgType: 'text', text: { content: 'x' } });
+if (!v.ok) {
+  const p: Problem = v.problems[0];
+  const s: string = `${p.path} ${p.rule} ${p.message} ${p.value ?? ''}`;
+}
+validateSend({ toUser: [], msgType: 'voice', voice: { mediaId: 'v' } });
+
+const reply: SendReply = parseReply('sendall', '{"msg_id":1}');
+const id: string = reply.msgId;
+const status = parseReply('get', new Uint8Array());
+const st: string = status.msgStatus;
+const token = parseReply('stable_token', '{}');
+const secs: number = token.expiresIn;
+
+const r = readReply('send', '{}');
+if (r.ok) {
+  const m: string = r.value.msgId;
+} else if (r.error instanceof ApiError) {
+  const c: number = r.error.code;
+  const cls: ErrorClass = r.error.class;
+  const existing: string | null = r.error.msgId;
+} else {
+  const e: WxmassError = r.error;
+  const path: string = e.path;
+}
+
+const info = errorInfo(45009);
+if (info) {
+  const zh: string = info.zh;
+}
+const n: number = errorCodes().length + endpoints.length;
+
+const client = createClient({ appId: 'wx', appSecret: 's', apiBase: 'http://127.0.0.1:1' });
+async function use(): Promise<string> {
+  const t: string = await client.token();
+  const speed = await client.call('speed/get', {});
+  const level: number = speed.speed;
+  return t;
+}
+createClient({ tokenProvider: async () => ({ accessToken: 't', expiresIn: 60 }) });
+
+// @ts-expect-error msgType and the message object must agree
+buildSendAll({ filter: { isToAll: true }, msgType: 'text', image: { mediaId: 'x' } });
+// @ts-expect-error unknown endpoint
+buildRequest('sendto', {});
+// @ts-expect-error msg ids are strings, never numbers
+const wrong: number = reply.msgId;
