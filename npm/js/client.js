@@ -5,6 +5,7 @@
 import * as wasm from './wasm.js';
 import { ApiError, WxmassError } from './errors.js';
 
+const randomU32 = () => (Math.random() * 0x1_0000_0000) >>> 0;
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 const bigintAsString = (_key, v) => (typeof v === 'bigint' ? v.toString() : v);
@@ -130,5 +131,64 @@ export function createClient(options = {}) {
     }
   }
 
-  return { token, call, stats };
+  /**
+   * Executes a plan (from planSend) batch by batch. Every attempt of a batch carries the batch's
+   * fixed clientmsgid; after each attempt core's decision says what next: done (a new msg_id, or
+   * 45065's existing one), retry at, refresh the token and retry, wait for a quota, or fail.
+   * A lost reply is retried with the same clientmsgid, so WeChat never delivers a batch twice.
+   */
+  async function send(plan, { onBatch, jitter = randomU32 } = {}) {
+    const results = [];
+    for (const batch of plan.batches()) {
+      const progress = new wasm.BatchProgress();
+      let result;
+      let wake = 0;
+      for (;;) {
+        const at = Math.max(wake, progress.notBefore ?? 0, pacer.nextSlot(now()));
+        if (at > now()) {
+          await sleep(at - now());
+          continue;
+        }
+        const used = await token();
+        const started = now();
+        progress.beginAttempt(started);
+        const req = plan.request(batch.index, { apiBase, accessToken: used });
+        pacer.record(started);
+        stats.calls++;
+        let action;
+        try {
+          const res = await exchange(req);
+          const body = new Uint8Array(await res.arrayBuffer());
+          action = progress.settleHttp(res.status, body, now(), jitter());
+        } catch {
+          // Timeout or dropped connection: the send may have happened; core decides.
+          action = progress.settleLost(now(), jitter());
+        }
+        if (action.action === 'done') {
+          result = { index: batch.index, clientMsgId: batch.clientMsgId, ok: true, msgId: action.msgId, attempts: progress.attempts };
+          break;
+        }
+        if (action.action === 'fail') {
+          result = {
+            index: batch.index,
+            clientMsgId: batch.clientMsgId,
+            ok: false,
+            reason: action.reason,
+            maybeDelivered: action.maybeDelivered,
+            message: action.message,
+            attempts: progress.attempts,
+          };
+          break;
+        }
+        stats.retries++;
+        if (action.action === 'refresh_token_then_retry') invalidate(used);
+        wake = action.at ?? action.until ?? 0; // retry_at / wait_until
+      }
+      results.push(result);
+      if (onBatch) await onBatch(result);
+    }
+    return { jobId: plan.jobId, ok: results.every((r) => r.ok), batches: results };
+  }
+
+  return { token, call, send, stats };
 }

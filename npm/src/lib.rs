@@ -41,7 +41,7 @@ fn endpoint(name: &str) -> Result<EndpointName, JsValue> {
     })
 }
 
-fn api_base(url: Option<String>) -> Result<ApiBase, JsValue> {
+pub(crate) fn api_base(url: Option<String>) -> Result<ApiBase, JsValue> {
     match url {
         None => Ok(ApiBase::default()),
         Some(url) => ApiBase::parse(&url)
@@ -66,7 +66,7 @@ pub fn endpoints() -> Array {
 
 /// `{ method, url, host, path, contentType, body }`; `body` is a string for JSON requests and a
 /// `Uint8Array` for multipart ones. With `access_token`, `url` carries it (percent-encoded).
-fn request_object(req: &HttpRequest, access_token: Option<&str>, text: bool) -> Object {
+pub(crate) fn request_object(req: &HttpRequest, access_token: Option<&str>, text: bool) -> Object {
     let o = Object::new();
     set(&o, "method", req.method.as_str());
     let url = match access_token {
@@ -206,5 +206,5 @@ pub fn token_refresh_at(now_ms: f64, expires_in: Option<f64>) -> f64 {
     }
 }
 
-pub mod pacer;
-pub use pacer::Pacer;
+pub mod plan;
+pub use plan::{BatchProgress, Pacer, SendPlan};

@@ -183,6 +183,21 @@ pub enum PlanError {
     },
 }
 
+impl PlanError {
+    /// Stable machine name of the error (the npm package's `rule`, the worker's error JSON).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlanError::InvalidJobId { .. } => "job_id",
+            PlanError::InvalidMessage(_) => "message",
+            PlanError::OpenIdListNeedsServiceAccount => "openid_list_needs_service_account",
+            PlanError::InvalidOpenIds { .. } => "invalid_openids",
+            PlanError::EmptyAudience { .. } => "empty_audience",
+            PlanError::SingleRecipient { .. } => "single_recipient",
+            PlanError::TooManyRecipients { .. } => "too_many_recipients",
+        }
+    }
+}
+
 fn list(shown: &[InvalidOpenId]) -> String {
     shown
         .iter()

@@ -1,0 +1,401 @@
+//! Send plans for JS: [`SendPlan`] (batches with fixed clientmsgids, the summary, each batch's
+//! request), [`BatchProgress`] (core's retry decisions after each attempt) and [`Pacer`] (the
+//! per-minute limit). The JS client drives them; every decision is core's.
+
+use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
+use wxmass::endpoint::SendAllRequest;
+use wxmass::plan::{
+    self, AccountKind, BatchAudience, Outcome, PlanError, PlanOptions, SentRecord, UnixMillis,
+};
+use wxmass::validate::{Problem, Rule, ValidationError};
+use wxmass::{Audience, MassMessage};
+
+use crate::errors::{self, set};
+use crate::to_js::to_js;
+
+fn plan_error(e: &PlanError) -> JsValue {
+    match e {
+        PlanError::InvalidMessage(v) => errors::validation(v),
+        PlanError::InvalidJobId { .. } => {
+            errors::wxmass_error("plan", "jobId", e.code(), &e.to_string())
+        }
+        PlanError::InvalidOpenIds { shown, .. } => {
+            let path = |pos: usize| format!("audience.openIds[{pos}]");
+            let first = shown.first().map(|i| path(i.position)).unwrap_or_default();
+            let err = errors::wxmass_error("plan", &first, e.code(), &e.to_string());
+            let problems: Array = shown
+                .iter()
+                .map(|i| {
+                    errors::problem(&Problem::new(
+                        path(i.position),
+                        Rule::OpenIdFormat,
+                        Some(&i.value),
+                    ))
+                })
+                .collect();
+            set(&Object::from(err.clone()), "problems", problems);
+            err
+        }
+        _ => errors::wxmass_error("plan", "audience", e.code(), &e.to_string()),
+    }
+}
+
+fn json_error(path: &str, e: impl std::fmt::Display) -> JsValue {
+    errors::validation(&ValidationError {
+        problems: vec![Problem::new(path, Rule::Json, Some(&e.to_string()))],
+    })
+}
+
+/// The message of a plan: read with exactly the rules of a `sendall` body (a filter is added for
+/// the reading only); the send options belong to the plan, not the message.
+fn read_message(message_json: &str) -> Result<MassMessage, JsValue> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(message_json).map_err(|e| json_error("", e))?;
+    let Some(obj) = value.as_object_mut() else {
+        return Err(errors::validation(&ValidationError {
+            problems: vec![Problem::new(
+                "",
+                Rule::Type {
+                    expected: "an object",
+                },
+                None,
+            )],
+        }));
+    };
+    obj.insert("filter".into(), serde_json::json!({ "is_to_all": true }));
+    let req = SendAllRequest::from_value(value).map_err(|e| errors::validation(&e))?;
+    let mut problems = Vec::new();
+    let reason =
+        "send options are plan options (sendIgnoreReprint); clientmsgids come from the plan";
+    if req.send_ignore_reprint.is_some() {
+        problems.push(Problem::new(
+            "send_ignore_reprint",
+            Rule::NotAllowed { reason },
+            None,
+        ));
+    }
+    if req.clientmsgid.is_some() {
+        problems.push(Problem::new(
+            "clientmsgid",
+            Rule::NotAllowed { reason },
+            None,
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(errors::validation(&ValidationError { problems }));
+    }
+    Ok(req.message)
+}
+
+/// A validated send, split into batches with fixed clientmsgids.
+#[wasm_bindgen]
+pub struct SendPlan {
+    inner: plan::SendPlan,
+}
+
+/// Plans a send. `audience_kind` is `everyone`, `tag` (with `tag_id`) or `openids`; OpenIDs
+/// come `\n`-joined (`openids_joined`, checked against `openid_count` so an entry holding a line
+/// break cannot split into two) or as a JSON array (`openids_json`). `account` is `service` or
+/// `subscription`.
+#[wasm_bindgen(js_name = planSend)]
+#[allow(clippy::too_many_arguments)]
+pub fn plan_send(
+    job_id: &str,
+    message_json: &str,
+    audience_kind: &str,
+    tag_id: Option<String>,
+    openids_joined: Option<String>,
+    openid_count: Option<u32>,
+    openids_json: Option<String>,
+    account: &str,
+    skip_invalid: bool,
+    send_ignore_reprint: Option<bool>,
+) -> Result<SendPlan, JsValue> {
+    let message = read_message(message_json)?;
+    let account: AccountKind = serde_json::from_value(serde_json::Value::from(account))
+        .map_err(|e| json_error("account", e))?;
+    let options = PlanOptions {
+        skip_invalid,
+        send_ignore_reprint,
+        account,
+    };
+    let audience = match audience_kind {
+        "everyone" => Audience::Everyone,
+        "tag" => {
+            let raw = tag_id.unwrap_or_default();
+            let id = raw.trim().parse::<u64>().map_err(|_| {
+                errors::validation(&ValidationError {
+                    problems: vec![Problem::new(
+                        "audience.tagId",
+                        Rule::NonNegativeInteger,
+                        Some(&raw),
+                    )],
+                })
+            })?;
+            Audience::Tag(id)
+        }
+        _ => {
+            // Grow the wasm heap once for the whole plan: V8 runs a full GC on every
+            // `memory.grow`, and growing page by page for a million OpenIDs cost seconds.
+            let input = openids_joined
+                .as_ref()
+                .or(openids_json.as_ref())
+                .map_or(0, String::len);
+            drop(Vec::<u8>::with_capacity(input.saturating_mul(4)));
+            let ids: Vec<String> = match (openids_joined, openids_json) {
+                (Some(joined), _) => {
+                    let ids: Vec<String> = if joined.is_empty() && openid_count == Some(0) {
+                        Vec::new()
+                    } else {
+                        joined.split('\n').map(str::to_owned).collect()
+                    };
+                    if Some(ids.len() as u32) != openid_count {
+                        return Err(json_error(
+                            "audience.openIds",
+                            "an entry holds a line break",
+                        ));
+                    }
+                    ids
+                }
+                (None, Some(json)) => {
+                    serde_json::from_str(&json).map_err(|e| json_error("audience.openIds", e))?
+                }
+                (None, None) => Vec::new(),
+            };
+            Audience::OpenIds(ids)
+        }
+    };
+    plan::SendPlan::new(job_id, message, audience, options)
+        .map(|inner| SendPlan { inner })
+        .map_err(|e| plan_error(&e))
+}
+
+/// Past sends from JS: core's `SentRecord` list with camelCase keys (`toAll`) or wire ones.
+fn ledger(ledger_json: Option<String>) -> Result<Vec<SentRecord>, JsValue> {
+    let Some(j) = ledger_json else {
+        return Ok(Vec::new());
+    };
+    let value: serde_json::Value = serde_json::from_str(&j).map_err(|e| json_error("ledger", e))?;
+    serde_json::from_value(crate::to_js::snake_keys(value)).map_err(|e| json_error("ledger", e))
+}
+
+#[wasm_bindgen]
+impl SendPlan {
+    /// The job id.
+    #[wasm_bindgen(getter, js_name = jobId)]
+    pub fn job_id(&self) -> String {
+        self.inner.job_id().to_owned()
+    }
+
+    /// `service` or `subscription`.
+    #[wasm_bindgen(getter)]
+    pub fn account(&self) -> String {
+        match self.inner.account() {
+            AccountKind::Service => "service",
+            AccountKind::Subscription => "subscription",
+        }
+        .to_owned()
+    }
+
+    /// Number of calls.
+    #[wasm_bindgen(getter, js_name = batchCount)]
+    pub fn batch_count(&self) -> usize {
+        self.inner.batches().len()
+    }
+
+    /// Valid unique recipients of an OpenID plan (0 for a tag or everyone).
+    #[wasm_bindgen(getter, js_name = recipientCount)]
+    pub fn recipient_count(&self) -> usize {
+        self.inner.recipients().len()
+    }
+
+    /// `[{ index, clientMsgId, endpoint, recipients, isToAll }]` (`recipients`: OpenIDs in the
+    /// batch, or `null` for a tag or everyone).
+    pub fn batches(&self) -> Array {
+        self.inner
+            .batches()
+            .iter()
+            .map(|b| {
+                let o = Object::new();
+                set(&o, "index", b.index as f64);
+                set(&o, "clientMsgId", b.clientmsgid.as_str());
+                let endpoint = match b.recipients {
+                    BatchAudience::Filter(_) => "sendall",
+                    BatchAudience::OpenIds(_) => "send",
+                };
+                set(&o, "endpoint", endpoint);
+                set(
+                    &o,
+                    "recipients",
+                    b.recipient_count()
+                        .map_or(JsValue::NULL, |n| JsValue::from(n as f64)),
+                );
+                set(&o, "isToAll", b.is_to_all());
+                o
+            })
+            .collect()
+    }
+
+    /// The OpenIDs of batch `index` (empty for a tag or everyone).
+    #[wasm_bindgen(js_name = batchRecipients)]
+    pub fn batch_recipients(&self, index: usize) -> Array {
+        self.inner
+            .batch_recipients(index)
+            .iter()
+            .map(|s| JsValue::from_str(s))
+            .collect()
+    }
+
+    /// The exact request of batch `index` (with its clientmsgid), like `buildRequest`.
+    pub fn request(
+        &self,
+        index: usize,
+        api_base_url: Option<String>,
+        access_token: Option<String>,
+    ) -> Result<Object, JsValue> {
+        let req = self.inner.request(index).ok_or_else(|| {
+            errors::wxmass_error("plan", "index", "batch_index", &format!("no batch {index}"))
+        })?;
+        let base = crate::api_base(api_base_url)?;
+        let http = req.build(&base).map_err(|e| errors::validation(&e))?;
+        Ok(crate::request_object(&http, access_token.as_deref(), true))
+    }
+
+    /// The plan for a person (camelCase), given past sends (`ledger`: core's `SentRecord` JSON
+    /// list) at `now` (Unix ms).
+    pub fn summary(&self, ledger_json: Option<String>, now: f64) -> Result<JsValue, JsValue> {
+        to_js(
+            &self
+                .inner
+                .summary(&ledger(ledger_json)?, UnixMillis(now as i64)),
+        )
+    }
+
+    /// The summary as text.
+    #[wasm_bindgen(js_name = summaryText)]
+    pub fn summary_text(&self, ledger_json: Option<String>, now: f64) -> Result<String, JsValue> {
+        Ok(self
+            .inner
+            .summary(&ledger(ledger_json)?, UnixMillis(now as i64))
+            .to_string())
+    }
+}
+
+/// The life of one batch: begin an attempt, settle what it produced, get core's next action.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct BatchProgress {
+    inner: plan::BatchProgress,
+}
+
+fn action(a: &plan::Action) -> Result<JsValue, JsValue> {
+    let v = to_js(a)?;
+    if let plan::Action::Fail {
+        reason,
+        maybe_delivered,
+    } = a
+    {
+        set(
+            &Object::from(v.clone()),
+            "message",
+            reason.explain(*maybe_delivered),
+        );
+    }
+    Ok(v)
+}
+
+#[wasm_bindgen]
+impl BatchProgress {
+    /// A batch not yet attempted.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> BatchProgress {
+        BatchProgress::default()
+    }
+
+    /// Starts an attempt at `now`; throws when the batch is settled or it is too early.
+    #[wasm_bindgen(js_name = beginAttempt)]
+    pub fn begin_attempt(&mut self, now: f64) -> Result<u32, JsValue> {
+        self.inner
+            .begin_attempt(UnixMillis(now as i64))
+            .map_err(|e| errors::wxmass_error("plan", "", "batch_state", &e.to_string()))
+    }
+
+    /// Settles an HTTP answer (`status`, body bytes): `{ action: 'done', msgId }`,
+    /// `{ action: 'retry_at', at }`, `{ action: 'refresh_token_then_retry' }`,
+    /// `{ action: 'wait_until', until }` or `{ action: 'fail', reason, maybeDelivered, message }`.
+    #[wasm_bindgen(js_name = settleHttp)]
+    pub fn settle_http(
+        &mut self,
+        status: u16,
+        body: &[u8],
+        now: f64,
+        jitter: u32,
+    ) -> Result<JsValue, JsValue> {
+        let outcome = Outcome::from_http(status, body);
+        action(&self.inner.settle(&outcome, UnixMillis(now as i64), jitter))
+    }
+
+    /// Settles an attempt with no usable answer (timeout, dropped connection): it may have
+    /// reached WeChat.
+    #[wasm_bindgen(js_name = settleLost)]
+    pub fn settle_lost(&mut self, now: f64, jitter: u32) -> Result<JsValue, JsValue> {
+        action(
+            &self
+                .inner
+                .settle(&Outcome::ReplyLost, UnixMillis(now as i64), jitter),
+        )
+    }
+
+    /// Attempts so far.
+    #[wasm_bindgen(getter)]
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts()
+    }
+
+    /// Earliest next attempt (Unix ms), if core set one.
+    #[wasm_bindgen(getter, js_name = notBefore)]
+    pub fn not_before(&self) -> Option<f64> {
+        self.inner.not_before().map(|t| t.0 as f64)
+    }
+
+    /// Whether an attempt may have reached WeChat.
+    #[wasm_bindgen(getter, js_name = maybeDelivered)]
+    pub fn maybe_delivered(&self) -> bool {
+        self.inner.maybe_delivered()
+    }
+
+    /// The state, as core names it (camelCase, ids as strings).
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> Result<JsValue, JsValue> {
+        to_js(self.inner.state())
+    }
+}
+
+/// At most the account's per-minute number of mass-send calls in any sliding minute (core's
+/// pacer).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct Pacer {
+    inner: plan::Pacer,
+}
+
+#[wasm_bindgen]
+impl Pacer {
+    /// An empty window at the API's limit.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Pacer {
+        Pacer::default()
+    }
+
+    /// The earliest time (Unix ms) at which the next call may start.
+    #[wasm_bindgen(js_name = nextSlot)]
+    pub fn next_slot(&self, now: f64) -> f64 {
+        self.inner.next_slot(UnixMillis(now as i64)).0 as f64
+    }
+
+    /// Records a call started at `at` (Unix ms).
+    pub fn record(&mut self, at: f64) {
+        self.inner.record(UnixMillis(at as i64));
+    }
+}
