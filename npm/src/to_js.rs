@@ -275,7 +275,7 @@ impl<C: ser::SerializeStructVariant> ser::SerializeStructVariant for Js<C> {
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
+    #[derive(serde::Serialize)]
     struct Reply {
         msg_id: MsgId,
         msg_data_id: Option<MsgId>,
