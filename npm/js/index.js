@@ -24,6 +24,7 @@ function bodyJson(body) {
   }
 }
 
+const utf8 = new TextEncoder();
 const validation = (problems) => (problems === null ? { ok: true, problems: [] } : { ok: false, problems });
 
 function bytes(media) {
@@ -172,8 +173,10 @@ export function planSend({ jobId, message, audience, account = 'service', skipIn
     const ids = audience.openIds;
     // One string crosses into wasm much faster than a million; core re-splits and checks the count.
     if (ids.every((s) => typeof s === 'string')) {
-      joined = ids.join('\n');
+      joined = utf8.encode(ids.join('\n'));
       count = ids.length;
+      // Room for the copy, the OpenIDs as strings and the plan: one heap growth, one GC.
+      if (joined.length > 1 << 20) wasm.reserve(joined.length * 3 + count * 48);
     } else json = JSON.stringify(ids);
   } else {
     throw new WxmassError("audience must be 'everyone', { tagId } or { openIds: [...] }", { code: 'plan', path: 'audience', rule: 'audience' });

@@ -88,6 +88,15 @@ fn read_message(message_json: &str) -> Result<MassMessage, JsValue> {
     Ok(req.message)
 }
 
+/// Grows the wasm heap once by `bytes` (allocated and freed, so later allocations reuse it).
+/// V8 runs a full garbage collection on every `memory.grow`, and with a million OpenIDs in the
+/// JS heap, growing step by step while planning cost more than the planning; the facade calls
+/// this before passing a large list.
+#[wasm_bindgen]
+pub fn reserve(bytes: usize) {
+    drop(Vec::<u8>::with_capacity(bytes));
+}
+
 /// A validated send, split into batches with fixed clientmsgids.
 #[wasm_bindgen]
 pub struct SendPlan {
@@ -95,7 +104,7 @@ pub struct SendPlan {
 }
 
 /// Plans a send. `audience_kind` is `everyone`, `tag` (with `tag_id`) or `openids`; OpenIDs
-/// come `\n`-joined (`openids_joined`, checked against `openid_count` so an entry holding a line
+/// come `\n`-joined as UTF-8 bytes (`openids_joined`, checked against `openid_count` so an entry holding a line
 /// break cannot split into two) or as a JSON array (`openids_json`). `account` is `service` or
 /// `subscription`.
 #[wasm_bindgen(js_name = planSend)]
@@ -105,7 +114,7 @@ pub fn plan_send(
     message_json: &str,
     audience_kind: &str,
     tag_id: Option<String>,
-    openids_joined: Option<String>,
+    openids_joined: Option<Vec<u8>>,
     openid_count: Option<u32>,
     openids_json: Option<String>,
     account: &str,
@@ -136,15 +145,10 @@ pub fn plan_send(
             Audience::Tag(id)
         }
         _ => {
-            // Grow the wasm heap once for the whole plan: V8 runs a full GC on every
-            // `memory.grow`, and growing page by page for a million OpenIDs cost seconds.
-            let input = openids_joined
-                .as_ref()
-                .or(openids_json.as_ref())
-                .map_or(0, String::len);
-            drop(Vec::<u8>::with_capacity(input.saturating_mul(4)));
             let ids: Vec<String> = match (openids_joined, openids_json) {
                 (Some(joined), _) => {
+                    let joined = String::from_utf8(joined)
+                        .map_err(|e| json_error("audience.openIds", e))?;
                     let ids: Vec<String> = if joined.is_empty() && openid_count == Some(0) {
                         Vec::new()
                     } else {
