@@ -221,3 +221,77 @@ test('the package entry is ESM with types and no Node-only import on the module 
     assert.doesNotMatch(src, /^\s*import[^;]*from\s*['"]node:/m, f);
   }
 });
+
+test('planSend: batches with fixed clientmsgids, requests, summary; ids and counts from core', () => {
+  const ids = Array.from({ length: 25_001 }, (_, i) => 'oR5Gjjl_eiZoUpGozMo7' + String(i).padStart(8, '0'));
+  const input = { jobId: 'job-42', message: { msgType: 'mpnews', mpnews: { mediaId: 'm' } }, audience: { openIds: [...ids, ids[0]] }, sendIgnoreReprint: 1 };
+  const plan = wx.planSend(input);
+  assert.ok(plan instanceof wx.SendPlan);
+  assert.equal(plan.jobId, 'job-42');
+  assert.equal(plan.account, 'service');
+  assert.equal(plan.batchCount, 3);
+  assert.equal(plan.recipientCount, 25_001);
+  const batches = plan.batches();
+  assert.deepEqual(batches.map((b) => [b.index, b.endpoint, b.recipients, b.isToAll]), [[0, 'send', 8334, false], [1, 'send', 8334, false], [2, 'send', 8333, false]]);
+  assert.equal(new Set(batches.map((b) => b.clientMsgId)).size, 3);
+  // deterministic: the same input plans the same clientmsgids
+  assert.deepEqual(wx.planSend(input).batches().map((b) => b.clientMsgId), batches.map((b) => b.clientMsgId));
+  const body = JSON.parse(plan.request(1, { accessToken: 'T' }).body);
+  assert.equal(body.clientmsgid, batches[1].clientMsgId);
+  assert.equal(body.send_ignore_reprint, 1);
+  assert.equal(body.touser.length, 8334);
+  assert.deepEqual(plan.batchRecipients(2).slice(-1), [ids[25_000]]);
+  assert.match(plan.request(0, { accessToken: 'T' }).url, /mass\/send\?access_token=T$/);
+  const s = plan.summary({ now: Date.UTC(2025, 0, 1) });
+  assert.equal(s.jobId, 'job-42');
+  assert.equal(s.recipients, 25_001);
+  assert.equal(s.duplicatesDropped, 1);
+  assert.equal(s.batches, 3);
+  assert.deepEqual(s.quotaUsed, { sendallCalls: 0, sendCalls: 3, toAll: false });
+  assert.ok(Array.isArray(s.notes) && s.notes.length > 0);
+  assert.match(plan.summaryText(), /job-42/);
+  const ledger = Array.from({ length: 100 }, () => ({ at: Date.UTC(2025, 0, 1, 1), kind: 'send_to_users', toAll: false, succeeded: true }));
+  assert.notDeepEqual(plan.summary({ ledger, now: Date.UTC(2025, 0, 1, 2) }).earliestStart, { decision: 'now' });
+  assert.deepEqual(wx.summarizePlan(input, { now: Date.UTC(2025, 0, 1) }), s);
+});
+
+test('planSend to a tag and to everyone; plan errors name the rule and path', () => {
+  const msg = { msgType: 'text', text: { content: 'hi' } };
+  const tag = wx.planSend({ jobId: 'j1', message: msg, audience: { tagId: '7' } });
+  assert.deepEqual(tag.batches().map((b) => [b.endpoint, b.recipients]), [['sendall', null]]);
+  assert.deepEqual(JSON.parse(tag.request(0).body).filter, { is_to_all: false, tag_id: 7 });
+  const all = wx.planSend({ jobId: 'j2', message: msg, audience: 'everyone', account: 'subscription' });
+  assert.equal(all.batches()[0].isToAll, true);
+  const err = (f) => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    assert.fail('did not throw');
+  };
+  let e = err(() => wx.planSend({ jobId: 'has space', message: msg, audience: 'everyone' }));
+  assert.ok(e instanceof wx.WxmassError);
+  assert.deepEqual([e.code, e.path, e.rule], ['plan', 'jobId', 'job_id']);
+  e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: { openIds: ['a', 'oR5Gjjl_eiZoUpGozMo7dbBJ362A', 'oR5Gjjl_eiZoUpGozMo7dbBJ362B'] } }));
+  assert.deepEqual([e.code, e.path, e.rule], ['plan', 'audience.openIds[0]', 'invalid_openids']);
+  assert.deepEqual(e.problems.map((p) => [p.path, p.rule, p.value]), [['audience.openIds[0]', 'openid_format', 'a']]);
+  assert.equal(wx.planSend({ jobId: 'j', message: msg, audience: { openIds: ['a', 'oR5Gjjl_eiZoUpGozMo7dbBJ362A', 'oR5Gjjl_eiZoUpGozMo7dbBJ362B'] }, skipInvalid: true }).recipientCount, 2);
+  e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: { openIds: ['oR5Gjjl_eiZoUpGozMo7dbBJ362A'] } }));
+  assert.equal(e.rule, 'single_recipient');
+  e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: { openIds: ['oR5Gjjl_eiZoUpGozMo7dbBJ362A\noR5Gjjl_eiZoUpGozMo7dbBJ362B', 'oR5Gjjl_eiZoUpGozMo7dbBJ362C'] } }));
+  assert.equal(e.code, 'validation', 'an entry holding a line break cannot split into two OpenIDs');
+  e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: { openIds: ids2() }, account: 'subscription' }));
+  assert.equal(e.rule, 'openid_list_needs_service_account');
+  e = err(() => wx.planSend({ jobId: 'j', message: { msgType: 'text', text: { content: '' }, clientMsgId: 'x' }, audience: 'everyone' }));
+  assert.equal(e.code, 'validation');
+  assert.deepEqual(e.problems.map((p) => p.path), ['clientmsgid']);
+  e = err(() => wx.planSend({ jobId: 'j', message: { msgType: 'text', text: { content: '' } }, audience: 'everyone' }));
+  assert.deepEqual([e.code, e.path, e.rule], ['validation', 'text.content', 'required']);
+  e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: 42 }));
+  assert.deepEqual([e.code, e.path], ['plan', 'audience']);
+});
+
+function ids2() {
+  return ['oR5Gjjl_eiZoUpGozMo7dbBJ362A', 'oR5Gjjl_eiZoUpGozMo7dbBJ362B'];
+}
