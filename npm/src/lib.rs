@@ -206,5 +206,8 @@ pub fn token_refresh_at(now_ms: f64, expires_in: Option<f64>) -> f64 {
     }
 }
 
+pub mod callback;
 pub mod plan;
+
+pub use callback::MessageCrypto;
 pub use plan::{BatchProgress, Pacer, SendPlan};

@@ -147,8 +147,8 @@ pub fn plan_send(
         _ => {
             let ids: Vec<String> = match (openids_joined, openids_json) {
                 (Some(joined), _) => {
-                    let joined = String::from_utf8(joined)
-                        .map_err(|e| json_error("audience.openIds", e))?;
+                    let joined =
+                        String::from_utf8(joined).map_err(|e| json_error("audience.openIds", e))?;
                     let ids: Vec<String> = if joined.is_empty() && openid_count == Some(0) {
                         Vec::new()
                     } else {
