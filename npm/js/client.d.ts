@@ -1,4 +1,4 @@
-import type { EndpointName, Replies, RequestBodies } from './index.js';
+import type { EndpointName, Replies, RequestBodies, SendPlan } from './index.js';
 
 export interface TokenProviderResult {
   accessToken: string;
@@ -30,11 +30,36 @@ export interface ClientStats {
   retries: number;
 }
 
+export type BatchResult =
+  | { index: number; clientMsgId: string; ok: true; msgId: string; attempts: number }
+  | {
+      index: number;
+      clientMsgId: string;
+      ok: false;
+      /** Core's FailReason, e.g. `{ kind: 'api', code, message }`. */
+      reason: { kind: string; [key: string]: unknown };
+      /** Whether an attempt may have reached WeChat (check mass/get before re-planning). */
+      maybeDelivered: boolean;
+      message: string;
+      attempts: number;
+    };
+
+export interface SendResult {
+  jobId: string;
+  ok: boolean;
+  batches: BatchResult[];
+}
+
 export interface Client {
   /** The cached access_token, refreshing it (once, whoever asks) when due. */
   token(options?: { forceRefresh?: boolean }): Promise<string>;
   /** One API call: validated and built by core, paced, token added, reply parsed by core. */
   call<E extends EndpointName>(endpoint: E, body: RequestBodies[E]): Promise<Replies[E]>;
+  /**
+   * Executes a plan batch by batch with core's decisions: a lost reply is retried with the same
+   * clientmsgid (45065 = success with the existing msg_id), token errors refresh once, quotas wait.
+   */
+  send(plan: SendPlan, options?: { onBatch?: (result: BatchResult) => void | Promise<void>; jitter?: () => number }): Promise<SendResult>;
   readonly stats: ClientStats;
 }
 

@@ -4,7 +4,7 @@ import type { ErrorClass, Problem } from './errors.js';
 export { WxmassError, ApiError } from './errors.js';
 export type { ErrorClass, Problem } from './errors.js';
 export { createClient } from './client.js';
-export type { Client, ClientOptions, ClientStats, TokenProviderResult } from './client.js';
+export type { Client, ClientOptions, ClientStats, TokenProviderResult, BatchResult, SendResult } from './client.js';
 
 // ---- endpoints -----------------------------------------------------------------------------
 
@@ -243,3 +243,183 @@ export interface ErrorInfo {
 export declare function errorInfo(code: number): ErrorInfo | null;
 /** Every errcode core knows, sorted. */
 export declare function errorCodes(): ErrorInfo[];
+
+// ---- send plans -----------------------------------------------------------------------------
+
+export type AccountKind = 'service' | 'subscription';
+export type PlanAudience = 'everyone' | { everyone: true } | { tagId: number | string } | { openIds: string[] };
+
+export interface PlanInput {
+  /** 1 to 36 bytes of visible ASCII; written into every clientmsgid. */
+  jobId: string;
+  /** The message: `msgType` and its object (send options belong to the plan). */
+  message: MassMessage;
+  audience: PlanAudience;
+  /** Default `service`. */
+  account?: AccountKind;
+  /** Send to the valid OpenIDs and report the invalid ones instead of refusing the plan. */
+  skipInvalid?: boolean;
+  sendIgnoreReprint?: Flag;
+}
+
+export interface PlanBatch {
+  index: number;
+  /** Fixed at planning; every attempt of the batch carries it. */
+  clientMsgId: string;
+  endpoint: 'sendall' | 'send';
+  /** OpenIDs in the batch; null for a tag or everyone. */
+  recipients: number | null;
+  isToAll: boolean;
+}
+
+/** One past send of the account, for quota checks. */
+export interface SentRecord {
+  /** Unix ms. */
+  at: number;
+  kind: 'send_all' | 'send_to_users';
+  toAll: boolean;
+  succeeded: boolean;
+}
+
+export type QuotaDecision =
+  | { decision: 'now' }
+  | { decision: 'not_before'; at: number; rule: string }
+  | { decision: 'never'; reason: string };
+
+export interface PlanSummary {
+  jobId: string;
+  msgtype: string;
+  /** `everyone`, `tag <id>` or `openids`. */
+  audience: string;
+  recipients: number | null;
+  duplicatesDropped: number;
+  invalidSkipped: number;
+  invalidShown: { position: number; value: string }[];
+  batches: number;
+  /** [largest, smallest] batch of an OpenID plan. */
+  batchSizes: [number, number] | null;
+  earliestStart: QuotaDecision;
+  daysNeeded: number;
+  estimatedDurationMs: number;
+  quotaUsed: { sendallCalls: number; sendCalls: number; toAll: boolean };
+  notes: string[];
+}
+
+export interface SummaryOptions {
+  ledger?: SentRecord[];
+  /** Unix ms; default Date.now(). */
+  now?: number;
+}
+
+/** A planned send (core's SendPlan). */
+export declare class SendPlan {
+  private constructor();
+  readonly jobId: string;
+  readonly account: AccountKind;
+  readonly batchCount: number;
+  /** Valid unique recipients of an OpenID plan (0 for a tag or everyone). */
+  readonly recipientCount: number;
+  batches(): PlanBatch[];
+  batchRecipients(index: number): string[];
+  /** The exact request of batch `index`, with its clientmsgid. */
+  request(index: number, options?: BuildOptions): HttpRequest;
+  summary(options?: SummaryOptions): PlanSummary;
+  summaryText(options?: SummaryOptions): string;
+}
+
+/** Plans a send; throws WxmassError (code `validation` for the message, `plan` otherwise). */
+export declare function planSend(input: PlanInput): SendPlan;
+/** planSend(input).summary(options). */
+export declare function summarizePlan(input: PlanInput, options?: SummaryOptions): PlanSummary;
+
+// ---- callbacks and events -------------------------------------------------------------------
+
+export type CallbackQueryInput = string | URLSearchParams | Record<string, string | undefined>;
+
+/** The echostr to answer when the signature matches; throws WxmassError (code `callback`). */
+export declare function verifyUrl(token: string, query: CallbackQueryInput): string;
+
+export declare class MessageCrypto {
+  constructor(options: { token: string; encodingAesKey: string; appId: string });
+  readonly appId: string;
+  /** Verifies msg_signature, decrypts and checks the AppID: the message XML. */
+  decrypt(input: { msgSignature: string; timestamp: string | number; nonce: string; encrypt: string }): string;
+  decryptUnsigned(encrypt: string): string;
+  /** The base64 `<Encrypt>` text; `random`: 16 bytes (default crypto.getRandomValues). */
+  encrypt(message: string, options?: { random?: Uint8Array }): string;
+  /** The signed, encrypted reply envelope. */
+  encryptReply(replyXml: string, options?: { timestamp?: string | number; nonce?: string; random?: Uint8Array }): string;
+  signature(input: { timestamp: string | number; nonce: string; encrypt: string }): string;
+}
+
+export interface OpenedCallback {
+  mode: 'plain' | 'aes';
+  xml: string;
+}
+/** Verifies (and in safe mode decrypts) a POST push. */
+export declare function openCallback(input: {
+  token: string;
+  encodingAesKey?: string;
+  appId?: string;
+  query: CallbackQueryInput;
+  body: string | Uint8Array | ArrayBuffer | ArrayBufferView;
+  /** Unix seconds: enables the timestamp-skew check. */
+  now?: number;
+}): OpenedCallback;
+
+export interface MassSendStatus {
+  kind: 'success' | 'fail' | 'rejected' | 'other';
+  /** As sent: `send success`, `send fail`, `err(30003)`, … */
+  wire: string;
+  /** For `rejected`: the audit code and reason. */
+  code?: number;
+  reason?: string;
+  zh?: string;
+  en?: string;
+}
+
+export interface CopyrightCheckItem {
+  articleIdx: number;
+  userDeclareState: number | null;
+  auditState: number | null;
+  originalArticleUrl: string | null;
+  originalArticleType: number | null;
+  canReprint: number | null;
+  needReplaceContent: number | null;
+  needShowReprintSource: number | null;
+}
+
+export interface MassSendJobFinishEvent {
+  kind: 'mass_send_job_finish';
+  toUser: string;
+  fromUser: string;
+  createTime: number;
+  /** 64-bit, as a decimal string. */
+  msgId: string;
+  status: MassSendStatus;
+  totalCount: number;
+  filterCount: number;
+  sentCount: number;
+  errorCount: number;
+  copyrightCheck: { count: number; checkState: number | null; items: CopyrightCheckItem[] } | null;
+  articleUrls: { idx: number; url: string }[];
+  /** Record the push once under this key (WeChat retries it). */
+  dedupeKey: string;
+}
+
+export interface OtherMessage {
+  kind: 'other';
+  toUser: string;
+  fromUser: string;
+  createTime: number;
+  msgType: string;
+  event: string | null;
+  /** Every other element as [name, text], in document order. */
+  fields: [string, string][];
+  dedupeKey: string;
+}
+
+export type CallbackMessage = MassSendJobFinishEvent | OtherMessage;
+
+/** Parses a pushed message or event; throws WxmassError (code `event`). */
+export declare function parseEvent(xml: string | Uint8Array | ArrayBuffer | ArrayBufferView): CallbackMessage;

@@ -27,7 +27,7 @@ function bodyJson(body) {
 const utf8 = new TextEncoder();
 const validation = (problems) => (problems === null ? { ok: true, problems: [] } : { ok: false, problems });
 
-function bytes(media) {
+function toBytes(media) {
   if (media instanceof Uint8Array) return media;
   if (media instanceof ArrayBuffer) return new Uint8Array(media);
   if (ArrayBuffer.isView(media)) return new Uint8Array(media.buffer, media.byteOffset, media.byteLength);
@@ -62,12 +62,12 @@ export function validateRequest(endpoint, body) {
 
 /** Builds the multipart uploadimg request: `{ filename, media }` (JPEG or PNG bytes). */
 export function buildUploadImg({ filename = '', media } = {}, options = {}) {
-  return wasm.buildUploadImg(String(filename), bytes(media), options.apiBase, options.accessToken);
+  return wasm.buildUploadImg(String(filename), toBytes(media), options.apiBase, options.accessToken);
 }
 
 /** Every problem of an uploadimg request, without throwing. */
 export function validateUploadImg({ filename = '', media } = {}) {
-  return validation(wasm.validateUploadImg(String(filename), bytes(media)));
+  return validation(wasm.validateUploadImg(String(filename), toBytes(media)));
 }
 
 /**
@@ -76,7 +76,7 @@ export function validateUploadImg({ filename = '', media } = {}) {
  */
 export function parseReply(endpoint, body) {
   if (typeof body === 'string') return wasm.parseReplyText(endpoint, body);
-  return wasm.parseReply(endpoint, bytes(body));
+  return wasm.parseReply(endpoint, toBytes(body));
 }
 
 /** parseReply without throwing: `{ ok: true, value }` or `{ ok: false, error }`. */
@@ -190,4 +190,80 @@ export function planSend({ jobId, message, audience, account = 'service', skipIn
 /** planSend(...).summary(): the summary of a plan without keeping the plan. */
 export function summarizePlan(input, { ledger, now } = {}) {
   return planSend(input).summary({ ledger, now });
+}
+
+// ---- callbacks and events -------------------------------------------------------------------
+
+const queryString = (query) => {
+  if (typeof query === 'string') return query;
+  if (query instanceof URLSearchParams) return query.toString();
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) q.append(k, String(v));
+  return q.toString();
+};
+
+const random16 = () => globalThis.crypto.getRandomValues(new Uint8Array(16));
+
+/**
+ * URL verification (`GET` when the callback URL is saved): the `echostr` to answer when the
+ * signature matches. `query`: the query string, URLSearchParams or an object. Throws WxmassError
+ * (code `callback`, rule e.g. `signature_mismatch`).
+ */
+export function verifyUrl(token, query) {
+  return wasm.verifyUrl(String(token), queryString(query));
+}
+
+/** One account's safe-mode crypto: `new MessageCrypto({ token, encodingAesKey, appId })`. */
+export class MessageCrypto {
+  #inner;
+  constructor({ token, encodingAesKey, appId } = {}) {
+    this.#inner = new wasm.MessageCrypto(String(token ?? ''), String(encodingAesKey ?? ''), String(appId ?? ''));
+  }
+  get appId() {
+    return this.#inner.appId;
+  }
+  /** Verifies msg_signature, decrypts `<Encrypt>` and checks the AppID: the message XML. */
+  decrypt({ msgSignature, timestamp, nonce, encrypt }) {
+    return this.#inner.decrypt(String(msgSignature ?? ''), String(timestamp ?? ''), String(nonce ?? ''), String(encrypt ?? ''));
+  }
+  /** Decrypts `<Encrypt>` without the signature check. */
+  decryptUnsigned(encrypt) {
+    return this.#inner.decryptUnsigned(String(encrypt));
+  }
+  /** The base64 `<Encrypt>` text of `message` (random prefix from crypto.getRandomValues unless given). */
+  encrypt(message, { random = random16() } = {}) {
+    return this.#inner.encrypt(String(message), random);
+  }
+  /** The signed, encrypted envelope answering a safe-mode push with `replyXml`. */
+  encryptReply(replyXml, { timestamp = String(Math.floor(Date.now() / 1000)), nonce = nonce16(), random = random16() } = {}) {
+    return this.#inner.encryptReply(String(replyXml), String(timestamp), String(nonce), random);
+  }
+  /** msg_signature over the token, timestamp, nonce and encrypt. */
+  signature({ timestamp, nonce, encrypt }) {
+    return this.#inner.signature(String(timestamp), String(nonce), String(encrypt));
+  }
+}
+
+function nonce16() {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(random16(), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/**
+ * Verifies a `POST` push (plain, compatible or safe mode, by its `encrypt_type`) and returns
+ * `{ mode: 'plain' | 'aes', xml }`. `now` (Unix seconds) turns on the timestamp-skew check.
+ */
+export function openCallback({ token, encodingAesKey, appId = '', query, body, now } = {}) {
+  const bytes = typeof body === 'string' ? utf8.encode(body) : toBytes(body);
+  return wasm.openCallback(String(token ?? ''), encodingAesKey ?? undefined, String(appId), queryString(query), bytes, now ?? undefined);
+}
+
+/**
+ * Parses a pushed message or event (text or bytes): MASSSENDJOBFINISH as
+ * `{ kind: 'mass_send_job_finish', msgId, status, totalCount, …, dedupeKey }`, anything else as
+ * `{ kind: 'other', msgType, event, fields, dedupeKey }`. Throws WxmassError (code `event`).
+ */
+export function parseEvent(xml) {
+  if (typeof xml === 'string') return wasm.parseEventText(xml);
+  return wasm.parseEvent(toBytes(xml));
 }

@@ -1,5 +1,6 @@
 // The package in headless Chromium (Debian's), on a page served from 127.0.0.1 with
-// `<script type="module">` and no bundler: it validates a message and parses a result event.
+// `<script type="module">` and no bundler: it validates a message, parses a result event,
+// round-trips the message crypto and plans a send.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -58,9 +59,11 @@ test('headless Chromium: validate a message and parse a reply/event on a page wi
     assert.equal(result.body, '{"filter":{"is_to_all":false,"tag_id":2},"text":{"content":"群发"},"msgtype":"text"}');
     assert.deepEqual(result.thrown, { isWxmassError: true, code: 'validation', path: 'touser[0]', rule: 'openid_format' });
     assert.equal(result.msgId, '9007199254740993');
-    if (result.event) {
-      assert.equal(result.event.msgId, '9007199254740993');
-    }
+    assert.equal(result.event.kind, 'mass_send_job_finish');
+    assert.equal(result.event.msgId, '9007199254740993');
+    assert.equal(result.event.status.code, 30003);
+    assert.equal(result.roundTrip, true);
+    assert.equal(result.batches, 1);
   } finally {
     server.close();
     await context?.close();

@@ -15,7 +15,15 @@ import {
   readReply,
   validateRequest,
   validateSend,
+  MessageCrypto,
+  openCallback,
+  parseEvent,
+  planSend,
+  summarizePlan,
+  verifyUrl,
+  SendPlan,
   type ErrorClass,
+  type PlanSummary,
   type HttpRequest,
   type Problem,
   type SendReply,
@@ -80,3 +88,27 @@ buildSendAll({ filter: { isToAll: true }, msgType: 'text', image: { mediaId: 'x'
 buildRequest('sendto', {});
 // @ts-expect-error msg ids are strings, never numbers
 const wrong: number = reply.msgId;
+
+const plan: SendPlan = planSend({ jobId: 'j', message: { msgType: 'text', text: { content: 'x' } }, audience: { openIds: ['a', 'b'] } });
+const cid: string = plan.batches()[0].clientMsgId;
+const summary: PlanSummary = plan.summary({ ledger: [{ at: 0, kind: 'send_to_users', toAll: false, succeeded: true }] });
+const start = summary.earliestStart.decision;
+summarizePlan({ jobId: 'j', message: { msgType: 'image', image: { mediaId: 'm' } }, audience: 'everyone', account: 'subscription' });
+async function sendIt(): Promise<string[]> {
+  const result = await client.send(plan, { onBatch: (b) => void b.index });
+  return result.batches.map((b) => (b.ok ? b.msgId : b.message));
+}
+const echo: string = verifyUrl('token', { signature: 's', timestamp: '1', nonce: 'n', echostr: 'e' });
+const crypto = new MessageCrypto({ token: 't', encodingAesKey: 'k', appId: 'a' });
+const xml: string = crypto.decrypt({ msgSignature: 's', timestamp: 1, nonce: 'n', encrypt: 'e' });
+const envelope: string = crypto.encryptReply('<xml/>');
+const opened = openCallback({ token: 't', query: 'a=b', body: '<xml/>' });
+const ev = parseEvent(opened.xml);
+if (ev.kind === 'mass_send_job_finish') {
+  const mid: string = ev.msgId;
+  const sent: number = ev.sentCount;
+} else {
+  const f: [string, string][] = ev.fields;
+}
+// @ts-expect-error audience must be everyone, a tag or OpenIDs
+planSend({ jobId: 'j', message: { msgType: 'text', text: { content: 'x' } }, audience: { group: 1 } });
