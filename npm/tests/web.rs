@@ -5,6 +5,8 @@
 use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
+use wxmass_wasm::callback::*;
+use wxmass_wasm::plan::*;
 use wxmass_wasm::*;
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -155,4 +157,106 @@ fn unknown_endpoint_and_bad_base() {
     assert_eq!(text(&err, "code"), "unknown_endpoint");
     let err = build_request("speed/get", "{}", Some("api.weixin.qq.com".into()), None).unwrap_err();
     assert_eq!(text(&err, "code"), "api_base");
+}
+
+#[wasm_bindgen_test]
+fn plan_send_batches_and_core_decisions() {
+    let ids: Vec<String> = (0..10_001)
+        .map(|i| format!("oR5Gjjl_eiZoUpGozMo7{i:08}"))
+        .collect();
+    let joined = ids.join("\n").into_bytes();
+    let plan = plan_send(
+        "job-1",
+        r#"{"msgType":"text","text":{"content":"hi"}}"#,
+        "openids",
+        None,
+        Some(joined),
+        Some(10_001),
+        None,
+        "service",
+        false,
+        None,
+    )
+    .unwrap_or_else(|_| panic!("plan"));
+    assert_eq!(plan.batch_count(), 2);
+    let batches = plan.batches();
+    let a = text(&batches.get(0), "clientMsgId");
+    let b = text(&batches.get(1), "clientMsgId");
+    assert_ne!(a, b);
+    let req: JsValue = plan.request(1, None, Some("T".into())).unwrap().into();
+    assert!(text(&req, "body").contains(&format!(r#""clientmsgid":"{b}""#)));
+    let summary = plan.summary(None, 1_700_000_000_000.0).unwrap();
+    assert_eq!(get(&summary, "recipients").as_f64(), Some(10_001.0));
+
+    // a lost reply → retry later with the same batch; 45065 with the msg_id → done
+    let mut progress = BatchProgress::new();
+    progress.begin_attempt(1_000.0).unwrap();
+    let retry = progress.settle_lost(1_000.0, 7).unwrap();
+    assert_eq!(text(&retry, "action"), "retry_at");
+    let at = get(&retry, "at").as_f64().unwrap();
+    progress.begin_attempt(at).unwrap();
+    let done = progress
+        .settle_http(
+            200,
+            br#"{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":9007199254740993}"#,
+            at,
+            7,
+        )
+        .unwrap();
+    assert_eq!(text(&done, "action"), "done");
+    assert_eq!(text(&done, "msgId"), "9007199254740993");
+
+    let mut pacer = Pacer::new();
+    for i in 0..60 {
+        pacer.record(f64::from(i));
+    }
+    assert!(pacer.next_slot(60.0) >= 60_000.0);
+}
+
+#[wasm_bindgen_test]
+fn plan_errors_are_typed() {
+    let err = plan_send(
+        "bad id",
+        r#"{"msgType":"text","text":{"content":"hi"}}"#,
+        "everyone",
+        None,
+        None,
+        None,
+        None,
+        "service",
+        false,
+        None,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(text(&err, "code"), "plan");
+    assert_eq!(text(&err, "rule"), "job_id");
+    assert_eq!(text(&err, "path"), "jobId");
+}
+
+#[wasm_bindgen_test]
+fn crypto_sample_vector_and_event_ids() {
+    let c = MessageCrypto::new(
+        "pamtest",
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "wxb11529c136998cb6",
+    )
+    .unwrap_or_else(|_| panic!("key"));
+    let cipher = c.encrypt("我是中文abcd123", b"aaaabbbbccccdddd").unwrap();
+    assert_eq!(
+        cipher,
+        "jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg=="
+    );
+    assert_eq!(c.decrypt_unsigned(&cipher).unwrap(), "我是中文abcd123");
+    let bad = c.decrypt(&"0".repeat(40), "1", "n", &cipher).unwrap_err();
+    assert_eq!(text(&bad, "rule"), "signature_mismatch");
+    let ev = parse_event_text(
+        "<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>MASSSENDJOBFINISH</Event><MsgID>9007199254740993</MsgID><Status>send success</Status><TotalCount>2</TotalCount><FilterCount>2</FilterCount><SentCount>2</SentCount><ErrorCount>0</ErrorCount></xml>",
+    )
+    .unwrap();
+    assert_eq!(text(&ev, "msgId"), "9007199254740993");
+    assert_eq!(text(&ev, "dedupeKey"), "mass:9007199254740993:send success");
+    let missing = parse_event_text("<xml><MsgType>event</MsgType></xml>").unwrap_err();
+    assert_eq!(text(&missing, "code"), "event");
+    assert!(verify_url("t", "signature=x&timestamp=1&nonce=n&echostr=e").is_err());
 }
