@@ -325,6 +325,8 @@ export declare class SendPlan {
   request(index: number, options?: BuildOptions): HttpRequest;
   summary(options?: SummaryOptions): PlanSummary;
   summaryText(options?: SummaryOptions): string;
+  /** Frees the plan's wasm memory now (otherwise when it is garbage-collected). */
+  free(): void;
 }
 
 /** Plans a send; throws WxmassError (code `validation` for the message, `plan` otherwise). */

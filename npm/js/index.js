@@ -152,6 +152,10 @@ export class SendPlan {
   summaryText({ ledger, now = Date.now() } = {}) {
     return this.#inner.summaryText(ledger === undefined ? undefined : JSON.stringify(ledger), now);
   }
+  /** Frees the plan's wasm memory now (otherwise when it is garbage-collected). */
+  free() {
+    this.#inner.free();
+  }
 }
 
 /**
