@@ -53,8 +53,11 @@ export interface SendResult {
 export interface Client {
   /** The cached access_token, refreshing it (once, whoever asks) when due. */
   token(options?: { forceRefresh?: boolean }): Promise<string>;
-  /** One API call: validated and built by core, paced, token added, reply parsed by core. */
-  call<E extends EndpointName>(endpoint: E, body: RequestBodies[E]): Promise<Replies[E]>;
+  /**
+   * One API call: validated and built by core, paced, token added, reply parsed by core. Token
+   * errors refresh once; transient errors (class `retry`) are retried with core's backoff.
+   */
+  call<E extends EndpointName>(endpoint: E, body: RequestBodies[E], options?: { jitter?: () => number }): Promise<Replies[E]>;
   /**
    * Executes a plan batch by batch with core's decisions: a lost reply is retried with the same
    * clientmsgid (45065 = success with the existing msg_id), token errors refresh once, quotas wait.

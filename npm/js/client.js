@@ -98,35 +98,54 @@ export function createClient(options = {}) {
   }
 
   /**
-   * One API call: build (validates), pace, send with the token, parse. On a token error the
-   * token is refreshed once and the call retried; other errors are thrown (ApiError with class).
+   * One API call: build (validates), pace, send with the token, parse. A token error refreshes
+   * the token once and retries; a transient error (class `retry`, or no usable answer for a
+   * read-only call) is retried after core's backoff; everything else is thrown (ApiError with
+   * its class). Sends go through `send(plan)`, whose clientmsgids make retries safe.
    */
-  async function call(endpoint, body) {
+  async function call(endpoint, body, { jitter = randomU32 } = {}) {
     const build = (accessToken) =>
       endpoint === 'uploadimg'
         ? wasm.buildUploadImg(String(body?.filename ?? ''), body?.media ?? new Uint8Array(0), apiBase, accessToken)
         : wasm.buildRequest(endpoint, bodyJson(body), apiBase, accessToken);
     build(undefined); // validation problems surface before any token or network use
+    const readOnly = endpoint === 'get' || endpoint === 'speed/get';
     let refreshed = false;
+    let failures = 0;
     for (;;) {
       const used = await token();
       await paced(endpoint);
       stats.calls++;
-      const res = await exchange(build(used));
-      const text = await res.text();
-      if (!res.ok) {
-        throw new WxmassError(`HTTP ${res.status} from ${endpoint}`, { code: 'http_status', rule: 'http_status', path: '' });
+      let text;
+      let status;
+      try {
+        const res = await exchange(build(used));
+        status = res.status;
+        text = await res.text();
+      } catch (e) {
+        const delay = readOnly ? wasm.callRetryDelay(++failures, 'lost', jitter()) : undefined;
+        if (delay === undefined) throw e;
+        stats.retries++;
+        await sleep(delay);
+        continue;
+      }
+      if (status !== 200) {
+        throw new WxmassError(`HTTP ${status} from ${endpoint}`, { code: 'http_status', rule: 'http_status', path: '' });
       }
       try {
         return wasm.parseReplyText(endpoint, text);
       } catch (e) {
-        if (e instanceof ApiError && e.class === 'refresh-token' && !refreshed) {
+        if (!(e instanceof ApiError)) throw e;
+        if (e.class === 'refresh-token' && !refreshed) {
           refreshed = true;
           stats.retries++;
           invalidate(used);
           continue;
         }
-        throw e;
+        const delay = wasm.callRetryDelay(++failures, e.class, jitter());
+        if (delay === undefined) throw e;
+        stats.retries++;
+        await sleep(delay);
       }
     }
   }

@@ -211,3 +211,14 @@ pub mod plan;
 
 pub use callback::MessageCrypto;
 pub use plan::{BatchProgress, Pacer, SendPlan};
+
+/// For a single call (not a plan batch): after the `attempt`-th failure of class `class`
+/// (`retry` errors, or `lost` for no usable answer), how long to wait before trying again (core's
+/// backoff), or `undefined` when the call should not be retried (another class, or core's retry
+/// limit reached).
+#[wasm_bindgen(js_name = callRetryDelay)]
+pub fn call_retry_delay(attempt: u32, class: &str, jitter: u32) -> Option<f64> {
+    let retryable = class == wxmass::ErrorClass::Retry.as_str() || class == "lost";
+    (retryable && attempt <= wxmass::limits::RETRY_MAX)
+        .then(|| wxmass::plan::backoff_ms(attempt, jitter) as f64)
+}

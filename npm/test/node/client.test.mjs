@@ -80,6 +80,19 @@ test('API errors reach the caller as ApiError with core class; bad input never r
   assert.equal((await control('GET', 'stats')).calls, before);
 });
 
+test('a transient error (-1) is retried after core backoff; a fatal one is not', async () => {
+  await control('POST', 'reset');
+  const waits = [];
+  const c = client({ sleep: async (ms) => void waits.push(ms) });
+  await control('POST', 'faults', { path: '/cgi-bin/message/mass/speed/get', kind: 'errcode_-1', count: 2 });
+  assert.equal(typeof (await c.call('speed/get', {})).speed, 'number');
+  assert.equal(waits.length, 2);
+  assert.ok(waits[0] >= 1000 && waits[1] >= waits[0] / 2, waits.join());
+  await control('POST', 'faults', { path: '/cgi-bin/message/mass/speed/get', kind: 'errcode', errcode: 48001 });
+  await assert.rejects(c.call('speed/get', {}), (e) => e instanceof ApiError && e.class === 'fatal');
+  assert.equal(waits.length, 2);
+});
+
 test('tokenProvider replaces stable_token', async () => {
   await control('POST', 'reset');
   const issued = await (await fetch(`${sim.url}/cgi-bin/stable_token`, {
