@@ -27,8 +27,12 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts simulator + worker. Returns { sim, worker, api(), cron(), stop(), restart() }. */
-export async function startStack(simOptions = {}) {
+/**
+ * Starts simulator + worker. Returns { sim, workerUrl, api(), cron(), advance(), callback(),
+ * stop(), restart() }. `vars` adds or replaces the worker's vars (a var set to null is left out,
+ * e.g. `{ TEST_CLOCK: null }` runs on the runtime's clock alone).
+ */
+export async function startStack(simOptions = {}, { vars: extraVars = {} } = {}) {
   const persist = mkdtempSync(join(tmpdir(), 'wxmass-e2e-'));
   const port = await freePort();
   const workerUrl = `http://127.0.0.1:${port}`;
@@ -50,6 +54,11 @@ export async function startStack(simOptions = {}) {
     ADMIN_TOKEN,
     TEST_CLOCK: '1',
   };
+  for (const [k, v] of Object.entries(extraVars)) {
+    if (v === null) delete vars[k]; else vars[k] = v;
+  }
+  // The worker's test clock runs this far ahead of the real one (see advance()).
+  let offsetMs = 0;
   execFileSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
     cwd: ROOT, env: ENV, stdio: 'pipe',
   });
@@ -101,7 +110,14 @@ export async function startStack(simOptions = {}) {
     return r.json();
   };
   return {
-    sim, workerUrl, persist, api, simCtl,
+    sim, workerUrl, persist, api, simCtl, vars,
+    /** The worker's clock in Unix seconds (a push's timestamp must be near it). */
+    nowSec: () => Math.floor((Date.now() + offsetMs) / 1000),
+    /** POSTs a push (`{ query, body }` from push.mjs) to the callback URL. */
+    callback: async ({ query, body }) => {
+      const r = await fetch(`${workerUrl}/wechat/callback?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+      return { status: r.status, text: await r.text() };
+    },
     logs: () => logs,
     cron: async () => {
       const r = await fetch(`${workerUrl}/__scheduled?cron=*+*+*+*+*`);
@@ -110,6 +126,7 @@ export async function startStack(simOptions = {}) {
     // Moves the worker's cron clock and the simulator's clock together (WeChat's one-minute
     // clientmsgid window and day quotas pass without waiting).
     advance: async (ms) => {
+      offsetMs += ms;
       await simCtl('POST', 'clock', { advanceMs: ms });
       return api('POST', '/api/test/clock', { advanceMs: ms });
     },

@@ -400,6 +400,15 @@ pub async fn events_of_job(db: &D1Database, job_id: &str) -> Result<Vec<EventRow
         .results()
 }
 
+/// How many pushes are stored.
+pub async fn count_events(db: &D1Database) -> Result<u64> {
+    let n: Option<f64> = db
+        .prepare("SELECT count(*) AS n FROM events")
+        .first(Some("n"))
+        .await?;
+    Ok(n.unwrap_or(0.0) as u64)
+}
+
 pub async fn recent_events(db: &D1Database, limit: u32) -> Result<Vec<EventRow>> {
     db.prepare("SELECT * FROM events ORDER BY received_at DESC LIMIT ?1")
         .bind(&[n(i64::from(limit))])?

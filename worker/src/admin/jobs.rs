@@ -405,8 +405,9 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
     )
 }
 
-/// `GET /api/events`: the latest 100 pushes.
+/// `GET /api/events`: the latest 100 pushes, and how many are stored.
 pub async fn events(app: &Ctx) -> Result<Response, AppError> {
+    let total = store::count_events(&app.db).await?;
     let list: Vec<Value> = store::recent_events(&app.db, 100)
         .await?
         .into_iter()
@@ -416,5 +417,5 @@ pub async fn events(app: &Ctx) -> Result<Response, AppError> {
             json!({ "dedupeKey": e.dedupe_key, "kind": e.kind, "event": e.event, "msgId": e.msg_id, "batchId": e.batch_id, "receivedAt": e.received_at as i64, "payload": payload })
         })
         .collect();
-    reply(200, &json!({ "events": list }))
+    reply(200, &json!({ "total": total, "events": list }))
 }
