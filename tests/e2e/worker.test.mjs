@@ -2,12 +2,31 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, driveJob, openids } from './harness.mjs';
+import { jobFinishXml, signedPush } from './push.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
 after(async () => { await stack?.stop(); });
 
 const text = (content) => ({ msgtype: 'text', text: { content } });
+
+/** A signed push of a MASSSENDJOBFINISH for `msgId` (a decimal string), in `mode`. */
+function push(msgId, mode, extra = {}) {
+  const v = stack.vars;
+  return signedPush({ token: v.CALLBACK_TOKEN, encodingAESKey: v.ENCODING_AES_KEY, appId: v.APP_ID, xml: jobFinishXml({ msgId }), mode, nowSec: stack.nowSec(), ...extra });
+}
+
+/** The stored events of `msgId`, once `want` of them are there (the worker stores after answering). */
+async function eventsOf(msgId, want = 1) {
+  let mine = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await stack.api('GET', '/api/events');
+    mine = r.json.events.filter((e) => e.msgId === msgId);
+    if (mine.length >= want) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return mine;
+}
 
 async function noDuplicates() {
   const stats = await stack.simCtl('GET', 'stats');
@@ -45,6 +64,46 @@ test('URL verification echoes echostr; a bad signature gets 403', async () => {
   assert.equal(ev.json.events.length, 0);
 });
 
+test('encrypted callback recorded once despite three deliveries', async () => {
+  const msgId = '9007199254790001'; // above 2^53: wrong if it ever passes through a JS number
+  const p = push(msgId, 'safe');
+  for (let i = 0; i < 3; i++) {
+    const r = await stack.callback(p); // WeChat's retries: the very same request
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text, 'success');
+  }
+  const mine = await eventsOf(msgId);
+  await new Promise((res) => setTimeout(res, 200)); // a late second record would show by now
+  assert.equal((await eventsOf(msgId)).length, 1, JSON.stringify(mine));
+  assert.equal(mine[0].kind, 'mass_send_job_finish');
+  assert.equal(mine[0].payload.msg_id, msgId);
+});
+
+for (const mode of ['plain', 'compat']) {
+  test(`${mode} mode push is verified and stored`, async () => {
+    const msgId = mode === 'plain' ? '9007199254790003' : '9007199254790005';
+    const r = await stack.callback(push(msgId, mode));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text, 'success');
+    assert.equal((await eventsOf(msgId)).length, 1);
+  });
+}
+
+test('a push with a wrong msg_signature gets 403 and stores nothing; an over-cap body gets 413', async () => {
+  const msgId = '9007199254790007';
+  for (const mode of ['safe', 'compat', 'plain']) {
+    const r = await stack.callback(push(msgId, mode, { badSignature: true }));
+    assert.equal(r.status, 403, `${mode}: ${r.text}`);
+  }
+  const big = push('9007199254790009', 'plain');
+  big.body = big.body.replace('</xml>', `<Pad>${'x'.repeat(130 * 1024)}</Pad></xml>`);
+  const r = await stack.callback(big);
+  assert.equal(r.status, 413, r.text);
+  await new Promise((res) => setTimeout(res, 300));
+  const ev = (await stack.api('GET', '/api/events')).json.events;
+  assert.equal(ev.filter((e) => ['9007199254790007', '9007199254790009'].includes(e.msgId)).length, 0);
+});
+
 test('25,001 OpenIDs: 3 sends, 3 results from encrypted callbacks, recorded once despite retries', async () => {
   const list = openids(25_001, 'big');
   const created = await stack.api('POST', '/api/jobs', { message: text('hello 25,001'), audience: { openids: list } }, { 'idempotency-key': 'big-1' });
@@ -64,7 +123,8 @@ test('25,001 OpenIDs: 3 sends, 3 results from encrypted callbacks, recorded once
 
   // WeChat retries a push: deliver each event three more times; still one record each.
   await stack.simCtl('POST', 'callbacks/flush');
-  const events = (await stack.api('GET', '/api/events')).json.events.filter((e) => e.kind === 'mass_send_job_finish');
+  const ids = job.batches.map((b) => b.msgId);
+  const events = (await stack.api('GET', '/api/events')).json.events.filter((e) => ids.includes(e.msgId));
   assert.equal(events.length, 3);
   await noDuplicates();
 });
