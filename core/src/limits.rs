@@ -180,5 +180,14 @@ pub const TOKEN_REFRESH_MAX_IN_A_ROW: u32 = 3;
 pub const QUOTA_WAIT_MAX: u32 = 7;
 /// Attempts of one batch, of any kind, before it fails: the hard bound on every loop.
 pub const BATCH_ATTEMPTS_MAX: u32 = 24;
+/// A submitted batch whose MASSSENDJOBFINISH has not arrived this long after WeChat accepted it
+/// is asked about with mass/get (the push may have been lost: the callback URL was down through
+/// WeChat's retries). Also the first interval between such checks, doubled after each.
+pub const RESULT_EVENT_WAIT_MS: i64 = 30 * 60 * 1000;
+/// Longest interval between two mass/get checks of one batch.
+pub const STATUS_CHECK_INTERVAL_MAX_MS: i64 = 4 * 3600 * 1000;
+/// A batch still `SENDING` (or without an answer from mass/get) this long after it was accepted
+/// fails: the check must end, and no send of the product takes a day.
+pub const STATUS_CHECK_GIVE_UP_MS: i64 = 24 * 3600 * 1000;
 /// The pacer's sliding window, in milliseconds.
 pub const PACER_WINDOW_MS: i64 = 60_000;

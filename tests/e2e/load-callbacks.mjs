@@ -28,7 +28,7 @@ const SEQ = Number(opts.sequential);
 const WARMUP = 20;
 
 // The runtime's clock only: no TEST_CLOCK lookup in D1 on each push.
-const stack = await startStack({ callbackUrl: undefined }, { vars: { TEST_CLOCK: null } });
+const stack = await startStack({ callbackUrl: null }, { vars: { TEST_CLOCK: null } });
 const { CALLBACK_TOKEN: token, ENCODING_AES_KEY: encodingAESKey, APP_ID: appId } = stack.vars;
 const url = new URL(stack.workerUrl);
 // One kept-alive socket per concurrent request, opened by the warm-up and reused after.

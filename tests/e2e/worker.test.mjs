@@ -1,7 +1,7 @@
 // End-to-end: the worker in workerd (wrangler dev, local D1) against the WeChat simulator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, driveJob, openids } from './harness.mjs';
+import { startStack, driveJob, openids, freePort } from './harness.mjs';
 import { jobFinishXml, signedPush } from './push.mjs';
 
 let stack;
@@ -158,6 +158,41 @@ for (const [name, fault, expectAttempts] of [
     await noDuplicates();
   });
 }
+
+test('no batch stuck: result events lost, the cron settles the batches by mass/get after 30 minutes', async () => {
+  const { callbackUrl } = stack.sim.state.cfg;
+  // WeChat's pushes go nowhere (a closed port), through all their retries.
+  await stack.simCtl('POST', 'config', { callbackUrl: `http://127.0.0.1:${await freePort()}/wechat/callback` });
+  try {
+    const ok = await stack.api('POST', '/api/jobs', { message: text('lost event'), audience: { openids: openids(3, 'lost-ok') } });
+    await stack.cron();
+    await stack.simCtl('POST', 'faults', { kind: 'job_status', status: 'send fail' });
+    const bad = await stack.api('POST', '/api/jobs', { message: text('lost event, failed'), audience: { openids: openids(3, 'lost-bad') } });
+    await stack.cron();
+    await stack.simCtl('POST', 'callbacks/flush');
+    for (const j of [ok, bad]) {
+      const job = (await stack.api('GET', `/api/jobs/${j.json.id}`)).json;
+      assert.equal(job.batches[0].state, 'submitted', JSON.stringify(job.batches));
+    }
+    await stack.cron(); // not yet overdue: nothing asked
+    assert.equal((await stack.simCtl('GET', 'calls?path=cgi-bin/message/mass/get')).calls.length, 0);
+
+    await stack.advance(31 * 60_000);
+    await stack.cron();
+    const okJob = (await stack.api('GET', `/api/jobs/${ok.json.id}`)).json;
+    assert.equal(okJob.state, 'finished', JSON.stringify(okJob.batches));
+    assert.equal(okJob.batches[0].result.source, 'mass/get');
+    assert.equal(okJob.batches[0].result.status, 'SEND_SUCCESS');
+    assert.match(okJob.batches[0].lastOutcome, /counts are unknown/);
+    const badJob = (await stack.api('GET', `/api/jobs/${bad.json.id}`)).json;
+    assert.equal(badJob.state, 'failed', JSON.stringify(badJob.batches));
+    assert.match(badJob.batches[0].failReason, /SEND_FAIL/);
+    assert.equal((await stack.simCtl('GET', 'calls?path=cgi-bin/message/mass/get')).calls.length, 2);
+  } finally {
+    await stack.simCtl('POST', 'config', { callbackUrl });
+  }
+  await noDuplicates();
+});
 
 test('the worker restarted mid-job: the leased batch is re-sent with the same clientmsgid', async () => {
   // The send is slow; the worker dies while it is in flight.

@@ -8,14 +8,20 @@
 //! `begin_attempt` treats the lost attempt as a lost reply (it may have reached WeChat), so the
 //! same request with the same clientmsgid goes out no sooner than WeChat's dedupe allows, and
 //! WeChat answers 45065 with the existing msg_id instead of delivering twice.
+//!
+//! No batch stays `submitted` forever: when its MASSSENDJOBFINISH has not come 30 minutes after
+//! WeChat accepted it (the push was lost: the callback URL was down through WeChat's retries),
+//! the run asks mass/get and core's `plan::status_check` decides: finished (counts unknown;
+//! a late event still brings them), failed, or ask again later, up to a day.
 
+use serde_json::json;
 use worker::Date;
-use wxmass::endpoint::SendReply;
+use wxmass::endpoint::{AnyReply, EndpointName, GetStatusRequest, SendReply};
 use wxmass::plan::{
-    earliest_start, Action, BatchProgress, Outcome, Pacer, QuotaDecision, QuotaNeed, SendKind,
-    SentRecord, UnixMillis,
+    after_status, earliest_start, first_status_check_at, Action, BatchProgress, Outcome, Pacer,
+    QuotaDecision, QuotaNeed, SendKind, SentRecord, StatusCheck, UnixMillis,
 };
-use wxmass::HttpRequest;
+use wxmass::{Endpoint, HttpRequest, MsgId};
 
 use crate::error::AppError;
 use crate::{callback, store, token, wechat, Ctx};
@@ -36,9 +42,17 @@ const PACER_KEY: &str = "pacer";
 /// When the token source fails, look again this much later.
 const NO_TOKEN_RETRY_MS: i64 = 30_000;
 
-/// One cron run. Returns the number of WeChat calls made.
+/// One cron run: due batches first, then submitted batches whose result event is overdue.
+/// Returns the number of WeChat calls made.
 pub async fn run(app: &Ctx) -> Result<u32, AppError> {
     let started = Date::now().as_millis() as i64;
+    let mut calls = send_due(app, started).await?;
+    calls += check_overdue(app, started, calls).await?;
+    Ok(calls)
+}
+
+/// Sends the due batches. Returns the number of WeChat calls made.
+async fn send_due(app: &Ctx, started: i64) -> Result<u32, AppError> {
     let mut calls = 0u32;
     let mut skipped: Vec<String> = Vec::new();
     'run: while calls < MAX_CALLS_PER_RUN && (Date::now().as_millis() as i64) - started < MAX_RUN_MS
@@ -174,9 +188,9 @@ async fn attempt(app: &Ctx, id: &str, now: i64) -> Result<Attempted, AppError> {
         return Ok(Attempted::NotSent);
     };
     let endpoint = if kind == SendKind::SendAll {
-        wxmass::endpoint::EndpointName::SendAll
+        EndpointName::SendAll
     } else {
-        wxmass::endpoint::EndpointName::SendToUsers
+        EndpointName::SendToUsers
     };
     let req = HttpRequest {
         method: wxmass::Method::Post,
@@ -216,6 +230,7 @@ async fn attempt(app: &Ctx, id: &str, now: i64) -> Result<Attempted, AppError> {
                     msg_data_id.as_deref(),
                     &described,
                     sent_at,
+                    first_status_check_at(UnixMillis(sent_at)).0,
                 )
                 .await?;
                 callback::apply_early_result(app, id, &msg_id, sent_at).await?;
@@ -272,6 +287,77 @@ async fn attempt(app: &Ctx, id: &str, now: i64) -> Result<Attempted, AppError> {
         }
         return Ok(Attempted::Sent);
     }
+}
+
+/// Submitted batches whose MASSSENDJOBFINISH has not come in time (a push lost while the
+/// callback URL was down): ask mass/get, and let core's `after_status` settle the batch or set
+/// the next check. `calls` WeChat calls were made earlier in this run; returns the calls made here.
+async fn check_overdue(app: &Ctx, started: i64, calls_before: u32) -> Result<u32, AppError> {
+    let mut calls = 0u32;
+    let now = app.now().await;
+    for b in store::overdue_submitted(&app.db, now, DUE_PAGE).await? {
+        if calls_before + calls >= MAX_CALLS_PER_RUN
+            || (Date::now().as_millis() as i64) - started >= MAX_RUN_MS
+        {
+            break;
+        }
+        let now = app.now().await;
+        if load_pacer(app).await.next_slot(UnixMillis(now)).0 > now {
+            break; // mass/get counts against the 60 calls a minute too
+        }
+        let Some(msg_id) = b.msg_id.as_deref().and_then(|m| m.parse::<MsgId>().ok()) else {
+            continue;
+        };
+        if !store::claim_status_check(&app.db, &b.id, now, now + LEASE_MS).await? {
+            continue; // another run has it
+        }
+        let req = GetStatusRequest { msg_id }
+            .build(&app.cfg.base)
+            .map_err(AppError::Invalid)?;
+        calls += 1;
+        let (status, described) = match wechat::call_reply(app, EndpointName::GetStatus, &req).await
+        {
+            Ok(AnyReply::GetStatus(r)) => {
+                let d = format!("mass/get: {}", r.msg_status.as_str());
+                (Some(r.msg_status), d)
+            }
+            Ok(other) => (None, format!("mass/get: unexpected reply {other:?}")),
+            Err(e) => (None, format!("mass/get failed: {e:?}")),
+        };
+        let submitted_at = UnixMillis(b.submitted_at.map_or(now, |t| t as i64));
+        let checks = b.status_checks as u32;
+        match after_status(status.as_ref(), submitted_at, checks, UnixMillis(now)) {
+            StatusCheck::Finished { status, note } => {
+                let result = json!({ "status": status, "source": "mass/get", "note": note });
+                store::settle_from_status(
+                    &app.db,
+                    &b.id,
+                    "finished",
+                    Some(&result.to_string()),
+                    None,
+                    &note,
+                    now,
+                )
+                .await?;
+            }
+            StatusCheck::Failed { reason } => {
+                store::settle_from_status(
+                    &app.db,
+                    &b.id,
+                    "failed",
+                    None,
+                    Some(&reason),
+                    &described,
+                    now,
+                )
+                .await?;
+            }
+            StatusCheck::CheckAgainAt { at } => {
+                store::status_checked(&app.db, &b.id, at.0, &described, now).await?
+            }
+        }
+    }
+    Ok(calls)
 }
 
 fn describe(outcome: &Outcome) -> String {

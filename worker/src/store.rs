@@ -140,9 +140,11 @@ pub struct BatchRow {
     pub last_outcome: Option<String>,
     pub fail_reason: Option<String>,
     pub result_json: Option<String>,
+    pub submitted_at: Option<f64>,
+    pub status_checks: f64,
 }
 
-const BATCH_COLUMNS: &str = "id, job_id, idx, clientmsgid, endpoint, to_all, recipients, state, progress_json, attempt, lease_until, next_attempt_at, msg_id, msg_data_id, last_outcome, fail_reason, result_json";
+const BATCH_COLUMNS: &str = "id, job_id, idx, clientmsgid, endpoint, to_all, recipients, state, progress_json, attempt, lease_until, next_attempt_at, msg_id, msg_data_id, last_outcome, fail_reason, result_json, submitted_at, status_checks";
 
 pub async fn batches_of_job(db: &D1Database, job_id: &str) -> Result<Vec<BatchRow>> {
     db.prepare(format!(
@@ -233,6 +235,9 @@ pub async fn release_batch(
     Ok(())
 }
 
+/// WeChat has the batch (`msg_id`); if its result event has not come by `first_check_at`, the
+/// cron asks mass/get.
+#[allow(clippy::too_many_arguments)]
 pub async fn submit_batch(
     db: &D1Database,
     id: &str,
@@ -241,11 +246,12 @@ pub async fn submit_batch(
     msg_data_id: Option<&str>,
     last_outcome: &str,
     now: i64,
+    first_check_at: i64,
 ) -> Result<()> {
     db.prepare(
-        "UPDATE batches SET state = 'submitted', progress_json = ?2, msg_id = ?3, msg_data_id = ?4, lease_until = 0, last_outcome = ?5, updated_at = ?6 WHERE id = ?1",
+        "UPDATE batches SET state = 'submitted', progress_json = ?2, msg_id = ?3, msg_data_id = ?4, lease_until = 0, last_outcome = ?5, updated_at = ?6, submitted_at = ?6, next_attempt_at = ?7, status_checks = 0 WHERE id = ?1",
     )
-    .bind(&[s(id), s(progress_json), s(msg_id), opt(msg_data_id), s(last_outcome), n(now)])?
+    .bind(&[s(id), s(progress_json), s(msg_id), opt(msg_data_id), s(last_outcome), n(now), n(first_check_at)])?
     .run()
     .await?;
     Ok(())
@@ -269,7 +275,8 @@ pub async fn fail_batch(
 }
 
 /// Records the result event against a submitted batch (only from `submitted`, so a repeat of
-/// the event cannot change a finished batch).
+/// the event cannot change a finished batch; or over an outcome taken from mass/get, which had
+/// no counts).
 pub async fn finish_batch(
     db: &D1Database,
     id: &str,
@@ -279,9 +286,67 @@ pub async fn finish_batch(
 ) -> Result<bool> {
     let stmt = db
         .prepare(
-            "UPDATE batches SET state = 'finished', progress_json = ?2, result_json = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'submitted'",
+            "UPDATE batches SET state = 'finished', progress_json = ?2, result_json = ?3, updated_at = ?4 WHERE id = ?1 AND (state = 'submitted' OR (state = 'finished' AND json_extract(result_json, '$.source') = 'mass/get'))",
         )
         .bind(&[s(id), s(progress_json), s(result_json), n(now)])?;
+    Ok(changes(stmt).await? == 1)
+}
+
+/// Submitted batches whose result event is overdue (their next mass/get check is due).
+pub async fn overdue_submitted(db: &D1Database, now: i64, limit: u32) -> Result<Vec<BatchRow>> {
+    db.prepare(format!(
+        "SELECT {BATCH_COLUMNS} FROM batches WHERE state = 'submitted' AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2"
+    ))
+    .bind(&[n(now), n(i64::from(limit))])?
+    .all()
+    .await?
+    .results()
+}
+
+/// Claims a status check for one run: moves the next check to `until`, a conditional update
+/// only one of two overlapping runs can win.
+pub async fn claim_status_check(db: &D1Database, id: &str, now: i64, until: i64) -> Result<bool> {
+    let stmt = db
+        .prepare(
+            "UPDATE batches SET next_attempt_at = ?3 WHERE id = ?1 AND state = 'submitted' AND next_attempt_at <= ?2",
+        )
+        .bind(&[s(id), n(now), n(until)])?;
+    Ok(changes(stmt).await? == 1)
+}
+
+/// After a mass/get check that settled nothing: the next one at `next_at`.
+pub async fn status_checked(
+    db: &D1Database,
+    id: &str,
+    next_at: i64,
+    last_outcome: &str,
+    now: i64,
+) -> Result<()> {
+    db.prepare(
+        "UPDATE batches SET next_attempt_at = ?2, status_checks = status_checks + 1, last_outcome = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'submitted'",
+    )
+    .bind(&[s(id), n(next_at), s(last_outcome), n(now)])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Settles a submitted batch from mass/get: `finished` with `result_json`, or `failed` with
+/// `fail_reason` (only from `submitted`: an event that came meanwhile wins).
+pub async fn settle_from_status(
+    db: &D1Database,
+    id: &str,
+    state: &str,
+    result_json: Option<&str>,
+    fail_reason: Option<&str>,
+    last_outcome: &str,
+    now: i64,
+) -> Result<bool> {
+    let stmt = db
+        .prepare(
+            "UPDATE batches SET state = ?2, result_json = ?3, fail_reason = ?4, status_checks = status_checks + 1, last_outcome = ?5, updated_at = ?6 WHERE id = ?1 AND state = 'submitted'",
+        )
+        .bind(&[s(id), s(state), opt(result_json), opt(fail_reason), s(last_outcome), n(now)])?;
     Ok(changes(stmt).await? == 1)
 }
 

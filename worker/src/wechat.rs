@@ -49,6 +49,15 @@ pub async fn send(req: &HttpRequest, access_token: Option<&str>) -> Result<Excha
 /// Calls an endpoint for the admin API: token, send, parse by core; on a token error, refresh
 /// once and retry. The reply comes back as JSON with 64-bit ids as strings.
 pub async fn call(ctx: &Ctx, endpoint: EndpointName, req: &HttpRequest) -> Result<Value, AppError> {
+    Ok(reply_json(&call_reply(ctx, endpoint, req).await?))
+}
+
+/// [`call`], with core's typed reply.
+pub async fn call_reply(
+    ctx: &Ctx,
+    endpoint: EndpointName,
+    req: &HttpRequest,
+) -> Result<AnyReply, AppError> {
     let mut tok = token::access_token(ctx, None).await?;
     for attempt in 0..2 {
         let ex = send(req, Some(&tok)).await.map_err(AppError::Upstream)?;
@@ -63,7 +72,7 @@ pub async fn call(ctx: &Ctx, endpoint: EndpointName, req: &HttpRequest) -> Resul
             )));
         }
         match parse_any_reply(endpoint, &ex.body) {
-            Ok(reply) => return Ok(reply_json(&reply)),
+            Ok(reply) => return Ok(reply),
             Err(ReplyError::Api(e)) if e.class() == ErrorClass::RefreshToken && attempt == 0 => {
                 tok = token::access_token(ctx, Some(&tok)).await?;
             }

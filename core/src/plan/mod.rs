@@ -20,7 +20,9 @@
 //! 1. [`quota::earliest_start`] and [`Pacer::next_slot`] say when;
 //! 2. [`BatchProgress::begin_attempt`], store it, send [`SendPlan::request`] built with
 //!    [`BatchRequest::build`], [`Pacer::record`];
-//! 3. [`Outcome::from_http`], then [`BatchProgress::settle`] gives the next [`Action`].
+//! 3. [`Outcome::from_http`], then [`BatchProgress::settle`] gives the next [`Action`];
+//! 4. a submitted batch whose MASSSENDJOBFINISH has not come by [`first_status_check_at`]:
+//!    mass/get, then [`after_status`] says finished, failed or when to ask again.
 //!
 //! ```
 //! use wxmass::plan::{
@@ -69,6 +71,7 @@ pub mod decide;
 pub mod pacer;
 pub mod quota;
 mod recipients;
+pub mod status_check;
 pub mod summary;
 
 pub use batch::{Batch, BatchAudience, BatchRequest};
@@ -82,6 +85,7 @@ pub use quota::{
     days_needed, earliest_start, AccountKind, QuotaDecision, QuotaNeed, QuotaRule, SendKind,
     SentRecord,
 };
+pub use status_check::{after_status, first_status_check_at, StatusCheck};
 pub use summary::PlanSummary;
 
 use crate::audience::{Audience, SendAllFilter};
