@@ -373,7 +373,8 @@ fn jitter() -> u32 {
     u32::from_le_bytes(crate::random_bytes::<4>())
 }
 
-async fn ledger(app: &Ctx, now: i64) -> Result<Vec<SentRecord>, AppError> {
+/// The sends of the last China month and a bit, for core's quota rules.
+pub(crate) async fn ledger(app: &Ctx, now: i64) -> Result<Vec<SentRecord>, AppError> {
     let rows = store::sends_since(&app.db, now - LEDGER_LOOKBACK_MS).await?;
     Ok(rows
         .into_iter()

@@ -186,7 +186,8 @@ pub async fn create(
     };
     let id = new_job_id();
     let plan = SendPlan::new(&id, message, audience, options).map_err(AppError::Plan)?;
-    let ledger: Vec<wxmass::plan::SentRecord> = Vec::new();
+    // The account's real send ledger, so the summary's quota verdict counts sends already made.
+    let ledger = crate::cron::ledger(app, now).await?;
     let summary = plan.summary(&ledger, UnixMillis(send_at.max(now)));
 
     let progress_json = serde_json::to_string(&BatchProgress::new()).unwrap_or_default();
