@@ -13,8 +13,6 @@ use crate::error::AppError;
 use crate::{store, wechat, Ctx};
 
 const TOKEN_KEY: &str = "access_token";
-/// Refresh this long before the expiry WeChat gave (a token in flight must not expire on the way).
-const REFRESH_EARLY_MS: i64 = 5 * 60 * 1000;
 /// How long one refresher holds the lock before another may try.
 const LOCK_MS: i64 = 10_000;
 /// How long a waiter sleeps between looks at the row, and how many looks before giving up.
@@ -27,7 +25,8 @@ pub async fn access_token(ctx: &Ctx, rejected: Option<&str>) -> Result<String, A
     for _ in 0..WAIT_STEPS {
         let now = Date::now().as_millis() as i64;
         if let Some(row) = store::kv_get(&ctx.db, TOKEN_KEY).await? {
-            let fresh = !row.value.is_empty() && (row.expires_at as i64) > now + REFRESH_EARLY_MS;
+            // The row keeps the time to refresh, not WeChat's expiry (see below).
+            let fresh = !row.value.is_empty() && (row.expires_at as i64) > now;
             if fresh && Some(row.value.as_str()) != rejected {
                 return Ok(row.value);
             }
@@ -35,8 +34,10 @@ pub async fn access_token(ctx: &Ctx, rejected: Option<&str>) -> Result<String, A
         if store::kv_lock(&ctx.db, TOKEN_KEY, now, now + LOCK_MS).await? {
             return match fetch(ctx).await {
                 Ok(reply) => {
-                    let expires_at = now + reply.expires_in.saturating_mul(1000);
-                    store::kv_put(&ctx.db, TOKEN_KEY, &reply.access_token, expires_at, now).await?;
+                    // Core's rule: refresh early so a token in flight does not die on the way,
+                    // but not before half its life.
+                    let refresh_at = TokenReply::refresh_at_ms(now, reply.expires_in);
+                    store::kv_put(&ctx.db, TOKEN_KEY, &reply.access_token, refresh_at, now).await?;
                     Ok(reply.access_token)
                 }
                 Err(e) => {
