@@ -4,7 +4,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::json_input::Obj;
-use crate::validate::{join, require_text, Problems, Rule};
+use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// The audience of a mass send, as a person plans it. `sendall` takes [`SendAllFilter`] (everyone
 /// or a tag); an OpenID list goes through `mass/send` in batches (see [`crate::plan`]).
@@ -16,6 +16,53 @@ pub enum Audience {
     Tag(u64),
     /// An explicit list of OpenIDs.
     OpenIds(Vec<String>),
+}
+
+impl Audience {
+    /// Reads the audience of a planned send from user JSON (the worker's admin API, the npm
+    /// package): exactly one of `{"everyone": true}`, `{"tagId": n}` (or `tag_id`, a number or a
+    /// numeric string) and `{"openIds": [...]}` (or `openids`). Anything ambiguous is refused:
+    /// a stray `"everyone": true` beside a list must never turn a targeted send into one to every
+    /// follower, and a `null` tag is a missing tag, not "everyone".
+    pub fn from_value(value: serde_json::Value, path: &str) -> Result<Audience, ValidationError> {
+        const FIELDS: &str = "everyone (true), tagId, openIds";
+        let mut p = Problems::default();
+        let Some(mut o) = Obj::new(value, path, &mut p) else {
+            return Err(p.into_error());
+        };
+        let named = [
+            o.has("everyone", ""),
+            o.has("tag_id", "tagId"),
+            o.has("openids", "openIds"),
+        ];
+        let everyone_path = join(path, "everyone");
+        let everyone = o.opt_bool("everyone", "", &mut p);
+        let tag = o.opt_u64("tag_id", "tagId", &mut p);
+        let ids = o.opt_string_list("openids", "openIds", &mut p);
+        o.finish(&mut p);
+        if named.iter().filter(|n| **n).count() != 1 {
+            p.push(path, Rule::OneOf { fields: FIELDS }, None);
+        }
+        if everyone == Some(false) {
+            p.push(
+                everyone_path,
+                Rule::NotAllowed {
+                    reason: "everyone must be true when given; name a tag or a list instead",
+                },
+                Some("false"),
+            );
+        }
+        let audience = match (everyone, tag, ids) {
+            (Some(true), None, None) => Some(Audience::Everyone),
+            (None, Some(id), None) => Some(Audience::Tag(id)),
+            (None, None, Some(list)) => Some(Audience::OpenIds(list)),
+            _ => None,
+        };
+        match audience {
+            Some(a) if p.is_empty() => Ok(a),
+            _ => Err(p.into_error()),
+        }
+    }
 }
 
 /// The `filter` of a `sendall` body.

@@ -79,9 +79,11 @@ impl Obj {
         &self.path
     }
 
-    /// Whether the field (or its alias) is present.
+    /// Whether the field (or its alias) is present with a value; `null` counts as absent, as in
+    /// [`Obj::take`], so a `null` required field is reported as missing.
     pub(crate) fn has(&self, name: &str, alias: &str) -> bool {
-        self.map.contains_key(name) || (!alias.is_empty() && self.map.contains_key(alias))
+        let present = |key: &str| self.map.get(key).is_some_and(|v| !v.is_null());
+        present(name) || (!alias.is_empty() && present(alias))
     }
 
     /// Removes the field by wire name or alias; `null` counts as absent.

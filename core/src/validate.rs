@@ -61,6 +61,11 @@ pub enum Rule {
     MsgType,
     /// The message kind's key does not match `msgtype`, or several kinds are given.
     MessageShape,
+    /// An object must name exactly one of several fields.
+    OneOf {
+        /// The fields, as a person reads them.
+        fields: &'static str,
+    },
     /// uploadimg: not a JPEG or PNG by its first bytes.
     ImageFormat,
     /// A body or file too large.
@@ -94,6 +99,7 @@ impl Rule {
             Rule::Type { .. } => "type",
             Rule::MsgType => "msgtype",
             Rule::MessageShape => "message_shape",
+            Rule::OneOf { .. } => "one_of",
             Rule::ImageFormat => "image_format",
             Rule::MaxBytes { .. } => "max_bytes",
             Rule::Characters => "characters",
@@ -134,6 +140,7 @@ impl fmt::Display for Rule {
                 f,
                 "must carry exactly one message object whose key equals msgtype"
             ),
+            Rule::OneOf { fields } => write!(f, "must name exactly one of {fields}"),
             Rule::ImageFormat => write!(f, "must be a JPEG or PNG image"),
             Rule::MaxBytes { limit } => write!(f, "must be under {limit} bytes"),
             Rule::Characters => write!(f, "holds characters this field cannot carry"),

@@ -536,3 +536,96 @@ impl Tap for Value {
         self
     }
 }
+
+#[test]
+fn rejects_null_tag_id_instead_of_sending_to_everyone() {
+    // A null tag must never read as "no tag, so everyone": that would mass-send to every follower.
+    for filter in [
+        json!({"is_to_all": false, "tag_id": null}),
+        json!({"tag_id": null}),
+        json!({"is_to_all": null, "tag_id": null}),
+        json!({}),
+    ] {
+        let body = json!({"filter": filter, "msgtype": "text", "text": {"content": "x"}});
+        assert_problem!("sendall", body, "filter.tag_id", "required");
+    }
+    assert_problem!(
+        "sendall",
+        json!({"filter": null, "msgtype": "text", "text": {"content": "x"}}),
+        "filter",
+        "required"
+    );
+}
+
+#[test]
+fn null_required_fields_are_reported_as_missing() {
+    assert_problem!("delete", json!({"msg_id": null}), "msg_id", "required");
+    assert_problem!("speed/set", json!({"speed": null}), "speed", "required");
+    assert_problem!(
+        "send",
+        json!({"touser": null, "msgtype": "text", "text": {"content": "x"}}),
+        "touser",
+        "required"
+    );
+    assert_problem!(
+        "uploadnews",
+        json!({"articles": null}),
+        "articles",
+        "required"
+    );
+}
+
+#[test]
+fn planned_audience_names_exactly_one_of_everyone_tag_or_list() {
+    use wxmass::Audience;
+    let read = |v: Value| Audience::from_value(v, "audience");
+    assert_eq!(read(json!({"everyone": true})).unwrap(), Audience::Everyone);
+    assert_eq!(read(json!({"tagId": "7"})).unwrap(), Audience::Tag(7));
+    assert_eq!(read(json!({"tag_id": 7})).unwrap(), Audience::Tag(7));
+    assert_eq!(
+        read(json!({"openIds": [A, B]})).unwrap(),
+        Audience::OpenIds(vec![A.into(), B.into()])
+    );
+    let codes = |v: Value| -> Vec<(String, String)> {
+        read(v)
+            .unwrap_err()
+            .problems
+            .into_iter()
+            .map(|p| (p.path, p.rule.code().to_owned()))
+            .collect()
+    };
+    // A stray "everyone" beside a list must not widen the send.
+    assert!(has(
+        &codes(json!({"everyone": true, "openIds": [A, B]})),
+        "audience",
+        "one_of"
+    ));
+    assert!(has(
+        &codes(json!({"tagId": 2, "openIds": [A, B]})),
+        "audience",
+        "one_of"
+    ));
+    assert!(has(&codes(json!({"tagId": null})), "audience", "one_of"));
+    assert!(has(&codes(json!({})), "audience", "one_of"));
+    assert!(has(
+        &codes(json!({"everyone": false})),
+        "audience.everyone",
+        "not_allowed"
+    ));
+    assert!(has(
+        &codes(json!({"tagId": -1})),
+        "audience.tagId",
+        "non_negative_integer"
+    ));
+    assert!(has(
+        &codes(json!({"openIds": [A, 3]})),
+        "audience.openIds[1]",
+        "type"
+    ));
+    assert!(has(
+        &codes(json!({"openIds": [A], "extra": 1})),
+        "audience.extra",
+        "unknown_field"
+    ));
+    assert!(has(&codes(json!("everyone")), "audience", "type"));
+}

@@ -164,30 +164,23 @@ export class SendPlan {
  * `plan` otherwise).
  */
 export function planSend({ jobId, message, audience, account = 'service', skipInvalid = false, sendIgnoreReprint } = {}) {
-  let kind = 'openids';
-  let tagId;
+  // Core reads the audience (exactly one of everyone / tagId / openIds); only a large OpenID list
+  // takes a faster road in, as one UTF-8 buffer, with an empty list standing in for it.
+  let shape = audience === 'everyone' ? { everyone: true } : audience;
   let joined;
   let count;
-  let json;
-  if (audience === 'everyone' || audience?.everyone === true) kind = 'everyone';
-  else if (audience && audience.tagId !== undefined) {
-    kind = 'tag';
-    tagId = String(audience.tagId);
-  } else if (Array.isArray(audience?.openIds)) {
-    const ids = audience.openIds;
+  const ids = shape?.openIds;
+  if (Array.isArray(ids) && ids.every((s) => typeof s === 'string')) {
     // One string crosses into wasm much faster than a million; core re-splits and checks the count.
-    if (ids.every((s) => typeof s === 'string')) {
-      joined = utf8.encode(ids.join('\n'));
-      count = ids.length;
-      // Room for the copy, the OpenIDs as strings and the plan: one heap growth, one GC.
-      if (joined.length > 1 << 20) wasm.reserve(joined.length * 3 + count * 48);
-    } else json = JSON.stringify(ids);
-  } else {
-    throw new WxmassError("audience must be 'everyone', { tagId } or { openIds: [...] }", { code: 'plan', path: 'audience', rule: 'audience' });
+    joined = utf8.encode(ids.join('\n'));
+    count = ids.length;
+    // Room for the copy, the OpenIDs as strings and the plan: one heap growth, one GC.
+    if (joined.length > 1 << 20) wasm.reserve(joined.length * 3 + count * 48);
+    shape = { ...shape, openIds: [] };
   }
   const flag = sendIgnoreReprint === undefined || sendIgnoreReprint === null ? undefined : Boolean(sendIgnoreReprint);
   return new SendPlan(
-    wasm.planSend(String(jobId ?? ''), bodyJson(message), kind, tagId, joined, count, json, String(account), Boolean(skipInvalid), flag),
+    wasm.planSend(String(jobId ?? ''), bodyJson(message), JSON.stringify(shape ?? null), joined, count, String(account), Boolean(skipInvalid), flag),
   );
 }
 

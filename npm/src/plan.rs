@@ -103,20 +103,19 @@ pub struct SendPlan {
     inner: plan::SendPlan,
 }
 
-/// Plans a send. `audience_kind` is `everyone`, `tag` (with `tag_id`) or `openids`; OpenIDs
-/// come `\n`-joined as UTF-8 bytes (`openids_joined`, checked against `openid_count` so an entry holding a line
-/// break cannot split into two) or as a JSON array (`openids_json`). `account` is `service` or
-/// `subscription`.
+/// Plans a send. `audience_json` is read by core (`Audience::from_value`: exactly one of
+/// `everyone`, `tagId`, `openIds`). A large OpenID list may instead come `\n`-joined as UTF-8 bytes
+/// (`openids_joined`, checked against `openid_count` so an entry holding a line break cannot
+/// split into two), with `"openIds": []` standing in for it in the JSON. `account` is `service`
+/// or `subscription`.
 #[wasm_bindgen(js_name = planSend)]
 #[allow(clippy::too_many_arguments)]
 pub fn plan_send(
     job_id: &str,
     message_json: &str,
-    audience_kind: &str,
-    tag_id: Option<String>,
+    audience_json: &str,
     openids_joined: Option<Vec<u8>>,
     openid_count: Option<u32>,
-    openids_json: Option<String>,
     account: &str,
     skip_invalid: bool,
     send_ignore_reprint: Option<bool>,
@@ -129,47 +128,24 @@ pub fn plan_send(
         send_ignore_reprint,
         account,
     };
-    let audience = match audience_kind {
-        "everyone" => Audience::Everyone,
-        "tag" => {
-            let raw = tag_id.unwrap_or_default();
-            let id = raw.trim().parse::<u64>().map_err(|_| {
-                errors::validation(&ValidationError {
-                    problems: vec![Problem::new(
-                        "audience.tagId",
-                        Rule::NonNegativeInteger,
-                        Some(&raw),
-                    )],
-                })
-            })?;
-            Audience::Tag(id)
+    let value: serde_json::Value =
+        serde_json::from_str(audience_json).map_err(|e| json_error("audience", e))?;
+    let mut audience =
+        Audience::from_value(value, "audience").map_err(|e| errors::validation(&e))?;
+    if let (Audience::OpenIds(ids), Some(joined)) = (&mut audience, openids_joined) {
+        let joined = String::from_utf8(joined).map_err(|e| json_error("audience.openIds", e))?;
+        *ids = if joined.is_empty() && openid_count == Some(0) {
+            Vec::new()
+        } else {
+            joined.split('\n').map(str::to_owned).collect()
+        };
+        if Some(ids.len() as u32) != openid_count {
+            return Err(json_error(
+                "audience.openIds",
+                "an entry holds a line break",
+            ));
         }
-        _ => {
-            let ids: Vec<String> = match (openids_joined, openids_json) {
-                (Some(joined), _) => {
-                    let joined =
-                        String::from_utf8(joined).map_err(|e| json_error("audience.openIds", e))?;
-                    let ids: Vec<String> = if joined.is_empty() && openid_count == Some(0) {
-                        Vec::new()
-                    } else {
-                        joined.split('\n').map(str::to_owned).collect()
-                    };
-                    if Some(ids.len() as u32) != openid_count {
-                        return Err(json_error(
-                            "audience.openIds",
-                            "an entry holds a line break",
-                        ));
-                    }
-                    ids
-                }
-                (None, Some(json)) => {
-                    serde_json::from_str(&json).map_err(|e| json_error("audience.openIds", e))?
-                }
-                (None, None) => Vec::new(),
-            };
-            Audience::OpenIds(ids)
-        }
-    };
+    }
     plan::SendPlan::new(job_id, message, audience, options)
         .map(|inner| SendPlan { inner })
         .map_err(|e| plan_error(&e))

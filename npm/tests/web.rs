@@ -168,11 +168,9 @@ fn plan_send_batches_and_core_decisions() {
     let plan = plan_send(
         "job-1",
         r#"{"msgType":"text","text":{"content":"hi"}}"#,
-        "openids",
-        None,
+        r#"{"openIds":[]}"#,
         Some(joined),
         Some(10_001),
-        None,
         "service",
         false,
         None,
@@ -218,9 +216,7 @@ fn plan_errors_are_typed() {
     let err = plan_send(
         "bad id",
         r#"{"msgType":"text","text":{"content":"hi"}}"#,
-        "everyone",
-        None,
-        None,
+        r#"{"everyone":true}"#,
         None,
         None,
         "service",

@@ -111,9 +111,19 @@ impl SendAllRequest {
         let message = MassMessage::read(&mut o, p);
         let (send_ignore_reprint, clientmsgid) = read_send_options(&mut o, p);
         o.finish(p);
+        let filter = match filter {
+            Some(f) => f,
+            None => {
+                // Never let a broken filter fall through unreported: the stand-in below only lets
+                // the message's rules run too, and a request with a problem is never returned.
+                if p.is_empty() {
+                    p.push("filter", Rule::Required, None);
+                }
+                SendAllFilter::Tag(0)
+            }
+        };
         Some(SendAllRequest {
-            // A broken filter is already reported; a stand-in lets the message's rules run too.
-            filter: filter.unwrap_or(SendAllFilter::Everyone),
+            filter,
             message: message?,
             send_ignore_reprint,
             clientmsgid,

@@ -289,7 +289,14 @@ test('planSend to a tag and to everyone; plan errors name the rule and path', ()
   e = err(() => wx.planSend({ jobId: 'j', message: { msgType: 'text', text: { content: '' } }, audience: 'everyone' }));
   assert.deepEqual([e.code, e.path, e.rule], ['validation', 'text.content', 'required']);
   e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: 42 }));
-  assert.deepEqual([e.code, e.path], ['plan', 'audience']);
+  assert.deepEqual([e.code, e.path, e.rule], ['validation', 'audience', 'type']);
+  // Core's audience rule: exactly one of everyone / tagId / openIds; nothing ambiguous widens a send.
+  e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: { everyone: true, openIds: ids2() } }));
+  assert.deepEqual([e.code, e.path, e.rule], ['validation', 'audience', 'one_of']);
+  e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: { tagId: null } }));
+  assert.deepEqual([e.code, e.path, e.rule], ['validation', 'audience', 'one_of']);
+  e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: { tagId: -1 } }));
+  assert.deepEqual([e.code, e.path, e.rule], ['validation', 'audience.tagId', 'non_negative_integer']);
 });
 
 function ids2() {

@@ -27,58 +27,8 @@ use crate::{store, Ctx};
 const IDEMPOTENCY_KEY_MAX_BYTES: usize = 200;
 
 fn audience(v: Option<&Value>) -> Result<Audience, AppError> {
-    let Some(Value::Object(a)) = v else {
-        return Err(AppError::bad(
-            "required",
-            "audience",
-            "audience must be {\"openids\": [...]}, {\"tagId\": n} or {\"everyone\": true}",
-        ));
-    };
-    if let Some(list) = a.get("openids") {
-        let Value::Array(items) = list else {
-            return Err(AppError::bad(
-                "type",
-                "audience.openids",
-                "openids must be a list of strings",
-            ));
-        };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            match item.as_str() {
-                Some(s) => out.push(s.to_owned()),
-                None => {
-                    return Err(AppError::bad(
-                        "type",
-                        &format!("audience.openids[{i}]"),
-                        "must be a string",
-                    ))
-                }
-            }
-        }
-        return Ok(Audience::OpenIds(out));
-    }
-    if let Some(tag) = a.get("tagId") {
-        let id = match tag {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
-            _ => None,
-        };
-        return id.map(Audience::Tag).ok_or_else(|| {
-            AppError::bad(
-                "non_negative_integer",
-                "audience.tagId",
-                "tagId must be a non-negative integer",
-            )
-        });
-    }
-    if a.get("everyone") == Some(&Value::Bool(true)) {
-        return Ok(Audience::Everyone);
-    }
-    Err(AppError::bad(
-        "required",
-        "audience",
-        "audience must be {\"openids\": [...]}, {\"tagId\": n} or {\"everyone\": true}",
-    ))
+    // Core's rule: exactly one of everyone / tagId / openIds, so nothing ambiguous widens a send.
+    Audience::from_value(v.cloned().unwrap_or(Value::Null), "audience").map_err(AppError::Invalid)
 }
 
 fn send_at(v: Option<&Value>, now: i64) -> Result<i64, AppError> {
