@@ -41,12 +41,16 @@ function toBytes(media) {
 export function buildRequest(endpoint, body, options = {}) {
   if (endpoint === 'uploadimg') return buildUploadImg(body, options);
   const { apiBase, accessToken } = options;
-  const key = `${endpoint}\n${apiBase ?? ''}\n${accessToken ?? ''}`;
+  // Without options the endpoint name is the key: no string to build and hash per call.
+  const key = apiBase == null && accessToken == null ? endpoint : `${endpoint}\n${apiBase ?? ''}\n${accessToken ?? ''}`;
   const head = heads.get(key);
-  if (head) return { ...head, body: wasm.buildBody(endpoint, bodyJson(body)) };
+  if (head) {
+    const { method, url, host, path, contentType } = head;
+    return { method, url, host, path, contentType, body: wasm.buildBody(endpoint, bodyJson(body)) };
+  }
   const req = wasm.buildRequest(endpoint, bodyJson(body), apiBase, accessToken);
   if (heads.size >= 64) heads.clear();
-  heads.set(key, { ...req, body: undefined });
+  heads.set(key, { ...req });
   return req;
 }
 
