@@ -237,17 +237,7 @@ pub(crate) fn read_tree(body: &[u8], max_bytes: usize) -> Result<Node, EventErro
                 });
             }
             Event::Start(start) => {
-                elements += 1;
-                if elements > EVENT_XML_MAX_ELEMENTS {
-                    return Err(EventError::TooManyElements {
-                        limit: EVENT_XML_MAX_ELEMENTS,
-                    });
-                }
-                if stack.len() >= EVENT_XML_MAX_DEPTH {
-                    return Err(EventError::TooDeep {
-                        limit: EVENT_XML_MAX_DEPTH,
-                    });
-                }
+                count_element(&mut elements, stack.len())?;
                 let name = element_name(start.name().as_ref(), &reader)?;
                 if stack.is_empty() && name != "xml" {
                     return Err(EventError::Root {
@@ -263,17 +253,7 @@ pub(crate) fn read_tree(body: &[u8], max_bytes: usize) -> Result<Node, EventErro
                 ));
             }
             Event::Empty(start) => {
-                elements += 1;
-                if elements > EVENT_XML_MAX_ELEMENTS {
-                    return Err(EventError::TooManyElements {
-                        limit: EVENT_XML_MAX_ELEMENTS,
-                    });
-                }
-                if stack.len() >= EVENT_XML_MAX_DEPTH {
-                    return Err(EventError::TooDeep {
-                        limit: EVENT_XML_MAX_DEPTH,
-                    });
-                }
+                count_element(&mut elements, stack.len())?;
                 let name = element_name(start.name().as_ref(), &reader)?;
                 let node = Node {
                     name,
@@ -374,6 +354,22 @@ pub(crate) fn read_tree(body: &[u8], max_bytes: usize) -> Result<Node, EventErro
     root.ok_or(EventError::Malformed {
         message: "no root element".into(),
     })
+}
+
+/// Counts one more element opening at `depth`, refusing documents past the caps.
+fn count_element(elements: &mut usize, depth: usize) -> Result<(), EventError> {
+    *elements += 1;
+    if *elements > EVENT_XML_MAX_ELEMENTS {
+        return Err(EventError::TooManyElements {
+            limit: EVENT_XML_MAX_ELEMENTS,
+        });
+    }
+    if depth >= EVENT_XML_MAX_DEPTH {
+        return Err(EventError::TooDeep {
+            limit: EVENT_XML_MAX_DEPTH,
+        });
+    }
+    Ok(())
 }
 
 fn element_name(raw: &[u8], reader: &Reader<&[u8]>) -> Result<String, EventError> {
