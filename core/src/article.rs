@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::json_input::Obj;
-use crate::validate::{join, require_text, Problems};
+use crate::validate::{require_text, Problems};
 
 /// An article. `thumb_media_id`, `title` and `content` are required; the rest are optional and
 /// omitted from the body when `None`.
@@ -51,9 +51,9 @@ impl Article {
     }
 
     pub(crate) fn check(&self, path: &str, p: &mut Problems) {
-        require_text(p, &join(path, "thumb_media_id"), &self.thumb_media_id);
-        require_text(p, &join(path, "title"), &self.title);
-        require_text(p, &join(path, "content"), &self.content);
+        require_text(p, path, "thumb_media_id", &self.thumb_media_id);
+        require_text(p, path, "title", &self.title);
+        require_text(p, path, "content", &self.content);
     }
 
     pub(crate) fn read(mut o: Obj, p: &mut Problems) -> Article {

@@ -3,7 +3,7 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::json_input::Obj;
+use crate::json_input::{Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// The audience of a mass send, as a person plans it. `sendall` takes [`SendAllFilter`] (everyone
@@ -27,7 +27,7 @@ impl Audience {
     pub fn from_value(value: serde_json::Value, path: &str) -> Result<Audience, ValidationError> {
         const FIELDS: &str = "everyone (true), tagId, openIds";
         let mut p = Problems::default();
-        let Some(mut o) = Obj::new(value, path, &mut p) else {
+        let Some(mut o) = Obj::new(Json::borrow(&value), path, &mut p) else {
             return Err(p.into_error());
         };
         let named = [
@@ -103,14 +103,14 @@ impl SendAllFilter {
         } else {
             o.opt_u64("group_id", "groupId", p)
         };
-        let tag_path = join(o.path(), "tag_id");
+        let missing_tag_path = (!has_tag).then(|| o.field_path("tag_id"));
         o.finish(p);
         match (to_all, tag) {
             (Some(true), _) => Some(SendAllFilter::Everyone),
             (_, Some(id)) => Some(SendAllFilter::Tag(id)),
             _ => {
-                if !has_tag {
-                    p.push(tag_path, Rule::Required, None);
+                if let Some(path) = missing_tag_path {
+                    p.push(path, Rule::Required, None);
                 }
                 None
             }
@@ -142,7 +142,7 @@ impl PreviewTarget {
                     p.push("touser", Rule::OpenIdFormat, Some(id));
                 }
             }
-            PreviewTarget::WxName(name) => require_text(p, "towxname", name),
+            PreviewTarget::WxName(name) => require_text(p, "", "towxname", name),
         }
     }
 

@@ -30,6 +30,17 @@ impl MsgId {
     /// serializer that must not pass ids through a float (the npm package's) recognises this name
     /// and writes a decimal string instead, for every id in every type.
     pub const SERDE_NAME: &'static str = "MsgId";
+
+    /// An id written as a JSON string: decimal digits only (no sign, space or exponent) that fit
+    /// in 64 bits.
+    pub fn from_json_text(s: &str) -> Result<MsgId, &'static str> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("msg id string must be decimal digits");
+        }
+        s.parse()
+            .map(MsgId)
+            .map_err(|_| "msg id does not fit in 64 bits")
+    }
 }
 
 impl Serialize for MsgId {
@@ -55,12 +66,7 @@ impl<'de> Deserialize<'de> for MsgId {
                     .map_err(|_| E::custom("msg id must not be negative"))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<MsgId, E> {
-                if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(E::custom("msg id string must be decimal digits"));
-                }
-                v.parse()
-                    .map(MsgId)
-                    .map_err(|_| E::custom("msg id does not fit in 64 bits"))
+                MsgId::from_json_text(v).map_err(E::custom)
             }
         }
         d.deserialize_any(V)

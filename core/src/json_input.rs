@@ -2,17 +2,154 @@
 //!
 //! serde's derive stops at the first error and cannot combine `deny_unknown_fields` with the
 //! flat `"<msgtype>": {…}` shape of WeChat bodies, so requests are read through this small walker
-//! over a `serde_json::Value`. Each field is read by its wire name (snake_case) or its camelCase
+//! over a parsed [`Json`] tree. Each field is read by its wire name (snake_case) or its camelCase
 //! alias, which is how the npm package's camelCase objects reach the same rules.
+//!
+//! The tree borrows its strings from the input (those without escapes) and keeps objects as
+//! short lists of pairs, and a field's path is only written out when a problem is reported:
+//! building a request is on the hot path of the npm package (its target is at most twice the time
+//! of a bare `JSON.stringify`), and a `serde_json::Value` with a map, an owned string per key and
+//! a path string per field cost several times that.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 
 use crate::ids::MsgId;
 use crate::validate::{index, join, Problems, Rule};
 
+/// A JSON value of user input.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Json<'a> {
+    Null,
+    Bool(bool),
+    /// A non-negative integer.
+    Unsigned(u64),
+    /// A negative integer.
+    Negative(i64),
+    /// Any other number.
+    Float(f64),
+    Str(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    /// The members in document order; a repeated key is resolved when read (the last wins, as
+    /// in `JSON.parse`).
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+}
+
+impl<'a> Json<'a> {
+    /// A view of a `serde_json::Value` (the worker's and tests' input), borrowing its strings.
+    pub(crate) fn borrow(v: &'a Value) -> Json<'a> {
+        match v {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => Json::Unsigned(u),
+                (None, Some(i)) => Json::Negative(i),
+                // serde_json numbers are u64, i64 or finite f64.
+                (None, None) => Json::Float(n.as_f64().unwrap_or_default()),
+            },
+            Value::String(s) => Json::Str(Cow::Borrowed(s)),
+            Value::Array(a) => Json::Array(a.iter().map(Json::borrow).collect()),
+            Value::Object(m) => Json::Object(
+                m.iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Json::borrow(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn as_u64(&self) -> Option<u64> {
+        match self {
+            Json::Unsigned(u) => Some(*u),
+            _ => None,
+        }
+    }
+}
+
+/// Strings borrow from the input when they hold no escape sequence.
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Json<'de>, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Json<'de>, E> {
+        Ok(Json::Unsigned(u))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Json<'de>, E> {
+        Ok(u64::try_from(i).map_or(Json::Negative(i), Json::Unsigned))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Json<'de>, E> {
+        Ok(Json::Float(f))
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4_096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let mut members = Vec::new();
+        while let Some(Key(k)) = map.next_key()? {
+            members.push((k, map.next_value()?));
+        }
+        Ok(Json::Object(members))
+    }
+}
+
+impl<'de> Deserialize<'de> for Json<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+/// An object key, borrowed when it holds no escape sequence (`Cow`'s own `Deserialize` always
+/// copies).
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match d.deserialize_str(JsonVisitor)? {
+            Json::Str(s) => Ok(Key(s)),
+            _ => Err(de::Error::custom("object keys are strings")),
+        }
+    }
+}
+
 /// Parses bytes as JSON, or records a [`Rule::Json`] problem.
-pub(crate) fn parse_bytes(bytes: &[u8], p: &mut Problems) -> Option<Value> {
-    match serde_json::from_slice::<Value>(bytes) {
+pub(crate) fn parse_bytes<'a>(bytes: &'a [u8], p: &mut Problems) -> Option<Json<'a>> {
+    match serde_json::from_slice::<Json<'a>>(bytes) {
         Ok(v) => Some(v),
         Err(e) => {
             p.push("", Rule::Json, Some(&e.to_string()));
@@ -22,44 +159,51 @@ pub(crate) fn parse_bytes(bytes: &[u8], p: &mut Problems) -> Option<Value> {
 }
 
 /// A JSON object being read; fields are removed as they are read so leftovers are unknown.
-pub(crate) struct Obj {
-    map: Map<String, Value>,
+pub(crate) struct Obj<'a> {
+    members: Vec<(Cow<'a, str>, Json<'a>)>,
     path: String,
 }
 
-/// A field that was present: its path and value.
-pub(crate) struct Field {
-    pub path: String,
-    pub value: Value,
+/// A field that was present: the key it was found under and its value.
+pub(crate) struct Field<'k, 'a> {
+    pub key: &'k str,
+    pub value: Json<'a>,
 }
 
-fn kind_of(v: &Value) -> &'static str {
+fn kind_of(v: &Json<'_>) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Unsigned(_) | Json::Negative(_) | Json::Float(_) => "a number",
+        Json::Str(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
     }
 }
 
 /// Short text of a value for a problem report.
-pub(crate) fn show(v: &Value) -> String {
+pub(crate) fn show(v: &Json<'_>) -> String {
     match v {
-        Value::String(s) => s.clone(),
-        Value::Array(a) => format!("{} of {} entries", kind_of(v), a.len()),
-        Value::Object(_) => kind_of(v).to_owned(),
-        other => other.to_string(),
+        Json::Null => "null".to_owned(),
+        Json::Bool(b) => b.to_string(),
+        Json::Unsigned(u) => u.to_string(),
+        Json::Negative(i) => i.to_string(),
+        // As serde_json writes it (`1e+300`, not three hundred digits).
+        Json::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or_else(String::new, |n| n.to_string())
+        }
+        Json::Str(s) => s.to_string(),
+        Json::Array(a) => format!("{} of {} entries", kind_of(v), a.len()),
+        Json::Object(_) => kind_of(v).to_owned(),
     }
 }
 
-impl Obj {
+impl<'a> Obj<'a> {
     /// Takes `value` as an object at `path`, or records a type problem.
-    pub(crate) fn new(value: Value, path: &str, p: &mut Problems) -> Option<Obj> {
+    pub(crate) fn new(value: Json<'a>, path: &str, p: &mut Problems) -> Option<Obj<'a>> {
         match value {
-            Value::Object(map) => Some(Obj {
-                map,
+            Json::Object(members) => Some(Obj {
+                members,
                 path: path.to_owned(),
             }),
             other => {
@@ -75,31 +219,59 @@ impl Obj {
         }
     }
 
+    /// The path of field `key` of this object.
+    pub(crate) fn field_path(&self, key: &str) -> String {
+        join(&self.path, key)
+    }
+
     pub(crate) fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The value of the last member named `key` (the one `JSON.parse` keeps).
+    fn get(&self, key: &str) -> Option<&Json<'a>> {
+        self.members
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Removes every member named `key`, returning the last one's value.
+    fn remove(&mut self, key: &str) -> Option<Json<'a>> {
+        let last = self.members.iter().rposition(|(k, _)| k == key)?;
+        let (_, value) = self.members.remove(last);
+        self.members.retain(|(k, _)| k != key);
+        Some(value)
     }
 
     /// Whether the field (or its alias) is present with a value; `null` counts as absent, as in
     /// [`Obj::take`], so a `null` required field is reported as missing.
     pub(crate) fn has(&self, name: &str, alias: &str) -> bool {
-        let present = |key: &str| self.map.get(key).is_some_and(|v| !v.is_null());
+        let present = |key: &str| self.get(key).is_some_and(|v| !v.is_null());
         present(name) || (!alias.is_empty() && present(alias))
     }
 
     /// Removes the field by wire name or alias; `null` counts as absent.
-    pub(crate) fn take(&mut self, name: &str, alias: &str) -> Option<Field> {
-        let (key, value) = match self.map.remove(name) {
+    pub(crate) fn take<'k>(&mut self, name: &'k str, alias: &'k str) -> Option<Field<'k, 'a>> {
+        let (key, value) = match self.remove(name) {
             Some(v) => (name, v),
-            None if !alias.is_empty() => (alias, self.map.remove(alias)?),
+            None if !alias.is_empty() => (alias, self.remove(alias)?),
             None => return None,
         };
         if value.is_null() {
             return None;
         }
-        Some(Field {
-            path: join(&self.path, key),
-            value,
-        })
+        Some(Field { key, value })
+    }
+
+    /// Records that field `key` holds a value of the wrong type.
+    fn wrong_type(&self, key: &str, expected: &'static str, value: &Json<'_>, p: &mut Problems) {
+        p.push(
+            self.field_path(key),
+            Rule::Type { expected },
+            Some(&show(value)),
+        );
     }
 
     /// An optional string field.
@@ -111,15 +283,9 @@ impl Obj {
     ) -> Option<String> {
         let f = self.take(name, alias)?;
         match f.value {
-            Value::String(s) => Some(s),
+            Json::Str(s) => Some(s.into_owned()),
             other => {
-                p.push(
-                    f.path,
-                    Rule::Type {
-                        expected: "a string",
-                    },
-                    Some(&show(&other)),
-                );
+                self.wrong_type(f.key, "a string", &other, p);
                 None
             }
         }
@@ -135,30 +301,24 @@ impl Obj {
     /// An optional 0/1 flag; `true`/`false` are accepted too.
     pub(crate) fn opt_flag(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
         let f = self.take(name, alias)?;
-        match &f.value {
-            Value::Bool(b) => Some(*b),
-            Value::Number(n) if n.as_u64() == Some(0) => Some(false),
-            Value::Number(n) if n.as_u64() == Some(1) => Some(true),
+        match f.value {
+            Json::Bool(b) => Some(b),
+            Json::Unsigned(0) => Some(false),
+            Json::Unsigned(1) => Some(true),
             other => {
-                p.push(f.path, Rule::Flag, Some(&show(other)));
+                p.push(self.field_path(f.key), Rule::Flag, Some(&show(&other)));
                 None
             }
         }
     }
 
-    /// A required boolean.
+    /// An optional boolean.
     pub(crate) fn opt_bool(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
         let f = self.take(name, alias)?;
         match f.value {
-            Value::Bool(b) => Some(b),
+            Json::Bool(b) => Some(b),
             other => {
-                p.push(
-                    f.path,
-                    Rule::Type {
-                        expected: "true or false",
-                    },
-                    Some(&show(&other)),
-                );
+                self.wrong_type(f.key, "true or false", &other, p);
                 None
             }
         }
@@ -169,14 +329,17 @@ impl Obj {
     pub(crate) fn opt_u64(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<u64> {
         let f = self.take(name, alias)?;
         let parsed = match &f.value {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Json::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
                 s.parse().ok()
             }
-            _ => None,
+            other => other.as_u64(),
         };
         if parsed.is_none() {
-            p.push(f.path, Rule::NonNegativeInteger, Some(&show(&f.value)));
+            p.push(
+                self.field_path(f.key),
+                Rule::NonNegativeInteger,
+                Some(&show(&f.value)),
+            );
         }
         parsed
     }
@@ -196,11 +359,12 @@ impl Obj {
     /// Records [`Rule::Required`] when the field is absent.
     fn require(&self, name: &str, alias: &str, p: &mut Problems) {
         if !self.has(name, alias) {
-            p.push(join(&self.path, name), Rule::Required, None);
+            p.push(self.field_path(name), Rule::Required, None);
         }
     }
 
-    /// A 64-bit message id: number or decimal string, kept exactly.
+    /// A 64-bit message id: number or decimal string, kept exactly (the rules of
+    /// [`MsgId::from_json_text`]).
     pub(crate) fn opt_msg_id(
         &mut self,
         name: &str,
@@ -208,19 +372,25 @@ impl Obj {
         p: &mut Problems,
     ) -> Option<MsgId> {
         let f = self.take(name, alias)?;
-        match serde_json::from_value::<MsgId>(f.value.clone()) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                p.push(f.path, Rule::PositiveInteger, Some(&show(&f.value)));
-                None
-            }
+        let id = match &f.value {
+            Json::Unsigned(u) => Some(MsgId(*u)),
+            Json::Str(s) => MsgId::from_json_text(s).ok(),
+            _ => None,
+        };
+        if id.is_none() {
+            p.push(
+                self.field_path(f.key),
+                Rule::PositiveInteger,
+                Some(&show(&f.value)),
+            );
         }
+        id
     }
 
     /// A nested object field.
-    pub(crate) fn opt_obj(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<Obj> {
+    pub(crate) fn opt_obj(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<Obj<'a>> {
         let f = self.take(name, alias)?;
-        Obj::new(f.value, &f.path, p)
+        Obj::new(f.value, &self.field_path(f.key), p)
     }
 
     /// A list of strings.
@@ -231,22 +401,16 @@ impl Obj {
         p: &mut Problems,
     ) -> Option<Vec<String>> {
         let f = self.take(name, alias)?;
-        let Value::Array(items) = f.value else {
-            p.push(
-                &f.path,
-                Rule::Type {
-                    expected: "an array of strings",
-                },
-                Some(&show(&f.value)),
-            );
+        let Json::Array(items) = f.value else {
+            self.wrong_type(f.key, "an array of strings", &f.value, p);
             return None;
         };
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             match item {
-                Value::String(s) => out.push(s),
+                Json::Str(s) => out.push(s.into_owned()),
                 other => p.push(
-                    index(&f.path, i),
+                    index(&self.field_path(f.key), i),
                     Rule::Type {
                         expected: "a string",
                     },
@@ -263,22 +427,17 @@ impl Obj {
         name: &str,
         alias: &str,
         p: &mut Problems,
-        mut read: impl FnMut(Obj, &mut Problems) -> T,
+        mut read: impl FnMut(Obj<'a>, &mut Problems) -> T,
     ) -> Option<Vec<T>> {
         let f = self.take(name, alias)?;
-        let Value::Array(items) = f.value else {
-            p.push(
-                &f.path,
-                Rule::Type {
-                    expected: "an array",
-                },
-                Some(&show(&f.value)),
-            );
+        let Json::Array(items) = f.value else {
+            self.wrong_type(f.key, "an array", &f.value, p);
             return None;
         };
+        let path = self.field_path(f.key);
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
-            if let Some(obj) = Obj::new(item, &index(&f.path, i), p) {
+            if let Some(obj) = Obj::new(item, &index(&path, i), p) {
                 out.push(read(obj, p));
             }
         }
@@ -287,12 +446,76 @@ impl Obj {
 
     /// Records every field not read as unknown.
     pub(crate) fn finish(self, p: &mut Problems) {
-        for (key, value) in self.map {
-            p.push(
-                join(&self.path, &key),
-                Rule::UnknownField,
-                Some(&show(&value)),
-            );
+        for (key, value) in &self.members {
+            p.push(self.field_path(key), Rule::UnknownField, Some(&show(value)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(text: &str) -> Obj<'_> {
+        let mut p = Problems::default();
+        let json = parse_bytes(text.as_bytes(), &mut p).unwrap();
+        Obj::new(json, "body", &mut p).unwrap()
+    }
+
+    #[test]
+    fn strings_borrow_unless_escaped() {
+        let mut p = Problems::default();
+        let json = parse_bytes(br#"{"a":"plain","b":"tab\there"}"#, &mut p).unwrap();
+        let Json::Object(members) = json else {
+            panic!("object")
+        };
+        assert!(matches!(members[0].1, Json::Str(Cow::Borrowed("plain"))));
+        assert!(matches!(&members[1].1, Json::Str(Cow::Owned(s)) if s == "tab\there"));
+    }
+
+    #[test]
+    fn repeated_key_keeps_the_last_and_leaves_no_unknown_field() {
+        let mut o = obj(r#"{"speed":1,"speed":3}"#);
+        let mut p = Problems::default();
+        assert_eq!(o.opt_u64("speed", "", &mut p), Some(3));
+        o.finish(&mut p);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn wire_name_wins_and_the_alias_is_then_unknown() {
+        let mut o = obj(r#"{"media_id":"a","mediaId":"b"}"#);
+        let mut p = Problems::default();
+        assert_eq!(
+            o.opt_string("media_id", "mediaId", &mut p).as_deref(),
+            Some("a")
+        );
+        o.finish(&mut p);
+        let e = p.into_error();
+        assert_eq!(e.problems.len(), 1);
+        assert_eq!(e.problems[0].path, "body.mediaId");
+    }
+
+    #[test]
+    fn problems_name_the_field_and_show_the_value() {
+        let mut o = obj(r#"{"tag_id":-2,"x":1e300,"id":"12a"}"#);
+        let mut p = Problems::default();
+        assert_eq!(o.opt_u64("tag_id", "tagId", &mut p), None);
+        assert_eq!(o.opt_msg_id("id", "", &mut p), None);
+        o.finish(&mut p);
+        let e = p.into_error();
+        let shown: Vec<(&str, Option<&str>)> = e
+            .problems
+            .iter()
+            .map(|pr| (pr.path.as_str(), pr.value.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("body.tag_id", Some("-2")),
+                ("body.id", Some("12a")),
+                ("body.x", Some("1e+300")),
+            ]
+        );
     }
 }

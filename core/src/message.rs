@@ -4,7 +4,7 @@
 use serde::ser::SerializeMap;
 use serde::Serialize;
 
-use crate::json_input::{show, Obj};
+use crate::json_input::{show, Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// A message to mass-send or preview.
@@ -200,11 +200,11 @@ impl MassMessage {
             | MassMessage::Voice { media_id }
             | MassMessage::Image { media_id }
             | MassMessage::Mpvideo { media_id, .. } => {
-                require_text(p, &join(kind, "media_id"), media_id);
+                require_text(p, kind, "media_id", media_id);
             }
-            MassMessage::Text { content } => require_text(p, &join(kind, "content"), content),
+            MassMessage::Text { content } => require_text(p, kind, "content", content),
             MassMessage::Wxcard { card_id, card_ext } => {
-                require_text(p, &join(kind, "card_id"), card_id);
+                require_text(p, kind, "card_id", card_id);
                 if let Some(ext) = card_ext {
                     let path = join(kind, "card_ext");
                     if used != Use::Preview {
@@ -215,10 +215,7 @@ impl MassMessage {
                             },
                             Some(ext),
                         );
-                    } else if !matches!(
-                        serde_json::from_str::<serde_json::Value>(ext),
-                        Ok(serde_json::Value::Object(_))
-                    ) {
+                    } else if !matches!(serde_json::from_str::<Json>(ext), Ok(Json::Object(_))) {
                         p.push(&path, Rule::JsonObjectString, Some(ext));
                     }
                 }
@@ -234,7 +231,7 @@ impl MassMessage {
         path: &str,
     ) -> Result<MassMessage, ValidationError> {
         let mut p = Problems::default();
-        let msg = Obj::new(value, path, &mut p).and_then(|mut o| {
+        let msg = Obj::new(Json::borrow(&value), path, &mut p).and_then(|mut o| {
             let msg = MassMessage::read(&mut o, &mut p);
             o.finish(&mut p);
             msg
@@ -265,16 +262,19 @@ impl MassMessage {
 
     /// Reads `msgtype` and the one message object it names from a body.
     pub(crate) fn read(o: &mut Obj, p: &mut Problems) -> Option<MassMessage> {
-        let type_path = join(o.path(), "msgtype");
         let kind = match o.take("msgtype", "msgType") {
             None => {
-                p.push(&type_path, Rule::Required, None);
+                p.push(o.field_path("msgtype"), Rule::Required, None);
                 None
             }
             Some(f) => match f.value.as_str().and_then(MsgType::parse) {
                 Some(k) => Some(k),
                 None => {
-                    p.push(&type_path, Rule::MsgType, Some(&show(&f.value)));
+                    p.push(
+                        o.field_path("msgtype"),
+                        Rule::MsgType,
+                        Some(&show(&f.value)),
+                    );
                     None
                 }
             },
@@ -290,10 +290,10 @@ impl MassMessage {
                 continue; // msgtype itself is already reported
             }
             if MsgType::parse(key) != kind || found.is_some() {
-                p.push(&f.path, Rule::MessageShape, Some(key));
+                p.push(o.field_path(f.key), Rule::MessageShape, Some(key));
                 continue;
             }
-            found = Obj::new(f.value, &f.path, p).map(|body| (key, body));
+            found = Obj::new(f.value, &o.field_path(f.key), p).map(|body| (key, body));
         }
         let kind = kind?;
         let Some((_, mut b)) = found else {

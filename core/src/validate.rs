@@ -275,9 +275,10 @@ pub(crate) fn index(parent: &str, i: usize) -> String {
 // ---- shared field rules ------------------------------------------------------------------------
 
 /// A required string: present and not blank.
-pub(crate) fn require_text(p: &mut Problems, path: &str, value: &str) {
+pub(crate) fn require_text(p: &mut Problems, parent: &str, field: &str, value: &str) {
+    // The path is only written out for a problem: checks run on every build.
     if value.trim().is_empty() {
-        p.push(path, Rule::Required, Some(value));
+        p.push(join(parent, field), Rule::Required, Some(value));
     }
 }
 

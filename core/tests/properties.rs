@@ -213,6 +213,21 @@ proptest! {
     }
 
     #[test]
+    fn json_text_and_parsed_values_are_read_alike(value in json_value()) {
+        // The npm package reads JSON text, the worker parsed values: same rules, same problems.
+        // (The value is re-read from its text: serde_json's float parsing does not round-trip
+        // every f64 exactly, which would only change how a wrong number is shown.)
+        let text = value.to_string();
+        let reread: Value = serde_json::from_str(&text).unwrap();
+        for endpoint in EndpointName::ALL {
+            prop_assert_eq!(
+                AnyRequest::from_json(endpoint, text.as_bytes()),
+                AnyRequest::from_value(endpoint, reread.clone())
+            );
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
         for endpoint in EndpointName::ALL {
             let _ = AnyRequest::from_json(endpoint, &bytes);

@@ -8,9 +8,10 @@ use serde_json::Value;
 use super::*;
 use crate::error_code::ReplyError;
 use crate::http::{ApiBase, HttpRequest};
+use crate::json_input::{parse_bytes, Json};
 use crate::limits;
 use crate::reply::Ack;
-use crate::validate::{Problem, Rule, ValidationError};
+use crate::validate::{Problem, Problems, Rule, ValidationError};
 
 /// The name of an endpoint, as the spec's table writes its path tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -152,33 +153,40 @@ fn not_json(endpoint: EndpointName) -> ValidationError {
 impl AnyRequest {
     /// Reads the request of `endpoint` from JSON bytes.
     pub fn from_json(endpoint: EndpointName, bytes: &[u8]) -> Result<Self, ValidationError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| ValidationError {
-            problems: vec![Problem::new("", Rule::Json, Some(&e.to_string()))],
-        })?;
-        Self::from_value(endpoint, value)
+        let mut p = Problems::default();
+        match parse_bytes(bytes, &mut p) {
+            Some(json) => Self::from_json_value(endpoint, json),
+            None => Err(p.into_error()),
+        }
     }
 
     /// Reads the request of `endpoint` from a parsed JSON value.
     pub fn from_value(endpoint: EndpointName, value: Value) -> Result<Self, ValidationError> {
+        Self::from_json_value(endpoint, Json::borrow(&value))
+    }
+
+    fn from_json_value(endpoint: EndpointName, json: Json<'_>) -> Result<Self, ValidationError> {
+        let v = Some(json);
+        let p = Problems::default;
         Ok(match endpoint {
             EndpointName::UploadImg => return Err(not_json(endpoint)),
             EndpointName::UploadNews => {
-                AnyRequest::UploadNews(UploadNewsRequest::from_value(value)?)
+                AnyRequest::UploadNews(UploadNewsRequest::from_parts(v, p())?)
             }
             EndpointName::UploadVideo => {
-                AnyRequest::UploadVideo(UploadVideoRequest::from_value(value)?)
+                AnyRequest::UploadVideo(UploadVideoRequest::from_parts(v, p())?)
             }
-            EndpointName::SendAll => AnyRequest::SendAll(SendAllRequest::from_value(value)?),
+            EndpointName::SendAll => AnyRequest::SendAll(SendAllRequest::from_parts(v, p())?),
             EndpointName::SendToUsers => {
-                AnyRequest::SendToUsers(SendToUsersRequest::from_value(value)?)
+                AnyRequest::SendToUsers(SendToUsersRequest::from_parts(v, p())?)
             }
-            EndpointName::Delete => AnyRequest::Delete(DeleteRequest::from_value(value)?),
-            EndpointName::Preview => AnyRequest::Preview(PreviewRequest::from_value(value)?),
-            EndpointName::GetStatus => AnyRequest::GetStatus(GetStatusRequest::from_value(value)?),
-            EndpointName::SpeedGet => AnyRequest::SpeedGet(SpeedGetRequest::from_value(value)?),
-            EndpointName::SpeedSet => AnyRequest::SpeedSet(SpeedSetRequest::from_value(value)?),
+            EndpointName::Delete => AnyRequest::Delete(DeleteRequest::from_parts(v, p())?),
+            EndpointName::Preview => AnyRequest::Preview(PreviewRequest::from_parts(v, p())?),
+            EndpointName::GetStatus => AnyRequest::GetStatus(GetStatusRequest::from_parts(v, p())?),
+            EndpointName::SpeedGet => AnyRequest::SpeedGet(SpeedGetRequest::from_parts(v, p())?),
+            EndpointName::SpeedSet => AnyRequest::SpeedSet(SpeedSetRequest::from_parts(v, p())?),
             EndpointName::StableToken => {
-                AnyRequest::StableToken(StableTokenRequest::from_value(value)?)
+                AnyRequest::StableToken(StableTokenRequest::from_parts(v, p())?)
             }
         })
     }

@@ -98,11 +98,14 @@ macro_rules! json_endpoint {
             pub fn from_value(
                 value: serde_json::Value,
             ) -> Result<Self, $crate::validate::ValidationError> {
-                Self::from_parts(Some(value), $crate::validate::Problems::default())
+                Self::from_parts(
+                    Some($crate::json_input::Json::borrow(&value)),
+                    $crate::validate::Problems::default(),
+                )
             }
 
-            fn from_parts(
-                value: Option<serde_json::Value>,
+            pub(crate) fn from_parts(
+                value: Option<$crate::json_input::Json<'_>>,
                 mut p: $crate::validate::Problems,
             ) -> Result<Self, $crate::validate::ValidationError> {
                 let read = value

@@ -55,8 +55,8 @@ impl StableTokenRequest {
     }
 
     fn check(&self, p: &mut Problems) {
-        require_text(p, "appid", &self.appid);
-        require_text(p, "secret", &self.secret);
+        require_text(p, "", "appid", &self.appid);
+        require_text(p, "", "secret", &self.secret);
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {

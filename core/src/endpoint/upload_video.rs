@@ -22,7 +22,7 @@ pub struct UploadVideoRequest {
 
 impl UploadVideoRequest {
     fn check(&self, p: &mut Problems) {
-        require_text(p, "media_id", &self.media_id);
+        require_text(p, "", "media_id", &self.media_id);
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
