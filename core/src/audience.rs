@@ -3,7 +3,7 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::json_input::{Json, Obj};
+use crate::json_input::{parse_bytes, Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// The audience of a mass send, as a person plans it. `sendall` takes [`SendAllFilter`] (everyone
@@ -25,9 +25,22 @@ impl Audience {
     /// a stray `"everyone": true` beside a list must never turn a targeted send into one to every
     /// follower, and a `null` tag is a missing tag, not "everyone".
     pub fn from_value(value: serde_json::Value, path: &str) -> Result<Audience, ValidationError> {
+        Self::from_tree(Json::borrow(&value), path)
+    }
+
+    /// [`Audience::from_value`] from JSON text (the npm package's input).
+    pub fn from_json(bytes: &[u8], path: &str) -> Result<Audience, ValidationError> {
+        let mut p = Problems::default();
+        match parse_bytes(bytes, &mut p) {
+            Some(json) => Self::from_tree(json, path),
+            None => Err(p.into_error()),
+        }
+    }
+
+    fn from_tree(json: Json<'_>, path: &str) -> Result<Audience, ValidationError> {
         const FIELDS: &str = "everyone (true), tagId, openIds";
         let mut p = Problems::default();
-        let Some(mut o) = Obj::new(Json::borrow(&value), path, &mut p) else {
+        let Some(mut o) = Obj::new(json, path, &mut p) else {
             return Err(p.into_error());
         };
         let named = [

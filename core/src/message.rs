@@ -4,7 +4,7 @@
 use serde::ser::SerializeMap;
 use serde::Serialize;
 
-use crate::json_input::{show, Json, Obj};
+use crate::json_input::{parse_bytes, show, Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// A message to mass-send or preview.
@@ -225,13 +225,40 @@ impl MassMessage {
 
     /// Reads a message on its own, `{"msgtype": "<kind>", "<kind>": {…}}` (wire names or their
     /// camelCase aliases), and checks it for a send. Problem paths start with `path` (the
-    /// worker passes `message`, so a person reads `message.text.content`).
+    /// worker passes `message`, so a person reads `message.text.content`). The send options of a
+    /// body (`send_ignore_reprint`, `clientmsgid`) are refused here: a planned send sets them
+    /// itself.
     pub fn from_value(
         value: serde_json::Value,
         path: &str,
     ) -> Result<MassMessage, ValidationError> {
+        Self::from_tree(Json::borrow(&value), path)
+    }
+
+    /// [`MassMessage::from_value`] from JSON text (the npm package's input).
+    pub fn from_json(bytes: &[u8], path: &str) -> Result<MassMessage, ValidationError> {
         let mut p = Problems::default();
-        let msg = Obj::new(Json::borrow(&value), path, &mut p).and_then(|mut o| {
+        match parse_bytes(bytes, &mut p) {
+            Some(json) => Self::from_tree(json, path),
+            None => Err(p.into_error()),
+        }
+    }
+
+    fn from_tree(json: Json<'_>, path: &str) -> Result<MassMessage, ValidationError> {
+        const PLAN_OPTION: Rule = Rule::NotAllowed {
+            reason: "send options belong to the planned send (sendIgnoreReprint); clientmsgids \
+                     come from the plan",
+        };
+        let mut p = Problems::default();
+        let msg = Obj::new(json, path, &mut p).and_then(|mut o| {
+            for (name, alias) in [
+                ("send_ignore_reprint", "sendIgnoreReprint"),
+                ("clientmsgid", "clientMsgId"),
+            ] {
+                if o.take(name, alias).is_some() {
+                    p.push(o.field_path(name), PLAN_OPTION, None);
+                }
+            }
             let msg = MassMessage::read(&mut o, &mut p);
             o.finish(&mut p);
             msg

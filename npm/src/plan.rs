@@ -4,7 +4,6 @@
 
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
-use wxmass::endpoint::SendAllRequest;
 use wxmass::plan::{
     self, AccountKind, BatchAudience, Outcome, PlanError, PlanOptions, SentRecord, UnixMillis,
 };
@@ -47,45 +46,10 @@ fn json_error(path: &str, e: impl std::fmt::Display) -> JsValue {
     })
 }
 
-/// The message of a plan: read with exactly the rules of a `sendall` body (a filter is added for
-/// the reading only); the send options belong to the plan, not the message.
+/// The message of a plan: core's reader of a standalone message (the send options belong to the
+/// plan and are refused there).
 fn read_message(message_json: &str) -> Result<MassMessage, JsValue> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(message_json).map_err(|e| json_error("", e))?;
-    let Some(obj) = value.as_object_mut() else {
-        return Err(errors::validation(&ValidationError {
-            problems: vec![Problem::new(
-                "",
-                Rule::Type {
-                    expected: "an object",
-                },
-                None,
-            )],
-        }));
-    };
-    obj.insert("filter".into(), serde_json::json!({ "is_to_all": true }));
-    let req = SendAllRequest::from_value(value).map_err(|e| errors::validation(&e))?;
-    let mut problems = Vec::new();
-    let reason =
-        "send options are plan options (sendIgnoreReprint); clientmsgids come from the plan";
-    if req.send_ignore_reprint.is_some() {
-        problems.push(Problem::new(
-            "send_ignore_reprint",
-            Rule::NotAllowed { reason },
-            None,
-        ));
-    }
-    if req.clientmsgid.is_some() {
-        problems.push(Problem::new(
-            "clientmsgid",
-            Rule::NotAllowed { reason },
-            None,
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(errors::validation(&ValidationError { problems }));
-    }
-    Ok(req.message)
+    MassMessage::from_json(message_json.as_bytes(), "").map_err(|e| errors::validation(&e))
 }
 
 /// Grows the wasm heap once by `bytes` (allocated and freed, so later allocations reuse it).
@@ -121,17 +85,24 @@ pub fn plan_send(
     send_ignore_reprint: Option<bool>,
 ) -> Result<SendPlan, JsValue> {
     let message = read_message(message_json)?;
-    let account: AccountKind = serde_json::from_value(serde_json::Value::from(account))
-        .map_err(|e| json_error("account", e))?;
+    let account = AccountKind::parse(account).ok_or_else(|| {
+        errors::validation(&ValidationError {
+            problems: vec![Problem::new(
+                "account",
+                Rule::OneOf {
+                    fields: "service, subscription",
+                },
+                Some(account),
+            )],
+        })
+    })?;
     let options = PlanOptions {
         skip_invalid,
         send_ignore_reprint,
         account,
     };
-    let value: serde_json::Value =
-        serde_json::from_str(audience_json).map_err(|e| json_error("audience", e))?;
-    let mut audience =
-        Audience::from_value(value, "audience").map_err(|e| errors::validation(&e))?;
+    let mut audience = Audience::from_json(audience_json.as_bytes(), "audience")
+        .map_err(|e| errors::validation(&e))?;
     if let (Audience::OpenIds(ids), Some(joined)) = (&mut audience, openids_joined) {
         let joined = String::from_utf8(joined).map_err(|e| json_error("audience.openIds", e))?;
         *ids = if joined.is_empty() && openid_count == Some(0) {
@@ -156,8 +127,7 @@ fn ledger(ledger_json: Option<String>) -> Result<Vec<SentRecord>, JsValue> {
     let Some(j) = ledger_json else {
         return Ok(Vec::new());
     };
-    let value: serde_json::Value = serde_json::from_str(&j).map_err(|e| json_error("ledger", e))?;
-    serde_json::from_value(crate::to_js::snake_keys(value)).map_err(|e| json_error("ledger", e))
+    serde_json::from_str(&j).map_err(|e| json_error("ledger", e))
 }
 
 #[wasm_bindgen]
@@ -171,11 +141,7 @@ impl SendPlan {
     /// `service` or `subscription`.
     #[wasm_bindgen(getter)]
     pub fn account(&self) -> String {
-        match self.inner.account() {
-            AccountKind::Service => "service",
-            AccountKind::Subscription => "subscription",
-        }
-        .to_owned()
+        self.inner.account().as_str().to_owned()
     }
 
     /// Number of calls.

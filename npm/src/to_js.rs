@@ -31,34 +31,6 @@ pub fn camel(name: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
-/// `camelCase` → `snake_case`, for JS input read by core's serde types.
-pub fn snake(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Every object key of `value`, recursively, from camelCase to snake_case.
-pub fn snake_keys(value: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (snake(&k), snake_keys(v)))
-                .collect(),
-        ),
-        Value::Array(list) => Value::Array(list.into_iter().map(snake_keys).collect()),
-        other => other,
-    }
-}
-
 /// `value` as JSON text, ids as strings, keys camelCase.
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     let mut out = Vec::with_capacity(128);
@@ -145,8 +117,9 @@ impl<S: Serializer> Serializer for Js<S> {
         v: &T,
     ) -> Result<S::Ok, S::Error> {
         if name == MsgId::SERDE_NAME {
-            let n = serde_json::to_value(v).map_err(ser::Error::custom)?;
-            return self.0.serialize_str(&n.to_string());
+            // The id's digits as JSON writes the number: the decimal string.
+            let n = serde_json::to_string(v).map_err(ser::Error::custom)?;
+            return self.0.serialize_str(&n);
         }
         self.0.serialize_newtype_struct(name, &W(v))
     }
@@ -300,7 +273,5 @@ mod tests {
         assert_eq!(camel("article_idx"), "articleIdx");
         assert_eq!(camel("url"), "url");
         assert_eq!(camel("_x"), "x");
-        assert_eq!(snake("toAll"), "to_all");
-        assert_eq!(snake("at"), "at");
     }
 }

@@ -43,6 +43,23 @@ pub enum AccountKind {
     Service,
 }
 
+impl AccountKind {
+    /// `subscription` or `service`, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Subscription => "subscription",
+            AccountKind::Service => "service",
+        }
+    }
+
+    /// The kind named by [`AccountKind::as_str`].
+    pub fn parse(name: &str) -> Option<AccountKind> {
+        [AccountKind::Subscription, AccountKind::Service]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
+}
+
 /// Which endpoint a send used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,7 +77,8 @@ pub struct SentRecord {
     pub at: UnixMillis,
     /// The endpoint.
     pub kind: SendKind,
-    /// Whether it was `is_to_all: true`.
+    /// Whether it was `is_to_all: true` (`toAll` is read too, for JS callers).
+    #[serde(alias = "toAll")]
     pub to_all: bool,
     /// Whether WeChat accepted it (returned a msg_id, or 45065 with one). Refused calls do not
     /// count against a quota.

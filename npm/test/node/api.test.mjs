@@ -285,7 +285,8 @@ test('planSend to a tag and to everyone; plan errors name the rule and path', ()
   assert.equal(e.rule, 'openid_list_needs_service_account');
   e = err(() => wx.planSend({ jobId: 'j', message: { msgType: 'text', text: { content: '' }, clientMsgId: 'x' }, audience: 'everyone' }));
   assert.equal(e.code, 'validation');
-  assert.deepEqual(e.problems.map((p) => p.path), ['clientmsgid']);
+  // The send options belong to the plan; the message's own rules are reported in the same pass.
+  assert.deepEqual(e.problems.map((p) => [p.path, p.rule]), [['clientmsgid', 'not_allowed'], ['text.content', 'required']]);
   e = err(() => wx.planSend({ jobId: 'j', message: { msgType: 'text', text: { content: '' } }, audience: 'everyone' }));
   assert.deepEqual([e.code, e.path, e.rule], ['validation', 'text.content', 'required']);
   e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: 42 }));
