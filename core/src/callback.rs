@@ -307,8 +307,13 @@ fn percent_encode_into(s: &str, out: &mut String) {
 
 /// WeChat's signature: lowercase hex of sha1 over the parts sorted bytewise and concatenated.
 pub fn sha1_signature(parts: &[&str]) -> String {
-    let mut sorted = parts.to_vec();
-    sorted.sort_unstable();
+    // Three or four parts: an insertion sort (std's sort would link ~3 KB into the npm
+    // package's WebAssembly).
+    let mut sorted: Vec<&str> = Vec::with_capacity(parts.len());
+    for &part in parts {
+        let at = sorted.partition_point(|s| *s <= part);
+        sorted.insert(at, part);
+    }
     let mut sha = Sha1::new();
     for p in sorted {
         sha.update(p.as_bytes());

@@ -520,7 +520,9 @@ impl MassSendStatus {
         let compact: String = s
             .chars()
             .filter(|c| !c.is_whitespace())
-            .flat_map(char::to_lowercase)
+            // ASCII only: the statuses are ASCII, and full Unicode case mapping would link
+            // ~20 KB of tables into the npm package's WebAssembly.
+            .map(|c| c.to_ascii_lowercase())
             .collect();
         match compact.as_str() {
             "sendsuccess" => return MassSendStatus::Success,

@@ -324,6 +324,12 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// A required boolean.
+    pub(crate) fn bool(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
+        self.require(name, alias, p);
+        self.opt_bool(name, alias, p)
+    }
+
     /// A non-negative integer given as a number or a numeric string (WeChat's own examples write
     /// `"tag_id":"2"`); always emitted as a number.
     pub(crate) fn opt_u64(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<u64> {

@@ -294,3 +294,53 @@ fn pacer_spaces_calls_to_60_a_minute_across_endpoints() {
     let back: Pacer = serde_json::from_str(&stored).unwrap();
     assert_eq!(back.next_slot(now), pacer.next_slot(now));
 }
+
+#[test]
+fn ledger_json_reads_wire_and_camel_names_and_names_every_problem() {
+    let ok = SentRecord::list_from_json(
+        br#"[{"at":1700000000000,"kind":"send_all","toAll":true,"succeeded":true},
+             {"at":1700000001000,"kind":"send_to_users","to_all":false,"succeeded":false}]"#,
+        "ledger",
+    )
+    .unwrap();
+    assert_eq!(
+        ok,
+        [
+            SentRecord {
+                at: UnixMillis(1_700_000_000_000),
+                kind: SendKind::SendAll,
+                to_all: true,
+                succeeded: true
+            },
+            SentRecord {
+                at: UnixMillis(1_700_000_001_000),
+                kind: SendKind::SendToUsers,
+                to_all: false,
+                succeeded: false
+            },
+        ]
+    );
+    let e = SentRecord::list_from_json(
+        br#"[{"at":-1,"kind":"sendall","toAll":true,"succeeded":true,"x":1},{"at":1}]"#,
+        "ledger",
+    )
+    .unwrap_err();
+    let found: Vec<(&str, &str)> = e
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.rule.code()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("ledger[0].at", "non_negative_integer"),
+            ("ledger[0].kind", "one_of"),
+            ("ledger[0].x", "unknown_field"),
+            ("ledger[1].kind", "required"),
+            ("ledger[1].to_all", "required"),
+            ("ledger[1].succeeded", "required"),
+        ]
+    );
+    let not_a_list = SentRecord::list_from_json(br#"{"at":1}"#, "ledger").unwrap_err();
+    assert_eq!(not_a_list.problems[0].rule.code(), "type");
+}

@@ -127,7 +127,7 @@ fn ledger(ledger_json: Option<String>) -> Result<Vec<SentRecord>, JsValue> {
     let Some(j) = ledger_json else {
         return Ok(Vec::new());
     };
-    serde_json::from_str(&j).map_err(|e| json_error("ledger", e))
+    SentRecord::list_from_json(j.as_bytes(), "ledger").map_err(|e| errors::validation(&e))
 }
 
 #[wasm_bindgen]

@@ -22,7 +22,8 @@ pub fn camel(name: &str) -> std::borrow::Cow<'_, str> {
         if c == '_' {
             upper = !out.is_empty();
         } else if upper {
-            out.extend(c.to_uppercase());
+            // Field names are ASCII; full Unicode case mapping would link ~20 KB of tables.
+            out.push(c.to_ascii_uppercase());
             upper = false;
         } else {
             out.push(c);

@@ -28,10 +28,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::china_time::UnixMillis;
+use crate::json_input::{parse_bytes, show, Json, Obj};
 use crate::limits::{
     SERVICE_SENDS_PER_DAY, SERVICE_TO_ALL_PER_MONTH, SUBSCRIPTION_SENDALL_PER_DAY,
     SUBSCRIPTION_TO_ALL_PER_DAY,
 };
+use crate::validate::{index, Problems, Rule, ValidationError};
 
 /// The kind of Official Account, which decides its quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,6 +72,23 @@ pub enum SendKind {
     SendToUsers,
 }
 
+impl SendKind {
+    /// `send_all` or `send_to_users`, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendKind::SendAll => "send_all",
+            SendKind::SendToUsers => "send_to_users",
+        }
+    }
+
+    /// The kind named by [`SendKind::as_str`].
+    pub fn parse(name: &str) -> Option<SendKind> {
+        [SendKind::SendAll, SendKind::SendToUsers]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
+}
+
 /// One past send of the account, as the caller recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentRecord {
@@ -83,6 +102,63 @@ pub struct SentRecord {
     /// Whether WeChat accepted it (returned a msg_id, or 45065 with one). Refused calls do not
     /// count against a quota.
     pub succeeded: bool,
+}
+
+impl SentRecord {
+    /// Reads a ledger of past sends from user JSON (the npm package's `summary({ ledger })`):
+    /// an array of `{at, kind, to_all | toAll, succeeded}`, every problem with its path under
+    /// `path` (`ledger[3].kind`).
+    pub fn list_from_json(bytes: &[u8], path: &str) -> Result<Vec<SentRecord>, ValidationError> {
+        const KINDS: &str = "send_all, send_to_users";
+        let mut p = Problems::default();
+        let items = match parse_bytes(bytes, &mut p) {
+            Some(Json::Array(items)) => items,
+            Some(other) => {
+                p.push(
+                    path,
+                    Rule::Type {
+                        expected: "an array",
+                    },
+                    Some(&show(&other)),
+                );
+                return Err(p.into_error());
+            }
+            None => return Err(p.into_error()),
+        };
+        let mut records = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let Some(mut o) = Obj::new(item, &index(path, i), &mut p) else {
+                continue;
+            };
+            let at = o.u64("at", "", &mut p);
+            let kind_name = o.string("kind", "", &mut p);
+            let kind = SendKind::parse(&kind_name);
+            if kind.is_none() && !kind_name.is_empty() {
+                p.push(
+                    o.field_path("kind"),
+                    Rule::OneOf { fields: KINDS },
+                    Some(&kind_name),
+                );
+            }
+            let to_all = o.bool("to_all", "toAll", &mut p);
+            let succeeded = o.bool("succeeded", "", &mut p);
+            o.finish(&mut p);
+            if let (Some(at), Some(kind), Some(to_all), Some(succeeded)) = (
+                at.and_then(|a| i64::try_from(a).ok()),
+                kind,
+                to_all,
+                succeeded,
+            ) {
+                records.push(SentRecord {
+                    at: UnixMillis(at),
+                    kind,
+                    to_all,
+                    succeeded,
+                });
+            }
+        }
+        p.into_result().map(|()| records)
+    }
 }
 
 /// The calls a plan makes, as quotas count them.
