@@ -499,7 +499,7 @@ fn check_plan(list: Vec<String>) {
         list.len() - invalid - expected.len()
     );
     // Every valid unique OpenID in exactly one batch, in first-seen order.
-    let mut count: HashMap<&str, usize> = HashMap::new();
+    let mut count: HashMap<String, usize> = HashMap::new();
     let mut concatenated = Vec::new();
     for b in plan.batches() {
         let members = plan.batch_recipients(b.index);
@@ -510,8 +510,8 @@ fn check_plan(list: Vec<String>) {
             members.len()
         );
         for id in members {
-            *count.entry(id.as_str()).or_default() += 1;
-            concatenated.push(id.as_str());
+            *count.entry(id.clone()).or_default() += 1;
+            concatenated.push(id);
         }
     }
     assert_eq!(concatenated, expected);

@@ -187,7 +187,7 @@ impl SendPlan {
     /// Valid unique recipients of an OpenID plan (0 for a tag or everyone).
     #[wasm_bindgen(getter, js_name = recipientCount)]
     pub fn recipient_count(&self) -> usize {
-        self.inner.recipients().len()
+        self.inner.recipient_count()
     }
 
     /// `[{ index, clientMsgId, endpoint, recipients, isToAll }]` (`recipients`: OpenIDs in the

@@ -38,6 +38,12 @@ const SYMBOL: [u8; 256] = {
     t
 };
 
+/// 6-bit symbol → byte: the inverse of [`SYMBOL`] on valid bytes.
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Characters per word of a [`Key`]: 10 + 10 + 8 = [`OPENID_LEN`].
+const WORD_CHARS: usize = 10;
+
 /// Packs `s` if it is an OpenID (the same rule as [`crate::validate::is_openid`]).
 pub(crate) fn pack(s: &str) -> Option<Key> {
     let b = s.as_bytes();
@@ -46,7 +52,7 @@ pub(crate) fn pack(s: &str) -> Option<Key> {
     }
     let mut key = [0u64; 3];
     let mut bad = 0u8;
-    for (word, chunk) in key.iter_mut().zip(b.chunks(10)) {
+    for (word, chunk) in key.iter_mut().zip(b.chunks(WORD_CHARS)) {
         for &byte in chunk {
             let v = SYMBOL[usize::from(byte)];
             bad |= v & 0xC0;
@@ -56,17 +62,23 @@ pub(crate) fn pack(s: &str) -> Option<Key> {
     (bad == 0).then_some(key)
 }
 
-/// Per entry of the input list, what [`dedupe`] made of it.
-pub(crate) const INVALID_ENTRY: u8 = 0;
-/// A valid OpenID seen earlier in the list.
-pub(crate) const DUPLICATE_ENTRY: u8 = 1;
-/// The first occurrence of a valid OpenID: a recipient.
-pub(crate) const KEPT_ENTRY: u8 = 2;
+/// The OpenID packed as `key` (the inverse of [`pack`]). A plan stores its recipients as keys,
+/// 24 bytes each in one array, instead of a heap string per OpenID; the strings are only made
+/// again for the batch being sent.
+pub(crate) fn unpack(key: &Key) -> String {
+    let mut s = String::with_capacity(OPENID_LEN);
+    for (i, &word) in key.iter().enumerate() {
+        let chars = (OPENID_LEN - i * WORD_CHARS).min(WORD_CHARS);
+        for c in (0..chars).rev() {
+            let symbol = (word >> (6 * c)) & 0x3F;
+            s.push(char::from(ALPHABET[symbol as usize]));
+        }
+    }
+    s
+}
 
 /// What [`dedupe`] found.
 pub(crate) struct Deduped {
-    /// For each input entry: [`INVALID_ENTRY`], [`DUPLICATE_ENTRY`] or [`KEPT_ENTRY`].
-    pub state: Vec<u8>,
     /// The kept OpenIDs' keys, in first-seen order.
     pub keys: Vec<Key>,
     /// Positions of the first invalid entries (at most `shown_max`).
@@ -81,8 +93,6 @@ pub(crate) struct Deduped {
 #[derive(Clone, Copy)]
 struct Entry {
     hash: u64,
-    /// Position in the input list.
-    position: u32,
     /// Position among the valid entries (index into the packed keys).
     ordinal: u32,
 }
@@ -116,10 +126,9 @@ const PARTITION_TARGET: usize = 4_096;
 /// of a naive plan). Instead the valid entries are filed by hash into partitions small enough
 /// to stay in cache, in input order, and each partition is deduplicated on its own: the first
 /// entry of a key in its partition is its first occurrence in the list.
-pub(crate) fn dedupe(ids: &[String], shown_max: usize) -> Deduped {
+pub(crate) fn dedupe(ids: &[&str], shown_max: usize) -> Deduped {
     let n = ids.len();
     let mut out = Deduped {
-        state: vec![INVALID_ENTRY; n],
         keys: Vec::with_capacity(n),
         invalid_positions: Vec::new(),
         invalid_count: 0,
@@ -134,7 +143,7 @@ pub(crate) fn dedupe(ids: &[String], shown_max: usize) -> Deduped {
         .collect();
 
     // Pass 1 (input order): validate, pack, file by the hash's top bits.
-    for (position, (id, state)) in ids.iter().zip(out.state.iter_mut()).enumerate() {
+    for (position, id) in ids.iter().enumerate() {
         let Some(key) = pack(id) else {
             if out.invalid_positions.len() < shown_max {
                 out.invalid_positions.push(position);
@@ -142,15 +151,13 @@ pub(crate) fn dedupe(ids: &[String], shown_max: usize) -> Deduped {
             out.invalid_count += 1;
             continue;
         };
-        *state = DUPLICATE_ENTRY;
         let hash = hasher.hash(&key);
         // With one partition the shift is 64: `checked_shr` gives partition 0.
         let part = hash.checked_shr(shift).unwrap_or(0) as usize;
         if let Some(p) = parts.get_mut(part) {
             p.push(Entry {
                 hash,
-                // A list of more than 4 billion entries would not fit in memory as Strings.
-                position: position as u32,
+                // A list of more than 4 billion entries would not fit in memory.
                 ordinal: out.keys.len() as u32,
             });
         }
@@ -158,6 +165,7 @@ pub(crate) fn dedupe(ids: &[String], shown_max: usize) -> Deduped {
     }
 
     // Pass 2 (per partition): the first entry of each key is kept.
+    let mut kept = vec![false; out.keys.len()];
     let mut slots: Vec<u32> = Vec::new();
     for part in &parts {
         let len = (part.len() * 2).max(16).next_power_of_two();
@@ -172,8 +180,8 @@ pub(crate) fn dedupe(ids: &[String], shown_max: usize) -> Deduped {
                         if let Some(s) = slots.get_mut(slot) {
                             *s = i as u32 + 1;
                         }
-                        if let Some(state) = out.state.get_mut(e.position as usize) {
-                            *state = KEPT_ENTRY;
+                        if let Some(k) = kept.get_mut(e.ordinal as usize) {
+                            *k = true;
                         }
                         break;
                     }
@@ -195,12 +203,8 @@ pub(crate) fn dedupe(ids: &[String], shown_max: usize) -> Deduped {
     }
     drop(parts);
 
-    // Pass 3 (input order): keep the keys of the kept entries.
-    let mut kept = out
-        .state
-        .iter()
-        .filter(|&&s| s != INVALID_ENTRY)
-        .map(|&s| s == KEPT_ENTRY);
+    // Pass 3 (input order): keep the keys of the first occurrences.
+    let mut kept = kept.into_iter();
     out.keys.retain(|_| kept.next().unwrap_or(false));
     out
 }
@@ -227,6 +231,9 @@ mod tests {
         let mut keys = Vec::new();
         for s in samples {
             assert_eq!(pack(s).is_some(), is_openid(s), "{s:?}");
+            if let Some(k) = pack(s) {
+                assert_eq!(unpack(&k), s);
+            }
             keys.extend(pack(s));
         }
         let unique: std::collections::HashSet<_> = keys.iter().collect();
@@ -241,23 +248,21 @@ mod tests {
 
     #[test]
     fn keeps_first_occurrences_and_counts_the_rest() {
-        let a = "oR5Gjjl_eiZoUpGozMo7dbBJ362A".to_owned();
-        let b = "oR5Gjjl_eiZoUpGozMo7dbBJ362B".to_owned();
-        let ids = vec![
-            a.clone(),
-            "bad".into(),
-            b.clone(),
-            a.clone(),
-            b,
-            "x".into(),
-            a,
-        ];
-        let d = dedupe(&ids, 1);
-        let (k, x, i) = (KEPT_ENTRY, DUPLICATE_ENTRY, INVALID_ENTRY);
-        assert_eq!(d.state, [k, i, k, x, x, i, x]);
-        assert_eq!(d.keys.len(), 2);
+        let a = "oR5Gjjl_eiZoUpGozMo7dbBJ362A";
+        let b = "oR5Gjjl_eiZoUpGozMo7dbBJ362B";
+        let d = dedupe(&[a, "bad", b, a, b, "x", a], 1);
+        assert_eq!(d.keys, [pack(a), pack(b)].map(Option::unwrap));
         assert_eq!(d.duplicates, 3);
         assert_eq!(d.invalid_count, 2);
         assert_eq!(d.invalid_positions, [1]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unpack_inverts_pack(s in "[A-Za-z0-9_-]{28}") {
+            let key = pack(&s);
+            proptest::prop_assert!(key.is_some());
+            proptest::prop_assert_eq!(key.map(|k| unpack(&k)), Some(s));
+        }
     }
 }
