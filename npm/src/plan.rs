@@ -130,24 +130,29 @@ pub fn plan_send(
     };
     let value: serde_json::Value =
         serde_json::from_str(audience_json).map_err(|e| json_error("audience", e))?;
-    let mut audience =
-        Audience::from_value(value, "audience").map_err(|e| errors::validation(&e))?;
-    if let (Audience::OpenIds(ids), Some(joined)) = (&mut audience, openids_joined) {
-        let joined = String::from_utf8(joined).map_err(|e| json_error("audience.openIds", e))?;
-        *ids = if joined.is_empty() && openid_count == Some(0) {
-            Vec::new()
-        } else {
-            joined.split('\n').map(str::to_owned).collect()
-        };
-        if Some(ids.len() as u32) != openid_count {
-            return Err(json_error(
-                "audience.openIds",
-                "an entry holds a line break",
-            ));
+    let audience = Audience::from_value(value, "audience").map_err(|e| errors::validation(&e))?;
+    let plan = match (audience, openids_joined) {
+        (Audience::OpenIds(_), Some(joined)) => {
+            let joined =
+                std::str::from_utf8(&joined).map_err(|e| json_error("audience.openIds", e))?;
+            // Borrowed slices of the one buffer: core packs each OpenID as it reads it, so no
+            // entry needs a string of its own.
+            let ids: Vec<&str> = if joined.is_empty() && openid_count == Some(0) {
+                Vec::new()
+            } else {
+                joined.split('\n').collect()
+            };
+            if Some(ids.len() as u32) != openid_count {
+                return Err(json_error(
+                    "audience.openIds",
+                    "an entry holds a line break",
+                ));
+            }
+            plan::SendPlan::for_openids(job_id, message, &ids, options)
         }
-    }
-    plan::SendPlan::new(job_id, message, audience, options)
-        .map(|inner| SendPlan { inner })
+        (audience, _) => plan::SendPlan::new(job_id, message, audience, options),
+    };
+    plan.map(|inner| SendPlan { inner })
         .map_err(|e| plan_error(&e))
 }
 
