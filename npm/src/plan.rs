@@ -12,6 +12,7 @@ use wxmass::validate::{Problem, Rule, ValidationError};
 use wxmass::{Audience, MassMessage};
 
 use crate::errors::{self, set};
+use crate::openid_buffer::OpenIdBuffer;
 use crate::to_js::to_js;
 
 fn plan_error(e: &PlanError) -> JsValue {
@@ -104,9 +105,9 @@ pub struct SendPlan {
 }
 
 /// Plans a send. `audience_json` is read by core (`Audience::from_value`: exactly one of
-/// `everyone`, `tagId`, `openIds`). A large OpenID list may instead come `\n`-joined as UTF-8 bytes
-/// (`openids_joined`, checked against `openid_count` so an entry holding a line break cannot
-/// split into two), with `"openIds": []` standing in for it in the JSON. `account` is `service`
+/// `everyone`, `tagId`, `openIds`). A large OpenID list may instead come `\n`-joined as UTF-8 in
+/// an [`OpenIdBuffer`] (`openids_joined`, checked against `openid_count` so an entry holding a
+/// line break cannot split into two), with `"openIds": []` standing in for it in the JSON. `account` is `service`
 /// or `subscription`.
 #[wasm_bindgen(js_name = planSend)]
 #[allow(clippy::too_many_arguments)]
@@ -114,7 +115,7 @@ pub fn plan_send(
     job_id: &str,
     message_json: &str,
     audience_json: &str,
-    openids_joined: Option<Vec<u8>>,
+    openids_joined: Option<OpenIdBuffer>,
     openid_count: Option<u32>,
     account: &str,
     skip_invalid: bool,
@@ -133,8 +134,8 @@ pub fn plan_send(
     let audience = Audience::from_value(value, "audience").map_err(|e| errors::validation(&e))?;
     let plan = match (audience, openids_joined) {
         (Audience::OpenIds(_), Some(joined)) => {
-            let joined =
-                std::str::from_utf8(&joined).map_err(|e| json_error("audience.openIds", e))?;
+            let joined = std::str::from_utf8(joined.bytes())
+                .map_err(|e| json_error("audience.openIds", e))?;
             // Borrowed slices of the one buffer: core packs each OpenID as it reads it, so no
             // entry needs a string of its own.
             let ids: Vec<&str> = if joined.is_empty() && openid_count == Some(0) {

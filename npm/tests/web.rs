@@ -164,7 +164,7 @@ fn plan_send_batches_and_core_decisions() {
     let ids: Vec<String> = (0..10_001)
         .map(|i| format!("oR5Gjjl_eiZoUpGozMo7{i:08}"))
         .collect();
-    let joined = ids.join("\n").into_bytes();
+    let joined = OpenIdBuffer::from(ids.join("\n").into_bytes());
     let plan = plan_send(
         "job-1",
         r#"{"msgType":"text","text":{"content":"hi"}}"#,
