@@ -134,21 +134,13 @@ pub fn plan_send(
     let audience = Audience::from_value(value, "audience").map_err(|e| errors::validation(&e))?;
     let plan = match (audience, openids_joined) {
         (Audience::OpenIds(_), Some(joined)) => {
-            let joined = std::str::from_utf8(joined.bytes())
-                .map_err(|e| json_error("audience.openIds", e))?;
             // Borrowed slices of the one buffer: core packs each OpenID as it reads it, so no
             // entry needs a string of its own.
-            let ids: Vec<&str> = if joined.is_empty() && openid_count == Some(0) {
-                Vec::new()
-            } else {
-                joined.split('\n').collect()
-            };
-            if Some(ids.len() as u32) != openid_count {
-                return Err(json_error(
-                    "audience.openIds",
-                    "an entry holds a line break",
-                ));
-            }
+            let count = openid_count
+                .ok_or_else(|| json_error("audience.openIds", "the count of entries is missing"))?;
+            let ids = joined
+                .entries(count as usize)
+                .map_err(|e| json_error("audience.openIds", e))?;
             plan::SendPlan::for_openids(job_id, message, &ids, options)
         }
         (audience, _) => plan::SendPlan::new(job_id, message, audience, options),
