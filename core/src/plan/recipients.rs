@@ -89,10 +89,13 @@ pub(crate) struct Deduped {
     pub duplicates: usize,
 }
 
-/// One valid entry, filed in a partition by its hash.
+/// One valid entry, filed in a partition by its hash. 8 bytes: a million entries are touched
+/// twice, and on a process's first plan every fresh page of wasm memory costs a fault.
 #[derive(Clone, Copy)]
 struct Entry {
-    hash: u64,
+    /// The hash's low bits (the partition is chosen by its top bits): the slot in the
+    /// partition's table, and a quick inequality check before the keys are compared.
+    hash: u32,
     /// Position among the valid entries (index into the packed keys).
     ordinal: u32,
 }
@@ -120,6 +123,14 @@ impl KeyHasher {
 /// Entries a partition aims at: its dedupe table and entries then stay in the CPU's cache.
 const PARTITION_TARGET: usize = 4_096;
 
+/// Entries per call of [`file_chunk`] and [`compact_chunk`].
+///
+/// V8 runs a wasm function in baseline code until it has run enough to be optimized, and a
+/// call that is running never switches to the optimized code (there is no on-stack
+/// replacement for wasm). A loop over a whole million-entry list in one call therefore runs
+/// unoptimized on the first plan of a process; in chunks, the later calls get optimized code.
+const CHUNK: usize = 16_384;
+
 /// Validates and deduplicates `ids`, keeping the first occurrence of each OpenID.
 ///
 /// A single hash table over a million entries costs a cache miss per entry (most of the time
@@ -136,77 +147,127 @@ pub(crate) fn dedupe(ids: &[&str], shown_max: usize) -> Deduped {
     };
     let hasher = KeyHasher::new();
     let partitions = (n / PARTITION_TARGET).clamp(1, 1 << 10).next_power_of_two();
-    let shift = 64 - partitions.trailing_zeros();
     let expected = n / partitions;
     let mut parts: Vec<Vec<Entry>> = (0..partitions)
         .map(|_| Vec::with_capacity(expected + expected / 8 + 16))
         .collect();
 
     // Pass 1 (input order): validate, pack, file by the hash's top bits.
-    for (position, id) in ids.iter().enumerate() {
-        let Some(key) = pack(id) else {
-            if out.invalid_positions.len() < shown_max {
-                out.invalid_positions.push(position);
-            }
-            out.invalid_count += 1;
-            continue;
-        };
-        let hash = hasher.hash(&key);
-        // With one partition the shift is 64: `checked_shr` gives partition 0.
-        let part = hash.checked_shr(shift).unwrap_or(0) as usize;
-        if let Some(p) = parts.get_mut(part) {
-            p.push(Entry {
-                hash,
-                // A list of more than 4 billion entries would not fit in memory.
-                ordinal: out.keys.len() as u32,
-            });
-        }
-        out.keys.push(key);
+    for (i, chunk) in ids.chunks(CHUNK).enumerate() {
+        file_chunk(chunk, i * CHUNK, &hasher, &mut parts, &mut out, shown_max);
     }
 
     // Pass 2 (per partition): the first entry of each key is kept.
     let mut kept = vec![false; out.keys.len()];
     let mut slots: Vec<u32> = Vec::new();
     for part in &parts {
-        let len = (part.len() * 2).max(16).next_power_of_two();
-        let mask = len - 1;
-        slots.clear();
-        slots.resize(len, 0);
-        for (i, e) in part.iter().enumerate() {
-            let mut slot = e.hash as usize & mask;
-            loop {
-                match slots.get(slot).copied() {
-                    Some(0) | None => {
-                        if let Some(s) = slots.get_mut(slot) {
-                            *s = i as u32 + 1;
-                        }
-                        if let Some(k) = kept.get_mut(e.ordinal as usize) {
-                            *k = true;
-                        }
-                        break;
-                    }
-                    Some(taken) => {
-                        let same = part.get(taken as usize - 1).is_some_and(|other| {
-                            other.hash == e.hash
-                                && out.keys.get(other.ordinal as usize)
-                                    == out.keys.get(e.ordinal as usize)
-                        });
-                        if same {
-                            out.duplicates += 1;
-                            break;
-                        }
-                        slot = (slot + 1) & mask;
-                    }
-                }
-            }
-        }
+        out.duplicates += dedupe_partition(part, &out.keys, &mut kept, &mut slots);
     }
     drop(parts);
 
     // Pass 3 (input order): keep the keys of the first occurrences.
-    let mut kept = kept.into_iter();
-    out.keys.retain(|_| kept.next().unwrap_or(false));
+    let mut len = 0;
+    for (i, flags) in kept.chunks(CHUNK).enumerate() {
+        len = compact_chunk(&mut out.keys, i * CHUNK, flags, len);
+    }
+    out.keys.truncate(len);
     out
+}
+
+/// Pass 1 of [`dedupe`] over `chunk`, the entries from position `first` on: invalid ones are
+/// counted, valid ones packed into `out.keys` and filed in `parts` by their hash's top bits.
+#[inline(never)]
+fn file_chunk(
+    chunk: &[&str],
+    first: usize,
+    hasher: &KeyHasher,
+    parts: &mut [Vec<Entry>],
+    out: &mut Deduped,
+    shown_max: usize,
+) {
+    // With one partition the shift is 64: `checked_shr` gives partition 0.
+    let shift = 64 - parts.len().trailing_zeros();
+    for (i, id) in chunk.iter().enumerate() {
+        let Some(key) = pack(id) else {
+            if out.invalid_positions.len() < shown_max {
+                out.invalid_positions.push(first + i);
+            }
+            out.invalid_count += 1;
+            continue;
+        };
+        let hash = hasher.hash(&key);
+        let part = hash.checked_shr(shift).unwrap_or(0) as usize;
+        if let Some(p) = parts.get_mut(part) {
+            p.push(Entry {
+                hash: hash as u32,
+                // A list of more than 4 billion entries would not fit in memory.
+                ordinal: out.keys.len() as u32,
+            });
+        }
+        out.keys.push(key);
+    }
+}
+
+/// Pass 2 of [`dedupe`] over one partition: marks the first entry of each key in `kept`
+/// (indexed by ordinal) and returns how many entries repeat an earlier one. `slots` is
+/// scratch, reused between partitions.
+#[inline(never)]
+fn dedupe_partition(
+    part: &[Entry],
+    keys: &[Key],
+    kept: &mut [bool],
+    slots: &mut Vec<u32>,
+) -> usize {
+    let len = (part.len() * 2).max(16).next_power_of_two();
+    let mask = len - 1;
+    slots.clear();
+    slots.resize(len, 0);
+    let mut duplicates = 0;
+    for (i, e) in part.iter().enumerate() {
+        let mut slot = e.hash as usize & mask;
+        loop {
+            match slots.get(slot).copied() {
+                Some(0) | None => {
+                    if let Some(s) = slots.get_mut(slot) {
+                        *s = i as u32 + 1;
+                    }
+                    if let Some(k) = kept.get_mut(e.ordinal as usize) {
+                        *k = true;
+                    }
+                    break;
+                }
+                Some(taken) => {
+                    let same = part.get(taken as usize - 1).is_some_and(|other| {
+                        other.hash == e.hash
+                            && keys.get(other.ordinal as usize) == keys.get(e.ordinal as usize)
+                    });
+                    if same {
+                        duplicates += 1;
+                        break;
+                    }
+                    slot = (slot + 1) & mask;
+                }
+            }
+        }
+    }
+    duplicates
+}
+
+/// Pass 3 of [`dedupe`] over the keys from `first` on, whose `kept` flags are `flags`: moves
+/// the kept ones down to `len` onwards, in order, and returns the new length.
+#[inline(never)]
+fn compact_chunk(keys: &mut [Key], first: usize, flags: &[bool], mut len: usize) -> usize {
+    for (i, &keep) in flags.iter().enumerate() {
+        if keep {
+            if let Some(&key) = keys.get(first + i) {
+                if let Some(slot) = keys.get_mut(len) {
+                    *slot = key;
+                }
+            }
+            len += 1;
+        }
+    }
+    len
 }
 
 #[cfg(test)]
