@@ -278,6 +278,40 @@ fn clientmsgids_are_deterministic_valid_and_unique() {
     assert!(all[2].starts_with("wxm1-job-1-2-"));
 }
 
+/// Users store these ids: the same input must give these exact strings in every version, or
+/// a re-planned retry would be a new send to WeChat instead of a 45065.
+#[test]
+fn clientmsgids_are_pinned() {
+    let mut list = ids(0..10_001);
+    list.push(oid(7)); // a duplicate: dropped, so in no id
+    let opts = PlanOptions {
+        send_ignore_reprint: Some(true),
+        ..service()
+    };
+    let plan = SendPlan::new(
+        "job-1",
+        MassMessage::text("hello"),
+        Audience::OpenIds(list),
+        opts,
+    )
+    .unwrap();
+    assert_eq!(
+        ids_of(&plan),
+        [
+            "wxm1-job-1-0-a18785be2376f619",
+            "wxm1-job-1-1-2acb30ccfc47eff6"
+        ]
+    );
+    let tag = SendPlan::new(
+        "job-1",
+        MassMessage::mpnews("MEDIA"),
+        Audience::Tag(2),
+        service(),
+    )
+    .unwrap();
+    assert_eq!(ids_of(&tag), ["wxm1-job-1-0-c98d6d56eaf753d8"]);
+}
+
 #[test]
 fn any_change_of_input_changes_the_affected_ids() {
     let base = ids_of(&plan_list(ids(0..30_000)).unwrap());
@@ -465,7 +499,7 @@ fn check_plan(list: Vec<String>) {
         list.len() - invalid - expected.len()
     );
     // Every valid unique OpenID in exactly one batch, in first-seen order.
-    let mut count: HashMap<&str, usize> = HashMap::new();
+    let mut count: HashMap<String, usize> = HashMap::new();
     let mut concatenated = Vec::new();
     for b in plan.batches() {
         let members = plan.batch_recipients(b.index);
@@ -476,8 +510,8 @@ fn check_plan(list: Vec<String>) {
             members.len()
         );
         for id in members {
-            *count.entry(id.as_str()).or_default() += 1;
-            concatenated.push(id.as_str());
+            *count.entry(id.clone()).or_default() += 1;
+            concatenated.push(id);
         }
     }
     assert_eq!(concatenated, expected);

@@ -282,7 +282,7 @@ fn audience_of(plan: &SendPlan) -> Audience {
     if plan.recipients().is_empty() {
         Audience::Everyone
     } else {
-        Audience::OpenIds(plan.recipients().to_vec())
+        Audience::OpenIds(plan.recipients())
     }
 }
 

@@ -7,6 +7,7 @@ import { ApiError, WxmassError } from './errors.js';
 
 const url = new URL('./wxmass_wasm_bg.wasm', import.meta.url);
 const isNode = typeof process !== 'undefined' && process.versions?.node != null;
+let exports;
 
 if (isNode && url.protocol === 'file:') {
   // Specifiers in variables: bundlers targeting browsers must not try to resolve Node modules.
@@ -16,10 +17,13 @@ if (isNode && url.protocol === 'file:') {
     import(/* @vite-ignore */ fsName),
     import(/* @vite-ignore */ urlName),
   ]);
-  initSync({ module: await readFile(fileURLToPath(url)) });
+  exports = initSync({ module: await readFile(fileURLToPath(url)) });
 } else {
-  await init({ module_or_path: url });
+  exports = await init({ module_or_path: url });
 }
 setErrorClasses(WxmassError, ApiError);
+
+/** The module's memory: the facade writes a large OpenID list straight into it (OpenIdBuffer). */
+export const memory = exports.memory;
 
 export * from './wxmass_wasm.js';

@@ -207,9 +207,11 @@ pub fn token_refresh_at(now_ms: f64, expires_in: Option<f64>) -> f64 {
 }
 
 pub mod callback;
+pub mod openid_buffer;
 pub mod plan;
 
 pub use callback::MessageCrypto;
+pub use openid_buffer::OpenIdBuffer;
 pub use plan::{BatchProgress, Pacer, SendPlan};
 
 /// For a single call (not a plan batch): after the `attempt`-th failure of class `class`

@@ -11,6 +11,7 @@ use wxmass::validate::{Problem, Rule, ValidationError};
 use wxmass::{Audience, MassMessage};
 
 use crate::errors::{self, set};
+use crate::openid_buffer::OpenIdBuffer;
 use crate::to_js::to_js;
 
 fn plan_error(e: &PlanError) -> JsValue {
@@ -67,10 +68,10 @@ pub struct SendPlan {
     inner: plan::SendPlan,
 }
 
-/// Plans a send. `audience_json` is read by core (`Audience::from_value`: exactly one of
-/// `everyone`, `tagId`, `openIds`). A large OpenID list may instead come `\n`-joined as UTF-8 bytes
-/// (`openids_joined`, checked against `openid_count` so an entry holding a line break cannot
-/// split into two), with `"openIds": []` standing in for it in the JSON. `account` is `service`
+/// Plans a send. `audience_json` is read by core (`Audience::from_json`: exactly one of
+/// `everyone`, `tagId`, `openIds`). A large OpenID list may instead come `\n`-joined as UTF-8 in
+/// an [`OpenIdBuffer`] (`openids_joined`, checked against `openid_count` so an entry holding a
+/// line break cannot split into two), with `"openIds": []` standing in for it in the JSON. `account` is `service`
 /// or `subscription`.
 #[wasm_bindgen(js_name = planSend)]
 #[allow(clippy::too_many_arguments)]
@@ -78,7 +79,7 @@ pub fn plan_send(
     job_id: &str,
     message_json: &str,
     audience_json: &str,
-    openids_joined: Option<Vec<u8>>,
+    openids_joined: Option<OpenIdBuffer>,
     openid_count: Option<u32>,
     account: &str,
     skip_invalid: bool,
@@ -101,24 +102,22 @@ pub fn plan_send(
         send_ignore_reprint,
         account,
     };
-    let mut audience = Audience::from_json(audience_json.as_bytes(), "audience")
+    let audience = Audience::from_json(audience_json.as_bytes(), "audience")
         .map_err(|e| errors::validation(&e))?;
-    if let (Audience::OpenIds(ids), Some(joined)) = (&mut audience, openids_joined) {
-        let joined = String::from_utf8(joined).map_err(|e| json_error("audience.openIds", e))?;
-        *ids = if joined.is_empty() && openid_count == Some(0) {
-            Vec::new()
-        } else {
-            joined.split('\n').map(str::to_owned).collect()
-        };
-        if Some(ids.len() as u32) != openid_count {
-            return Err(json_error(
-                "audience.openIds",
-                "an entry holds a line break",
-            ));
+    let plan = match (audience, openids_joined) {
+        (Audience::OpenIds(_), Some(joined)) => {
+            // Borrowed slices of the one buffer: core packs each OpenID as it reads it, so no
+            // entry needs a string of its own.
+            let count = openid_count
+                .ok_or_else(|| json_error("audience.openIds", "the count of entries is missing"))?;
+            let ids = joined
+                .entries(count as usize)
+                .map_err(|e| json_error("audience.openIds", e))?;
+            plan::SendPlan::for_openids(job_id, message, &ids, options)
         }
-    }
-    plan::SendPlan::new(job_id, message, audience, options)
-        .map(|inner| SendPlan { inner })
+        (audience, _) => plan::SendPlan::new(job_id, message, audience, options),
+    };
+    plan.map(|inner| SendPlan { inner })
         .map_err(|e| plan_error(&e))
 }
 
@@ -153,7 +152,7 @@ impl SendPlan {
     /// Valid unique recipients of an OpenID plan (0 for a tag or everyone).
     #[wasm_bindgen(getter, js_name = recipientCount)]
     pub fn recipient_count(&self) -> usize {
-        self.inner.recipients().len()
+        self.inner.recipient_count()
     }
 
     /// `[{ index, clientMsgId, endpoint, recipients, isToAll }]` (`recipients`: OpenIDs in the

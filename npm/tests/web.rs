@@ -164,7 +164,7 @@ fn plan_send_batches_and_core_decisions() {
     let ids: Vec<String> = (0..10_001)
         .map(|i| format!("oR5Gjjl_eiZoUpGozMo7{i:08}"))
         .collect();
-    let joined = ids.join("\n").into_bytes();
+    let joined = OpenIdBuffer::from(ids.join("\n").into_bytes());
     let plan = plan_send(
         "job-1",
         r#"{"msgType":"text","text":{"content":"hi"}}"#,
@@ -209,6 +209,54 @@ fn plan_send_batches_and_core_decisions() {
         pacer.record(f64::from(i));
     }
     assert!(pacer.next_slot(60.0) >= 60_000.0);
+}
+
+#[wasm_bindgen_test]
+fn openid_buffer_entries_split_at_every_line_break() {
+    let id = "oR5Gjjl_eiZoUpGozMo7dbBJ362A";
+    let entries = |text: &str, count: usize| {
+        OpenIdBuffer::from(text.as_bytes().to_vec())
+            .entries(count)
+            .map(|v| v.into_iter().map(str::to_owned).collect::<Vec<_>>())
+            .map_err(|e| e.to_string())
+    };
+    // 28-byte entries (the fast shape) mixed with others, at the start, middle and end
+    let list = [
+        id,
+        "",
+        "short",
+        id,
+        "oR5Gjjl_eiZoUpGozMo7dbBJ362A+",
+        "群发",
+        id,
+        id,
+    ];
+    let joined = list.join("\n");
+    assert_eq!(
+        entries(&joined, list.len()),
+        Ok(list.map(str::to_owned).to_vec())
+    );
+    assert_eq!(entries("", 0), Ok(vec![]));
+    assert_eq!(entries("", 1), Ok(vec![String::new()]));
+    assert_eq!(entries(id, 1), Ok(vec![id.to_owned()]));
+    assert_eq!(
+        entries(&format!("{id}\n"), 2),
+        Ok(vec![id.to_owned(), String::new()])
+    );
+    // a line break inside what would be a 28-byte entry, at each of its bytes
+    for at in 0..28 {
+        let mut broken = id.to_owned();
+        broken.replace_range(at..=at, "\n");
+        let text = format!("{broken}\n{id}");
+        let want: Vec<String> = text.split('\n').map(str::to_owned).collect();
+        assert_eq!(entries(&text, want.len()), Ok(want), "{at}");
+        assert_eq!(
+            entries(&text, 2),
+            Err("an entry holds a line break".to_owned())
+        );
+    }
+    assert!(entries("\u{FFFD}", 1).is_ok());
+    assert!(OpenIdBuffer::from(vec![0xFF]).entries(1).is_err());
 }
 
 #[wasm_bindgen_test]

@@ -38,6 +38,12 @@ const SYMBOL: [u8; 256] = {
     t
 };
 
+/// 6-bit symbol → byte: the inverse of [`SYMBOL`] on valid bytes.
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Characters per word of a [`Key`]: 10 + 10 + 8 = [`OPENID_LEN`].
+const WORD_CHARS: usize = 10;
+
 /// Packs `s` if it is an OpenID (the same rule as [`crate::validate::is_openid`]).
 pub(crate) fn pack(s: &str) -> Option<Key> {
     let b = s.as_bytes();
@@ -46,7 +52,7 @@ pub(crate) fn pack(s: &str) -> Option<Key> {
     }
     let mut key = [0u64; 3];
     let mut bad = 0u8;
-    for (word, chunk) in key.iter_mut().zip(b.chunks(10)) {
+    for (word, chunk) in key.iter_mut().zip(b.chunks(WORD_CHARS)) {
         for &byte in chunk {
             let v = SYMBOL[usize::from(byte)];
             bad |= v & 0xC0;
@@ -56,17 +62,23 @@ pub(crate) fn pack(s: &str) -> Option<Key> {
     (bad == 0).then_some(key)
 }
 
-/// Per entry of the input list, what [`dedupe`] made of it.
-pub(crate) const INVALID_ENTRY: u8 = 0;
-/// A valid OpenID seen earlier in the list.
-pub(crate) const DUPLICATE_ENTRY: u8 = 1;
-/// The first occurrence of a valid OpenID: a recipient.
-pub(crate) const KEPT_ENTRY: u8 = 2;
+/// The OpenID packed as `key` (the inverse of [`pack`]). A plan stores its recipients as keys,
+/// 24 bytes each in one array, instead of a heap string per OpenID; the strings are only made
+/// again for the batch being sent.
+pub(crate) fn unpack(key: &Key) -> String {
+    let mut s = String::with_capacity(OPENID_LEN);
+    for (i, &word) in key.iter().enumerate() {
+        let chars = (OPENID_LEN - i * WORD_CHARS).min(WORD_CHARS);
+        for c in (0..chars).rev() {
+            let symbol = (word >> (6 * c)) & 0x3F;
+            s.push(char::from(ALPHABET[symbol as usize]));
+        }
+    }
+    s
+}
 
 /// What [`dedupe`] found.
 pub(crate) struct Deduped {
-    /// For each input entry: [`INVALID_ENTRY`], [`DUPLICATE_ENTRY`] or [`KEPT_ENTRY`].
-    pub state: Vec<u8>,
     /// The kept OpenIDs' keys, in first-seen order.
     pub keys: Vec<Key>,
     /// Positions of the first invalid entries (at most `shown_max`).
@@ -77,12 +89,13 @@ pub(crate) struct Deduped {
     pub duplicates: usize,
 }
 
-/// One valid entry, filed in a partition by its hash.
+/// One valid entry, filed in a partition by its hash. 8 bytes: a million entries are touched
+/// twice, and on a process's first plan every fresh page of wasm memory costs a fault.
 #[derive(Clone, Copy)]
 struct Entry {
-    hash: u64,
-    /// Position in the input list.
-    position: u32,
+    /// The hash's low bits (the partition is chosen by its top bits): the slot in the
+    /// partition's table, and a quick inequality check before the keys are compared.
+    hash: u32,
     /// Position among the valid entries (index into the packed keys).
     ordinal: u32,
 }
@@ -110,16 +123,23 @@ impl KeyHasher {
 /// Entries a partition aims at: its dedupe table and entries then stay in the CPU's cache.
 const PARTITION_TARGET: usize = 4_096;
 
+/// Entries per call of [`file_chunk`] and [`compact_chunk`].
+///
+/// V8 runs a wasm function in baseline code until it has run enough to be optimized, and a
+/// call that is running never switches to the optimized code (there is no on-stack
+/// replacement for wasm). A loop over a whole million-entry list in one call therefore runs
+/// unoptimized on the first plan of a process; in chunks, the later calls get optimized code.
+const CHUNK: usize = 16_384;
+
 /// Validates and deduplicates `ids`, keeping the first occurrence of each OpenID.
 ///
 /// A single hash table over a million entries costs a cache miss per entry (most of the time
 /// of a naive plan). Instead the valid entries are filed by hash into partitions small enough
 /// to stay in cache, in input order, and each partition is deduplicated on its own: the first
 /// entry of a key in its partition is its first occurrence in the list.
-pub(crate) fn dedupe(ids: &[String], shown_max: usize) -> Deduped {
+pub(crate) fn dedupe(ids: &[&str], shown_max: usize) -> Deduped {
     let n = ids.len();
     let mut out = Deduped {
-        state: vec![INVALID_ENTRY; n],
         keys: Vec::with_capacity(n),
         invalid_positions: Vec::new(),
         invalid_count: 0,
@@ -127,82 +147,127 @@ pub(crate) fn dedupe(ids: &[String], shown_max: usize) -> Deduped {
     };
     let hasher = KeyHasher::new();
     let partitions = (n / PARTITION_TARGET).clamp(1, 1 << 10).next_power_of_two();
-    let shift = 64 - partitions.trailing_zeros();
     let expected = n / partitions;
     let mut parts: Vec<Vec<Entry>> = (0..partitions)
         .map(|_| Vec::with_capacity(expected + expected / 8 + 16))
         .collect();
 
     // Pass 1 (input order): validate, pack, file by the hash's top bits.
-    for (position, (id, state)) in ids.iter().zip(out.state.iter_mut()).enumerate() {
+    for (i, chunk) in ids.chunks(CHUNK).enumerate() {
+        file_chunk(chunk, i * CHUNK, &hasher, &mut parts, &mut out, shown_max);
+    }
+
+    // Pass 2 (per partition): the first entry of each key is kept.
+    let mut kept = vec![false; out.keys.len()];
+    let mut slots: Vec<u32> = Vec::new();
+    for part in &parts {
+        out.duplicates += dedupe_partition(part, &out.keys, &mut kept, &mut slots);
+    }
+    drop(parts);
+
+    // Pass 3 (input order): keep the keys of the first occurrences.
+    let mut len = 0;
+    for (i, flags) in kept.chunks(CHUNK).enumerate() {
+        len = compact_chunk(&mut out.keys, i * CHUNK, flags, len);
+    }
+    out.keys.truncate(len);
+    out
+}
+
+/// Pass 1 of [`dedupe`] over `chunk`, the entries from position `first` on: invalid ones are
+/// counted, valid ones packed into `out.keys` and filed in `parts` by their hash's top bits.
+#[inline(never)]
+fn file_chunk(
+    chunk: &[&str],
+    first: usize,
+    hasher: &KeyHasher,
+    parts: &mut [Vec<Entry>],
+    out: &mut Deduped,
+    shown_max: usize,
+) {
+    // With one partition the shift is 64: `checked_shr` gives partition 0.
+    let shift = 64 - parts.len().trailing_zeros();
+    for (i, id) in chunk.iter().enumerate() {
         let Some(key) = pack(id) else {
             if out.invalid_positions.len() < shown_max {
-                out.invalid_positions.push(position);
+                out.invalid_positions.push(first + i);
             }
             out.invalid_count += 1;
             continue;
         };
-        *state = DUPLICATE_ENTRY;
         let hash = hasher.hash(&key);
-        // With one partition the shift is 64: `checked_shr` gives partition 0.
         let part = hash.checked_shr(shift).unwrap_or(0) as usize;
         if let Some(p) = parts.get_mut(part) {
             p.push(Entry {
-                hash,
-                // A list of more than 4 billion entries would not fit in memory as Strings.
-                position: position as u32,
+                hash: hash as u32,
+                // A list of more than 4 billion entries would not fit in memory.
                 ordinal: out.keys.len() as u32,
             });
         }
         out.keys.push(key);
     }
+}
 
-    // Pass 2 (per partition): the first entry of each key is kept.
-    let mut slots: Vec<u32> = Vec::new();
-    for part in &parts {
-        let len = (part.len() * 2).max(16).next_power_of_two();
-        let mask = len - 1;
-        slots.clear();
-        slots.resize(len, 0);
-        for (i, e) in part.iter().enumerate() {
-            let mut slot = e.hash as usize & mask;
-            loop {
-                match slots.get(slot).copied() {
-                    Some(0) | None => {
-                        if let Some(s) = slots.get_mut(slot) {
-                            *s = i as u32 + 1;
-                        }
-                        if let Some(state) = out.state.get_mut(e.position as usize) {
-                            *state = KEPT_ENTRY;
-                        }
+/// Pass 2 of [`dedupe`] over one partition: marks the first entry of each key in `kept`
+/// (indexed by ordinal) and returns how many entries repeat an earlier one. `slots` is
+/// scratch, reused between partitions.
+#[inline(never)]
+fn dedupe_partition(
+    part: &[Entry],
+    keys: &[Key],
+    kept: &mut [bool],
+    slots: &mut Vec<u32>,
+) -> usize {
+    let len = (part.len() * 2).max(16).next_power_of_two();
+    let mask = len - 1;
+    slots.clear();
+    slots.resize(len, 0);
+    let mut duplicates = 0;
+    for (i, e) in part.iter().enumerate() {
+        let mut slot = e.hash as usize & mask;
+        loop {
+            match slots.get(slot).copied() {
+                Some(0) | None => {
+                    if let Some(s) = slots.get_mut(slot) {
+                        *s = i as u32 + 1;
+                    }
+                    if let Some(k) = kept.get_mut(e.ordinal as usize) {
+                        *k = true;
+                    }
+                    break;
+                }
+                Some(taken) => {
+                    let same = part.get(taken as usize - 1).is_some_and(|other| {
+                        other.hash == e.hash
+                            && keys.get(other.ordinal as usize) == keys.get(e.ordinal as usize)
+                    });
+                    if same {
+                        duplicates += 1;
                         break;
                     }
-                    Some(taken) => {
-                        let same = part.get(taken as usize - 1).is_some_and(|other| {
-                            other.hash == e.hash
-                                && out.keys.get(other.ordinal as usize)
-                                    == out.keys.get(e.ordinal as usize)
-                        });
-                        if same {
-                            out.duplicates += 1;
-                            break;
-                        }
-                        slot = (slot + 1) & mask;
-                    }
+                    slot = (slot + 1) & mask;
                 }
             }
         }
     }
-    drop(parts);
+    duplicates
+}
 
-    // Pass 3 (input order): keep the keys of the kept entries.
-    let mut kept = out
-        .state
-        .iter()
-        .filter(|&&s| s != INVALID_ENTRY)
-        .map(|&s| s == KEPT_ENTRY);
-    out.keys.retain(|_| kept.next().unwrap_or(false));
-    out
+/// Pass 3 of [`dedupe`] over the keys from `first` on, whose `kept` flags are `flags`: moves
+/// the kept ones down to `len` onwards, in order, and returns the new length.
+#[inline(never)]
+fn compact_chunk(keys: &mut [Key], first: usize, flags: &[bool], mut len: usize) -> usize {
+    for (i, &keep) in flags.iter().enumerate() {
+        if keep {
+            if let Some(&key) = keys.get(first + i) {
+                if let Some(slot) = keys.get_mut(len) {
+                    *slot = key;
+                }
+            }
+            len += 1;
+        }
+    }
+    len
 }
 
 #[cfg(test)]
@@ -227,6 +292,9 @@ mod tests {
         let mut keys = Vec::new();
         for s in samples {
             assert_eq!(pack(s).is_some(), is_openid(s), "{s:?}");
+            if let Some(k) = pack(s) {
+                assert_eq!(unpack(&k), s);
+            }
             keys.extend(pack(s));
         }
         let unique: std::collections::HashSet<_> = keys.iter().collect();
@@ -241,23 +309,21 @@ mod tests {
 
     #[test]
     fn keeps_first_occurrences_and_counts_the_rest() {
-        let a = "oR5Gjjl_eiZoUpGozMo7dbBJ362A".to_owned();
-        let b = "oR5Gjjl_eiZoUpGozMo7dbBJ362B".to_owned();
-        let ids = vec![
-            a.clone(),
-            "bad".into(),
-            b.clone(),
-            a.clone(),
-            b,
-            "x".into(),
-            a,
-        ];
-        let d = dedupe(&ids, 1);
-        let (k, x, i) = (KEPT_ENTRY, DUPLICATE_ENTRY, INVALID_ENTRY);
-        assert_eq!(d.state, [k, i, k, x, x, i, x]);
-        assert_eq!(d.keys.len(), 2);
+        let a = "oR5Gjjl_eiZoUpGozMo7dbBJ362A";
+        let b = "oR5Gjjl_eiZoUpGozMo7dbBJ362B";
+        let d = dedupe(&[a, "bad", b, a, b, "x", a], 1);
+        assert_eq!(d.keys, [pack(a), pack(b)].map(Option::unwrap));
         assert_eq!(d.duplicates, 3);
         assert_eq!(d.invalid_count, 2);
         assert_eq!(d.invalid_positions, [1]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unpack_inverts_pack(s in "[A-Za-z0-9_-]{28}") {
+            let key = pack(&s);
+            proptest::prop_assert!(key.is_some());
+            proptest::prop_assert_eq!(key.map(|k| unpack(&k)), Some(s));
+        }
     }
 }

@@ -72,7 +72,7 @@ pub(crate) fn summarize(plan: &SendPlan, ledger: &[SentRecord], now: UnixMillis)
         Some(super::BatchAudience::Filter(SendAllFilter::Tag(id))) => format!("tag {id}"),
         _ => "openids".to_owned(),
     };
-    let recipients = (batch_sizes.is_some()).then(|| plan.recipients().len());
+    let recipients = (batch_sizes.is_some()).then(|| plan.recipient_count());
 
     let mut notes = Vec::new();
     notes.push(format!(

@@ -255,6 +255,39 @@ test('planSend: batches with fixed clientmsgids, requests, summary; ids and coun
   assert.deepEqual(wx.summarizePlan(input, { now: Date.UTC(2025, 0, 1) }), s);
 });
 
+test('planSend: OpenIDs reach core whole and at their positions, ASCII or not', () => {
+  // The facade writes an ASCII list into wasm memory in chunks of 4,096 and encodes any other
+  // list as a whole: either way core sees every entry as given, at its position.
+  const msg = { msgType: 'text', text: { content: 'hi' } };
+  const ids = Array.from({ length: 9_000 }, (_, i) => 'oR5Gjjl_eiZoUpGozMo7' + String(i).padStart(8, '0'));
+  const clean = wx.planSend({ jobId: 'j', message: msg, audience: { openIds: ids } });
+  const msgIds = (plan) => plan.batches().map((b) => b.clientMsgId);
+  // a non-ASCII entry that fits its chunk, one at a chunk boundary, one in the last chunk,
+  // an empty entry at a boundary, a lone surrogate (encoded as U+FFFD)
+  for (const [bad, at, shown] of [['群发', 2_500, '群发'], ['', 4_096, ''], ['😀', 9_000, '😀'], ['x\uD800', 0, 'x\uFFFD']]) {
+    const list = [...ids];
+    list.splice(at, 0, bad);
+    const plan = wx.planSend({ jobId: 'j', message: msg, audience: { openIds: list }, skipInvalid: true });
+    assert.deepEqual(msgIds(plan), msgIds(clean), `${at}`);
+    assert.deepEqual(plan.summary({ now: 0 }).invalidShown, [{ position: at, value: shown }]);
+    assert.deepEqual(plan.batchRecipients(0).slice(-1), ids.slice(-1));
+    let e;
+    try {
+      wx.planSend({ jobId: 'j', message: msg, audience: { openIds: list } });
+    } catch (err) {
+      e = err;
+    }
+    assert.deepEqual(e.problems.map((p) => p.path), [`audience.openIds[${at}]`]);
+  }
+  // an entry that is not a string: core reads the list as JSON and names it
+  try {
+    wx.planSend({ jobId: 'j', message: msg, audience: { openIds: [...ids.slice(0, 3), 42] } });
+    assert.fail('did not throw');
+  } catch (e) {
+    assert.deepEqual([e.code, e.path, e.rule], ['validation', 'audience.openIds[3]', 'type']);
+  }
+});
+
 test('planSend to a tag and to everyone; plan errors name the rule and path', () => {
   const msg = { msgType: 'text', text: { content: 'hi' } };
   const tag = wx.planSend({ jobId: 'j1', message: msg, audience: { tagId: '7' } });
