@@ -629,3 +629,36 @@ fn planned_audience_names_exactly_one_of_everyone_tag_or_list() {
     ));
     assert!(has(&codes(json!("everyone")), "audience", "type"));
 }
+
+#[test]
+fn a_planned_message_refuses_send_options_and_reads_text_and_values_alike() {
+    let body = json!({
+        "msgType": "text",
+        "text": { "content": "" },
+        "clientMsgId": "x",
+        "send_ignore_reprint": 1,
+    });
+    let from_value = MassMessage::from_value(body.clone(), "message").unwrap_err();
+    let from_json = MassMessage::from_json(body.to_string().as_bytes(), "message").unwrap_err();
+    assert_eq!(from_value, from_json);
+    let found: Vec<(&str, &str)> = from_json
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.rule.code()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("message.send_ignore_reprint", "not_allowed"),
+            ("message.clientmsgid", "not_allowed"),
+            ("message.text.content", "required"),
+        ]
+    );
+    let ok = MassMessage::from_json(br#"{"msgtype":"text","text":{"content":"hi"}}"#, "m");
+    assert_eq!(
+        ok.unwrap(),
+        MassMessage::Text {
+            content: "hi".into()
+        }
+    );
+}

@@ -202,7 +202,10 @@ function writeOpenIds(ids) {
     }
   }
   // All ASCII, so exactly `size` bytes; anything else would be a bug here, not in the input.
-  if (at !== size) throw new Error(`wxmass: wrote ${at} of ${size} bytes of OpenIDs`);
+  if (at !== size) {
+    buffer.free();
+    throw new Error(`wxmass: wrote ${at} of ${size} bytes of OpenIDs`);
+  }
   return buffer;
 }
 
