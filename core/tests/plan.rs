@@ -561,3 +561,29 @@ proptest! {
         check_plan(messy_list(len, pool, invalid_per_mille, seed));
     }
 }
+
+#[test]
+fn the_hash_seed_changes_nothing_in_the_plan() {
+    // 30,000 OpenIDs with repeats: the seed only decides where the duplicate finder files
+    // entries, so batches, recipients, clientmsgids and counts are the same for every seed.
+    let ids: Vec<String> = (0..30_000)
+        .map(|i| format!("oR5Gjjl_eiZoUpGozMo7{:08}", (i * 7) % 25_000))
+        .collect();
+    let plan = |seed: Option<u64>| {
+        SendPlan::new(
+            "job-seed",
+            MassMessage::text("hello"),
+            Audience::OpenIds(ids.clone()),
+            PlanOptions {
+                hash_seed: seed,
+                ..service()
+            },
+        )
+        .unwrap()
+    };
+    let unseeded = plan(None);
+    assert_eq!(unseeded.duplicates_dropped(), 5_000);
+    for seed in [0, 1, u64::MAX, 0x5eed_5eed_5eed_5eed] {
+        assert_eq!(plan(Some(seed)), unseeded, "seed {seed}");
+    }
+}

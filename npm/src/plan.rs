@@ -62,6 +62,14 @@ pub fn reserve(bytes: usize) {
     drop(Vec::<u8>::with_capacity(bytes));
 }
 
+/// 64 unpredictable bits for core's duplicate finder (std has no randomness source on this
+/// target, see `PlanOptions::hash_seed`): `Math.random`, seeded by the engine, is enough to keep
+/// a list from being crafted against the keys in advance.
+fn hash_seed() -> u64 {
+    let half = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (half() << 32) | half()
+}
+
 /// A validated send, split into batches with fixed clientmsgids.
 #[wasm_bindgen]
 pub struct SendPlan {
@@ -101,6 +109,7 @@ pub fn plan_send(
         skip_invalid,
         send_ignore_reprint,
         account,
+        hash_seed: Some(hash_seed()),
     };
     let audience = Audience::from_json(audience_json.as_bytes(), "audience")
         .map_err(|e| errors::validation(&e))?;

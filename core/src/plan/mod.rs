@@ -108,6 +108,13 @@ pub struct PlanOptions {
     pub send_ignore_reprint: Option<bool>,
     /// The account, which decides what it may send and its quotas.
     pub account: AccountKind,
+    /// Entropy for the keys of the duplicate finder's hash, from the caller's random source
+    /// (core does no IO). Without it core uses std's `RandomState`, which has no randomness
+    /// source on `wasm32-unknown-unknown` (the npm package, the worker): there its keys are
+    /// predictable, and a list crafted against them could make deduplication quadratic. Only
+    /// where entries are filed depends on it, never the plan.
+    #[serde(skip)]
+    pub hash_seed: Option<u64>,
 }
 
 impl PlanOptions {
@@ -117,6 +124,7 @@ impl PlanOptions {
             skip_invalid: false,
             send_ignore_reprint: None,
             account,
+            hash_seed: None,
         }
     }
 }
@@ -278,7 +286,7 @@ impl SendPlan {
         if options.account == AccountKind::Subscription {
             return Err(PlanError::OpenIdListNeedsServiceAccount);
         }
-        plan.plan_openids(ids, options.skip_invalid)?;
+        plan.plan_openids(ids, &options)?;
         Ok(plan)
     }
 
@@ -309,8 +317,9 @@ impl SendPlan {
         })
     }
 
-    fn plan_openids(&mut self, ids: &[&str], skip_invalid: bool) -> Result<(), PlanError> {
-        let found = recipients::dedupe(ids, PLAN_INVALID_SHOWN_MAX);
+    fn plan_openids(&mut self, ids: &[&str], options: &PlanOptions) -> Result<(), PlanError> {
+        let skip_invalid = options.skip_invalid;
+        let found = recipients::dedupe(ids, PLAN_INVALID_SHOWN_MAX, options.hash_seed);
         self.duplicates_dropped = found.duplicates;
         self.invalid_count = found.invalid_count;
         self.invalid_shown = found

@@ -5,8 +5,8 @@
 //! bits ([`Key`]): validation and packing are one table lookup per byte, the duplicate check
 //! compares integers instead of heap strings, and the batch digests read the packed keys from
 //! one contiguous array. Duplicates are found per hash partition, each small enough to stay in
-//! the CPU cache (see [`dedupe`]). The hash is keyed by std's per-process random
-//! `RandomState`, so a crafted list cannot force collisions; that randomness only decides
+//! the CPU cache (see [`dedupe`]). The hash is keyed by the caller's seed or std's per-process
+//! random `RandomState`, so a crafted list cannot force collisions; that randomness only decides
 //! where an entry is filed, never what the plan contains, so planning stays deterministic.
 
 use std::collections::hash_map::RandomState;
@@ -101,13 +101,30 @@ struct Entry {
 }
 
 /// A keyed 64-bit hash of a packed OpenID (folded multiplies, as in foldhash). The keys come
-/// from std's per-process random `RandomState`, so a crafted list cannot aim for collisions.
+/// from the caller's seed (see [`crate::plan::PlanOptions::hash_seed`]) or std's per-process
+/// random `RandomState`, so a crafted list cannot aim for collisions.
 struct KeyHasher([u64; 3]);
 
 impl KeyHasher {
-    fn new() -> Self {
-        let rs = RandomState::new();
-        KeyHasher([rs.hash_one(1u8), rs.hash_one(2u8), rs.hash_one(3u8)])
+    fn new(seed: Option<u64>) -> Self {
+        match seed {
+            // splitmix64: three well-mixed keys from one seed.
+            Some(seed) => {
+                let mut state = seed;
+                let mut next = || {
+                    state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let mut z = state;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                    z ^ (z >> 31)
+                };
+                KeyHasher([next(), next(), next()])
+            }
+            None => {
+                let rs = RandomState::new();
+                KeyHasher([rs.hash_one(1u8), rs.hash_one(2u8), rs.hash_one(3u8)])
+            }
+        }
     }
 
     fn hash(&self, k: &Key) -> u64 {
@@ -137,7 +154,7 @@ const CHUNK: usize = 16_384;
 /// of a naive plan). Instead the valid entries are filed by hash into partitions small enough
 /// to stay in cache, in input order, and each partition is deduplicated on its own: the first
 /// entry of a key in its partition is its first occurrence in the list.
-pub(crate) fn dedupe(ids: &[&str], shown_max: usize) -> Deduped {
+pub(crate) fn dedupe(ids: &[&str], shown_max: usize, seed: Option<u64>) -> Deduped {
     let n = ids.len();
     let mut out = Deduped {
         keys: Vec::with_capacity(n),
@@ -145,7 +162,7 @@ pub(crate) fn dedupe(ids: &[&str], shown_max: usize) -> Deduped {
         invalid_count: 0,
         duplicates: 0,
     };
-    let hasher = KeyHasher::new();
+    let hasher = KeyHasher::new(seed);
     let partitions = (n / PARTITION_TARGET).clamp(1, 1 << 10).next_power_of_two();
     let expected = n / partitions;
     let mut parts: Vec<Vec<Entry>> = (0..partitions)
@@ -311,7 +328,7 @@ mod tests {
     fn keeps_first_occurrences_and_counts_the_rest() {
         let a = "oR5Gjjl_eiZoUpGozMo7dbBJ362A";
         let b = "oR5Gjjl_eiZoUpGozMo7dbBJ362B";
-        let d = dedupe(&[a, "bad", b, a, b, "x", a], 1);
+        let d = dedupe(&[a, "bad", b, a, b, "x", a], 1, None);
         assert_eq!(d.keys, [pack(a), pack(b)].map(Option::unwrap));
         assert_eq!(d.duplicates, 3);
         assert_eq!(d.invalid_count, 2);

@@ -128,6 +128,12 @@ pub async fn create(
         skip_invalid: opt_bool(&body, "skipInvalid")?.unwrap_or(false),
         send_ignore_reprint: opt_bool(&body, "sendIgnoreReprint")?,
         account: app.cfg.account,
+        // std has no randomness source on wasm32-unknown-unknown; the engine's Math.random
+        // keeps the duplicate finder's keys unpredictable (see PlanOptions::hash_seed).
+        hash_seed: Some(
+            ((worker::js_sys::Math::random() * 4_294_967_296.0) as u64) << 32
+                | (worker::js_sys::Math::random() * 4_294_967_296.0) as u64,
+        ),
     };
     let audience_json = match &audience {
         Audience::OpenIds(list) => json!({ "openids": list.len() }),
