@@ -3,7 +3,7 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::json_input::{parse_bytes, Json, Obj};
+use crate::json_input::{read_bytes, Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// The audience of a mass send, as a person plans it. `sendall` takes [`SendAllFilter`] (everyone
@@ -30,11 +30,7 @@ impl Audience {
 
     /// [`Audience::from_value`] from JSON text (the npm package's input).
     pub fn from_json(bytes: &[u8], path: &str) -> Result<Audience, ValidationError> {
-        let mut p = Problems::default();
-        match parse_bytes(bytes, &mut p) {
-            Some(json) => Self::from_tree(json, path),
-            None => Err(p.into_error()),
-        }
+        read_bytes(bytes, |json| Self::from_tree(json, path))
     }
 
     fn from_tree(json: Json<'_>, path: &str) -> Result<Audience, ValidationError> {

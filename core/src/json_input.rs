@@ -18,7 +18,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::ids::MsgId;
-use crate::validate::{index, join, Problems, Rule};
+use crate::validate::{index, join, Problems, Rule, ValidationError};
 
 /// A JSON value of user input.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +155,18 @@ pub(crate) fn parse_bytes<'a>(bytes: &'a [u8], p: &mut Problems) -> Option<Json<
             p.push("", Rule::Json, Some(&e.to_string()));
             None
         }
+    }
+}
+
+/// Parses `bytes` and hands the tree to `read`; invalid JSON is then the one problem.
+pub(crate) fn read_bytes<T>(
+    bytes: &[u8],
+    read: impl FnOnce(Json<'_>) -> Result<T, ValidationError>,
+) -> Result<T, ValidationError> {
+    let mut p = Problems::default();
+    match parse_bytes(bytes, &mut p) {
+        Some(json) => read(json),
+        None => Err(p.into_error()),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::ser::SerializeMap;
 use serde::Serialize;
 
-use crate::json_input::{parse_bytes, show, Json, Obj};
+use crate::json_input::{read_bytes, show, Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// A message to mass-send or preview.
@@ -237,11 +237,7 @@ impl MassMessage {
 
     /// [`MassMessage::from_value`] from JSON text (the npm package's input).
     pub fn from_json(bytes: &[u8], path: &str) -> Result<MassMessage, ValidationError> {
-        let mut p = Problems::default();
-        match parse_bytes(bytes, &mut p) {
-            Some(json) => Self::from_tree(json, path),
-            None => Err(p.into_error()),
-        }
+        read_bytes(bytes, |json| Self::from_tree(json, path))
     }
 
     fn from_tree(json: Json<'_>, path: &str) -> Result<MassMessage, ValidationError> {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::*;
 use crate::error_code::ReplyError;
 use crate::http::{ApiBase, HttpRequest};
-use crate::json_input::{parse_bytes, Json};
+use crate::json_input::{read_bytes, Json};
 use crate::limits;
 use crate::reply::Ack;
 use crate::validate::{Problem, Problems, Rule, ValidationError};
@@ -153,11 +153,7 @@ fn not_json(endpoint: EndpointName) -> ValidationError {
 impl AnyRequest {
     /// Reads the request of `endpoint` from JSON bytes.
     pub fn from_json(endpoint: EndpointName, bytes: &[u8]) -> Result<Self, ValidationError> {
-        let mut p = Problems::default();
-        match parse_bytes(bytes, &mut p) {
-            Some(json) => Self::from_json_value(endpoint, json),
-            None => Err(p.into_error()),
-        }
+        read_bytes(bytes, |json| Self::from_json_value(endpoint, json))
     }
 
     /// Reads the request of `endpoint` from a parsed JSON value.
