@@ -25,7 +25,6 @@
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
-use sha2::{Digest, Sha256};
 
 use crate::audience::SendAllFilter;
 use crate::limits::{
@@ -34,6 +33,7 @@ use crate::limits::{
 use crate::message::MassMessage;
 
 use super::recipients::Key;
+use super::sha256_lanes::{self, Sha256};
 
 const DOMAIN_TAG: &[u8] = b"wxmass/plan/clientmsgid/v1";
 
@@ -109,33 +109,76 @@ impl PlanDigest {
                 h.update(id.to_le_bytes());
             }
         }
-        format_id(job_id, index, h)
+        format_id(job_id, index, h.finalize())
     }
 
-    /// The id of a `mass/send` batch to the OpenIDs packed as `keys`.
-    pub(crate) fn for_openids(&self, job_id: &str, index: usize, keys: &[Key]) -> String {
-        let mut h = self.batch_hasher(index);
-        put(&mut h, b"openids");
-        h.update((keys.len() as u64).to_le_bytes());
-        // One contiguous update per batch (24 bytes an OpenID) is what keeps a million-entry
-        // plan fast; the byte order is fixed (little-endian), so ids do not depend on the host.
-        // Written into a zeroed buffer as `[u8; 8]` values: one 8-byte store a word, where
-        // `extend_from_slice` or `copy_from_slice` per word cost a call each in wasm (20-30 ms
-        // of a million-entry plan).
-        let mut bytes = vec![0u8; keys.len() * 24];
-        for (out, word) in bytes.chunks_exact_mut(8).zip(keys.iter().flatten()) {
-            if let Ok(out) = <&mut [u8; 8]>::try_from(out) {
-                *out = word.to_le_bytes();
+    /// The ids of the `mass/send` batches `batches` (index, that batch's packed OpenIDs), in
+    /// order. All of a plan's batches in one call, so that their digests can share the SIMD
+    /// lanes (see `sha256_lanes`); what each digest covers is unchanged.
+    pub(crate) fn for_openid_batches<'k>(
+        &self,
+        job_id: &str,
+        batches: impl ExactSizeIterator<Item = (usize, &'k [Key])>,
+    ) -> Vec<String> {
+        // Groups as wide as the lanes, packed into one reused buffer: packing the whole plan at
+        // once would grow the wasm memory by 24 bytes an OpenID for good.
+        const GROUP: usize = 4;
+        let mut ids = Vec::with_capacity(batches.len());
+        let mut bytes = Vec::new();
+        let batches: Vec<(usize, &[Key])> = batches.collect();
+        for group in batches.chunks(GROUP) {
+            let mut states = Vec::with_capacity(GROUP);
+            let mut ends = Vec::with_capacity(GROUP);
+            bytes.clear();
+            bytes.resize(group.iter().map(|(_, k)| k.len() * 24).sum(), 0);
+            let mut at = 0;
+            for &(index, keys) in group {
+                let mut h = self.batch_hasher(index);
+                put(&mut h, b"openids");
+                h.update((keys.len() as u64).to_le_bytes());
+                states.push(h);
+                write_keys(
+                    bytes.get_mut(at..at + keys.len() * 24).unwrap_or_default(),
+                    keys,
+                );
+                at += keys.len() * 24;
+                ends.push(at);
+            }
+            let mut start = 0;
+            let messages: Vec<&[u8]> = ends
+                .iter()
+                .map(|&end| {
+                    let m = bytes.get(start..end).unwrap_or_default();
+                    start = end;
+                    m
+                })
+                .collect();
+            let digests = sha256_lanes::digest_many(&states, &messages);
+            for (&(index, _), digest) in group.iter().zip(digests) {
+                ids.push(format_id(job_id, index, digest));
             }
         }
-        h.update(&bytes);
-        format_id(job_id, index, h)
+        ids
     }
 }
 
-fn format_id(job_id: &str, index: usize, h: Sha256) -> String {
+/// Writes `keys` into `out` (24 bytes a key). The byte order is fixed (little-endian), so ids do
+/// not depend on the host. Written into a zeroed buffer as `[u8; 8]` values: one 8-byte store a
+/// word, where `extend_from_slice` or `copy_from_slice` per word cost a call each in wasm (20-30
+/// ms of a million-entry plan). Not inlined, and called once a batch: V8 runs a wasm function's
+/// first calls in baseline code and only later calls optimized, so a loop over the whole plan
+/// in one call would run unoptimized throughout a process's first plan.
+#[inline(never)]
+fn write_keys(out: &mut [u8], keys: &[Key]) {
+    for (out, word) in out.chunks_exact_mut(8).zip(keys.iter().flatten()) {
+        if let Ok(out) = <&mut [u8; 8]>::try_from(out) {
+            *out = word.to_le_bytes();
+        }
+    }
+}
+
+fn format_id(job_id: &str, index: usize, digest: [u8; 32]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = h.finalize();
     let mut hex = String::with_capacity(PLAN_CLIENT_MSG_ID_DIGEST_HEX);
     for b in digest.iter().take(PLAN_CLIENT_MSG_ID_DIGEST_HEX / 2) {
         hex.push(char::from(HEX[usize::from(b >> 4)]));

@@ -71,6 +71,7 @@ pub mod decide;
 pub mod pacer;
 pub mod quota;
 mod recipients;
+mod sha256_lanes;
 pub mod status_check;
 pub mod summary;
 
@@ -87,6 +88,9 @@ pub use quota::{
 };
 pub use status_check::{after_status, first_status_check_at, StatusCheck};
 pub use summary::PlanSummary;
+
+#[doc(hidden)]
+pub use sha256_lanes::digest_pairs as sha256_lane_digests;
 
 use crate::audience::{Audience, SendAllFilter};
 use crate::endpoint::{SendAllRequest, SendToUsersRequest};
@@ -366,16 +370,21 @@ impl SendPlan {
             self.send_ignore_reprint,
             ranges.len(),
         );
+        // All batches' ids in one call: their digests share the wasm SIMD lanes.
+        let ids = digest.for_openid_batches(
+            &self.job_id,
+            ranges
+                .iter()
+                .enumerate()
+                .map(|(index, range)| (index, keys.get(range.clone()).unwrap_or_default())),
+        );
         self.batches = ranges
             .into_iter()
+            .zip(ids)
             .enumerate()
-            .map(|(index, range)| Batch {
+            .map(|(index, (range, clientmsgid))| Batch {
                 index,
-                clientmsgid: digest.for_openids(
-                    &self.job_id,
-                    index,
-                    keys.get(range.clone()).unwrap_or_default(),
-                ),
+                clientmsgid,
                 recipients: BatchAudience::OpenIds(range),
             })
             .collect();
