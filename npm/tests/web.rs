@@ -304,3 +304,63 @@ fn crypto_sample_vector_and_event_ids() {
     assert_eq!(text(&missing, "code"), "event");
     assert!(verify_url("t", "signature=x&timestamp=1&nonce=n&echostr=e").is_err());
 }
+
+/// The clientmsgid digests run four at a time in wasm SIMD lanes (core's `sha256_lanes`); they
+/// must be plain SHA-256, as `sha2` computes it, for every length, prefix and group size.
+#[wasm_bindgen_test]
+fn simd_sha256_lanes_equal_sha2() {
+    use sha2::{Digest, Sha256};
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let check = |pairs: Vec<(Vec<u8>, Vec<u8>)>| {
+        let prefixes: Vec<&[u8]> = pairs.iter().map(|(p, _)| p.as_slice()).collect();
+        let messages: Vec<&[u8]> = pairs.iter().map(|(_, m)| m.as_slice()).collect();
+        let got = wxmass::plan::sha256_lane_digests(&prefixes, &messages);
+        let want: Vec<[u8; 32]> = pairs
+            .iter()
+            .map(|(p, m)| {
+                Sha256::new()
+                    .chain_update(p)
+                    .chain_update(m)
+                    .finalize()
+                    .into()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            want,
+            "lengths {:?}",
+            pairs
+                .iter()
+                .map(|(p, m)| (p.len(), m.len()))
+                .collect::<Vec<_>>()
+        );
+    };
+    for round in 0..300 {
+        let count = (round % 9) + 1;
+        let pairs = (0..count)
+            .map(|_| {
+                let (p, m) = (next() % 200, next() % 1000);
+                let mut fill = |n: u64| (0..n).map(|_| next() as u8).collect::<Vec<u8>>();
+                (fill(p), fill(m))
+            })
+            .collect();
+        check(pairs);
+    }
+    // Plan-sized: long messages of nearly equal length, so nearly all blocks run in the lanes.
+    let long = (0..5u64)
+        .map(|i| {
+            let header: Vec<u8> = (0..100 + i).map(|b| b as u8).collect();
+            let body: Vec<u8> = (0..240_000 + 24 * (i % 2))
+                .map(|b| (b * 31 + i) as u8)
+                .collect();
+            (header, body)
+        })
+        .collect();
+    check(long);
+}
