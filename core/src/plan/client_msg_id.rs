@@ -126,6 +126,8 @@ impl PlanDigest {
         let mut ids = Vec::with_capacity(batches.len());
         let mut bytes = Vec::new();
         let batches: Vec<(usize, &[Key])> = batches.collect();
+        // An opaque function pointer, so that wasm-opt cannot inline it (see `write_keys`).
+        let write_keys: fn(&mut [u8], &[Key]) = std::hint::black_box(write_keys);
         for group in batches.chunks(GROUP) {
             let mut states = Vec::with_capacity(GROUP);
             let mut ends = Vec::with_capacity(GROUP);
@@ -165,9 +167,11 @@ impl PlanDigest {
 /// Writes `keys` into `out` (24 bytes a key). The byte order is fixed (little-endian), so ids do
 /// not depend on the host. Written into a zeroed buffer as `[u8; 8]` values: one 8-byte store a
 /// word, where `extend_from_slice` or `copy_from_slice` per word cost a call each in wasm (20-30
-/// ms of a million-entry plan). Not inlined, and called once a batch: V8 runs a wasm function's
-/// first calls in baseline code and only later calls optimized, so a loop over the whole plan
-/// in one call would run unoptimized throughout a process's first plan.
+/// ms of a million-entry plan). A function called once a batch, not inlined: V8 runs a wasm
+/// function's first calls in baseline code and only later calls optimized (a running call never
+/// switches), so a loop over the whole plan inside the one planning call would run unoptimized
+/// throughout a process's first plan. wasm-opt inlines every function with a single caller
+/// whatever `#[inline(never)]` says, hence the caller's opaque function pointer.
 #[inline(never)]
 fn write_keys(out: &mut [u8], keys: &[Key]) {
     for (out, word) in out.chunks_exact_mut(8).zip(keys.iter().flatten()) {

@@ -305,9 +305,7 @@ mod simd {
 
     /// One SHA-256 compression of four blocks into four states held lane-wise.
     ///
-    /// Not inlined: V8 runs a wasm function's first calls in its baseline compiler (slow for
-    /// SIMD) and switches to optimized code only for later calls, so the hot loop must be a
-    /// function called once a block, not a loop inside a function called once a group.
+    /// Not inlined (see [`compress_lanes`]).
     #[inline(never)]
     fn compress4(s: &mut [v128; 8], blocks: &[&[u8; BLOCK]; LANES]) {
         let mut w = [u32x4_splat(0); 16];
@@ -367,6 +365,13 @@ mod simd {
 
     pub(super) fn compress_lanes(h: &mut [[u32; 8]; LANES], lanes: &[&[u8]; LANES], count: usize) {
         let mut v: [v128; 8] = core::array::from_fn(|i| u32x4(h[0][i], h[1][i], h[2][i], h[3][i]));
+        // V8 runs a wasm function's first calls in its baseline compiler (slow, slower still for
+        // SIMD) and only later calls in optimized code; a running call never switches. So the
+        // compression must stay a function called once a block: inlined into the plan (wasm-opt
+        // inlines every function that has one caller) it ran unoptimized for a process's whole
+        // first plan. Called through an opaque function pointer, it stays a function of its own.
+        let compress4: fn(&mut [v128; 8], &[&[u8; BLOCK]; LANES]) =
+            core::hint::black_box(compress4);
         for k in 0..count {
             let block = |j: usize| {
                 lanes[j]
