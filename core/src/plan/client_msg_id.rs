@@ -121,8 +121,13 @@ impl PlanDigest {
         batches: impl ExactSizeIterator<Item = (usize, &'k [Key])>,
     ) -> Vec<String> {
         // Groups as wide as the lanes, packed into one reused buffer: packing the whole plan at
-        // once would grow the wasm memory by 24 bytes an OpenID for good.
-        const GROUP: usize = 4;
+        // once would grow the wasm memory by 24 bytes an OpenID for good. Without the lanes, one
+        // batch at a time (a 240 KB buffer stays in cache between packing and hashing).
+        const GROUP: usize = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+            4
+        } else {
+            1
+        };
         let mut ids = Vec::with_capacity(batches.len());
         let mut bytes = Vec::new();
         let batches: Vec<(usize, &[Key])> = batches.collect();

@@ -48,9 +48,30 @@ impl Default for Sha256 {
 }
 
 /// Compresses `blocks` (a whole number of 64-byte blocks) into `h` with `sha2`'s block function.
+/// With the wasm lanes this only sees headers and tails: a block at a time, borrowed (no copy,
+/// and ~700 bytes gzip smaller than the native version, in a package kept under 150 KB).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn compress_blocks(h: &mut [u32; 8], blocks: &[u8]) {
     for block in blocks.chunks_exact(BLOCK) {
-        sha2::compress256(h, &[*GenericArray::from_slice(block)]);
+        sha2::compress256(h, core::slice::from_ref(GenericArray::from_slice(block)));
+    }
+}
+
+/// Compresses `blocks` (a whole number of 64-byte blocks) into `h` with `sha2`'s block function.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn compress_blocks(h: &mut [u32; 8], blocks: &[u8]) {
+    // `sha2` takes blocks as `&[GenericArray]`, which safe code cannot borrow from a byte slice
+    // more than one block at a time; a call a block cost ~5% of a native plan, so runs of up to
+    // 16 blocks are copied into an array of them (the copy is cheaper than the calls).
+    const RUN: usize = 16;
+    let mut run = [GenericArray::<u8, sha2::digest::consts::U64>::default(); RUN];
+    for chunk in blocks.chunks(RUN * BLOCK) {
+        let mut n = 0;
+        for (dst, src) in run.iter_mut().zip(chunk.chunks_exact(BLOCK)) {
+            dst.copy_from_slice(src);
+            n += 1;
+        }
+        sha2::compress256(h, run.get(..n).unwrap_or_default());
     }
 }
 
