@@ -169,6 +169,14 @@ pub(crate) fn dedupe(ids: &[&str], shown_max: usize, seed: Option<u64>) -> Dedup
         .map(|_| Vec::with_capacity(expected + expected / 8 + 16))
         .collect();
 
+    // The passes run as repeated calls so V8 can tier them up during a process's first plan
+    // (it runs a wasm function's first calls in baseline code and never switches a running
+    // call). Through opaque function pointers: wasm-opt inlines every function with a single
+    // caller whatever `#[inline(never)]` says, which had put all three back into one call.
+    let file_chunk: FileChunk = std::hint::black_box(file_chunk);
+    let dedupe_partition: DedupePartition = std::hint::black_box(dedupe_partition);
+    let compact_chunk: CompactChunk = std::hint::black_box(compact_chunk);
+
     // Pass 1 (input order): validate, pack, file by the hash's top bits.
     for (i, chunk) in ids.chunks(CHUNK).enumerate() {
         file_chunk(chunk, i * CHUNK, &hasher, &mut parts, &mut out, shown_max);
@@ -190,6 +198,10 @@ pub(crate) fn dedupe(ids: &[&str], shown_max: usize, seed: Option<u64>) -> Dedup
     out.keys.truncate(len);
     out
 }
+
+type FileChunk = fn(&[&str], usize, &KeyHasher, &mut [Vec<Entry>], &mut Deduped, usize);
+type DedupePartition = fn(&[Entry], &[Key], &mut [bool], &mut Vec<u32>) -> usize;
+type CompactChunk = fn(&mut [Key], usize, &[bool], usize) -> usize;
 
 /// Pass 1 of [`dedupe`] over `chunk`, the entries from position `first` on: invalid ones are
 /// counted, valid ones packed into `out.keys` and filed in `parts` by their hash's top bits.
