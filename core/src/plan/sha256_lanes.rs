@@ -9,9 +9,10 @@
 //! make a retried batch look like a new send.
 //!
 //! The state is ours ([`Sha256`]: chaining value, block buffer, length) because the lanes need
-//! to take over a half-hashed message at a block boundary, which `sha2` does not expose. Blocks
-//! outside the lanes (headers, tails, the whole message natively) go through
-//! `sha2::compress256`, so the native speed is `sha2`'s (its SHA-NI or AVX path included).
+//! to take over a half-hashed message at a block boundary, which `sha2` does not expose.
+//! Natively every block goes through `sha2::compress256`, so the native speed is `sha2`'s (its
+//! SHA-NI or AVX path included); under wasm the few blocks outside the lanes (headers, tails)
+//! go through the lanes too, with one message, so `sha2`'s block function is not linked there.
 //! The SIMD path exists only when compiled for `wasm32` with `simd128` (see
 //! `.cargo/config.toml`); elsewhere [`digest_many`] is the scalar loop.
 
