@@ -419,15 +419,19 @@ mod simd {
 /// each target.
 #[doc(hidden)]
 pub fn digest_pairs(prefixes: &[&[u8]], messages: &[&[u8]]) -> Vec<[u8; 32]> {
-    let states: Vec<Sha256> = prefixes
+    digest_in_groups(&states_after(prefixes), messages)
+}
+
+/// A state per prefix, having hashed it.
+fn states_after(prefixes: &[&[u8]]) -> Vec<Sha256> {
+    prefixes
         .iter()
         .map(|p| {
             let mut s = Sha256::new();
             s.update(p);
             s
         })
-        .collect();
-    digest_in_groups(&states, messages)
+        .collect()
 }
 
 #[cfg(test)]
@@ -488,14 +492,7 @@ mod tests {
             let messages: Vec<&[u8]> = pairs.iter().map(|(_, m)| m.as_slice()).collect();
             let want: Vec<[u8; 32]> = pairs.iter().map(|(p, m)| reference(p, m)).collect();
             prop_assert_eq!(digest_pairs(&prefixes, &messages), want.clone());
-            let states: Vec<Sha256> = prefixes
-                .iter()
-                .map(|p| {
-                    let mut s = Sha256::new();
-                    s.update(p);
-                    s
-                })
-                .collect();
+            let states = states_after(&prefixes);
             prop_assert_eq!(digest_many(&states, &messages), want.clone());
             let scalar: Vec<[u8; 32]> = pairs
                 .iter()
