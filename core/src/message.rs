@@ -1,10 +1,12 @@
 //! The six mass-send message kinds. On the wire a message is two entries of the body:
 //! `"msgtype": "<kind>"` and `"<kind>": { … }`.
 
+use std::borrow::Cow;
+
 use serde::ser::SerializeMap;
 use serde::Serialize;
 
-use crate::json_input::{read_bytes, show, Json, Obj};
+use crate::json_input::{self, read_bytes, show, Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// A message to mass-send or preview.
@@ -215,7 +217,7 @@ impl MassMessage {
                             },
                             Some(ext),
                         );
-                    } else if !matches!(serde_json::from_str::<Json>(ext), Ok(Json::Object(_))) {
+                    } else if !matches!(json_input::parse(ext.as_bytes()), Ok(Json::Object(_))) {
                         p.push(&path, Rule::JsonObjectString, Some(ext));
                     }
                 }
@@ -316,7 +318,7 @@ impl MassMessage {
                 p.push(o.field_path(f.key), Rule::MessageShape, Some(key));
                 continue;
             }
-            found = Obj::new(f.value, &o.field_path(f.key), p).map(|body| (key, body));
+            found = Obj::at(f.value, Cow::Owned(o.field_path(f.key)), p).map(|body| (key, body));
         }
         let kind = kind?;
         let Some((_, mut b)) = found else {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error_code::{ApiError, ReplyError};
 use crate::ids::MsgId;
-use crate::json_input::{show, Json};
+use crate::json_input::{self, show, Json};
 use crate::validate::{index, join};
 
 /// The reply of endpoints that answer only `{"errcode":0,"errmsg":"ok"}`.
@@ -28,7 +28,7 @@ struct ReplyHead<'a> {
 impl<'a> ReplyHead<'a> {
     /// The head of a reply that is a JSON object; otherwise what it is instead.
     fn read(body: &'a [u8]) -> Result<ReplyHead<'a>, String> {
-        let members = match serde_json::from_slice::<Json<'a>>(body) {
+        let members = match json_input::parse(body) {
             Ok(Json::Object(members)) => members,
             Ok(other) => return Err(format!("not a JSON object: {}", show(&other))),
             Err(e) => return Err(format!("not JSON: {e}")),

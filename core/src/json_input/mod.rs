@@ -5,20 +5,22 @@
 //! over a parsed [`Json`] tree. Each field is read by its wire name (snake_case) or its camelCase
 //! alias, which is how the npm package's camelCase objects reach the same rules.
 //!
-//! The tree borrows its strings from the input (those without escapes) and keeps objects as
-//! short lists of pairs, and a field's path is only written out when a problem is reported:
+//! The tree is read by core's own parser ([`parse()`]), borrows its strings from the input (those
+//! without escapes) and keeps objects as short lists of pairs, and a field's path is only written
+//! out when a problem is reported:
 //! building a request is on the hot path of the npm package (its target is at most twice the time
 //! of a bare `JSON.stringify`), and a `serde_json::Value` with a map, an owned string per key and
 //! a path string per field cost several times that.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::ids::MsgId;
-use crate::validate::{index, join, Problems, Rule, ValidationError};
+use crate::validate::{for_each_duplicate, index, join, Problems, Rule, ValidationError};
+
+mod parse;
+pub(crate) use parse::parse;
 
 /// A JSON value of user input.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,77 +81,9 @@ impl<'a> Json<'a> {
     }
 }
 
-/// Strings borrow from the input when they hold no escape sequence.
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
-        Ok(Json::Null)
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Json<'de>, E> {
-        Ok(Json::Bool(b))
-    }
-    fn visit_u64<E>(self, u: u64) -> Result<Json<'de>, E> {
-        Ok(Json::Unsigned(u))
-    }
-    fn visit_i64<E>(self, i: i64) -> Result<Json<'de>, E> {
-        Ok(u64::try_from(i).map_or(Json::Negative(i), Json::Unsigned))
-    }
-    fn visit_f64<E>(self, f: f64) -> Result<Json<'de>, E> {
-        Ok(Json::Float(f))
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Borrowed(s)))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(s.to_owned())))
-    }
-    fn visit_string<E>(self, s: String) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(s)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4_096));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Json::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut members = Vec::new();
-        while let Some(Key(k)) = map.next_key()? {
-            members.push((k, map.next_value()?));
-        }
-        Ok(Json::Object(members))
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JsonVisitor)
-    }
-}
-
-/// An object key, borrowed when it holds no escape sequence (`Cow`'s own `Deserialize` always
-/// copies).
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match d.deserialize_str(JsonVisitor)? {
-            Json::Str(s) => Ok(Key(s)),
-            _ => Err(de::Error::custom("object keys are strings")),
-        }
-    }
-}
-
 /// Parses bytes as JSON, or records a [`Rule::Json`] problem.
 pub(crate) fn parse_bytes<'a>(bytes: &'a [u8], p: &mut Problems) -> Option<Json<'a>> {
-    match serde_json::from_slice::<Json<'a>>(bytes) {
+    match parse::parse(bytes) {
         Ok(v) => Some(v),
         Err(e) => {
             p.push("", Rule::Json, Some(&e.to_string()));
@@ -170,9 +104,12 @@ pub(crate) fn read_bytes<T>(
     }
 }
 
-/// A JSON object being read; fields are removed as they are read so leftovers are unknown.
+/// A JSON object being read; fields are taken out as they are read so leftovers are unknown.
 pub(crate) struct Obj<'a> {
-    members: Vec<(Cow<'a, str>, Json<'a>)>,
+    /// Document order; a member's value is `None` once read. Taking out of a slot rather than
+    /// removing from the list keeps a lookup to one scan of a few keys (requests are read on the
+    /// npm package's hot path).
+    members: Vec<(Cow<'a, str>, Option<Json<'a>>)>,
     path: String,
 }
 
@@ -213,14 +150,20 @@ pub(crate) fn show(v: &Json<'_>) -> String {
 impl<'a> Obj<'a> {
     /// Takes `value` as an object at `path`, or records a type problem.
     pub(crate) fn new(value: Json<'a>, path: &str, p: &mut Problems) -> Option<Obj<'a>> {
+        Obj::at(value, Cow::Borrowed(path), p)
+    }
+
+    /// [`Obj::new`] with a path that may already be owned (a nested object's).
+    pub(crate) fn at(value: Json<'a>, path: Cow<'_, str>, p: &mut Problems) -> Option<Obj<'a>> {
         match value {
             Json::Object(members) => Some(Obj {
-                members,
-                path: path.to_owned(),
+                // Same layout, so the list is reused in place.
+                members: members.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+                path: path.into_owned(),
             }),
             other => {
                 p.push(
-                    path,
+                    path.into_owned(),
                     Rule::Type {
                         expected: "an object",
                     },
@@ -240,41 +183,62 @@ impl<'a> Obj<'a> {
         &self.path
     }
 
-    /// The value of the last member named `key` (the one `JSON.parse` keeps).
-    fn get(&self, key: &str) -> Option<&Json<'a>> {
-        self.members
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
-    }
-
-    /// Removes every member named `key`, returning the last one's value.
-    fn remove(&mut self, key: &str) -> Option<Json<'a>> {
-        let last = self.members.iter().rposition(|(k, _)| k == key)?;
-        let (_, value) = self.members.remove(last);
-        self.members.retain(|(k, _)| k != key);
-        Some(value)
+    /// The slot of the last unread member named `name`, or else of the last named `alias`
+    /// (the wire name wins; the value `JSON.parse` keeps is the last).
+    fn find(&self, name: &str, alias: &str) -> Option<usize> {
+        let mut by_alias = None;
+        for (i, (k, v)) in self.members.iter().enumerate().rev() {
+            if v.is_none() {
+                continue;
+            }
+            if k == name {
+                return Some(i);
+            }
+            if by_alias.is_none() && !alias.is_empty() && k == alias {
+                by_alias = Some(i);
+            }
+        }
+        by_alias
     }
 
     /// Whether the field (or its alias) is present with a value; `null` counts as absent, as in
     /// [`Obj::take`], so a `null` required field is reported as missing.
     pub(crate) fn has(&self, name: &str, alias: &str) -> bool {
-        let present = |key: &str| self.get(key).is_some_and(|v| !v.is_null());
-        present(name) || (!alias.is_empty() && present(alias))
+        self.find(name, alias)
+            .and_then(|i| self.members.get(i))
+            .is_some_and(|(_, v)| v.as_ref().is_some_and(|v| !v.is_null()))
     }
 
-    /// Removes the field by wire name or alias; `null` counts as absent.
+    /// Takes out the field by wire name or alias (and any earlier member of the same key, which
+    /// `JSON.parse` would have overwritten); `null` counts as absent.
     pub(crate) fn take<'k>(&mut self, name: &'k str, alias: &'k str) -> Option<Field<'k, 'a>> {
-        let (key, value) = match self.remove(name) {
-            Some(v) => (name, v),
-            None if !alias.is_empty() => (alias, self.remove(alias)?),
-            None => return None,
-        };
+        let i = self.find(name, alias)?;
+        let (k, slot) = self.members.get_mut(i)?;
+        let key = if k == name { name } else { alias };
+        let value = slot.take()?;
+        for (k, v) in self.members.iter_mut().take(i) {
+            if k == key {
+                *v = None;
+            }
+        }
         if value.is_null() {
             return None;
         }
         Some(Field { key, value })
+    }
+
+    /// Takes out a required field, or records [`Rule::Required`] under its wire name.
+    fn required<'k>(
+        &mut self,
+        name: &'k str,
+        alias: &'k str,
+        p: &mut Problems,
+    ) -> Option<Field<'k, 'a>> {
+        let f = self.take(name, alias);
+        if f.is_none() {
+            p.push(self.field_path(name), Rule::Required, None);
+        }
+        f
     }
 
     /// Records that field `key` holds a value of the wrong type.
@@ -286,14 +250,7 @@ impl<'a> Obj<'a> {
         );
     }
 
-    /// An optional string field.
-    pub(crate) fn opt_string(
-        &mut self,
-        name: &str,
-        alias: &str,
-        p: &mut Problems,
-    ) -> Option<String> {
-        let f = self.take(name, alias)?;
+    fn string_of(&self, f: Field<'_, 'a>, p: &mut Problems) -> Option<String> {
         match f.value {
             Json::Str(s) => Some(s.into_owned()),
             other => {
@@ -303,11 +260,23 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// An optional string field.
+    pub(crate) fn opt_string(
+        &mut self,
+        name: &str,
+        alias: &str,
+        p: &mut Problems,
+    ) -> Option<String> {
+        let f = self.take(name, alias)?;
+        self.string_of(f, p)
+    }
+
     /// A required string field; missing records [`Rule::Required`] and yields `""`.
     /// (Blank values are reported by the request's `validate`, which also sees typed input.)
     pub(crate) fn string(&mut self, name: &str, alias: &str, p: &mut Problems) -> String {
-        self.require(name, alias, p);
-        self.opt_string(name, alias, p).unwrap_or_default()
+        self.required(name, alias, p)
+            .and_then(|f| self.string_of(f, p))
+            .unwrap_or_default()
     }
 
     /// An optional 0/1 flag; `true`/`false` are accepted too.
@@ -324,9 +293,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// An optional boolean.
-    pub(crate) fn opt_bool(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
-        let f = self.take(name, alias)?;
+    fn bool_of(&self, f: Field<'_, 'a>, p: &mut Problems) -> Option<bool> {
         match f.value {
             Json::Bool(b) => Some(b),
             other => {
@@ -336,16 +303,21 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// An optional boolean.
+    pub(crate) fn opt_bool(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
+        let f = self.take(name, alias)?;
+        self.bool_of(f, p)
+    }
+
     /// A required boolean.
     pub(crate) fn bool(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
-        self.require(name, alias, p);
-        self.opt_bool(name, alias, p)
+        let f = self.required(name, alias, p)?;
+        self.bool_of(f, p)
     }
 
     /// A non-negative integer given as a number or a numeric string (WeChat's own examples write
     /// `"tag_id":"2"`); always emitted as a number.
-    pub(crate) fn opt_u64(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<u64> {
-        let f = self.take(name, alias)?;
+    fn u64_of(&self, f: Field<'_, 'a>, p: &mut Problems) -> Option<u64> {
         let parsed = match &f.value {
             Json::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
                 s.parse().ok()
@@ -362,34 +334,21 @@ impl<'a> Obj<'a> {
         parsed
     }
 
-    /// A required non-negative integer (see [`Obj::opt_u64`]).
+    /// An optional non-negative integer (see [`Obj::u64_of`]).
+    pub(crate) fn opt_u64(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<u64> {
+        let f = self.take(name, alias)?;
+        self.u64_of(f, p)
+    }
+
+    /// A required non-negative integer (see [`Obj::u64_of`]).
     pub(crate) fn u64(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<u64> {
-        self.require(name, alias, p);
-        self.opt_u64(name, alias, p)
-    }
-
-    /// A required message id (see [`Obj::opt_msg_id`]).
-    pub(crate) fn msg_id(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<MsgId> {
-        self.require(name, alias, p);
-        self.opt_msg_id(name, alias, p)
-    }
-
-    /// Records [`Rule::Required`] when the field is absent.
-    fn require(&self, name: &str, alias: &str, p: &mut Problems) {
-        if !self.has(name, alias) {
-            p.push(self.field_path(name), Rule::Required, None);
-        }
+        let f = self.required(name, alias, p)?;
+        self.u64_of(f, p)
     }
 
     /// A 64-bit message id: number or decimal string, kept exactly (the rules of
     /// [`MsgId::from_json_text`]).
-    pub(crate) fn opt_msg_id(
-        &mut self,
-        name: &str,
-        alias: &str,
-        p: &mut Problems,
-    ) -> Option<MsgId> {
-        let f = self.take(name, alias)?;
+    fn msg_id_of(&self, f: Field<'_, 'a>, p: &mut Problems) -> Option<MsgId> {
         let id = match &f.value {
             Json::Unsigned(u) => Some(MsgId(*u)),
             Json::Str(s) => MsgId::from_json_text(s).ok(),
@@ -405,10 +364,16 @@ impl<'a> Obj<'a> {
         id
     }
 
+    /// A required message id (see [`Obj::msg_id_of`]).
+    pub(crate) fn msg_id(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<MsgId> {
+        let f = self.required(name, alias, p)?;
+        self.msg_id_of(f, p)
+    }
+
     /// A nested object field.
     pub(crate) fn opt_obj(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<Obj<'a>> {
         let f = self.take(name, alias)?;
-        Obj::new(f.value, &self.field_path(f.key), p)
+        Obj::at(f.value, Cow::Owned(self.field_path(f.key)), p)
     }
 
     /// A list of strings.
@@ -455,17 +420,35 @@ impl<'a> Obj<'a> {
         let path = self.field_path(f.key);
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
-            if let Some(obj) = Obj::new(item, &index(&path, i), p) {
+            if let Some(obj) = Obj::at(item, Cow::Owned(index(&path, i)), p) {
                 out.push(read(obj, p));
             }
         }
         Some(out)
     }
 
-    /// Records every field not read as unknown.
+    /// Records every field not read as unknown. A key repeated among them is one field to
+    /// `JSON.parse`: it is reported once, with the last value (what a parsed value would show).
     pub(crate) fn finish(self, p: &mut Problems) {
-        for (key, value) in &self.members {
-            p.push(self.field_path(key), Rule::UnknownField, Some(&show(value)));
+        let last_first: Vec<(&str, &Json<'a>)> = self
+            .members
+            .iter()
+            .rev()
+            .filter_map(|(k, v)| Some((k.as_ref(), v.as_ref()?)))
+            .collect();
+        let mut shadowed = vec![false; last_first.len()];
+        if last_first.len() > 1 {
+            let keys: Vec<&str> = last_first.iter().map(|(k, _)| *k).collect();
+            for_each_duplicate(&keys, |i, _| {
+                if let Some(s) = shadowed.get_mut(i) {
+                    *s = true;
+                }
+            });
+        }
+        for ((key, value), shadowed) in last_first.iter().zip(shadowed).rev() {
+            if !shadowed {
+                p.push(self.field_path(key), Rule::UnknownField, Some(&show(value)));
+            }
         }
     }
 }
@@ -501,6 +484,20 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_unknown_field_is_reported_once_with_its_last_value() {
+        let o = obj(r#"{"x":1,"y":2,"x":3}"#);
+        let mut p = Problems::default();
+        o.finish(&mut p);
+        let e = p.into_error();
+        let shown: Vec<(&str, Option<&str>)> = e
+            .problems
+            .iter()
+            .map(|pr| (pr.path.as_str(), pr.value.as_deref()))
+            .collect();
+        assert_eq!(shown, [("body.y", Some("2")), ("body.x", Some("3"))]);
+    }
+
+    #[test]
     fn wire_name_wins_and_the_alias_is_then_unknown() {
         let mut o = obj(r#"{"media_id":"a","mediaId":"b"}"#);
         let mut p = Problems::default();
@@ -519,7 +516,7 @@ mod tests {
         let mut o = obj(r#"{"tag_id":-2,"x":1e300,"id":"12a"}"#);
         let mut p = Problems::default();
         assert_eq!(o.opt_u64("tag_id", "tagId", &mut p), None);
-        assert_eq!(o.opt_msg_id("id", "", &mut p), None);
+        assert_eq!(o.msg_id("id", "", &mut p), None);
         o.finish(&mut p);
         let e = p.into_error();
         let shown: Vec<(&str, Option<&str>)> = e
