@@ -156,7 +156,7 @@ pub fn open_callback(
 
 /// Parses a pushed message or event: `{ kind: 'mass_send_job_finish', msgId, status, … ,
 /// dedupeKey }` or `{ kind: 'other', … , dedupeKey }`.
-#[wasm_bindgen(js_name = parseEvent)]
+/// JS calls [`parse_event_input`].
 pub fn parse_event(xml: &[u8]) -> Result<JsValue, JsValue> {
     let message = event::parse_message(xml).map_err(|e| event_error(&e))?;
     let v = to_js(&message)?;
@@ -164,8 +164,13 @@ pub fn parse_event(xml: &[u8]) -> Result<JsValue, JsValue> {
     Ok(v)
 }
 
-/// [`parse_event`] for XML already decoded as text.
-#[wasm_bindgen(js_name = parseEventText)]
+/// [`parse_event`] for XML already decoded as text (JS calls [`parse_event_input`]).
 pub fn parse_event_text(xml: &str) -> Result<JsValue, JsValue> {
     parse_event(xml.as_bytes())
+}
+
+/// [`parse_event`] of XML the facade wrote into the input buffer (see [`crate::text_input`]).
+#[wasm_bindgen(js_name = parseEventInput)]
+pub fn parse_event_input(len: usize) -> Result<JsValue, JsValue> {
+    crate::text_input::with_input(len, parse_event)
 }

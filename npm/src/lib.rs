@@ -30,7 +30,7 @@ pub fn set_error_classes(wxmass_error: Function, api_error: Function) {
     errors::register(wxmass_error, api_error);
 }
 
-fn endpoint(name: &str) -> Result<EndpointName, JsValue> {
+pub(crate) fn endpoint(name: &str) -> Result<EndpointName, JsValue> {
     EndpointName::parse(name).ok_or_else(|| {
         errors::wxmass_error(
             "unknown_endpoint",
@@ -103,26 +103,44 @@ pub fn build_request(
 /// Validates the JSON request of `endpoint` and returns only its body: the facade pairs it with
 /// the method, URL and content type of an earlier [`build_request`] for the same endpoint, base
 /// and token (they do not depend on the body), which saves building a JS object per call.
-#[wasm_bindgen(js_name = buildBody)]
+/// JS calls [`build_body_input`]; this form is for Rust callers (the tests).
 pub fn build_body(endpoint_name: &str, body_json: &str) -> Result<String, JsValue> {
-    let e = endpoint(endpoint_name)?;
-    let req = AnyRequest::from_json(e, body_json.as_bytes()).map_err(|e| errors::validation(&e))?;
+    body_of(endpoint(endpoint_name)?, body_json.as_bytes())
+}
+
+/// [`build_body`] of the endpoint numbered `endpoint_index` with the JSON the facade wrote into
+/// the input buffer (see [`text_input`]).
+#[wasm_bindgen(js_name = buildBodyInput)]
+pub fn build_body_input(endpoint_index: usize, len: usize) -> Result<String, JsValue> {
+    let e = endpoint_at(endpoint_index)?;
+    with_input(len, |json| body_of(e, json))
+}
+
+fn body_of(e: EndpointName, json: &[u8]) -> Result<String, JsValue> {
+    let req = AnyRequest::from_json(e, json).map_err(|e| errors::validation(&e))?;
     req.validate().map_err(|e| errors::validation(&e))?;
     // JSON bodies are always UTF-8.
     String::from_utf8(req.to_body()).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// Every problem of the JSON request of `endpoint`, without throwing: `null` when valid,
-/// otherwise the array of problems.
-#[wasm_bindgen(js_name = validateRequest)]
+/// otherwise the array of problems. JS calls [`validate_request_input`].
 pub fn validate_request(endpoint_name: &str, body_json: &str) -> Result<JsValue, JsValue> {
-    let e = endpoint(endpoint_name)?;
-    Ok(
-        match AnyRequest::from_json(e, body_json.as_bytes()).and_then(|r| r.validate()) {
-            Ok(()) => JsValue::NULL,
-            Err(e) => errors::problems(&e).into(),
-        },
-    )
+    Ok(problems_of(endpoint(endpoint_name)?, body_json.as_bytes()))
+}
+
+/// [`validate_request`] with the JSON in the input buffer (see [`text_input`]).
+#[wasm_bindgen(js_name = validateRequestInput)]
+pub fn validate_request_input(endpoint_index: usize, len: usize) -> Result<JsValue, JsValue> {
+    let e = endpoint_at(endpoint_index)?;
+    with_input(len, |json| Ok(problems_of(e, json)))
+}
+
+fn problems_of(e: EndpointName, json: &[u8]) -> JsValue {
+    match AnyRequest::from_json(e, json).and_then(|r| r.validate()) {
+        Ok(()) => JsValue::NULL,
+        Err(e) => errors::problems(&e).into(),
+    }
 }
 
 /// Validates and builds the multipart `uploadimg` request (`body` is a `Uint8Array`).
@@ -151,17 +169,26 @@ pub fn validate_upload_img(filename: String, media: Vec<u8>) -> JsValue {
 
 /// Parses the reply body of `endpoint` into its typed value (camelCase, ids as strings); throws
 /// an `ApiError` for `errcode != 0` and a `WxmassError` (code `malformed_reply`) otherwise.
-#[wasm_bindgen(js_name = parseReply)]
+/// JS calls [`parse_reply_input`].
 pub fn parse_reply(endpoint_name: &str, body: &[u8]) -> Result<JsValue, JsValue> {
-    let e = endpoint(endpoint_name)?;
-    let reply = parse_any_reply(e, body).map_err(|e| errors::reply(&e))?;
-    to_js::to_js(&reply)
+    reply_of(endpoint(endpoint_name)?, body)
 }
 
-/// [`parse_reply`] for a body already decoded as text.
-#[wasm_bindgen(js_name = parseReplyText)]
+/// [`parse_reply`] for a body already decoded as text (JS calls [`parse_reply_input`]).
 pub fn parse_reply_text(endpoint_name: &str, body: &str) -> Result<JsValue, JsValue> {
     parse_reply(endpoint_name, body.as_bytes())
+}
+
+/// [`parse_reply`] of a text the facade wrote into the input buffer (see [`text_input`]).
+#[wasm_bindgen(js_name = parseReplyInput)]
+pub fn parse_reply_input(endpoint_index: usize, len: usize) -> Result<JsValue, JsValue> {
+    let e = endpoint_at(endpoint_index)?;
+    with_input(len, |body| reply_of(e, body))
+}
+
+fn reply_of(e: EndpointName, body: &[u8]) -> Result<JsValue, JsValue> {
+    let reply = parse_any_reply(e, body).map_err(|e| errors::reply(&e))?;
+    to_js::to_js(&reply)
 }
 
 fn known_code(k: &KnownCode) -> Object {
@@ -188,11 +215,6 @@ pub fn error_codes() -> Array {
     CODES.iter().map(known_code).collect()
 }
 
-/// Whether calls to `endpoint` count against the per-minute mass-send limit.
-#[wasm_bindgen(js_name = isMassEndpoint)]
-pub fn is_mass_endpoint(endpoint_name: &str) -> Result<bool, JsValue> {
-    Ok(endpoint(endpoint_name)?.is_mass_endpoint())
-}
 
 /// When to refresh a token received at `now_ms` that lives `expires_in` seconds (unknown:
 /// never, until a token error says so).
@@ -209,6 +231,9 @@ pub fn token_refresh_at(now_ms: f64, expires_in: Option<f64>) -> f64 {
 pub mod callback;
 pub mod openid_buffer;
 pub mod plan;
+pub mod text_input;
+
+use text_input::{endpoint_at, with_input};
 
 pub use callback::MessageCrypto;
 pub use openid_buffer::OpenIdBuffer;

@@ -123,9 +123,26 @@ test('articles, unknown fields, wrong types and nine articles report their paths
   assert.equal(wx.validateRequest('sendall', 'not an object').ok, false);
 });
 
+test('texts of any size and script reach core whole: short ones reuse one buffer, long ones get their own', () => {
+  const hi = '群发 😀 "quoted" \\ ok';
+  const body = wx.buildSendAll({ filter: { isToAll: true }, msgType: 'text', text: { content: hi } }).body;
+  assert.equal(JSON.parse(body).text.content, hi);
+  // 10,001 OpenIDs: ~330,000 characters, past what the kept buffer holds.
+  const many = Array.from({ length: 10_001 }, (_, i) => 'oR5Gjjl_eiZoUpGozMo' + String(i).padStart(9, '0'));
+  const { problems } = wx.validateSend({ toUser: many, msgType: 'text', text: { content: 'x' } });
+  assert.deepEqual(problems.map((p) => [p.path, p.rule]), [['touser', 'count']]);
+  const fine = wx.buildSend({ toUser: many.slice(0, 10_000), msgType: 'text', text: { content: hi } }).body;
+  assert.equal(JSON.parse(fine).touser.length, 10_000);
+  // and short texts again after the long ones
+  assert.equal(wx.buildSendAll(tagSend).body, wx.buildSendAll(tagSend).body);
+  const xml = '<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[嗨]]></Content><MsgId>5</MsgId></xml>';
+  assert.deepEqual(wx.parseEvent(new TextEncoder().encode(xml)).fields, [['Content', '嗨'], ['MsgId', '5']]);
+});
+
 test('unknown endpoint throws WxmassError code unknown_endpoint', () => {
   assert.throws(() => wx.buildRequest('nope', {}), (e) => e instanceof wx.WxmassError && e.code === 'unknown_endpoint');
   assert.throws(() => wx.parseReply('nope', '{}'), (e) => e instanceof wx.WxmassError && e.code === 'unknown_endpoint');
+  assert.throws(() => wx.validateRequest('nope', {}), (e) => e instanceof wx.WxmassError && e.code === 'unknown_endpoint');
 });
 
 test('uploadimg: multipart bytes, sniffed type, size and format problems', () => {
