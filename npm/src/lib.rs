@@ -215,7 +215,6 @@ pub fn error_codes() -> Array {
     CODES.iter().map(known_code).collect()
 }
 
-
 /// When to refresh a token received at `now_ms` that lives `expires_in` seconds (unknown:
 /// never, until a token error says so).
 #[wasm_bindgen(js_name = tokenRefreshAt)]

@@ -171,7 +171,10 @@ fn input_buffer_calls_read_what_the_facade_wrote() {
         build_body("sendall", body).unwrap()
     );
     let len = write_input(br#"{"filter":{"isToAll":true}}"#);
-    let problems: Array = validate_request_input(sendall, len).unwrap().dyn_into().unwrap();
+    let problems: Array = validate_request_input(sendall, len)
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     assert_eq!(text(&problems.get(0), "path"), "msgtype");
     let get = text_input::endpoint_number("get").unwrap();
     let len = write_input(br#"{"msg_id":"201053012","msg_status":"SEND_SUCCESS"}"#);
