@@ -7,7 +7,8 @@
 //!
 //! Conventions at the boundary:
 //! - request bodies arrive as JSON text (the facade's `JSON.stringify` of a camelCase object;
-//!   core reads both the wire names and their camelCase aliases);
+//!   core reads both the wire names and their camelCase aliases), and they, replies and callback
+//!   XML come through the module's input buffer ([`text_input`]), the endpoint by its number;
 //! - values leave through [`to_js`]: camelCase keys, 64-bit ids as decimal strings;
 //! - failures are thrown as typed errors built in [`errors`].
 
