@@ -172,10 +172,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'}') => {
                     self.pos += 1;
-                    let members = self.members.get(first..).unwrap_or_default().len();
-                    let mut own = Vec::with_capacity(members);
-                    own.extend(self.members.drain(first..));
-                    return Ok(Json::Object(own));
+                    return Ok(Json::Object(take_above(&mut self.members, first)));
                 }
                 Some(_) => return Err(self.error_at(self.pos + 1, "expected `,` or `}`")),
                 None => return Err(self.error("EOF while parsing an object")),
@@ -209,10 +206,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(b']') => {
                     self.pos += 1;
-                    let items = self.items.get(first..).unwrap_or_default().len();
-                    let mut own = Vec::with_capacity(items);
-                    own.extend(self.items.drain(first..));
-                    return Ok(Json::Array(own));
+                    return Ok(Json::Array(take_above(&mut self.items, first)));
                 }
                 Some(_) => return Err(self.error_at(self.pos + 1, "expected `,` or `]`")),
                 None => return Err(self.error("EOF while parsing a list")),
@@ -425,6 +419,14 @@ impl<'a> Parser<'a> {
             Err(e) => Err(self.error_at(start + e.column(), "number out of range")),
         }
     }
+}
+
+/// The entries of `stack` from `first` on, moved into a list of exactly their number.
+fn take_above<T>(stack: &mut Vec<T>, first: usize) -> Vec<T> {
+    let first = first.min(stack.len());
+    let mut own = Vec::with_capacity(stack.len() - first);
+    own.extend(stack.drain(first..));
+    own
 }
 
 #[cfg(test)]
