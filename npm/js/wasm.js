@@ -41,7 +41,7 @@ export * from './wxmass_wasm.js';
 // Every text the facade hands to core goes into one input buffer in wasm memory by encodeInto
 // (see npm/src/text_input.rs: wasm-bindgen's own copy of a string cost several times more). The
 // buffer keeps room for texts up to this many UTF-16 units; a longer text gets a buffer of its
-// own size, given back after the call.
+// own size, whose memory goes back to the module's allocator after the call.
 const INPUT_KEPT_UNITS = 16384;
 const utf8 = new TextEncoder();
 let inputPtr = 0;

@@ -20,14 +20,14 @@ thread_local! {
     static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The address of an input buffer of at least `capacity` bytes. It moves only when a larger one
-/// is asked for; the facade takes a fresh view of `memory.buffer` whenever that has changed.
+/// Makes the input buffer exactly `capacity` bytes (growing it, or giving the rest back to the
+/// allocator after a long text) and returns its address. It moves only on such a call; the facade
+/// takes a fresh view of `memory.buffer` whenever that has changed.
 #[wasm_bindgen(js_name = inputBuffer)]
 pub fn input_buffer(capacity: usize) -> usize {
     INPUT.with_borrow_mut(|buffer| {
-        if buffer.len() < capacity {
-            buffer.resize(capacity, 0);
-        }
+        buffer.resize(capacity, 0);
+        buffer.shrink_to_fit();
         buffer.as_ptr() as usize
     })
 }

@@ -185,6 +185,11 @@ fn input_buffer_calls_read_what_the_facade_wrote() {
     // A length beyond the buffer, an endpoint number or name core does not know: errors.
     let err = build_body_input(sendall, 1 << 30).unwrap_err();
     assert_eq!(text(&err, "code"), "input");
+    // The buffer is exactly what was last asked for: a long text's room is given back.
+    text_input::input_buffer(1 << 20);
+    text_input::input_buffer(16);
+    let err = build_body_input(sendall, 17).unwrap_err();
+    assert_eq!(text(&err, "code"), "input");
     let err = build_body_input(999, 0).unwrap_err();
     assert_eq!(text(&err, "code"), "unknown_endpoint");
     let err = text_input::endpoint_number("nope").unwrap_err();
