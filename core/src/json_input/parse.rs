@@ -6,7 +6,10 @@
 //! most of that budget on a 160-byte body. It accepts exactly RFC 8259 JSON, as serde_json does:
 //! the same numbers (`u64`, then `i64`, then `f64`; `-0` is a float), the same escapes (a lone
 //! surrogate is an error), no trailing commas, at most 128 levels of nesting, and errors worded
-//! like serde_json's with their line and column.
+//! like serde_json's with their line and column. That agreement is what lets the worker (which
+//! reads bodies with serde_json) and the npm package (which reads them here) report alike; it is
+//! checked against serde_json by `core_parses_json_text_exactly_as_serde_json_does` in
+//! `core/tests/properties.rs` and by the `json_body` fuzz target.
 //!
 //! Strings without escapes borrow from the input. Members and items gather on two stacks shared
 //! by the whole parse, so each object or array costs one exactly-sized allocation.
