@@ -51,7 +51,7 @@ impl<'a> ReplyHead<'a> {
 ///
 /// The body is read straight into `R` (no intermediate `serde_json::Value`, no path-tracking
 /// deserializer: both cost the npm package's WebAssembly ~10 KB gzip); when it does not fit, the
-/// path is recovered from where serde_json stopped ([`path_at`]).
+/// path is recovered from where serde_json stopped (`path_at`).
 pub fn parse<R: DeserializeOwned>(body: &[u8]) -> Result<R, ReplyError> {
     let head = ReplyHead::read(body).map_err(|message| ReplyError::Malformed {
         path: ".".into(),
