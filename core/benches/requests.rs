@@ -6,7 +6,9 @@
 
 use criterion::{black_box, Criterion};
 use serde_json::Value;
-use wxmass::endpoint::{SendAllRequest, SendToUsersRequest, UploadNewsRequest};
+use wxmass::endpoint::{
+    AnyRequest, EndpointName, SendAllRequest, SendToUsersRequest, UploadNewsRequest,
+};
 use wxmass::{ApiBase, Article, Endpoint, MassMessage, SendAllFilter};
 
 fn openids(n: usize) -> Vec<String> {
@@ -31,6 +33,9 @@ fn article(i: usize) -> Article {
         )
     }
 }
+
+/// The tag sendall of the npm benchmark, as its facade hands it to core.
+const CAMEL_SENDALL: &str = r#"{"filter":{"isToAll":false,"tagId":2},"msgType":"mpnews","mpnews":{"mediaId":"123dsdajkasd231jhksad"},"sendIgnoreReprint":0,"clientMsgId":"job-2024-06-01/batch-0"}"#;
 
 /// A case: its id, the typed build+validate, and the same body as a Value.
 type Case = (&'static str, Box<dyn Fn() -> Vec<u8>>, Value);
@@ -57,7 +62,13 @@ fn cases() -> Vec<Case> {
     let [Ok(v1), Ok(v2), Ok(v3)] = values else {
         unreachable!("our own bodies are JSON")
     };
-    let (b1, b2, b3) = (base.clone(), base.clone(), base);
+    let (b1, b2, b3, b4) = (base.clone(), base.clone(), base.clone(), base);
+    // The same body as a Value (a build that failed would leave nothing to parse here).
+    let wire_sendall = AnyRequest::from_json(EndpointName::SendAll, CAMEL_SENDALL.as_bytes())
+        .map(|r| r.to_body())
+        .ok()
+        .and_then(|body| serde_json::from_slice::<Value>(&body).ok())
+        .unwrap_or_else(|| unreachable!("the benchmark's sendall is valid"));
     vec![
         (
             "sendall_tag_mpnews",
@@ -73,6 +84,18 @@ fn cases() -> Vec<Case> {
             "send_10000_openids_text",
             Box::new(move || send.build(&b3).map(|r| r.body).unwrap_or_default()),
             v3,
+        ),
+        // What the npm package and the worker do per build: read the camelCase JSON text (the
+        // bench's object in npm/bench/bench.mjs), check it, write the body.
+        (
+            "sendall_tag_from_camel_text",
+            Box::new(move || {
+                AnyRequest::from_json(EndpointName::SendAll, CAMEL_SENDALL.as_bytes())
+                    .and_then(|r| r.build(&b4))
+                    .map(|r| r.body)
+                    .unwrap_or_default()
+            }),
+            wire_sendall,
         ),
     ]
 }

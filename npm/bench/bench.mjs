@@ -108,6 +108,13 @@ const stringify = { name: 'JSON.stringify', ops: opsPerSec(() => JSON.stringify(
 const slowdown = stringify.ops / build.ops;
 rows.push(['build+validate tag sendall vs JSON.stringify', `${fmt(build.ops)} vs ${fmt(stringify.ops)} ops/s`, `${slowdown.toFixed(2)}× the time`, '≤ 2×']);
 console.log(`${'build+validate tag sendall vs JSON.stringify'.padEnd(52)} buildSendAll ${fmt(build.ops)} ops/s | JSON.stringify ${fmt(stringify.ops)} ops/s | takes ${slowdown.toFixed(2)}× the time (target ≤ 2×)`);
+// Of that, reading and checking alone: the same crossing in, core's parse and field walk and
+// rules, and no body written or decoded (validateSendAll answers { ok, problems }).
+if (!wx.validateSendAll(tagSend).ok) throw new Error('validate');
+const check = { name: 'validateSendAll', ops: opsPerSec(() => wx.validateSendAll(tagSend)) };
+const checkRatio = stringify.ops / check.ops;
+rows.push(['  of which read+check (validateSendAll, no body out)', `${fmt(check.ops)} ops/s`, `${checkRatio.toFixed(2)}× the time`, '']);
+console.log(`${'  of which read+check (validateSendAll)'.padEnd(52)} ${fmt(check.ops)} ops/s | takes ${checkRatio.toFixed(2)}× the time of JSON.stringify`);
 // The floor of any build that lets core read the camelCase object and write the body: the
 // facade's own JSON.stringify of the input, the text into linear memory and a body of the same
 // size back out (what wasm-bindgen does around the call), with no work in between.
