@@ -309,20 +309,31 @@ impl MassMessage {
             "mpnews", "text", "voice", "image", "mpvideo", "video", "wxcard",
         ];
         let mut found = None;
+        let mut present = false;
         for key in keys {
             let Some(f) = o.take(key, "") else { continue };
-            if kind.is_none() {
+            let Some(kind) = kind else {
                 continue; // msgtype itself is already reported
-            }
-            if MsgType::parse(key) != kind || found.is_some() {
-                p.push(o.field_path(f.key), Rule::MessageShape, Some(key));
+            };
+            let msgtype = kind.as_str();
+            if MsgType::parse(key) != Some(kind) || present {
+                p.push(o.field_path(f.key), Rule::MessageShape { msgtype }, None);
                 continue;
             }
+            // Not an object: reported as such by `Obj::at`, and not as missing too.
+            present = true;
             found = Obj::at(f.value, Cow::Owned(o.field_path(f.key)), p).map(|body| (key, body));
         }
         let kind = kind?;
         let Some((_, mut b)) = found else {
-            p.push(join(o.path(), kind.as_str()), Rule::MessageShape, None);
+            if !present {
+                let msgtype = kind.as_str();
+                p.push(
+                    join(o.path(), msgtype),
+                    Rule::MessageMissing { msgtype },
+                    None,
+                );
+            }
             return None;
         };
         let msg = match kind {

@@ -59,8 +59,16 @@ pub enum Rule {
     },
     /// An unknown `msgtype`.
     MsgType,
-    /// The message kind's key does not match `msgtype`, or several kinds are given.
-    MessageShape,
+    /// A message object beside the one `msgtype` names (a body carries exactly one).
+    MessageShape {
+        /// The body's `msgtype`.
+        msgtype: &'static str,
+    },
+    /// The message object `msgtype` names is missing (same code as [`Rule::MessageShape`]).
+    MessageMissing {
+        /// The body's `msgtype`.
+        msgtype: &'static str,
+    },
     /// An object must name exactly one of several fields.
     OneOf {
         /// The fields, as a person reads them.
@@ -98,7 +106,7 @@ impl Rule {
             Rule::UnknownField => "unknown_field",
             Rule::Type { .. } => "type",
             Rule::MsgType => "msgtype",
-            Rule::MessageShape => "message_shape",
+            Rule::MessageShape { .. } | Rule::MessageMissing { .. } => "message_shape",
             Rule::OneOf { .. } => "one_of",
             Rule::ImageFormat => "image_format",
             Rule::MaxBytes { .. } => "max_bytes",
@@ -136,9 +144,14 @@ impl fmt::Display for Rule {
                 f,
                 "must be one of mpnews, text, voice, image, mpvideo, wxcard"
             ),
-            Rule::MessageShape => write!(
+            Rule::MessageShape { msgtype } => write!(
                 f,
-                "must carry exactly one message object whose key equals msgtype"
+                "must not be here: msgtype is {msgtype:?} and a body carries only that one \
+                 message object"
+            ),
+            Rule::MessageMissing { msgtype } => write!(
+                f,
+                "is required: msgtype is {msgtype:?}, and the message goes under that key"
             ),
             Rule::OneOf { fields } => write!(f, "must name exactly one of {fields}"),
             Rule::ImageFormat => write!(f, "must be a JPEG or PNG image"),

@@ -272,6 +272,39 @@ fn rejects_unknown_fields_with_their_path() {
     assert_problem!("send", body, "text.color", "unknown_field");
 }
 
+/// Every problem of a body, as displayed.
+fn messages(endpoint: &str, body: Value) -> Vec<String> {
+    let name = EndpointName::parse(endpoint).expect("endpoint");
+    match AnyRequest::from_value(name, body) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn a_mismatched_message_object_is_explained_by_msgtype() {
+    // The wrong object and the missing one, each said once, naming the msgtype.
+    assert_eq!(
+        messages(
+            "sendall",
+            json!({"filter": {"is_to_all": true}, "msgtype": "mpnews", "text": {"content": "x"}})
+        ),
+        [
+            "text must not be here: msgtype is \"mpnews\" and a body carries only that one \
+             message object",
+            "mpnews is required: msgtype is \"mpnews\", and the message goes under that key",
+        ]
+    );
+    // Present but not an object: that is the one problem, not "missing" as well.
+    assert_eq!(
+        messages(
+            "sendall",
+            json!({"filter": {"is_to_all": true}, "msgtype": "text", "text": "hello"})
+        ),
+        ["text must be an object (got \"hello\")"]
+    );
+}
+
 #[test]
 fn rejects_unknown_msgtype_and_mismatched_message_objects() {
     assert_problem!(
