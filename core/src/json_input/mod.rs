@@ -498,6 +498,30 @@ mod tests {
     }
 
     #[test]
+    fn an_object_of_many_members_is_read_and_reported_in_full() {
+        // 70 members: the field sits at index 68 with an earlier copy at index 1 (shadowed, so
+        // neither is unknown afterwards); the other 68 are unknown, the last at index 69.
+        let mut text = String::from(r#"{"a0":0,"speed":9"#);
+        for i in 2..68 {
+            text.push_str(&format!(r#","a{i}":{i}"#));
+        }
+        text.push_str(r#","speed":3,"a69":69}"#);
+        let mut o = obj(&text);
+        let mut p = Problems::default();
+        assert!(o.has("speed", ""));
+        assert_eq!(o.opt_u64("speed", "", &mut p), Some(3));
+        assert!(!o.has("speed", ""));
+        o.finish(&mut p);
+        let e = p.into_error();
+        assert_eq!(e.problems.len(), 68);
+        assert!(e.problems.iter().all(|pr| pr.path != "body.speed"));
+        assert_eq!(
+            e.problems.last().map(|pr| pr.path.as_str()),
+            Some("body.a69")
+        );
+    }
+
+    #[test]
     fn wire_name_wins_and_the_alias_is_then_unknown() {
         let mut o = obj(r#"{"media_id":"a","mediaId":"b"}"#);
         let mut p = Problems::default();
