@@ -45,21 +45,29 @@ impl fmt::Display for SyntaxError {
 pub(crate) fn parse(bytes: &[u8]) -> Result<Json<'_>, SyntaxError> {
     let mut parser = Parser {
         bytes,
+        text: std::str::from_utf8(bytes).ok(),
         pos: 0,
         depth: 0,
         members: Vec::new(),
         items: Vec::new(),
     };
-    let value = parser.value()?;
+    let value = parser.value().map_err(|e| *e)?;
     parser.skip_whitespace();
     if parser.pos < bytes.len() {
-        return Err(parser.error_at(parser.pos + 1, "trailing characters"));
+        return Err(*parser.error_at(parser.pos + 1, "trailing characters"));
     }
     Ok(value)
 }
 
+/// A syntax error inside the parser: boxed, so each `Result` of the recursive descent is the size
+/// of its value (less to move per value read; errors are rare).
+type Failure = Box<SyntaxError>;
+
 struct Parser<'a> {
     bytes: &'a [u8],
+    /// The whole input when it is UTF-8 (checked once): strings are then sliced from it rather
+    /// than each checked again.
+    text: Option<&'a str>,
     pos: usize,
     depth: u32,
     /// Members of the objects being read, innermost last.
@@ -80,22 +88,22 @@ impl<'a> Parser<'a> {
     }
 
     /// An error at the byte just read (serde_json's column: 1-based, counting bytes).
-    fn error(&self, reason: &'static str) -> SyntaxError {
+    fn error(&self, reason: &'static str) -> Failure {
         self.error_at(self.pos, reason)
     }
 
     /// An error after the first `consumed` bytes.
-    fn error_at(&self, consumed: usize, reason: &'static str) -> SyntaxError {
+    fn error_at(&self, consumed: usize, reason: &'static str) -> Failure {
         let read = self.bytes.get(..consumed).unwrap_or(self.bytes);
         let line_start = read.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        SyntaxError {
+        Box::new(SyntaxError {
             reason,
             line: 1 + read.iter().filter(|&&b| b == b'\n').count(),
             column: read.len() - line_start,
-        }
+        })
     }
 
-    fn value(&mut self) -> Result<Json<'a>, SyntaxError> {
+    fn value(&mut self) -> Result<Json<'a>, Failure> {
         self.skip_whitespace();
         let Some(b) = self.peek() else {
             return Err(self.error("EOF while parsing a value"));
@@ -115,7 +123,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn literal(&mut self, word: &[u8], value: Json<'a>) -> Result<Json<'a>, SyntaxError> {
+    fn literal(&mut self, word: &[u8], value: Json<'a>) -> Result<Json<'a>, Failure> {
         for &expected in word {
             match self.peek() {
                 Some(b) if b == expected => self.pos += 1,
@@ -129,8 +137,8 @@ impl<'a> Parser<'a> {
     /// Reads an object or array (its opening byte is next) one level deeper.
     fn nested(
         &mut self,
-        read: fn(&mut Self) -> Result<Json<'a>, SyntaxError>,
-    ) -> Result<Json<'a>, SyntaxError> {
+        read: fn(&mut Self) -> Result<Json<'a>, Failure>,
+    ) -> Result<Json<'a>, Failure> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(self.error_at(self.pos + 1, "recursion limit exceeded"));
@@ -141,7 +149,7 @@ impl<'a> Parser<'a> {
         value
     }
 
-    fn object(&mut self) -> Result<Json<'a>, SyntaxError> {
+    fn object(&mut self) -> Result<Json<'a>, Failure> {
         let first = self.members.len();
         self.skip_whitespace();
         if self.peek() == Some(b'}') {
@@ -183,7 +191,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn array(&mut self) -> Result<Json<'a>, SyntaxError> {
+    fn array(&mut self) -> Result<Json<'a>, Failure> {
         let first = self.items.len();
         self.skip_whitespace();
         match self.peek() {
@@ -218,7 +226,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The rest of a string whose opening quote was read.
-    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
+    fn string(&mut self) -> Result<Cow<'a, str>, Failure> {
         let bytes = self.bytes;
         let mut owned: Option<String> = None;
         // Like serde_json, invalid UTF-8 is reported once the string has ended (errors inside it
@@ -233,7 +241,10 @@ impl<'a> Parser<'a> {
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
                 .unwrap_or(run.len());
-            let text = match std::str::from_utf8(run.get(..plain).unwrap_or_default()) {
+            // A run ends at an ASCII byte or at the end, so it is whole characters of `self.text`.
+            let sliced = self.text.and_then(|t| t.get(start..start + plain));
+            let checked = || std::str::from_utf8(run.get(..plain).unwrap_or_default());
+            let text = match sliced.map_or_else(checked, Ok) {
                 Ok(text) => text,
                 Err(e) => {
                     first_invalid = first_invalid.or(Some(content_len + e.valid_up_to()));
@@ -280,7 +291,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The character of an escape whose backslash was read.
-    fn escape(&mut self) -> Result<char, SyntaxError> {
+    fn escape(&mut self) -> Result<char, Failure> {
         let Some(b) = self.peek() else {
             return Err(self.error("EOF while parsing a string"));
         };
@@ -321,7 +332,7 @@ impl<'a> Parser<'a> {
 
     /// Four hex digits of a `\\u` escape (all four are read before any is checked, as serde_json
     /// does, so errors point at the same column).
-    fn hex4(&mut self) -> Result<u32, SyntaxError> {
+    fn hex4(&mut self) -> Result<u32, Failure> {
         let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
             self.pos = self.bytes.len();
             return Err(self.error("EOF while parsing a string"));
@@ -342,7 +353,7 @@ impl<'a> Parser<'a> {
     }
 
     /// At least one digit (after `.` or the exponent's `e`).
-    fn required_digits(&mut self) -> Result<(), SyntaxError> {
+    fn required_digits(&mut self) -> Result<(), Failure> {
         match self.peek() {
             Some(b'0'..=b'9') => {
                 self.digits();
@@ -353,7 +364,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn number(&mut self) -> Result<Json<'a>, SyntaxError> {
+    fn number(&mut self) -> Result<Json<'a>, Failure> {
         let start = self.pos;
         let negative = self.peek() == Some(b'-');
         if negative {
@@ -414,7 +425,7 @@ impl<'a> Parser<'a> {
     /// The number from `start` to here as an `f64`, read by serde_json (which the replies need
     /// anyway: std's exact float parser would add 15 KB to the npm package's WebAssembly, for
     /// numbers that are only ever shown in a problem report).
-    fn float(&self, start: usize) -> Result<Json<'a>, SyntaxError> {
+    fn float(&self, start: usize) -> Result<Json<'a>, Failure> {
         let text = self.bytes.get(start..self.pos).unwrap_or_default();
         match serde_json::from_slice::<f64>(text) {
             Ok(f) => Ok(Json::Float(f)),
@@ -527,6 +538,27 @@ mod tests {
             );
         }
         assert!(parse(b"\"\xff\"").is_err());
+    }
+
+    #[test]
+    fn strings_read_alike_whether_or_not_the_whole_input_is_utf8() {
+        // Valid input: strings are sliced from the text checked once.
+        assert_eq!(
+            ok(r#"{"a":"中文 ok","b":"x\ty"}"#),
+            Json::Object(vec![
+                (Cow::Borrowed("a"), Json::Str(Cow::Borrowed("中文 ok"))),
+                (Cow::Borrowed("b"), Json::Str(Cow::Owned("x\ty".into()))),
+            ])
+        );
+        // Invalid UTF-8 in a later string: each string is checked on its own, and the error
+        // is serde_json's, at the same place.
+        let bad: &[u8] = b"{\"a\":\"\xe4\xb8\xad\",\"b\":\"x\xff\"}";
+        let ours = parse(bad).err().map(|e| e.to_string());
+        let theirs = serde_json::from_slice::<serde_json::Value>(bad)
+            .err()
+            .map(|e| e.to_string());
+        assert!(ours.is_some());
+        assert_eq!(ours, theirs);
     }
 
     #[test]
