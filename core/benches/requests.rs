@@ -85,7 +85,7 @@ fn cases() -> Vec<Case> {
             Box::new(move || send.build(&b3).map(|r| r.body).unwrap_or_default()),
             v3,
         ),
-        // What the npm package and the worker do per build: read the camelCase JSON text (the
+        // What the npm package does per build: read the camelCase JSON text (the
         // bench's object in npm/bench/bench.mjs), check it, write the body.
         (
             "sendall_tag_from_camel_text",
