@@ -10,6 +10,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { opsPerSec, tagSend, tagSendWire } from './harness.mjs';
+
 const [dirA, dirB] = process.argv.slice(2);
 if (!dirA || !dirB) {
   console.error('usage: node npm/bench/ab.mjs <dist A> <dist B>');
@@ -18,28 +20,10 @@ if (!dirA || !dirB) {
 const load = (dir) => import(pathToFileURL(resolve(dir, 'index.js')).href);
 const [A, B] = await Promise.all([load(dirA), load(dirB)]);
 
-const tagSend = { filter: { isToAll: false, tagId: 2 }, msgType: 'mpnews', mpnews: { mediaId: '123dsdajkasd231jhksad' }, sendIgnoreReprint: 0, clientMsgId: 'job-2024-06-01/batch-0' };
-const tagSendWire = { filter: { is_to_all: false, tag_id: 2 }, mpnews: { media_id: '123dsdajkasd231jhksad' }, msgtype: 'mpnews', send_ignore_reprint: 0, clientmsgid: 'job-2024-06-01/batch-0' };
 const body = JSON.stringify(tagSendWire);
 if (A.buildSendAll(tagSend).body !== body || B.buildSendAll(tagSend).body !== body) throw new Error('the builds disagree on the body');
 
-let sink;
-function nsPerCall(fn, ms = 100) {
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < 200; i++) sink = fn();
-    n += 200;
-    t = performance.now();
-  }
-  return ((t - t0) * 1e6) / n;
-}
-for (let i = 0; i < 20_000; i++) {
-  sink = A.buildSendAll(tagSend);
-  sink = B.buildSendAll(tagSend);
-  sink = JSON.stringify(tagSendWire);
-}
+const nsPerCall = (fn) => 1e9 / opsPerSec(fn, 100);
 const ratioA = [];
 const ratioB = [];
 const bOverA = [];

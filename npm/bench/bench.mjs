@@ -12,6 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
+import { opsPerSec, tagSend, tagSendWire } from './harness.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 if (!existsSync(join(here, 'node_modules/xml2js'))) {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
@@ -39,25 +41,6 @@ const crypto = new wx.MessageCrypto({ token: TOKEN, encodingAesKey: KEY, appId: 
 const encrypt = crypto.encrypt(EVENT);
 const msgSignature = crypto.signature({ timestamp: TIMESTAMP, nonce: NONCE, encrypt });
 const theirCrypto = new WXBizMsgCrypt(TOKEN, KEY, APPID);
-
-const tagSend = { filter: { isToAll: false, tagId: 2 }, msgType: 'mpnews', mpnews: { mediaId: '123dsdajkasd231jhksad' }, sendIgnoreReprint: 0, clientMsgId: 'job-2024-06-01/batch-0' };
-const tagSendWire = { filter: { is_to_all: false, tag_id: 2 }, mpnews: { media_id: '123dsdajkasd231jhksad' }, msgtype: 'mpnews', send_ignore_reprint: 0, clientmsgid: 'job-2024-06-01/batch-0' };
-
-// ---- harness ----------------------------------------------------------------------------------
-
-let sink;
-function opsPerSec(fn, ms = 1000) {
-  for (let i = 0; i < 2000; i++) sink = fn();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < 200; i++) sink = fn();
-    n += 200;
-    t = performance.now();
-  }
-  return (n * 1000) / (t - t0);
-}
 
 const xml2jsParse = (xml) => {
   let out;
