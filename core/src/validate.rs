@@ -86,6 +86,13 @@ pub enum Rule {
     Characters,
     /// The input is not JSON at all.
     Json,
+    /// Not a time: an RFC 3339 date-time with an offset, or Unix milliseconds (the admin API's
+    /// `sendAt`, read by [`crate::plan::send_at_from_value`]).
+    Time {
+        /// What is wrong with this value, e.g. `is not a date: February 2030 has 28 days`
+        /// ([`crate::plan::TimeError::reason`]).
+        reason: String,
+    },
 }
 
 impl Rule {
@@ -112,6 +119,7 @@ impl Rule {
             Rule::MaxBytes { .. } => "max_bytes",
             Rule::Characters => "characters",
             Rule::Json => "json",
+            Rule::Time { .. } => "time",
         }
     }
 }
@@ -158,6 +166,11 @@ impl fmt::Display for Rule {
             Rule::MaxBytes { limit } => write!(f, "must be under {limit} bytes"),
             Rule::Characters => write!(f, "holds characters this field cannot carry"),
             Rule::Json => write!(f, "is not valid JSON"),
+            Rule::Time { reason } => write!(
+                f,
+                "must be an RFC 3339 time with an offset (e.g. 2030-03-07T08:00:00+08:00) or \
+                 Unix milliseconds; this one {reason}"
+            ),
         }
     }
 }

@@ -141,8 +141,9 @@ pub struct ChinaDate {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's `days_from_civil`). Out-of-range
-/// months and days are not rejected; they roll over arithmetically, which callers here never need.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+/// months and days are not rejected; they roll over arithmetically, so callers check the date
+/// first (as [`UnixMillis::parse_rfc3339`] does).
+pub(super) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let month = i64::from(month);
     let day = i64::from(day);
     let y = if month <= 2 {

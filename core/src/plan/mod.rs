@@ -71,6 +71,7 @@ pub mod decide;
 pub mod pacer;
 pub mod quota;
 mod recipients;
+pub mod send_at;
 mod sha256_lanes;
 pub mod status_check;
 pub mod summary;
@@ -86,6 +87,7 @@ pub use quota::{
     days_needed, earliest_start, AccountKind, QuotaDecision, QuotaNeed, QuotaRule, SendKind,
     SentRecord,
 };
+pub use send_at::{send_at_from_value, TimeError};
 pub use status_check::{after_status, first_status_check_at, StatusCheck};
 pub use summary::PlanSummary;
 
