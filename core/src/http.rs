@@ -3,7 +3,7 @@
 //! Core never opens a connection: a builder yields an [`HttpRequest`] and the caller (the worker,
 //! the npm client, your own code) adds `access_token` and sends it.
 
-use crate::limits::{DEFAULT_API_HOST, DEFAULT_API_SCHEME};
+use crate::limits::{CONTENT_TYPE_JSON, DEFAULT_API_HOST, DEFAULT_API_SCHEME};
 
 /// HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,12 @@ impl ApiBase {
     /// The base as a URL without a trailing slash.
     pub fn url(&self) -> String {
         format!("{}://{}{}", self.scheme, self.host, self.path_prefix)
+    }
+
+    /// A `GET` of the base URL itself: an operator's token service (`TOKEN_URL`) answers it
+    /// with a token reply, and is configured as a base like the API.
+    pub fn get_self(&self) -> HttpRequest {
+        self.request(Method::Get, "", CONTENT_TYPE_JSON, Vec::new())
     }
 
     pub(crate) fn request(

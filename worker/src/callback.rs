@@ -1,17 +1,25 @@
 //! `/wechat/callback`: URL verification (GET) and pushes (POST) in plain, compatible and safe
 //! mode. Core checks the signature and decrypts; a push that fails is refused with 403 and
-//! nothing is stored. WeChat waits 5 s and retries 3 times, so the answer (`success`) goes out
-//! as soon as the push is verified, and storing it runs after (`ctx.wait_until`); the event's
-//! dedupe key (core's: MsgID + Status) makes WeChat's retries land once.
+//! nothing is stored.
+//!
+//! A push is stored before it is acknowledged: WeChat never retries after `success`, so an
+//! answer given before the commit could lose the push. The event row, and for a
+//! MASSSENDJOBFINISH its batch's update, go in one atomic commit (at most three D1 queries with
+//! the read); if it fails, the answer is 503 and WeChat retries. Retries and replays land once,
+//! by core's dedupe key (MsgID + Status). A verified push that core cannot parse is stored raw
+//! (`unreadable`, with the reason) and answered `success`: WeChat cannot fix it, and a person can
+//! read it from `GET /api/events?state=unreadable`.
 
-use worker::{Context, Date, Request, Response};
+use sha2::{Digest, Sha256};
+use worker::{Request, Response};
 use wxmass::callback::{open_callback, verify_url, CallbackConfig, CallbackError, CallbackQuery};
-use wxmass::event::{parse_message, CallbackMessage, MassSendJobFinish};
+use wxmass::event::{CallbackMessage, EventError, MassSendJobFinish};
 use wxmass::limits::{CALLBACK_BODY_MAX_BYTES, CALLBACK_SUCCESS_REPLY};
 use wxmass::plan::{BatchProgress, JobResult};
 
 use crate::error::AppError;
-use crate::{store, Ctx};
+use crate::store::{self, BatchRow, NewEvent};
+use crate::Ctx;
 
 fn query(req: &Request) -> Result<CallbackQuery, AppError> {
     let url = req.url()?;
@@ -28,15 +36,15 @@ fn refused(e: &CallbackError) -> Result<Response, AppError> {
 
 /// GET: echo `echostr` when the signature matches the token.
 pub fn verify(req: &Request, app: &Ctx) -> Result<Response, AppError> {
-    let token = crate::secret(&app.env, "CALLBACK_TOKEN")?;
+    let token = crate::config::secret(&app.env, "CALLBACK_TOKEN")?;
     match verify_url(&token, &query(req)?) {
         Ok(echostr) => Ok(Response::ok(echostr)?),
         Err(e) => refused(&e),
     }
 }
 
-/// POST: verify and open the push, answer `success`, store it afterwards.
-pub async fn receive(mut req: Request, app: Ctx, ctx: Context) -> Result<Response, AppError> {
+/// POST: verify and open the push, store it, then answer `success`.
+pub async fn receive(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
     let declared = req
         .headers()
         .get("content-length")?
@@ -50,69 +58,159 @@ pub async fn receive(mut req: Request, app: Ctx, ctx: Context) -> Result<Respons
     }
     let q = query(&req)?;
     let body = req.bytes().await?;
-    let token = crate::secret(&app.env, "CALLBACK_TOKEN")?;
-    let aes_key = crate::secret(&app.env, "ENCODING_AES_KEY").ok();
+    let token = crate::config::secret(&app.env, "CALLBACK_TOKEN")?;
+    let aes_key = crate::config::optional_secret(&app.env, "ENCODING_AES_KEY");
     let config = CallbackConfig::new(&token, aes_key.as_deref(), &app.cfg.app_id)
         .map_err(|e| AppError::Config(format!("ENCODING_AES_KEY: {e}")))?;
     // The test clock (TEST_CLOCK=1) moves with the simulator's; otherwise the runtime's clock.
-    let now_secs = app.now().await / 1000;
-    let opened = match open_callback(&config, &q, &body, Some(now_secs)) {
+    let now = app.now();
+    let opened = match open_callback(&config, &q, &body, Some(now / 1000)) {
         Ok(o) => o,
         Err(e) => return refused(&e),
     };
-    let message = match opened.parse() {
-        Ok(m) => m,
-        Err(e) => return Ok(Response::error(format!("unreadable push: {e}"), 400)?),
+    let stored = match opened.parse() {
+        Ok(CallbackMessage::MassSendJobFinish(e)) => store_result(app, &e, &opened.xml, now).await,
+        Ok(message) => store_other(app, &message, &opened.xml, now).await,
+        Err(e) => store_unreadable(app, &e, &opened.xml, now).await,
     };
-    ctx.wait_until(async move {
-        if let Err(e) = record(&app, &message, &opened.xml).await {
-            worker::console_error!("storing a push failed: {e:?}");
+    match stored {
+        Ok(()) => Ok(Response::ok(CALLBACK_SUCCESS_REPLY)?),
+        Err(e) => {
+            // Not acknowledged, so WeChat retries; the retry lands once by the dedupe key.
+            worker::console_error!("storing a push failed, answered 503 for a retry: {e:?}");
+            Ok(Response::error("storing the push failed; retry", 503)?)
         }
-    });
-    Ok(Response::ok(CALLBACK_SUCCESS_REPLY)?)
+    }
 }
 
-/// Stores a push once, and a result event against its batch.
-async fn record(app: &Ctx, message: &CallbackMessage, xml: &str) -> Result<(), AppError> {
-    let now = Date::now().as_millis() as i64;
-    let key = message.dedupe_key();
-    let payload = serde_json::to_string(message).unwrap_or_default();
-    let (kind, event, msg_id) = match message {
-        CallbackMessage::MassSendJobFinish(e) => (
-            "mass_send_job_finish",
-            Some("MASSSENDJOBFINISH".to_owned()),
-            Some(e.msg_id.to_string()),
-        ),
-        CallbackMessage::Other(m) => (
-            "other",
-            Some(m.event.clone().unwrap_or_else(|| m.msg_type.clone())),
-            None,
-        ),
+/// A MASSSENDJOBFINISH: the event, and the result on its batch, in one commit.
+async fn store_result(
+    app: &Ctx,
+    e: &MassSendJobFinish,
+    xml: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let msg_id = e.msg_id.to_string();
+    let key = e.dedupe_key();
+    let payload = serde_json::to_string(e).unwrap_or_default();
+    let batch = app.store.batch_by_msg_id(&msg_id).await?;
+    let mut event = NewEvent {
+        dedupe_key: &key,
+        kind: "mass_send_job_finish",
+        event: Some("MASSSENDJOBFINISH"),
+        msg_id: Some(&msg_id),
+        batch_id: None,
+        payload_json: &payload,
+        xml,
+        // Its batch has no msg_id yet (the send's reply is not recorded): the cron applies it.
+        state: "pending",
+        reason: None,
+        received_at: now,
     };
-    let fresh = store::insert_event(
-        &app.db,
-        &store::NewEvent {
-            dedupe_key: &key,
-            kind,
-            event: event.as_deref(),
-            msg_id: msg_id.as_deref(),
-            payload_json: &payload,
-            xml,
-        },
-        now,
-    )
-    .await?;
-    if let (true, CallbackMessage::MassSendJobFinish(e)) = (fresh, message) {
-        if let Some(batch) = store::batch_by_msg_id(&app.db, &e.msg_id.to_string()).await? {
-            apply_result(app, &batch, e, &key, now).await?;
+    let Some(row) = batch else {
+        app.store
+            .commit(vec![app.store.insert_event(&event, false)?])
+            .await?;
+        return Ok(());
+    };
+    event.batch_id = Some(&row.id);
+    match apply_result(&row, e) {
+        Ok(Some(new)) => {
+            event.state = "applied";
+            let r = app
+                .store
+                .commit(vec![
+                    app.store.update_batch(&new, row.version, now, false)?,
+                    app.store.insert_event(&event, true)?,
+                ])
+                .await?;
+            if !store::changed(&r, 0) {
+                return Err(AppError::Stale(format!(
+                    "batch {} changed while its result was stored",
+                    row.id
+                )));
+            }
         }
-        // Otherwise the send's reply is not recorded yet; the cron applies it when it is.
+        Ok(None) => {
+            event.state = "applied";
+            app.store
+                .commit(vec![app.store.insert_event(&event, false)?])
+                .await?;
+        }
+        Err(why) => {
+            event.state = "ignored";
+            event.reason = Some(&why);
+            app.store
+                .commit(vec![app.store.insert_event(&event, false)?])
+                .await?;
+        }
     }
     Ok(())
 }
 
+/// Any other push (a user's message, a menu click, another event).
+async fn store_other(
+    app: &Ctx,
+    message: &CallbackMessage,
+    xml: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let key = message.dedupe_key();
+    let payload = serde_json::to_string(message).unwrap_or_default();
+    let name = match message {
+        CallbackMessage::Other(m) => m.event.clone().unwrap_or_else(|| m.msg_type.clone()),
+        CallbackMessage::MassSendJobFinish(_) => "MASSSENDJOBFINISH".to_owned(),
+    };
+    let event = NewEvent {
+        dedupe_key: &key,
+        kind: "other",
+        event: Some(&name),
+        msg_id: None,
+        batch_id: None,
+        payload_json: &payload,
+        xml,
+        state: "stored",
+        reason: None,
+        received_at: now,
+    };
+    app.store
+        .commit(vec![app.store.insert_event(&event, false)?])
+        .await?;
+    Ok(())
+}
+
+/// A verified push core cannot parse: kept raw, so it is not lost and a person can read it.
+async fn store_unreadable(
+    app: &Ctx,
+    error: &EventError,
+    xml: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let digest = Sha256::digest(xml.as_bytes());
+    let key: String = std::iter::once("unreadable:".to_owned())
+        .chain(digest.iter().map(|b| format!("{b:02x}")))
+        .collect();
+    let reason = error.to_string();
+    let event = NewEvent {
+        dedupe_key: &key,
+        kind: "unreadable",
+        event: None,
+        msg_id: None,
+        batch_id: None,
+        payload_json: "null",
+        xml,
+        state: "unreadable",
+        reason: Some(&reason),
+        received_at: now,
+    };
+    app.store
+        .commit(vec![app.store.insert_event(&event, false)?])
+        .await?;
+    Ok(())
+}
+
 /// What core keeps of an event for a batch.
-pub fn job_result(e: &MassSendJobFinish) -> JobResult {
+fn job_result(e: &MassSendJobFinish) -> JobResult {
     JobResult {
         status: e.status.as_wire(),
         total_count: e.total_count,
@@ -122,42 +220,26 @@ pub fn job_result(e: &MassSendJobFinish) -> JobResult {
     }
 }
 
-/// Moves a submitted batch to finished with the event's result (core's state machine decides).
-pub async fn apply_result(
-    app: &Ctx,
-    batch: &store::BatchRow,
-    e: &MassSendJobFinish,
-    dedupe_key: &str,
-    now: i64,
-) -> Result<(), AppError> {
-    let Ok(mut progress) = serde_json::from_str::<BatchProgress>(&batch.progress_json) else {
-        return Ok(());
-    };
+/// What a MASSSENDJOBFINISH does to its batch, by core's state machine: the batch's new row,
+/// `None` when it already holds this result, or why it does not take it. A batch finished from
+/// mass/get (counts unknown) still takes its late event.
+pub fn apply_result(row: &BatchRow, e: &MassSendJobFinish) -> Result<Option<BatchRow>, String> {
+    if !matches!(row.state.as_str(), "submitted" | "finished") {
+        return Err(format!("the batch is {}", row.state));
+    }
+    let mut progress: BatchProgress = serde_json::from_str(&row.progress_json)
+        .map_err(|err| format!("the batch's stored progress is unreadable: {err}"))?;
+    let before = progress.clone();
     let result = job_result(e);
-    if progress.finish(e.msg_id, result.clone()).is_ok() {
-        let progress_json = serde_json::to_string(&progress).unwrap_or_default();
-        let result_json = serde_json::to_string(&result).unwrap_or_default();
-        store::finish_batch(&app.db, &batch.id, &progress_json, &result_json, now).await?;
-        store::link_event(&app.db, dedupe_key, &batch.id).await?;
+    progress
+        .finish(e.msg_id, result.clone())
+        .map_err(|err| err.to_string())?;
+    if progress == before {
+        return Ok(None);
     }
-    Ok(())
-}
-
-/// After the cron records a msg_id: apply a result event that arrived first.
-pub async fn apply_early_result(
-    app: &Ctx,
-    batch_id: &str,
-    msg_id: &str,
-    now: i64,
-) -> Result<(), AppError> {
-    let Some(ev) = store::result_event_for(&app.db, msg_id).await? else {
-        return Ok(());
-    };
-    let Ok(CallbackMessage::MassSendJobFinish(e)) = parse_message(ev.xml.as_bytes()) else {
-        return Ok(());
-    };
-    if let Some(batch) = store::batch(&app.db, batch_id).await? {
-        apply_result(app, &batch, &e, &ev.dedupe_key, now).await?;
-    }
-    Ok(())
+    let mut new = row.clone();
+    new.state = "finished".into();
+    new.progress_json = serde_json::to_string(&progress).unwrap_or_default();
+    new.result_json = Some(serde_json::to_string(&result).unwrap_or_default());
+    Ok(Some(new))
 }

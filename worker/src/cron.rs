@@ -1,363 +1,521 @@
-//! The cron run: claim due batches in D1, send each with its fixed clientmsgid, and follow
-//! core's decision about the outcome. A run stops well inside a Worker invocation's limits and
-//! leaves the rest for the next run.
+//! The cron run: one read of everything due, then step after step — each decided by core and
+//! written in one guarded commit — until nothing is due or the invocation's budget, the pacer
+//! or the wall clock says stop. The rest waits for the next run.
 //!
-//! Two overlapping runs never take the same batch: a claim is a conditional UPDATE that only
-//! one of them can win (`changes == 1`), with a lease. A run that dies mid-send (the worker
-//! restarted) leaves its batch `sending`; after the lease, the next run re-claims it and core's
-//! `begin_attempt` treats the lost attempt as a lost reply (it may have reached WeChat), so the
-//! same request with the same clientmsgid goes out no sooner than WeChat's dedupe allows, and
-//! WeChat answers 45065 with the existing msg_id instead of delivering twice.
+//! A batch attempt is: core decides (quota, pacer, `begin_attempt`); the claim commits that
+//! decision with a lease and returns the request body (one D1 query; a version guard, so of two
+//! overlapping runs only one claims it); one WeChat call; core decides about the outcome
+//! (`settle`); one commit writes the batch and the call's ledger row (two queries). A run that
+//! dies between claim and commit leaves the batch `sending`; after the lease the next run
+//! re-claims it, and core's `begin_attempt` treats the lost attempt as a lost reply, so the same
+//! bytes with the same clientmsgid go out no sooner than WeChat's dedupe answers 45065 with the
+//! existing msg_id rather than delivering twice.
 //!
-//! No batch stays `submitted` forever: when its MASSSENDJOBFINISH has not come 30 minutes after
-//! WeChat accepted it (the push was lost: the callback URL was down through WeChat's retries),
-//! the run asks mass/get and core's `plan::status_check` decides: finished (counts unknown;
-//! a late event still brings them), failed, or ask again later, up to a day.
+//! A submitted batch whose MASSSENDJOBFINISH has not come 30 minutes after WeChat accepted it
+//! is asked about with mass/get, and core's `after_status` settles it or sets the next check.
+//! A result event that came before its batch's msg_id was recorded is applied here.
 
-use serde_json::json;
+use std::fmt;
+
+use serde_json::{json, Value};
 use worker::Date;
-use wxmass::endpoint::{AnyReply, EndpointName, GetStatusRequest, SendReply};
+use wxmass::endpoint::{parse_any_reply, AnyReply, EndpointName, GetStatusRequest, SendReply};
+use wxmass::event::{parse_message, CallbackMessage};
 use wxmass::plan::{
-    after_status, earliest_start, first_status_check_at, Action, BatchProgress, Outcome, Pacer,
-    QuotaDecision, QuotaNeed, SendKind, SentRecord, StatusCheck, UnixMillis,
+    after_status, earliest_start, first_status_check_at, Action, BatchProgress, Outcome,
+    QuotaDecision, QuotaNeed, SendKind, StatusCheck, UnixMillis,
 };
-use wxmass::{Endpoint, HttpRequest, MsgId};
+use wxmass::{Endpoint, ErrorClass, MsgId, ReplyError};
 
+use crate::callback::apply_result;
+use crate::calls::{self, Ledger};
 use crate::error::AppError;
-use crate::{callback, store, token, wechat, Ctx};
+use crate::store::{self, BatchRow, PendingResult};
+use crate::token::{self, Token};
+use crate::Ctx;
 
-/// WeChat calls one run may make: a free Worker invocation has 50 subrequests, and the token
-/// fetch needs some.
-pub const MAX_CALLS_PER_RUN: u32 = 40;
-/// Wall time after which a run starts no new send (a cron invocation may run for minutes, but
-/// a short run keeps a restart cheap).
-pub const MAX_RUN_MS: i64 = 20_000;
 /// A claimed batch belongs to its run this long; a run that dies leaves it to the next one after.
 pub const LEASE_MS: i64 = 60_000;
-/// Due batches looked at per query.
-const DUE_PAGE: u32 = 20;
+/// Wall time after which a run starts no new step (a short run keeps a restart cheap).
+const MAX_RUN_MS: i64 = 25_000;
 /// How far back the quota ledger is read (a China month and a bit).
-const LEDGER_LOOKBACK_MS: i64 = 32 * 24 * 3600 * 1000;
-const PACER_KEY: &str = "pacer";
-/// When the token source fails, look again this much later.
-const NO_TOKEN_RETRY_MS: i64 = 30_000;
+pub const LEDGER_LOOKBACK_MS: i64 = 32 * 24 * 3600 * 1000;
+/// D1 queries of the run's one read (statements of its batch).
+const READ_QUERIES: u32 = 6;
+/// D1 queries of one attempt or status check after the read: the claim, then the batch and
+/// its ledger row.
+const STEP_QUERIES: u32 = 3;
+/// D1 queries of applying a result event that came early: the batch and the event.
+const RESULT_QUERIES: u32 = 2;
+/// Due batches one run reads at most: the pacer allows 60 calls a minute and the cron runs
+/// every minute.
+const MAX_DUE_PER_RUN: u32 = wxmass::limits::MAX_CALLS_PER_MINUTE;
+/// Where `TEST_COUNTERS=1` keeps the last run's report.
+pub const LAST_RUN_KEY: &str = "test_last_cron";
 
-/// One cron run: due batches first, then submitted batches whose result event is overdue.
-/// Returns the number of WeChat calls made.
-pub async fn run(app: &Ctx) -> Result<u32, AppError> {
-    let started = Date::now().as_millis() as i64;
-    let mut calls = send_due(app, started).await?;
-    calls += check_overdue(app, started, calls).await?;
-    Ok(calls)
+/// What one run did, for the log (and, under `TEST_COUNTERS=1`, for the tests).
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// Send attempts made (WeChat calls to send/sendall).
+    pub attempts: u32,
+    /// mass/get checks made.
+    pub status_checks: u32,
+    /// Early result events applied.
+    pub results_applied: u32,
+    /// Batches moved to a later time without a call (quota window, dedupe wait).
+    pub deferred: u32,
+    /// Why the run stopped before the end of what was due, if it did.
+    pub stopped: Option<&'static str>,
+    /// The error that ended the run, if one did.
+    pub error: Option<String>,
 }
 
-/// Sends the due batches. Returns the number of WeChat calls made.
-async fn send_due(app: &Ctx, started: i64) -> Result<u32, AppError> {
-    let mut calls = 0u32;
-    let mut skipped: Vec<String> = Vec::new();
-    'run: while calls < MAX_CALLS_PER_RUN && (Date::now().as_millis() as i64) - started < MAX_RUN_MS
-    {
-        let now = app.now().await;
-        let due = store::due_batches(&app.db, now, DUE_PAGE).await?;
-        let due: Vec<String> = due.into_iter().filter(|id| !skipped.contains(id)).collect();
-        if due.is_empty() {
-            break;
-        }
-        for id in due {
-            if calls >= MAX_CALLS_PER_RUN
-                || (Date::now().as_millis() as i64) - started >= MAX_RUN_MS
-            {
-                break 'run;
-            }
-            let now = app.now().await;
-            let pacer = load_pacer(app).await;
-            let slot = pacer.next_slot(UnixMillis(now));
-            if slot.0 > now {
-                // 60 calls in the last minute: the rest waits for the next run.
-                break 'run;
-            }
-            match attempt(app, &id, now).await? {
-                Attempted::Sent => calls += 1,
-                Attempted::NotSent => skipped.push(id),
-            }
-        }
+impl RunReport {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "attempts": self.attempts,
+            "statusChecks": self.status_checks,
+            "resultsApplied": self.results_applied,
+            "deferred": self.deferred,
+            "stopped": self.stopped,
+            "error": self.error,
+        })
     }
-    Ok(calls)
 }
 
-enum Attempted {
-    Sent,
-    NotSent,
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} send attempts, {} status checks, {} early results applied, {} deferred",
+            self.attempts, self.status_checks, self.results_applied, self.deferred
+        )?;
+        if let Some(why) = self.stopped {
+            write!(f, "; stopped: {why}")?;
+        }
+        if let Some(e) = &self.error {
+            write!(f, "; error: {e}")?;
+        }
+        Ok(())
+    }
 }
 
-async fn attempt(app: &Ctx, id: &str, now: i64) -> Result<Attempted, AppError> {
-    let Some(row) = store::batch(&app.db, id).await? else {
-        return Ok(Attempted::NotSent);
-    };
-    let kind = if row.endpoint == "sendall" {
-        SendKind::SendAll
+/// One cron run.
+pub async fn run(app: &Ctx) -> RunReport {
+    let mut report = RunReport::default();
+    if let Err(e) = run_steps(app, &mut report).await {
+        worker::console_error!("cron run ended early: {e:?}");
+        report.error = Some(e.to_string());
+    }
+    report
+}
+
+/// What a step needs after the read, to be started at all.
+fn can_start(app: &Ctx, token: &Token, queries: u32) -> bool {
+    let (q, s) = if token.is_fresh() {
+        (queries, 1)
     } else {
-        SendKind::SendToUsers
+        (
+            queries + token::REFRESH_QUERIES,
+            1 + token::REFRESH_SUBREQUESTS,
+        )
     };
-    let to_all = row.to_all != 0.0;
-    let mut progress: BatchProgress = serde_json::from_str(&row.progress_json)
-        .map_err(|e| AppError::Internal(format!("batch {id}: stored progress unreadable: {e}")))?;
+    app.budget.can_afford(q, s)
+}
 
-    // Quotas: core decides from the ledger whether this call may go out now.
-    let ledger = ledger(app, now).await?;
-    let need = QuotaNeed {
-        sendall_calls: usize::from(kind == SendKind::SendAll),
-        send_calls: usize::from(kind == SendKind::SendToUsers),
-        to_all,
-    };
-    match earliest_start(app.cfg.account, &ledger, &need, UnixMillis(now)) {
-        QuotaDecision::Now => {}
-        QuotaDecision::NotBefore { at, .. } => {
-            store::release_batch(
-                &app.db,
-                id,
-                &row.progress_json,
-                at.0,
-                "waiting for the account's quota window",
-                now,
-            )
-            .await?;
-            return Ok(Attempted::NotSent);
+async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
+    let started = Date::now().as_millis() as i64;
+    let now = app.now();
+    // Read no more than the budget lets this run act on.
+    let affordable = app
+        .budget
+        .max_queries()
+        .saturating_sub(READ_QUERIES + token::REFRESH_QUERIES)
+        / STEP_QUERIES;
+    let due_limit = affordable.clamp(1, MAX_DUE_PER_RUN);
+    let read = app
+        .store
+        .read_run(now, due_limit, now - LEDGER_LOOKBACK_MS)
+        .await?;
+    let mut ledger = Ledger::new(&read.recent_calls, &read.sends);
+    let mut token = Token::new(read.token);
+
+    for pending in read.pending_results {
+        if !app.budget.can_afford(RESULT_QUERIES, 0) {
+            report.stopped = Some("D1 query budget");
+            return Ok(());
         }
-        QuotaDecision::Never { reason } => {
-            store::fail_batch(
-                &app.db,
-                id,
-                &row.progress_json,
-                &reason,
-                "quota: never",
-                now,
-            )
-            .await?;
-            return Ok(Attempted::NotSent);
+        if apply_pending_result(app, pending).await? {
+            report.results_applied += 1;
         }
     }
-
-    if !store::claim_batch(&app.db, id, now, now + LEASE_MS).await? {
-        return Ok(Attempted::NotSent); // another run has it
-    }
-    // A token first: without one nothing is sent and the attempt does not count.
-    let first_token = match token::access_token(app, None).await {
-        Ok(t) => t,
-        Err(e) => {
-            let why = format!("no access_token: {e:?}");
-            store::release_batch(
-                &app.db,
-                id,
-                &row.progress_json,
-                now + NO_TOKEN_RETRY_MS,
-                &why,
-                now,
-            )
-            .await?;
-            return Ok(Attempted::NotSent);
+    let over_time = || Date::now().as_millis() as i64 - started >= MAX_RUN_MS;
+    for row in read.due {
+        if over_time() {
+            report.stopped = Some("run time");
+            return Ok(());
         }
-    };
-    // Core: may an attempt start now? (A batch whose last attempt never settled waits until
-    // WeChat's clientmsgid dedupe will answer 45065 rather than 45066.)
-    if let Err(e) = progress.begin_attempt(UnixMillis(now)) {
-        let progress_json = serde_json::to_string(&progress).unwrap_or_default();
-        match progress.not_before() {
-            Some(at) => {
-                store::release_batch(&app.db, id, &progress_json, at.0, &e.to_string(), now).await?
+        if !can_start(app, &token, STEP_QUERIES) {
+            report.stopped = Some("D1 query or subrequest budget");
+            return Ok(());
+        }
+        let now = app.now();
+        if ledger.next_slot(now) > now {
+            report.stopped = Some("60 mass calls a minute");
+            return Ok(());
+        }
+        match attempt(app, row, &mut ledger, &mut token).await? {
+            Step::Called(n) => report.attempts += n,
+            Step::Deferred => report.deferred += 1,
+            Step::Skipped => {}
+        }
+    }
+    for row in read.overdue {
+        if over_time() {
+            report.stopped = Some("run time");
+            return Ok(());
+        }
+        if !can_start(app, &token, STEP_QUERIES) {
+            report.stopped = Some("D1 query or subrequest budget");
+            return Ok(());
+        }
+        let now = app.now();
+        if ledger.next_slot(now) > now {
+            report.stopped = Some("60 mass calls a minute");
+            return Ok(());
+        }
+        if check_status(app, row, &mut ledger, &mut token).await? {
+            report.status_checks += 1;
+        }
+    }
+    Ok(())
+}
+
+enum Step {
+    /// WeChat was called this many times.
+    Called(u32),
+    /// Moved to a later time (or failed) without a call.
+    Deferred,
+    /// Another run had it.
+    Skipped,
+}
+
+fn progress_of(row: &BatchRow) -> Result<BatchProgress, AppError> {
+    serde_json::from_str(&row.progress_json).map_err(|e| {
+        AppError::Internal(format!("batch {}: stored progress unreadable: {e}", row.id))
+    })
+}
+
+fn to_json(progress: &BatchProgress) -> String {
+    // Cannot fail: plain data with string keys.
+    serde_json::to_string(progress).unwrap_or_default()
+}
+
+/// The row after core's decision about an attempt's outcome.
+fn after_action(
+    mut row: BatchRow,
+    progress: &BatchProgress,
+    action: &Action,
+    outcome: &Outcome,
+    at: i64,
+) -> BatchRow {
+    row.progress_json = to_json(progress);
+    row.attempt = i64::from(progress.attempts());
+    row.lease_until = 0;
+    row.last_outcome = Some(describe(outcome));
+    match action {
+        Action::Done { msg_id } => {
+            row.state = "submitted".into();
+            row.msg_id = Some(msg_id.to_string());
+            row.msg_data_id = match outcome {
+                Outcome::Accepted(SendReply { msg_data_id, .. }) => {
+                    msg_data_id.map(|m| m.to_string())
+                }
+                _ => None,
+            };
+            row.submitted_at = Some(at);
+            row.next_attempt_at = first_status_check_at(UnixMillis(at)).0;
+            row.status_checks = 0;
+        }
+        Action::RetryAt { at: next } | Action::WaitUntil { until: next } => {
+            row.state = "pending".into();
+            row.next_attempt_at = next.0;
+        }
+        Action::RefreshTokenThenRetry => {
+            row.state = "pending".into();
+            row.next_attempt_at = at;
+        }
+        Action::Fail {
+            reason,
+            maybe_delivered,
+        } => {
+            row.state = "failed".into();
+            row.fail_reason = Some(reason.explain(*maybe_delivered));
+        }
+    }
+    row
+}
+
+/// Moves a batch to `next_at` (or fails it) without calling WeChat: a quota window, or a
+/// dedupe wait core asked for.
+async fn defer(
+    app: &Ctx,
+    row: &BatchRow,
+    progress: &BatchProgress,
+    state: &str,
+    next_at: i64,
+    why: String,
+    now: i64,
+) -> Result<Step, AppError> {
+    let mut new = row.clone();
+    new.progress_json = to_json(progress);
+    new.state = state.into();
+    new.lease_until = 0;
+    new.next_attempt_at = next_at;
+    if state == "failed" {
+        new.fail_reason = Some(why.clone());
+    }
+    new.last_outcome = Some(why);
+    app.store
+        .commit(vec![app.store.update_batch(
+            &new,
+            row.version,
+            now,
+            false,
+        )?])
+        .await?;
+    Ok(Step::Deferred)
+}
+
+async fn attempt(
+    app: &Ctx,
+    mut row: BatchRow,
+    ledger: &mut Ledger,
+    token: &mut Token,
+) -> Result<Step, AppError> {
+    let mut calls_made = 0;
+    // Core may ask for a fresh token and the same request again, once per attempt here.
+    for _ in 0..2 {
+        let now = app.now();
+        let mut progress = progress_of(&row)?;
+        let kind = SendKind::parse(&row.endpoint).ok_or_else(|| {
+            AppError::Internal(format!(
+                "batch {}: unknown endpoint {:?}",
+                row.id, row.endpoint
+            ))
+        })?;
+        let need = QuotaNeed {
+            sendall_calls: usize::from(kind == SendKind::SendAll),
+            send_calls: usize::from(kind == SendKind::SendToUsers),
+            to_all: row.to_all != 0,
+        };
+        match earliest_start(app.cfg.account, ledger.sends(), &need, UnixMillis(now)) {
+            QuotaDecision::Now => {}
+            QuotaDecision::NotBefore { at, .. } => {
+                let why = format!(
+                    "waiting for the account's quota window (from {})",
+                    at.china_display()
+                );
+                return defer(app, &row, &progress, "pending", at.0, why, now).await;
             }
-            None => {
-                store::fail_batch(
-                    &app.db,
-                    id,
-                    &progress_json,
-                    &e.to_string(),
-                    &e.to_string(),
+            QuotaDecision::Never { reason } => {
+                return defer(
+                    app,
+                    &row,
+                    &progress,
+                    "failed",
+                    row.next_attempt_at,
+                    reason,
                     now,
                 )
-                .await?
+                .await;
             }
         }
-        return Ok(Attempted::NotSent);
-    }
-    // Stored before the request goes out: if this run dies now, the next knows.
-    let progress_json = serde_json::to_string(&progress).unwrap_or_default();
-    store::save_progress(&app.db, id, &progress_json, now).await?;
-
-    let Some(body) = store::request_body(&app.db, id).await? else {
-        return Ok(Attempted::NotSent);
-    };
-    let endpoint = if kind == SendKind::SendAll {
-        EndpointName::SendAll
-    } else {
-        EndpointName::SendToUsers
-    };
-    let req = HttpRequest {
-        method: wxmass::Method::Post,
-        scheme: app.cfg.base.scheme.clone(),
-        host: app.cfg.base.host.clone(),
-        path: format!("{}{}", app.cfg.base.path_prefix, endpoint.path()),
-        content_type: wxmass::limits::CONTENT_TYPE_JSON.to_owned(),
-        body: body.into_bytes(),
-    };
-    let mut tok = first_token;
-    loop {
-        let sent_at = app.now().await;
-        let outcome = match wechat::send(&req, Some(&tok)).await {
+        if let Err(e) = progress.begin_attempt(UnixMillis(now)) {
+            // Too early (a lost attempt waits for WeChat's dedupe window), or out of attempts.
+            return match progress.not_before() {
+                Some(at) => defer(app, &row, &progress, "pending", at.0, e.to_string(), now).await,
+                None => {
+                    defer(
+                        app,
+                        &row,
+                        &progress,
+                        "failed",
+                        row.next_attempt_at,
+                        e.to_string(),
+                        now,
+                    )
+                    .await
+                }
+            };
+        }
+        let tok = token.get(app).await?;
+        // The claim: the attempt begun, a lease, and the bytes to send.
+        let mut claimed = row.clone();
+        claimed.state = "sending".into();
+        claimed.progress_json = to_json(&progress);
+        claimed.attempt = i64::from(progress.attempts());
+        claimed.lease_until = now + LEASE_MS;
+        let r = app
+            .store
+            .commit(vec![app.store.update_batch(
+                &claimed,
+                row.version,
+                now,
+                true,
+            )?])
+            .await?;
+        let Some(body) = store::returned_body(&r)? else {
+            return Ok(Step::Skipped); // another run changed it first
+        };
+        claimed.version = row.version + 1;
+        let endpoint = match kind {
+            SendKind::SendAll => EndpointName::SendAll,
+            SendKind::SendToUsers => EndpointName::SendToUsers,
+        };
+        let req = endpoint.request_for_built_body(&app.cfg.base, body.into_bytes());
+        let made = calls::make(app, ledger, endpoint, &req, &tok, now).await?;
+        calls_made += 1;
+        let outcome = match &made.answer {
             Ok(ex) => Outcome::from_http(ex.status, &ex.body),
             Err(_) => Outcome::ReplyLost,
         };
-        record_call(app).await;
-        let described = describe(&outcome);
-        let action = progress.settle(&outcome, UnixMillis(sent_at), jitter());
-        let progress_json = serde_json::to_string(&progress).unwrap_or_default();
-        let accepted = matches!(action, Action::Done { .. });
-        store::record_send(&app.db, id, sent_at, &row.endpoint, to_all, accepted).await?;
-        match action {
-            Action::Done { msg_id } => {
-                let msg_data_id = match &outcome {
-                    Outcome::Accepted(SendReply { msg_data_id, .. }) => {
-                        msg_data_id.map(|m| m.to_string())
-                    }
-                    _ => None,
-                };
-                let msg_id = msg_id.to_string();
-                store::submit_batch(
-                    &app.db,
-                    id,
-                    &progress_json,
-                    &msg_id,
-                    msg_data_id.as_deref(),
-                    &described,
-                    sent_at,
-                    first_status_check_at(UnixMillis(sent_at)).0,
-                )
-                .await?;
-                callback::apply_early_result(app, id, &msg_id, sent_at).await?;
-            }
-            Action::RetryAt { at } => {
-                store::release_batch(&app.db, id, &progress_json, at.0, &described, sent_at).await?
-            }
-            Action::WaitUntil { until } => {
-                store::release_batch(&app.db, id, &progress_json, until.0, &described, sent_at)
-                    .await?
-            }
-            Action::RefreshTokenThenRetry => {
-                // Core counts refreshes in a row and fails the batch if they never help.
-                tok = match token::access_token(app, Some(&tok)).await {
-                    Ok(t) => t,
-                    Err(e) => {
-                        let why = format!("{described}; token refresh failed: {e:?}");
-                        store::release_batch(
-                            &app.db,
-                            id,
-                            &progress_json,
-                            sent_at + NO_TOKEN_RETRY_MS,
-                            &why,
-                            sent_at,
-                        )
-                        .await?;
-                        return Ok(Attempted::Sent);
-                    }
-                };
-                store::save_progress(&app.db, id, &progress_json, sent_at).await?;
-                if progress.begin_attempt(UnixMillis(app.now().await)).is_err() {
-                    store::release_batch(&app.db, id, &progress_json, sent_at, &described, sent_at)
-                        .await?;
-                    return Ok(Attempted::Sent);
-                }
-                let pj = serde_json::to_string(&progress).unwrap_or_default();
-                store::save_progress(&app.db, id, &pj, sent_at).await?;
-                continue;
-            }
-            Action::Fail {
-                reason,
-                maybe_delivered,
-            } => {
-                store::fail_batch(
-                    &app.db,
-                    id,
-                    &progress_json,
-                    &reason.explain(maybe_delivered),
-                    &described,
-                    sent_at,
-                )
-                .await?
-            }
-        }
-        return Ok(Attempted::Sent);
-    }
-}
-
-/// Submitted batches whose MASSSENDJOBFINISH has not come in time (a push lost while the
-/// callback URL was down): ask mass/get, and let core's `after_status` settle the batch or set
-/// the next check. `calls` WeChat calls were made earlier in this run; returns the calls made here.
-async fn check_overdue(app: &Ctx, started: i64, calls_before: u32) -> Result<u32, AppError> {
-    let mut calls = 0u32;
-    let now = app.now().await;
-    for b in store::overdue_submitted(&app.db, now, DUE_PAGE).await? {
-        if calls_before + calls >= MAX_CALLS_PER_RUN
-            || (Date::now().as_millis() as i64) - started >= MAX_RUN_MS
-        {
+        let action = progress.settle(&outcome, UnixMillis(now), jitter());
+        let mut call = made.call;
+        call.batch_id = Some(row.id.clone());
+        call.to_all = row.to_all != 0;
+        call.succeeded = matches!(action, Action::Done { .. });
+        ledger.record(&call);
+        let settled = after_action(claimed.clone(), &progress, &action, &outcome, now);
+        app.store
+            .commit(vec![
+                app.store
+                    .update_batch(&settled, claimed.version, now, false)?,
+                app.store.insert_call(&call)?,
+            ])
+            .await?;
+        if action != Action::RefreshTokenThenRetry {
             break;
         }
-        let now = app.now().await;
-        if load_pacer(app).await.next_slot(UnixMillis(now)).0 > now {
-            break; // mass/get counts against the 60 calls a minute too
+        token.rejected(app, &tok).await?;
+        row = settled;
+        row.version = claimed.version + 1;
+        if !can_start(app, token, STEP_QUERIES) {
+            break;
         }
-        let Some(msg_id) = b.msg_id.as_deref().and_then(|m| m.parse::<MsgId>().ok()) else {
-            continue;
-        };
-        if !store::claim_status_check(&app.db, &b.id, now, now + LEASE_MS).await? {
-            continue; // another run has it
-        }
-        let req = GetStatusRequest { msg_id }
-            .build(&app.cfg.base)
-            .map_err(AppError::Invalid)?;
-        calls += 1;
-        let (status, described) = match wechat::call_reply(app, EndpointName::GetStatus, &req).await
-        {
+    }
+    Ok(Step::Called(calls_made))
+}
+
+/// Asks mass/get about a submitted batch whose result event is overdue. Returns whether a call
+/// was made.
+async fn check_status(
+    app: &Ctx,
+    row: BatchRow,
+    ledger: &mut Ledger,
+    token: &mut Token,
+) -> Result<bool, AppError> {
+    let now = app.now();
+    let Some(msg_id) = row.msg_id.as_deref().and_then(|m| m.parse::<MsgId>().ok()) else {
+        return Ok(false);
+    };
+    let tok = token.get(app).await?;
+    let mut claimed = row.clone();
+    claimed.next_attempt_at = now + LEASE_MS;
+    let r = app
+        .store
+        .commit(vec![app.store.update_batch(
+            &claimed,
+            row.version,
+            now,
+            false,
+        )?])
+        .await?;
+    if !store::changed(&r, 0) {
+        return Ok(false); // another run has it
+    }
+    let req = GetStatusRequest { msg_id }
+        .build(&app.cfg.base)
+        .map_err(|e| AppError::Internal(format!("mass/get for batch {}: {e}", row.id)))?;
+    let made = calls::make(app, ledger, EndpointName::GetStatus, &req, &tok, now).await?;
+    let mut call = made.call;
+    call.batch_id = Some(row.id.clone());
+    ledger.record(&call);
+    let (status, described) = match &made.answer {
+        Err(e) => (None, format!("mass/get: no answer ({})", e.0)),
+        Ok(ex) if ex.status != 200 => (None, format!("mass/get: HTTP {}", ex.status)),
+        Ok(ex) => match parse_any_reply(EndpointName::GetStatus, &ex.body) {
             Ok(AnyReply::GetStatus(r)) => {
+                call.succeeded = true;
                 let d = format!("mass/get: {}", r.msg_status.as_str());
                 (Some(r.msg_status), d)
             }
-            Ok(other) => (None, format!("mass/get: unexpected reply {other:?}")),
-            Err(e) => (None, format!("mass/get failed: {e:?}")),
-        };
-        let submitted_at = UnixMillis(b.submitted_at.map_or(now, |t| t as i64));
-        let checks = b.status_checks as u32;
-        match after_status(status.as_ref(), submitted_at, checks, UnixMillis(now)) {
-            StatusCheck::Finished { status, note } => {
-                let result = json!({ "status": status, "source": "mass/get", "note": note });
-                store::settle_from_status(
-                    &app.db,
-                    &b.id,
-                    "finished",
-                    Some(&result.to_string()),
-                    None,
-                    &note,
-                    now,
-                )
-                .await?;
+            Ok(_) => (None, "mass/get: an answer of another endpoint".into()),
+            Err(ReplyError::Api(e)) => {
+                if e.class() == ErrorClass::RefreshToken {
+                    // The next step refreshes it; this check is asked again later.
+                    token.rejected(app, &tok).await?;
+                }
+                (None, format!("mass/get: {e}"))
             }
-            StatusCheck::Failed { reason } => {
-                store::settle_from_status(
-                    &app.db,
-                    &b.id,
-                    "failed",
-                    None,
-                    Some(&reason),
-                    &described,
-                    now,
-                )
-                .await?;
-            }
-            StatusCheck::CheckAgainAt { at } => {
-                store::status_checked(&app.db, &b.id, at.0, &described, now).await?
-            }
+            Err(e) => (None, format!("mass/get: unreadable answer: {e}")),
+        },
+    };
+    let submitted_at = UnixMillis(row.submitted_at.unwrap_or(now));
+    let checks = u32::try_from(row.status_checks).unwrap_or(u32::MAX);
+    let mut new = claimed.clone();
+    new.status_checks = row.status_checks + 1;
+    new.last_outcome = Some(described.clone());
+    match after_status(status.as_ref(), submitted_at, checks, UnixMillis(now)) {
+        StatusCheck::Finished { status, note } => {
+            new.state = "finished".into();
+            new.result_json =
+                Some(json!({ "status": status, "source": "mass/get", "note": note }).to_string());
+            new.last_outcome = Some(note);
         }
+        StatusCheck::Failed { reason } => {
+            new.state = "failed".into();
+            new.fail_reason = Some(reason);
+        }
+        StatusCheck::CheckAgainAt { at } => new.next_attempt_at = at.0,
     }
-    Ok(calls)
+    app.store
+        .commit(vec![
+            app.store.update_batch(&new, row.version + 1, now, false)?,
+            app.store.insert_call(&call)?,
+        ])
+        .await?;
+    Ok(true)
+}
+
+/// Applies a result event that came before its batch's msg_id was recorded. Returns whether the
+/// batch took it.
+async fn apply_pending_result(app: &Ctx, p: PendingResult) -> Result<bool, AppError> {
+    let now = app.now();
+    let decision = match parse_message(p.event_xml.as_bytes()) {
+        Ok(CallbackMessage::MassSendJobFinish(e)) => apply_result(&p.batch, &e),
+        Ok(_) => Err("not a MASSSENDJOBFINISH".to_owned()),
+        Err(e) => Err(format!("unreadable: {e}")),
+    };
+    let stmts = match &decision {
+        Ok(Some(new)) => vec![
+            app.store.update_batch(new, p.batch.version, now, false)?,
+            app.store
+                .settle_event(&p.event_key, "applied", &p.batch.id, None, false)?,
+        ],
+        Ok(None) => {
+            vec![app
+                .store
+                .settle_event(&p.event_key, "applied", &p.batch.id, None, true)?]
+        }
+        Err(why) => {
+            vec![app
+                .store
+                .settle_event(&p.event_key, "ignored", &p.batch.id, Some(why), true)?]
+        }
+    };
+    let r = app.store.commit(stmts).await?;
+    Ok(matches!(decision, Ok(Some(_))) && store::changed(&r, 0))
 }
 
 fn describe(outcome: &Outcome) -> String {
@@ -371,39 +529,4 @@ fn describe(outcome: &Outcome) -> String {
 
 fn jitter() -> u32 {
     u32::from_le_bytes(crate::random_bytes::<4>())
-}
-
-/// The sends of the last China month and a bit, for core's quota rules.
-pub(crate) async fn ledger(app: &Ctx, now: i64) -> Result<Vec<SentRecord>, AppError> {
-    let rows = store::sends_since(&app.db, now - LEDGER_LOOKBACK_MS).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SentRecord {
-            at: UnixMillis(r.at as i64),
-            kind: if r.endpoint == "sendall" {
-                SendKind::SendAll
-            } else {
-                SendKind::SendToUsers
-            },
-            to_all: r.to_all != 0.0,
-            succeeded: r.succeeded != 0.0,
-        })
-        .collect())
-}
-
-async fn load_pacer(app: &Ctx) -> Pacer {
-    match store::kv_get(&app.db, PACER_KEY).await {
-        Ok(Some(row)) => serde_json::from_str(&row.value).unwrap_or_default(),
-        _ => Pacer::new(),
-    }
-}
-
-/// Records one call to a mass endpoint in the shared pacer (sends, previews, gets, speed).
-pub async fn record_call(app: &Ctx) {
-    let now = app.now().await;
-    let mut pacer = load_pacer(app).await;
-    pacer.record(UnixMillis(now));
-    if let Ok(json) = serde_json::to_string(&pacer) {
-        let _ = store::kv_put(&app.db, PACER_KEY, &json, 0, now).await;
-    }
 }

@@ -1,39 +1,75 @@
 //! One error type for every route, turned into an HTTP response in one place:
-//! `{ "error": { "code", "message", "path" } }`, plus `problems` for invalid input (each with
-//! its path, rule and message, straight from core's `ValidationError`).
+//! `{ "error": { "code", "message", "path", … } }`.
+//!
+//! 4xx is the caller's mistake (with the field path, the rule and the value where there is one;
+//! `problems` lists every one core found), 5xx the worker's own or WeChat's unavailability:
+//! - 422 `wechat_rejected`: WeChat refused the request (its `errcode`, and core's `zh` and `en`);
+//! - 429: the account's 60 calls a minute are used up, or WeChat's quota (`Retry-After`);
+//! - 502 `upstream`: WeChat could not be reached or answered something unreadable;
+//! - 503: WeChat is busy, or a concurrent change won; retry;
+//! - 500 `internal`: a generic message and an error id; the details go to the log only.
 
 use serde_json::{json, Value};
 use worker::Response;
 use wxmass::plan::PlanError;
-use wxmass::{ApiError, ValidationError};
+use wxmass::{ApiError, ErrorClass, ValidationError};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Missing or wrong `Authorization: Bearer <ADMIN_TOKEN>`.
+    #[error("send Authorization: Bearer <ADMIN_TOKEN>")]
     Unauthorized,
     /// No such route or record.
+    #[error("{0}")]
     NotFound(String),
-    /// Input the worker itself reads (audience, sendAt, headers) is wrong.
+    /// A known path with another method.
+    #[error("{method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: String },
+    /// Input the worker itself reads (paging, headers, the job's own fields) is wrong.
+    #[error("{message}")]
     BadRequest {
         code: &'static str,
         message: String,
         path: String,
+        value: Option<String>,
     },
     /// Core found problems in the input.
+    #[error(transparent)]
     Invalid(ValidationError),
     /// Core refused to plan the job.
+    #[error(transparent)]
     Plan(PlanError),
     /// The body is larger than the route accepts.
+    #[error("the body is larger than {limit} bytes")]
     TooLarge { limit: usize },
     /// The request conflicts with the record's state (cancel after sending).
+    #[error("{0}")]
     Conflict(String),
+    /// An `Idempotency-Key` already used for another body.
+    #[error("Idempotency-Key {key:?} was already used for another request body (job {job_id}); use a new key for a new job")]
+    IdempotencyKeyReused { key: String, job_id: String },
     /// WeChat answered with an error code.
+    #[error(transparent)]
     WeChat(ApiError),
-    /// WeChat (or the proxy) could not be reached or answered nonsense.
+    /// The account's rolling minute of mass calls is full; the next slot is `retry_after_ms` away.
+    #[error(
+        "the account's 60 mass-send API calls a minute are used up; retry in {retry_after_ms} ms"
+    )]
+    RateLimited { retry_after_ms: i64 },
+    /// WeChat (or the proxy) could not be reached or answered something unreadable.
+    #[error("{0}")]
     Upstream(String),
+    /// A concurrent change to the same record won; nothing of this request was written.
+    #[error("{0}")]
+    Stale(String),
     /// A configuration value is missing or wrong.
+    #[error("configuration: {0}")]
     Config(String),
+    /// The invocation would go over its D1 query or subrequest budget.
+    #[error("budget: {0}")]
+    OverBudget(String),
     /// Anything else (D1, the runtime).
+    #[error("internal: {0}")]
     Internal(String),
 }
 
@@ -49,68 +85,142 @@ impl AppError {
             code,
             message: message.into(),
             path: path.to_owned(),
+            value: None,
         }
     }
 
-    fn parts(&self) -> (u16, &'static str, String, String, Value) {
+    /// A [`AppError::BadRequest`] that shows the value given.
+    pub fn bad_value(
+        code: &'static str,
+        path: &str,
+        value: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+            path: path.to_owned(),
+            value: Some(value.chars().take(200).collect()),
+        }
+    }
+
+    /// Whether the fault is the worker's own (500): its details go to the log, not the answer.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            AppError::Config(_) | AppError::OverBudget(_) | AppError::Internal(_)
+        )
+    }
+
+    fn status(&self) -> u16 {
         match self {
-            AppError::Unauthorized => (
-                401,
-                "unauthorized",
-                "send Authorization: Bearer <ADMIN_TOKEN>".into(),
-                String::new(),
-                Value::Null,
-            ),
-            AppError::NotFound(what) => {
-                (404, "not_found", what.clone(), String::new(), Value::Null)
-            }
-            AppError::BadRequest {
-                code,
-                message,
-                path,
-            } => (400, code, message.clone(), path.clone(), Value::Null),
-            AppError::Invalid(e) => (400, "invalid", e.to_string(), first_path(e), problems(e)),
-            AppError::Plan(PlanError::InvalidMessage(e)) => {
-                (400, "invalid", e.to_string(), first_path(e), problems(e))
-            }
-            AppError::Plan(e) => (
-                400,
-                "plan_refused",
-                e.to_string(),
-                "audience".into(),
-                Value::Null,
-            ),
-            AppError::TooLarge { limit } => (
-                413,
-                "too_large",
-                format!("the body is larger than {limit} bytes"),
-                String::new(),
-                Value::Null,
-            ),
-            AppError::Conflict(m) => (409, "conflict", m.clone(), String::new(), Value::Null),
-            AppError::WeChat(e) => (
-                502,
-                "wechat_error",
-                e.to_string(),
-                String::new(),
-                json!({ "errcode": e.code, "class": e.class().as_str(), "msg_id": e.msg_id.map(|m| m.to_string()) }),
-            ),
-            AppError::Upstream(m) => (502, "upstream", m.clone(), String::new(), Value::Null),
-            AppError::Config(m) => (500, "config", m.clone(), String::new(), Value::Null),
-            AppError::Internal(m) => (500, "internal", m.clone(), String::new(), Value::Null),
+            AppError::Unauthorized => 401,
+            AppError::NotFound(_) => 404,
+            AppError::MethodNotAllowed { .. } => 405,
+            AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Plan(_) => 400,
+            AppError::TooLarge { .. } => 413,
+            AppError::Conflict(_) => 409,
+            AppError::IdempotencyKeyReused { .. } => 422,
+            AppError::WeChat(e) => match e.class() {
+                ErrorClass::Retry => 503,
+                ErrorClass::Quota => 429,
+                _ => 422,
+            },
+            AppError::RateLimited { .. } => 429,
+            AppError::Upstream(_) => 502,
+            AppError::Stale(_) => 503,
+            AppError::Config(_) | AppError::OverBudget(_) | AppError::Internal(_) => 500,
         }
     }
 
-    pub fn into_response(self) -> worker::Result<Response> {
-        let (status, code, message, path, extra) = self.parts();
-        let mut error = json!({ "code": code, "message": message, "path": path });
-        match (code, extra) {
-            (_, Value::Null) => {}
-            ("invalid", problems) => error["problems"] = problems,
-            (_, detail) => error["detail"] = detail,
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::NotFound(_) => "not_found",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::BadRequest { code, .. } => code,
+            AppError::Invalid(_) => "invalid",
+            AppError::Plan(PlanError::InvalidMessage(_)) => "invalid",
+            AppError::Plan(_) => "plan_refused",
+            AppError::TooLarge { .. } => "too_large",
+            AppError::Conflict(_) => "conflict",
+            AppError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            AppError::WeChat(e) => match e.class() {
+                ErrorClass::Retry => "wechat_busy",
+                _ => "wechat_rejected",
+            },
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Upstream(_) => "upstream",
+            AppError::Stale(_) => "busy",
+            AppError::Config(_) | AppError::OverBudget(_) | AppError::Internal(_) => "internal",
         }
-        Ok(Response::from_json(&json!({ "error": error }))?.with_status(status))
     }
+
+    /// The answer. A 500 gets a generic message and an id; the details are logged under that id.
+    pub fn into_response(self) -> worker::Result<Response> {
+        let status = self.status();
+        let mut error = json!({ "code": self.code(), "message": self.to_string(), "path": "" });
+        let mut retry_after = None;
+        match &self {
+            _ if self.is_internal() => {
+                let id = error_id();
+                worker::console_error!("error {id}: {self:?}");
+                error["message"] = json!(format!(
+                    "internal error {id}; the details are in the worker's log under this id"
+                ));
+                error["id"] = json!(id);
+            }
+            AppError::BadRequest { path, value, .. } => {
+                error["path"] = json!(path);
+                if let Some(v) = value {
+                    error["value"] = json!(v);
+                }
+            }
+            AppError::Invalid(e) | AppError::Plan(PlanError::InvalidMessage(e)) => {
+                error["path"] = json!(first_path(e));
+                error["problems"] = problems(e);
+            }
+            AppError::Plan(e) => {
+                error["path"] = json!("audience");
+                error["rule"] = json!(e.code());
+            }
+            AppError::WeChat(e) => {
+                error["errcode"] = json!(e.code);
+                error["zh"] = json!(e.known.map(|k| k.zh));
+                error["en"] = json!(e.known.map(|k| k.en));
+                error["class"] = json!(e.class().as_str());
+                error["serverMessage"] = json!(e.server_message);
+                if let Some(m) = e.msg_id {
+                    error["msgId"] = json!(m.to_string());
+                }
+                if status != 422 {
+                    retry_after = Some(60);
+                }
+            }
+            AppError::RateLimited { retry_after_ms } => {
+                retry_after = Some((retry_after_ms + 999) / 1000);
+            }
+            AppError::Stale(_) => retry_after = Some(1),
+            _ => {}
+        }
+        let mut resp = Response::from_json(&json!({ "error": error }))?.with_status(status);
+        if let AppError::MethodNotAllowed { allow, .. } = &self {
+            resp.headers_mut().set("allow", allow)?;
+        }
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .set("retry-after", &secs.max(1).to_string())?;
+        }
+        Ok(resp)
+    }
+}
+
+/// 8 random bytes in hex: what an operator quotes to find a 500 in the log.
+fn error_id() -> String {
+    crate::random_bytes::<8>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn first_path(e: &ValidationError) -> String {

@@ -1,194 +1,215 @@
 //! # wxmass-worker — WeChat mass sending at the edge
 //!
-//! A Cloudflare Worker (workers-rs) that is only a transport over the `wxmass` core: every
-//! WeChat rule (field names, limits, signatures, batching, clientmsgids, quotas, retry
-//! decisions) comes from core; this crate moves bytes between HTTP, D1 and WeChat.
+//! A Cloudflare Worker (workers-rs) that is only a shell over the `wxmass` core: every WeChat
+//! rule (field names, limits, signatures, batching, clientmsgids, quotas, retry decisions) comes
+//! from core. Every handler and every cron step has the same shape: read what it needs from D1
+//! in one round trip, let core decide, write the outcome in one guarded commit.
 //!
 //! | route | what | file |
 //! |---|---|---|
 //! | `GET  /wechat/callback` | URL verification (echo `echostr`) | `callback.rs` |
-//! | `POST /wechat/callback` | pushes in plain, compatible or safe mode; MASSSENDJOBFINISH recorded once | `callback.rs` |
-//! | `POST /api/media/uploadimg` | multipart image → uploadimg | `admin/media.rs` |
-//! | `POST /api/media/uploadnews`, `/api/media/uploadvideo` | JSON → uploadnews / uploadvideo | `admin/media.rs` |
-//! | `POST /api/jobs` | create a job (`Idempotency-Key` makes it safe to retry) | `admin/jobs.rs` |
-//! | `GET  /api/jobs`, `GET /api/jobs/{id}` | list jobs, one job with batches and results | `admin/jobs.rs` |
-//! | `POST /api/jobs/{id}/cancel` | cancel the batches not yet sent | `admin/jobs.rs` |
-//! | `POST /api/messages/delete`, `/api/messages/preview` | mass/delete, mass/preview | `admin/messages.rs` |
-//! | `GET  /api/messages/{msg_id}` | mass/get (status) | `admin/messages.rs` |
-//! | `GET/POST /api/speed` | speed/get, speed/set | `admin/messages.rs` |
-//! | `GET  /api/events` | the latest pushes | `admin/jobs.rs` |
-//! | cron | claim due batches, send, follow core's decisions | `cron.rs` |
+//! | `POST /wechat/callback` | pushes: stored, then answered `success` | `callback.rs` |
+//! | `POST /api/jobs`, `GET /api/jobs`, `GET /api/jobs/{id}`, `POST /api/jobs/{id}/cancel` | jobs | `admin/jobs.rs` |
+//! | `GET  /api/events` | stored pushes | `admin/events.rs` |
+//! | `POST /api/media/uploadimg`, `/uploadnews`, `/uploadvideo` | media | `admin/media.rs` |
+//! | `POST /api/messages/delete`, `/preview`; `GET /api/messages/{msg_id}`; `GET/POST /api/speed` | sent messages, speed | `admin/messages.rs` |
+//! | cron | due batches, overdue results | `cron.rs` |
 //!
-//! Every `/api` route needs `Authorization: Bearer <ADMIN_TOKEN>`; errors are
-//! `{ "error": { "code", "message", "path" } }` (see `error.rs`).
+//! Below them: `store.rs` (all SQL), `calls.rs` (pacing and the call ledger), `token.rs`,
+//! `wechat.rs` (the transport), `budget.rs` (D1 queries and subrequests per invocation),
+//! `config.rs`, `error.rs`.
 
-use serde_json::Value;
+use std::rc::Rc;
+
+use serde_json::{json, Value};
 use worker::{
-    event, Context, D1Database, Date, Env, Method, Request, Response, ScheduleContext,
-    ScheduledEvent,
+    event, Context, Date, Env, Method, Request, Response, ScheduleContext, ScheduledEvent,
 };
-use wxmass::plan::AccountKind;
-use wxmass::ApiBase;
 
 mod admin;
+mod budget;
 mod callback;
+mod calls;
+mod config;
 mod cron;
 mod error;
 mod store;
 mod token;
 mod wechat;
 
+use budget::Budget;
+use config::Config;
 use error::AppError;
+use store::Store;
+use wechat::Transport;
 
 /// Largest admin JSON body: a job of 25,000+ OpenIDs is about 800 KB.
 pub(crate) const MAX_ADMIN_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// Settings read from the environment on each request.
-pub(crate) struct Config {
-    pub base: ApiBase,
-    pub app_id: String,
-    pub account: AccountKind,
-    /// An operator's token service, instead of calling stable_token.
-    pub token_url: Option<String>,
-    /// `TEST_CLOCK=1`: the cron's clock can be moved forward through `/api/test/clock` (local
-    /// tests only; a retry WeChat wants a minute later need not take a minute).
-    pub test_clock: bool,
-}
-
-/// What every handler needs.
+/// What every handler needs, for one invocation.
 pub(crate) struct Ctx {
     pub env: Env,
-    pub db: D1Database,
     pub cfg: Config,
-}
-
-fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .ok()
-        .map(|v| v.to_string())
-        .filter(|v| !v.is_empty())
-}
-
-/// A secret (`wrangler secret put`), or a var of the same name in local development.
-pub(crate) fn secret(env: &Env, name: &str) -> Result<String, AppError> {
-    env.secret(name)
-        .ok()
-        .map(|v| v.to_string())
-        .or_else(|| var(env, name))
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            AppError::Config(format!(
-                "secret {name} is not set (wrangler secret put {name})"
-            ))
-        })
+    pub store: Store,
+    pub wechat: Transport,
+    pub budget: Rc<Budget>,
+    /// The test clock's offset (0 unless `TEST_CLOCK=1`).
+    clock_offset_ms: i64,
 }
 
 impl Ctx {
-    fn new(env: Env) -> Result<Ctx, AppError> {
-        let base = match var(&env, "WECHAT_API_BASE") {
-            Some(url) => ApiBase::parse(&url).map_err(|e| AppError::Config(e.to_string()))?,
-            None => ApiBase::default(),
+    async fn new(env: Env) -> Result<Ctx, AppError> {
+        let cfg = Config::from_env(&env)?;
+        let budget = Rc::new(Budget::new(cfg.max_queries, cfg.max_subrequests));
+        let store = Store::new(env.d1("DB")?, budget.clone());
+        let clock_offset_ms = if cfg.test_clock {
+            store.test_clock_offset().await
+        } else {
+            0
         };
-        let account = match var(&env, "ACCOUNT_KIND").as_deref() {
-            None | Some("service") => AccountKind::Service,
-            Some("subscription") => AccountKind::Subscription,
-            Some(other) => {
-                return Err(AppError::Config(format!(
-                    "ACCOUNT_KIND must be service or subscription, not {other:?}"
-                )))
-            }
-        };
-        let cfg = Config {
-            base,
-            app_id: var(&env, "APP_ID")
-                .ok_or_else(|| AppError::Config("APP_ID is not set".into()))?,
-            account,
-            token_url: var(&env, "TOKEN_URL"),
-            test_clock: var(&env, "TEST_CLOCK").as_deref() == Some("1"),
-        };
-        let db = env.d1("DB")?;
-        Ok(Ctx { env, db, cfg })
+        Ok(Ctx {
+            wechat: Transport::new(budget.clone()),
+            env,
+            cfg,
+            store,
+            budget,
+            clock_offset_ms,
+        })
     }
 
     /// Now, in ms: the runtime's clock, plus the test offset when `TEST_CLOCK=1`.
-    pub async fn now(&self) -> i64 {
-        let real = Date::now().as_millis() as i64;
-        if !self.cfg.test_clock {
-            return real;
-        }
-        match store::kv_get(&self.db, "test_clock_offset_ms").await {
-            Ok(Some(row)) => real + row.value.parse::<i64>().unwrap_or(0),
-            _ => real,
-        }
+    pub fn now(&self) -> i64 {
+        Date::now().as_millis() as i64 + self.clock_offset_ms
     }
 }
 
-/// 32 random bits (retry jitter, ids).
+/// Random bytes from the runtime (`crypto.getRandomValues`): retry jitter, ids.
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    // The runtime's crypto.getRandomValues; it does not fail in Workers.
+    // It does not fail in Workers; a failure would leave zeros, which only weakens jitter.
     let _ = getrandom::getrandom(&mut b);
     b
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let app = match Ctx::new(env) {
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let app = match Ctx::new(env).await {
         Ok(app) => app,
         Err(e) => return e.into_response(),
     };
-    match route(req, app, ctx).await {
-        Ok(resp) => Ok(resp),
-        Err(e) => e.into_response(),
+    let mut resp = match route(req, &app).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response()?,
+    };
+    if app.cfg.test_counters {
+        let h = resp.headers_mut();
+        h.set("x-wxmass-d1-queries", &app.budget.queries().to_string())?;
+        h.set(
+            "x-wxmass-subrequests",
+            &app.budget.subrequests().to_string(),
+        )?;
+    }
+    Ok(resp)
+}
+
+/// The routes: a path, then the methods it takes (another method answers 405 with `Allow`).
+enum Route<'a> {
+    Callback,
+    Jobs,
+    Job(&'a str),
+    JobCancel(&'a str),
+    Events,
+    UploadImg,
+    UploadNews,
+    UploadVideo,
+    MessageDelete,
+    MessagePreview,
+    MessageStatus(&'a str),
+    Speed,
+    TestClock,
+    TestLastCron,
+}
+
+impl<'a> Route<'a> {
+    fn find(segments: &[&'a str], cfg: &Config) -> Option<Route<'a>> {
+        Some(match segments {
+            ["wechat", "callback"] => Route::Callback,
+            ["api", "jobs"] => Route::Jobs,
+            ["api", "jobs", id] => Route::Job(id),
+            ["api", "jobs", id, "cancel"] => Route::JobCancel(id),
+            ["api", "events"] => Route::Events,
+            ["api", "media", "uploadimg"] => Route::UploadImg,
+            ["api", "media", "uploadnews"] => Route::UploadNews,
+            ["api", "media", "uploadvideo"] => Route::UploadVideo,
+            ["api", "messages", "delete"] => Route::MessageDelete,
+            ["api", "messages", "preview"] => Route::MessagePreview,
+            ["api", "messages", msg_id] => Route::MessageStatus(msg_id),
+            ["api", "speed"] => Route::Speed,
+            ["api", "test", "clock"] if cfg.test_clock => Route::TestClock,
+            ["__test", "last-cron"] if cfg.test_counters => Route::TestLastCron,
+            _ => return None,
+        })
+    }
+
+    fn methods(&self) -> &'static [Method] {
+        match self {
+            Route::Callback | Route::Jobs | Route::Speed => &[Method::Get, Method::Post],
+            Route::Job(_) | Route::Events | Route::MessageStatus(_) | Route::TestLastCron => {
+                &[Method::Get]
+            }
+            _ => &[Method::Post],
+        }
+    }
+
+    fn is_admin(&self) -> bool {
+        !matches!(self, Route::Callback | Route::TestLastCron)
     }
 }
 
-/// The route table.
-async fn route(mut req: Request, app: Ctx, ctx: Context) -> Result<Response, AppError> {
+async fn route(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    if let ["wechat", "callback"] = segments.as_slice() {
-        return match method {
-            Method::Get => callback::verify(&req, &app),
-            Method::Post => callback::receive(req, app, ctx).await,
-            _ => Err(AppError::NotFound(format!("{method} {path}"))),
-        };
-    }
-    if segments.first() != Some(&"api") {
+    let Some(route) = Route::find(&segments, &app.cfg) else {
         return Err(AppError::NotFound(format!("no route {method} {path}")));
+    };
+    if !route.methods().contains(&method) {
+        let allow: Vec<String> = route.methods().iter().map(|m| m.to_string()).collect();
+        return Err(AppError::MethodNotAllowed {
+            method: method.to_string(),
+            allow: allow.join(", "),
+        });
     }
-    admin::authorize(&req, &app)?;
-    let app = &app;
-    match (method, &segments[1..]) {
-        (Method::Post, ["media", "uploadimg"]) => admin::media::upload_img(req, app).await,
-        (Method::Post, ["media", "uploadnews"]) => {
-            admin::media::upload_news(json(&mut req).await?, app).await
-        }
-        (Method::Post, ["media", "uploadvideo"]) => {
-            admin::media::upload_video(json(&mut req).await?, app).await
-        }
-        (Method::Post, ["jobs"]) => {
+    if route.is_admin() {
+        admin::authorize(&req, app)?;
+    }
+    match (route, method) {
+        (Route::Callback, Method::Get) => callback::verify(&req, app),
+        (Route::Callback, _) => callback::receive(req, app).await,
+        (Route::Jobs, Method::Get) => admin::jobs::list(&req, app).await,
+        (Route::Jobs, _) => {
             let key = req.headers().get("idempotency-key")?;
             admin::jobs::create(json(&mut req).await?, key, app).await
         }
-        (Method::Get, ["jobs"]) => admin::jobs::list(app).await,
-        (Method::Get, ["jobs", id]) => admin::jobs::get(id, app).await,
-        (Method::Post, ["jobs", id, "cancel"]) => admin::jobs::cancel(id, app).await,
-        (Method::Get, ["events"]) => admin::jobs::events(app).await,
-        (Method::Post, ["messages", "delete"]) => {
-            admin::messages::delete(json(&mut req).await?, app).await
+        (Route::Job(id), _) => admin::jobs::get(id, app).await,
+        (Route::JobCancel(id), _) => admin::jobs::cancel(id, app).await,
+        (Route::Events, _) => admin::events::list(&req, app).await,
+        (Route::UploadImg, _) => admin::media::upload_img(req, app).await,
+        (Route::UploadNews, _) => admin::media::upload_news(json(&mut req).await?, app).await,
+        (Route::UploadVideo, _) => admin::media::upload_video(json(&mut req).await?, app).await,
+        (Route::MessageDelete, _) => admin::messages::delete(json(&mut req).await?, app).await,
+        (Route::MessagePreview, _) => admin::messages::preview(json(&mut req).await?, app).await,
+        (Route::MessageStatus(msg_id), _) => admin::messages::status(msg_id, app).await,
+        (Route::Speed, Method::Get) => admin::messages::speed_get(app).await,
+        (Route::Speed, _) => admin::messages::speed_set(json(&mut req).await?, app).await,
+        (Route::TestClock, _) => admin::test_clock(json(&mut req).await?, app).await,
+        (Route::TestLastCron, _) => {
+            let report = app.store.test_value(cron::LAST_RUN_KEY).await;
+            let report: Value = report
+                .and_then(|r| serde_json::from_str(&r).ok())
+                .unwrap_or(Value::Null);
+            admin::reply(200, &json!({ "lastRun": report }))
         }
-        (Method::Post, ["messages", "preview"]) => {
-            admin::messages::preview(json(&mut req).await?, app).await
-        }
-        (Method::Get, ["messages", msg_id]) => admin::messages::status(msg_id, app).await,
-        (Method::Get, ["speed"]) => admin::messages::speed_get(app).await,
-        (Method::Post, ["speed"]) => admin::messages::speed_set(json(&mut req).await?, app).await,
-        (Method::Post, ["test", "clock"]) if app.cfg.test_clock => {
-            admin::test_clock(json(&mut req).await?, app).await
-        }
-        (method, _) => Err(AppError::NotFound(format!("no route {method} {path}"))),
     }
 }
 
@@ -219,12 +240,28 @@ async fn json(req: &mut Request) -> Result<Value, AppError> {
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    match Ctx::new(env) {
-        Ok(app) => {
-            if let Err(e) = cron::run(&app).await {
-                worker::console_error!("cron run failed: {e:?}");
-            }
+    let app = match Ctx::new(env).await {
+        Ok(app) => app,
+        Err(e) => {
+            worker::console_error!("cron: {e:?}");
+            return;
         }
-        Err(e) => worker::console_error!("cron: {e:?}"),
+    };
+    let report = cron::run(&app).await;
+    worker::console_log!(
+        "cron run: {report} ({} of {} D1 queries, {} of {} subrequests)",
+        app.budget.queries(),
+        app.budget.max_queries(),
+        app.budget.subrequests(),
+        app.budget.max_subrequests()
+    );
+    if app.cfg.test_counters {
+        let mut v = report.to_json();
+        v["d1Queries"] = json!(app.budget.queries());
+        v["subrequests"] = json!(app.budget.subrequests());
+        let _ = app
+            .store
+            .put_test_value(cron::LAST_RUN_KEY, &v.to_string())
+            .await;
     }
 }

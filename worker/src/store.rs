@@ -1,11 +1,25 @@
-//! Every SQL statement of the worker, in one place. The schema is `worker/migrations/`.
+//! Every SQL statement of the worker, and nothing else. The schema is `worker/migrations/`.
 //!
-//! D1 hands numbers to JavaScript as doubles: times (ms) and counts fit, WeChat's 64-bit msg ids
-//! do not, so those are TEXT. Rows are read into small structs with `f64` numbers.
+//! Handlers read what a step needs in one round trip (`read_*`: one `db.batch` of SELECTs), let
+//! core decide, and write the outcome with [`Store::commit`]: one `db.batch`, which D1 runs as a
+//! transaction. A commit that changes a batch row is guarded by the row's version
+//! ([`Store::update_batch`]), and what must only happen with it (an event marked applied) is
+//! conditional on that update having matched (`WHERE changes() = 1`), so of two runs that read
+//! the same row only one applies its decision, whole.
+//!
+//! Every statement counts against the invocation's [`Budget`] (each statement of a batch is a
+//! D1 query). Rows are typed: D1 hands integers to JavaScript as doubles, which serde reads
+//! into `i64` exactly below 2^53 (times in ms, counts); WeChat's 64-bit msg ids are TEXT.
 
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, Result};
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+use crate::budget::Budget;
+use crate::error::AppError;
 
 fn n(v: i64) -> JsValue {
     JsValue::from_f64(v as f64)
@@ -16,26 +30,109 @@ fn s(v: &str) -> JsValue {
 fn opt(v: Option<&str>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from_str)
 }
-
-async fn changes(stmt: D1PreparedStatement) -> Result<usize> {
-    let r = stmt.run().await?;
-    Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0))
+fn opt_n(v: Option<i64>) -> JsValue {
+    v.map_or(JsValue::NULL, n)
 }
 
-// ---- jobs ----------------------------------------------------------------------------------
+/// The rows of one statement's result.
+fn rows<T: DeserializeOwned>(results: &[D1Result], i: usize) -> Result<Vec<T>, AppError> {
+    match results.get(i) {
+        Some(r) => Ok(r.results()?),
+        None => Err(AppError::Internal(format!("D1 returned no result {i}"))),
+    }
+}
+
+fn first<T: DeserializeOwned>(results: &[D1Result], i: usize) -> Result<Option<T>, AppError> {
+    Ok(rows(results, i)?.into_iter().next())
+}
+
+/// Whether statement `i` of a commit changed a row (a guarded update that matched).
+pub fn changed(results: &[D1Result], i: usize) -> bool {
+    results
+        .get(i)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0
+}
+
+/// The request body a claim returned (`update_batch(…, returning_body: true)`), or `None`
+/// when the claim did not match (another run changed the batch first).
+pub fn returned_body(results: &[D1Result]) -> Result<Option<String>, AppError> {
+    #[derive(Deserialize)]
+    struct Body {
+        request_body: String,
+    }
+    Ok(first::<Body>(results, 0)?.map(|b| b.request_body))
+}
+
+// ---- rows ----------------------------------------------------------------------------------
 
 /// A job row.
 #[derive(Debug, Clone, Deserialize)]
 pub struct JobRow {
     pub id: String,
     pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
     pub message_json: String,
     pub audience_json: String,
     pub summary_json: String,
-    pub send_at: f64,
-    pub created_at: f64,
-    pub cancelled_at: Option<f64>,
+    pub send_at: i64,
+    pub created_at: i64,
+    pub cancelled_at: Option<i64>,
 }
+
+/// A job in the list, with its batches counted by state.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobListRow {
+    pub id: String,
+    pub created_at: i64,
+    pub send_at: i64,
+    pub cancelled_at: Option<i64>,
+    #[serde(flatten)]
+    pub counts: BatchCounts,
+}
+
+/// How many batches of a job are in each state.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BatchCounts {
+    pub batches: i64,
+    pub pending: i64,
+    pub sending: i64,
+    pub submitted: i64,
+    pub finished: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    /// Batches with at least one attempt.
+    pub attempted: i64,
+}
+
+/// A batch without its (large) request body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BatchRow {
+    pub id: String,
+    pub job_id: String,
+    pub idx: i64,
+    pub clientmsgid: String,
+    pub endpoint: String,
+    pub to_all: i64,
+    pub recipients: Option<i64>,
+    pub state: String,
+    pub progress_json: String,
+    pub attempt: i64,
+    pub lease_until: i64,
+    pub next_attempt_at: i64,
+    pub msg_id: Option<String>,
+    pub msg_data_id: Option<String>,
+    pub last_outcome: Option<String>,
+    pub fail_reason: Option<String>,
+    pub result_json: Option<String>,
+    pub submitted_at: Option<i64>,
+    pub status_checks: i64,
+    pub version: i64,
+}
+
+const BATCH_COLUMNS: &str = "b.id, b.job_id, b.idx, b.clientmsgid, b.endpoint, b.to_all, b.recipients, b.state, b.progress_json, b.attempt, b.lease_until, b.next_attempt_at, b.msg_id, b.msg_data_id, b.last_outcome, b.fail_reason, b.result_json, b.submitted_at, b.status_checks, b.version";
 
 /// A new batch, as planned by core.
 pub struct NewBatch {
@@ -48,367 +145,27 @@ pub struct NewBatch {
     pub progress_json: String,
 }
 
-/// Inserts a job and its batches in one D1 batch (a transaction): all or nothing. Fails on a
-/// repeated idempotency key.
-pub async fn insert_job(db: &D1Database, job: &JobRow, batches: &[NewBatch]) -> Result<()> {
-    let mut stmts = vec![db
-        .prepare(
-            "INSERT INTO jobs (id, idempotency_key, message_json, audience_json, summary_json, send_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .bind(&[
-            s(&job.id),
-            opt(job.idempotency_key.as_deref()),
-            s(&job.message_json),
-            s(&job.audience_json),
-            s(&job.summary_json),
-            JsValue::from_f64(job.send_at),
-            JsValue::from_f64(job.created_at),
-        ])?];
-    for b in batches {
-        stmts.push(
-            db.prepare(
-                "INSERT INTO batches (id, job_id, idx, clientmsgid, endpoint, to_all, recipients, request_body, state, progress_json, next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
-            )
-            .bind(&[
-                s(&format!("{}-{}", job.id, b.idx)),
-                s(&job.id),
-                n(b.idx as i64),
-                s(&b.clientmsgid),
-                s(b.endpoint),
-                n(i64::from(b.to_all)),
-                b.recipients.map_or(JsValue::NULL, |r| n(r as i64)),
-                s(&b.request_body),
-                s(&b.progress_json),
-                JsValue::from_f64(job.send_at),
-                JsValue::from_f64(job.created_at),
-            ])?,
-        );
-    }
-    db.batch(stmts).await?;
-    Ok(())
-}
-
-pub async fn job(db: &D1Database, id: &str) -> Result<Option<JobRow>> {
-    db.prepare("SELECT * FROM jobs WHERE id = ?1")
-        .bind(&[s(id)])?
-        .first(None)
-        .await
-}
-
-pub async fn job_by_idempotency_key(db: &D1Database, key: &str) -> Result<Option<JobRow>> {
-    db.prepare("SELECT * FROM jobs WHERE idempotency_key = ?1")
-        .bind(&[s(key)])?
-        .first(None)
-        .await
-}
-
-pub async fn list_jobs(db: &D1Database, limit: u32) -> Result<Vec<JobRow>> {
-    db.prepare("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?1")
-        .bind(&[n(i64::from(limit))])?
-        .all()
-        .await?
-        .results()
-}
-
-pub async fn mark_job_cancelled(db: &D1Database, id: &str, now: i64) -> Result<()> {
-    db.prepare("UPDATE jobs SET cancelled_at = ?2 WHERE id = ?1 AND cancelled_at IS NULL")
-        .bind(&[s(id), n(now)])?
-        .run()
-        .await?;
-    Ok(())
-}
-
-// ---- batches -------------------------------------------------------------------------------
-
-/// A batch without its (large) request body.
+/// One row of the call ledger.
 #[derive(Debug, Clone, Deserialize)]
-pub struct BatchRow {
-    pub id: String,
-    pub job_id: String,
-    pub idx: f64,
-    pub clientmsgid: String,
+pub struct CallRow {
+    pub at: i64,
     pub endpoint: String,
-    pub to_all: f64,
-    pub recipients: Option<f64>,
-    pub state: String,
-    pub progress_json: String,
-    pub attempt: f64,
-    pub lease_until: f64,
-    pub next_attempt_at: f64,
-    pub msg_id: Option<String>,
-    pub msg_data_id: Option<String>,
-    pub last_outcome: Option<String>,
-    pub fail_reason: Option<String>,
-    pub result_json: Option<String>,
-    pub submitted_at: Option<f64>,
-    pub status_checks: f64,
+    pub to_all: i64,
+    pub succeeded: i64,
 }
 
-const BATCH_COLUMNS: &str = "id, job_id, idx, clientmsgid, endpoint, to_all, recipients, state, progress_json, attempt, lease_until, next_attempt_at, msg_id, msg_data_id, last_outcome, fail_reason, result_json, submitted_at, status_checks";
-
-pub async fn batches_of_job(db: &D1Database, job_id: &str) -> Result<Vec<BatchRow>> {
-    db.prepare(format!(
-        "SELECT {BATCH_COLUMNS} FROM batches WHERE job_id = ?1 ORDER BY idx"
-    ))
-    .bind(&[s(job_id)])?
-    .all()
-    .await?
-    .results()
+/// A call to record.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    pub at: i64,
+    pub endpoint: &'static str,
+    pub batch_id: Option<String>,
+    pub to_all: bool,
+    pub succeeded: bool,
+    pub answered: bool,
 }
 
-pub async fn batch(db: &D1Database, id: &str) -> Result<Option<BatchRow>> {
-    db.prepare(format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1"))
-        .bind(&[s(id)])?
-        .first(None)
-        .await
-}
-
-pub async fn batch_by_msg_id(db: &D1Database, msg_id: &str) -> Result<Option<BatchRow>> {
-    db.prepare(format!(
-        "SELECT {BATCH_COLUMNS} FROM batches WHERE msg_id = ?1 LIMIT 1"
-    ))
-    .bind(&[s(msg_id)])?
-    .first(None)
-    .await
-}
-
-pub async fn request_body(db: &D1Database, id: &str) -> Result<Option<String>> {
-    db.prepare("SELECT request_body FROM batches WHERE id = ?1")
-        .bind(&[s(id)])?
-        .first(Some("request_body"))
-        .await
-}
-
-/// Batches that are due at `now`: pending and past their next attempt time, or claimed by a run
-/// whose lease ran out (a crash or a restart mid-send), of jobs not cancelled.
-pub async fn due_batches(db: &D1Database, now: i64, limit: u32) -> Result<Vec<String>> {
-    #[derive(Deserialize)]
-    struct Id {
-        id: String,
-    }
-    let rows: Vec<Id> = db
-        .prepare(
-            "SELECT b.id FROM batches b JOIN jobs j ON j.id = b.job_id WHERE j.cancelled_at IS NULL AND b.next_attempt_at <= ?1 AND (b.state = 'pending' OR (b.state = 'sending' AND b.lease_until < ?1)) ORDER BY b.next_attempt_at, b.job_id, b.idx LIMIT ?2",
-        )
-        .bind(&[n(now), n(i64::from(limit))])?
-        .all()
-        .await?
-        .results()?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
-}
-
-/// Claims a batch for one run: a conditional update that only one of two overlapping runs can
-/// win (`changes == 1`).
-pub async fn claim_batch(db: &D1Database, id: &str, now: i64, lease_until: i64) -> Result<bool> {
-    let stmt = db
-        .prepare(
-            "UPDATE batches SET state = 'sending', lease_until = ?2, attempt = attempt + 1, updated_at = ?3 WHERE id = ?1 AND (state = 'pending' OR (state = 'sending' AND lease_until < ?3)) AND next_attempt_at <= ?3",
-        )
-        .bind(&[s(id), n(lease_until), n(now)])?;
-    Ok(changes(stmt).await? == 1)
-}
-
-/// Saves a claimed batch's progress before its request goes out.
-pub async fn save_progress(db: &D1Database, id: &str, progress_json: &str, now: i64) -> Result<()> {
-    db.prepare("UPDATE batches SET progress_json = ?2, updated_at = ?3 WHERE id = ?1")
-        .bind(&[s(id), s(progress_json), n(now)])?
-        .run()
-        .await?;
-    Ok(())
-}
-
-/// Puts a batch back to wait for `next_attempt_at`.
-pub async fn release_batch(
-    db: &D1Database,
-    id: &str,
-    progress_json: &str,
-    next_attempt_at: i64,
-    last_outcome: &str,
-    now: i64,
-) -> Result<()> {
-    db.prepare(
-        "UPDATE batches SET state = 'pending', progress_json = ?2, next_attempt_at = ?3, lease_until = 0, last_outcome = ?4, updated_at = ?5 WHERE id = ?1",
-    )
-    .bind(&[s(id), s(progress_json), n(next_attempt_at), s(last_outcome), n(now)])?
-    .run()
-    .await?;
-    Ok(())
-}
-
-/// WeChat has the batch (`msg_id`); if its result event has not come by `first_check_at`, the
-/// cron asks mass/get.
-#[allow(clippy::too_many_arguments)]
-pub async fn submit_batch(
-    db: &D1Database,
-    id: &str,
-    progress_json: &str,
-    msg_id: &str,
-    msg_data_id: Option<&str>,
-    last_outcome: &str,
-    now: i64,
-    first_check_at: i64,
-) -> Result<()> {
-    db.prepare(
-        "UPDATE batches SET state = 'submitted', progress_json = ?2, msg_id = ?3, msg_data_id = ?4, lease_until = 0, last_outcome = ?5, updated_at = ?6, submitted_at = ?6, next_attempt_at = ?7, status_checks = 0 WHERE id = ?1",
-    )
-    .bind(&[s(id), s(progress_json), s(msg_id), opt(msg_data_id), s(last_outcome), n(now), n(first_check_at)])?
-    .run()
-    .await?;
-    Ok(())
-}
-
-pub async fn fail_batch(
-    db: &D1Database,
-    id: &str,
-    progress_json: &str,
-    reason: &str,
-    last_outcome: &str,
-    now: i64,
-) -> Result<()> {
-    db.prepare(
-        "UPDATE batches SET state = 'failed', progress_json = ?2, fail_reason = ?3, lease_until = 0, last_outcome = ?4, updated_at = ?5 WHERE id = ?1",
-    )
-    .bind(&[s(id), s(progress_json), s(reason), s(last_outcome), n(now)])?
-    .run()
-    .await?;
-    Ok(())
-}
-
-/// Records the result event against a submitted batch (only from `submitted`, so a repeat of
-/// the event cannot change a finished batch; or over an outcome taken from mass/get, which had
-/// no counts).
-pub async fn finish_batch(
-    db: &D1Database,
-    id: &str,
-    progress_json: &str,
-    result_json: &str,
-    now: i64,
-) -> Result<bool> {
-    let stmt = db
-        .prepare(
-            "UPDATE batches SET state = 'finished', progress_json = ?2, result_json = ?3, updated_at = ?4 WHERE id = ?1 AND (state = 'submitted' OR (state = 'finished' AND json_extract(result_json, '$.source') = 'mass/get'))",
-        )
-        .bind(&[s(id), s(progress_json), s(result_json), n(now)])?;
-    Ok(changes(stmt).await? == 1)
-}
-
-/// Submitted batches whose result event is overdue (their next mass/get check is due).
-pub async fn overdue_submitted(db: &D1Database, now: i64, limit: u32) -> Result<Vec<BatchRow>> {
-    db.prepare(format!(
-        "SELECT {BATCH_COLUMNS} FROM batches WHERE state = 'submitted' AND next_attempt_at <= ?1 ORDER BY next_attempt_at LIMIT ?2"
-    ))
-    .bind(&[n(now), n(i64::from(limit))])?
-    .all()
-    .await?
-    .results()
-}
-
-/// Claims a status check for one run: moves the next check to `until`, a conditional update
-/// only one of two overlapping runs can win.
-pub async fn claim_status_check(db: &D1Database, id: &str, now: i64, until: i64) -> Result<bool> {
-    let stmt = db
-        .prepare(
-            "UPDATE batches SET next_attempt_at = ?3 WHERE id = ?1 AND state = 'submitted' AND next_attempt_at <= ?2",
-        )
-        .bind(&[s(id), n(now), n(until)])?;
-    Ok(changes(stmt).await? == 1)
-}
-
-/// After a mass/get check that settled nothing: the next one at `next_at`.
-pub async fn status_checked(
-    db: &D1Database,
-    id: &str,
-    next_at: i64,
-    last_outcome: &str,
-    now: i64,
-) -> Result<()> {
-    db.prepare(
-        "UPDATE batches SET next_attempt_at = ?2, status_checks = status_checks + 1, last_outcome = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'submitted'",
-    )
-    .bind(&[s(id), n(next_at), s(last_outcome), n(now)])?
-    .run()
-    .await?;
-    Ok(())
-}
-
-/// Settles a submitted batch from mass/get: `finished` with `result_json`, or `failed` with
-/// `fail_reason` (only from `submitted`: an event that came meanwhile wins).
-pub async fn settle_from_status(
-    db: &D1Database,
-    id: &str,
-    state: &str,
-    result_json: Option<&str>,
-    fail_reason: Option<&str>,
-    last_outcome: &str,
-    now: i64,
-) -> Result<bool> {
-    let stmt = db
-        .prepare(
-            "UPDATE batches SET state = ?2, result_json = ?3, fail_reason = ?4, status_checks = status_checks + 1, last_outcome = ?5, updated_at = ?6 WHERE id = ?1 AND state = 'submitted'",
-        )
-        .bind(&[s(id), s(state), opt(result_json), opt(fail_reason), s(last_outcome), n(now)])?;
-    Ok(changes(stmt).await? == 1)
-}
-
-/// Cancels a batch that no run holds.
-pub async fn cancel_batch(
-    db: &D1Database,
-    id: &str,
-    progress_json: &str,
-    now: i64,
-) -> Result<bool> {
-    let stmt = db
-        .prepare(
-            "UPDATE batches SET state = 'cancelled', progress_json = ?2, updated_at = ?3 WHERE id = ?1 AND state = 'pending'",
-        )
-        .bind(&[s(id), s(progress_json), n(now)])?;
-    Ok(changes(stmt).await? == 1)
-}
-
-// ---- the send ledger -----------------------------------------------------------------------
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct SendRow {
-    pub at: f64,
-    pub endpoint: String,
-    pub to_all: f64,
-    pub succeeded: f64,
-}
-
-pub async fn record_send(
-    db: &D1Database,
-    batch_id: &str,
-    at: i64,
-    endpoint: &str,
-    to_all: bool,
-    succeeded: bool,
-) -> Result<()> {
-    db.prepare(
-        "INSERT INTO sends (batch_id, at, endpoint, to_all, succeeded) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .bind(&[
-        s(batch_id),
-        n(at),
-        s(endpoint),
-        n(i64::from(to_all)),
-        n(i64::from(succeeded)),
-    ])?
-    .run()
-    .await?;
-    Ok(())
-}
-
-/// Sends since `since` (quotas look back at most a China month).
-pub async fn sends_since(db: &D1Database, since: i64) -> Result<Vec<SendRow>> {
-    db.prepare("SELECT at, endpoint, to_all, succeeded FROM sends WHERE at >= ?1 ORDER BY at")
-        .bind(&[n(since)])?
-        .all()
-        .await?
-        .results()
-}
-
-// ---- events --------------------------------------------------------------------------------
-
+/// A stored push.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventRow {
     pub dedupe_key: String,
@@ -418,7 +175,9 @@ pub struct EventRow {
     pub batch_id: Option<String>,
     pub payload_json: String,
     pub xml: String,
-    pub received_at: f64,
+    pub received_at: i64,
+    pub state: String,
+    pub reason: Option<String>,
 }
 
 /// A push to store.
@@ -427,109 +186,524 @@ pub struct NewEvent<'a> {
     pub kind: &'a str,
     pub event: Option<&'a str>,
     pub msg_id: Option<&'a str>,
+    pub batch_id: Option<&'a str>,
     pub payload_json: &'a str,
     pub xml: &'a str,
+    pub state: &'a str,
+    pub reason: Option<&'a str>,
+    pub received_at: i64,
 }
 
-/// Stores a push once; `false` when its dedupe key was seen before (WeChat's retry).
-pub async fn insert_event(db: &D1Database, e: &NewEvent<'_>, now: i64) -> Result<bool> {
-    let stmt = db
-        .prepare(
-            "INSERT OR IGNORE INTO events (dedupe_key, kind, event, msg_id, payload_json, xml, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .bind(&[s(e.dedupe_key), s(e.kind), opt(e.event), opt(e.msg_id), s(e.payload_json), s(e.xml), n(now)])?;
-    Ok(changes(stmt).await? == 1)
+/// A result event waiting for its batch, with the batch that now carries its msg_id.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PendingResult {
+    pub event_key: String,
+    pub event_xml: String,
+    #[serde(flatten)]
+    pub batch: BatchRow,
 }
 
-pub async fn link_event(db: &D1Database, dedupe_key: &str, batch_id: &str) -> Result<()> {
-    db.prepare("UPDATE events SET batch_id = ?2 WHERE dedupe_key = ?1")
-        .bind(&[s(dedupe_key), s(batch_id)])?
-        .run()
-        .await?;
-    Ok(())
-}
-
-/// The first result event for a msg_id (it may arrive before the send's reply is recorded).
-pub async fn result_event_for(db: &D1Database, msg_id: &str) -> Result<Option<EventRow>> {
-    db.prepare("SELECT * FROM events WHERE msg_id = ?1 AND kind = 'mass_send_job_finish' ORDER BY received_at LIMIT 1")
-        .bind(&[s(msg_id)])?
-        .first(None)
-        .await
-}
-
-pub async fn events_of_job(db: &D1Database, job_id: &str) -> Result<Vec<EventRow>> {
-    db.prepare("SELECT e.* FROM events e JOIN batches b ON b.msg_id = e.msg_id WHERE b.job_id = ?1 ORDER BY e.received_at")
-        .bind(&[s(job_id)])?
-        .all()
-        .await?
-        .results()
-}
-
-/// How many pushes are stored.
-pub async fn count_events(db: &D1Database) -> Result<u64> {
-    let n: Option<f64> = db
-        .prepare("SELECT count(*) AS n FROM events")
-        .first(Some("n"))
-        .await?;
-    Ok(n.unwrap_or(0.0) as u64)
-}
-
-pub async fn recent_events(db: &D1Database, limit: u32) -> Result<Vec<EventRow>> {
-    db.prepare("SELECT * FROM events ORDER BY received_at DESC LIMIT ?1")
-        .bind(&[n(i64::from(limit))])?
-        .all()
-        .await?
-        .results()
-}
-
-// ---- kv: token cache, pacer, test clock ----------------------------------------------------
-
+/// A small shared value: the access_token (with its refresh lock) or the test clock.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KvRow {
     pub value: String,
-    pub expires_at: f64,
+    pub expires_at: i64,
 }
 
-pub async fn kv_get(db: &D1Database, key: &str) -> Result<Option<KvRow>> {
-    db.prepare("SELECT value, expires_at, lock_until, updated_at FROM kv WHERE key = ?1")
-        .bind(&[s(key)])?
-        .first(None)
-        .await
+/// What one cron run reads before it decides anything.
+pub struct RunRead {
+    /// Batches due now, oldest due first.
+    pub due: Vec<BatchRow>,
+    /// Submitted batches whose mass/get check is due.
+    pub overdue: Vec<BatchRow>,
+    /// Result events that came before their batch's msg_id was recorded.
+    pub pending_results: Vec<PendingResult>,
+    /// The sends of the quota window.
+    pub sends: Vec<CallRow>,
+    /// The latest mass calls, newest first (the pacer's window).
+    pub recent_calls: Vec<CallRow>,
+    /// The cached access_token.
+    pub token: Option<KvRow>,
 }
 
-/// Writes a value and clears its lock.
-pub async fn kv_put(
-    db: &D1Database,
-    key: &str,
-    value: &str,
-    expires_at: i64,
-    now: i64,
-) -> Result<()> {
-    db.prepare(
-        "INSERT INTO kv (key, value, expires_at, lock_until, updated_at) VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, lock_until = 0, updated_at = excluded.updated_at",
-    )
-    .bind(&[s(key), s(value), n(expires_at), n(now)])?
-    .run()
-    .await?;
-    Ok(())
+/// How many of the latest calls the pacer needs (WeChat's 60 a minute).
+const PACER_ROWS: i64 = wxmass::limits::MAX_CALLS_PER_MINUTE as i64;
+
+pub const TOKEN_KEY: &str = "access_token";
+const TEST_CLOCK_KEY: &str = "test_clock_offset_ms";
+
+/// The D1 database, with every statement counted against the invocation's budget.
+pub struct Store {
+    db: D1Database,
+    budget: Rc<Budget>,
 }
 
-/// Takes a key's lock until `until` if nobody holds it: one caller of many wins.
-pub async fn kv_lock(db: &D1Database, key: &str, now: i64, until: i64) -> Result<bool> {
-    db.prepare("INSERT OR IGNORE INTO kv (key, value, expires_at, lock_until, updated_at) VALUES (?1, '', 0, 0, 0)")
-        .bind(&[s(key)])?
-        .run()
+impl Store {
+    pub fn new(db: D1Database, budget: Rc<Budget>) -> Self {
+        Store { db, budget }
+    }
+
+    fn sql(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, AppError> {
+        Ok(self.db.prepare(sql).bind(args)?)
+    }
+
+    /// Runs statements as one `db.batch`: one round trip, one transaction (all or nothing).
+    async fn batch(&self, stmts: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>, AppError> {
+        if stmts.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.budget
+            .spend_queries(u32::try_from(stmts.len()).unwrap_or(u32::MAX))?;
+        Ok(self.db.batch(stmts).await?)
+    }
+
+    /// Writes a decision: every statement applies, or none does.
+    pub async fn commit(&self, stmts: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>, AppError> {
+        self.batch(stmts).await
+    }
+
+    // ---- reads -----------------------------------------------------------------------------
+
+    /// Everything one cron run decides from, in one round trip.
+    pub async fn read_run(
+        &self,
+        now: i64,
+        due_limit: u32,
+        sends_since: i64,
+    ) -> Result<RunRead, AppError> {
+        let r = self
+            .batch(vec![
+                self.sql(
+                    &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.next_attempt_at <= ?1 AND (b.state = 'pending' OR (b.state = 'sending' AND b.lease_until < ?1)) ORDER BY b.next_attempt_at, b.job_id, b.idx LIMIT ?2"),
+                    &[n(now), n(i64::from(due_limit))],
+                )?,
+                self.sql(
+                    &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.state = 'submitted' AND b.next_attempt_at <= ?1 ORDER BY b.next_attempt_at LIMIT ?2"),
+                    &[n(now), n(i64::from(due_limit))],
+                )?,
+                self.sql(
+                    &format!("SELECT e.dedupe_key AS event_key, e.xml AS event_xml, {BATCH_COLUMNS} FROM events e JOIN batches b ON b.msg_id = e.msg_id WHERE e.state = 'pending' AND b.state IN ('submitted', 'finished') ORDER BY e.received_at LIMIT ?1"),
+                    &[n(i64::from(due_limit))],
+                )?,
+                self.sql(
+                    "SELECT at, endpoint, to_all, succeeded FROM calls WHERE endpoint IN ('sendall', 'send') AND at >= ?1 ORDER BY at",
+                    &[n(sends_since)],
+                )?,
+                self.sql(
+                    "SELECT at, endpoint, to_all, succeeded FROM calls ORDER BY at DESC LIMIT ?1",
+                    &[n(PACER_ROWS)],
+                )?,
+                self.sql(
+                    "SELECT value, expires_at FROM kv WHERE key = ?1",
+                    &[s(TOKEN_KEY)],
+                )?,
+            ])
+            .await?;
+        Ok(RunRead {
+            due: rows(&r, 0)?,
+            overdue: rows(&r, 1)?,
+            pending_results: rows(&r, 2)?,
+            sends: rows(&r, 3)?,
+            recent_calls: rows(&r, 4)?,
+            token: first(&r, 5)?,
+        })
+    }
+
+    /// What an admin call to WeChat decides from: the cached token and the pacer's window.
+    pub async fn read_for_call(&self) -> Result<(Option<KvRow>, Vec<CallRow>), AppError> {
+        let r = self
+            .batch(vec![
+                self.sql(
+                    "SELECT value, expires_at FROM kv WHERE key = ?1",
+                    &[s(TOKEN_KEY)],
+                )?,
+                self.sql(
+                    "SELECT at, endpoint, to_all, succeeded FROM calls ORDER BY at DESC LIMIT ?1",
+                    &[n(PACER_ROWS)],
+                )?,
+            ])
+            .await?;
+        Ok((first(&r, 0)?, rows(&r, 1)?))
+    }
+
+    /// The cached token alone (a non-mass call: no pacing).
+    pub async fn read_token(&self) -> Result<Option<KvRow>, AppError> {
+        let r = self
+            .batch(vec![self.sql(
+                "SELECT value, expires_at FROM kv WHERE key = ?1",
+                &[s(TOKEN_KEY)],
+            )?])
+            .await?;
+        first(&r, 0)
+    }
+
+    /// What creating a job decides from: an earlier job under the same key, and the sends of
+    /// the quota window.
+    pub async fn read_for_create(
+        &self,
+        idempotency_key: Option<&str>,
+        sends_since: i64,
+    ) -> Result<(Option<JobRow>, Vec<CallRow>), AppError> {
+        let r = self
+            .batch(vec![
+                self.sql(
+                    "SELECT * FROM jobs WHERE idempotency_key = ?1",
+                    &[opt(idempotency_key)],
+                )?,
+                self.sql(
+                    "SELECT at, endpoint, to_all, succeeded FROM calls WHERE endpoint IN ('sendall', 'send') AND at >= ?1 ORDER BY at",
+                    &[n(sends_since)],
+                )?,
+            ])
+            .await?;
+        Ok((first(&r, 0)?, rows(&r, 1)?))
+    }
+
+    /// A job by its idempotency key (after a create lost the race for it).
+    pub async fn job_by_idempotency_key(&self, key: &str) -> Result<Option<JobRow>, AppError> {
+        let r =
+            self.batch(vec![
+                self.sql("SELECT * FROM jobs WHERE idempotency_key = ?1", &[s(key)])?
+            ])
+            .await?;
+        first(&r, 0)
+    }
+
+    /// A job with its batches and its result events, in one round trip.
+    pub async fn read_job(
+        &self,
+        id: &str,
+    ) -> Result<Option<(JobRow, Vec<BatchRow>, Vec<EventRow>)>, AppError> {
+        let r = self
+            .batch(vec![
+                self.sql("SELECT * FROM jobs WHERE id = ?1", &[s(id)])?,
+                self.sql(
+                    &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.job_id = ?1 ORDER BY b.idx"),
+                    &[s(id)],
+                )?,
+                self.sql(
+                    "SELECT e.* FROM events e JOIN batches b ON b.msg_id = e.msg_id WHERE b.job_id = ?1 AND e.kind = 'mass_send_job_finish' ORDER BY e.received_at",
+                    &[s(id)],
+                )?,
+            ])
+            .await?;
+        match first::<JobRow>(&r, 0)? {
+            Some(job) => Ok(Some((job, rows(&r, 1)?, rows(&r, 2)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// A page of jobs, newest first, each with its batches counted by state. `after` is the
+    /// last job of the previous page: `(created_at, id)`.
+    pub async fn list_jobs(
+        &self,
+        limit: u32,
+        after: Option<(i64, &str)>,
+    ) -> Result<Vec<JobListRow>, AppError> {
+        let (at, id) = after.map_or((JsValue::NULL, JsValue::NULL), |(t, i)| (n(t), s(i)));
+        let r = self
+            .batch(vec![self.sql(
+                "SELECT j.id, j.created_at, j.send_at, j.cancelled_at, count(b.id) AS batches, \
+                 coalesce(sum(b.state = 'pending'), 0) AS pending, coalesce(sum(b.state = 'sending'), 0) AS sending, \
+                 coalesce(sum(b.state = 'submitted'), 0) AS submitted, coalesce(sum(b.state = 'finished'), 0) AS finished, \
+                 coalesce(sum(b.state = 'failed'), 0) AS failed, coalesce(sum(b.state = 'cancelled'), 0) AS cancelled, \
+                 coalesce(sum(b.attempt > 0), 0) AS attempted \
+                 FROM jobs j LEFT JOIN batches b ON b.job_id = j.id \
+                 WHERE ?1 IS NULL OR j.created_at < ?1 OR (j.created_at = ?1 AND j.id < ?2) \
+                 GROUP BY j.id ORDER BY j.created_at DESC, j.id DESC LIMIT ?3",
+                &[at, id, n(i64::from(limit))],
+            )?])
+            .await?;
+        rows(&r, 0)
+    }
+
+    /// The batch WeChat knows as `msg_id`.
+    pub async fn batch_by_msg_id(&self, msg_id: &str) -> Result<Option<BatchRow>, AppError> {
+        let r = self
+            .batch(vec![self.sql(
+                &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.msg_id = ?1 LIMIT 1"),
+                &[s(msg_id)],
+            )?])
+            .await?;
+        first(&r, 0)
+    }
+
+    /// A page of stored pushes, newest first, optionally in one state, with the number stored.
+    pub async fn list_events(
+        &self,
+        state: Option<&str>,
+        limit: u32,
+        after: Option<(i64, &str)>,
+    ) -> Result<(Vec<EventRow>, i64), AppError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let (at, key) = after.map_or((JsValue::NULL, JsValue::NULL), |(t, k)| (n(t), s(k)));
+        let r = self
+            .batch(vec![
+                self.sql(
+                    "SELECT * FROM events WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR received_at < ?2 OR (received_at = ?2 AND dedupe_key < ?3)) ORDER BY received_at DESC, dedupe_key DESC LIMIT ?4",
+                    &[opt(state), at, key, n(i64::from(limit))],
+                )?,
+                self.sql(
+                    "SELECT count(*) AS n FROM events WHERE ?1 IS NULL OR state = ?1",
+                    &[opt(state)],
+                )?,
+            ])
+            .await?;
+        let total = first::<Count>(&r, 1)?.map_or(0, |c| c.n);
+        Ok((rows(&r, 0)?, total))
+    }
+
+    /// The batches of a job, for a cancel to decide from.
+    pub async fn read_for_cancel(
+        &self,
+        job_id: &str,
+    ) -> Result<Option<(JobRow, Vec<BatchRow>)>, AppError> {
+        let r = self
+            .batch(vec![
+                self.sql("SELECT * FROM jobs WHERE id = ?1", &[s(job_id)])?,
+                self.sql(
+                    &format!(
+                        "SELECT {BATCH_COLUMNS} FROM batches b WHERE b.job_id = ?1 ORDER BY b.idx"
+                    ),
+                    &[s(job_id)],
+                )?,
+            ])
+            .await?;
+        match first::<JobRow>(&r, 0)? {
+            Some(job) => Ok(Some((job, rows(&r, 1)?))),
+            None => Ok(None),
+        }
+    }
+
+    // ---- statements for commits ------------------------------------------------------------
+
+    /// Writes a batch row's new values, if nobody changed it since it was read at
+    /// `read_version` (the version goes up by one). With `returning_body`, the statement also
+    /// returns the request body (a claim: the bytes to send).
+    pub fn update_batch(
+        &self,
+        new: &BatchRow,
+        read_version: i64,
+        now: i64,
+        returning_body: bool,
+    ) -> Result<D1PreparedStatement, AppError> {
+        let returning = if returning_body {
+            " RETURNING request_body"
+        } else {
+            ""
+        };
+        self.sql(
+            &format!("UPDATE batches SET state = ?3, progress_json = ?4, attempt = ?5, lease_until = ?6, next_attempt_at = ?7, msg_id = ?8, msg_data_id = ?9, last_outcome = ?10, fail_reason = ?11, result_json = ?12, submitted_at = ?13, status_checks = ?14, updated_at = ?15, version = version + 1 WHERE id = ?1 AND version = ?2{returning}"),
+            &[
+                s(&new.id),
+                n(read_version),
+                s(&new.state),
+                s(&new.progress_json),
+                n(new.attempt),
+                n(new.lease_until),
+                n(new.next_attempt_at),
+                opt(new.msg_id.as_deref()),
+                opt(new.msg_data_id.as_deref()),
+                opt(new.last_outcome.as_deref()),
+                opt(new.fail_reason.as_deref()),
+                opt(new.result_json.as_deref()),
+                opt_n(new.submitted_at),
+                n(new.status_checks),
+                n(now),
+            ],
+        )
+    }
+
+    /// Records a call in the ledger.
+    pub fn insert_call(&self, c: &NewCall) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "INSERT INTO calls (at, endpoint, batch_id, to_all, succeeded, answered) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                n(c.at),
+                s(c.endpoint),
+                opt(c.batch_id.as_deref()),
+                n(i64::from(c.to_all)),
+                n(i64::from(c.succeeded)),
+                n(i64::from(c.answered)),
+            ],
+        )
+    }
+
+    /// Stores a push once (its dedupe key). A repeat changes nothing, unless the stored one is
+    /// still `pending` (its batch had no msg_id yet): then it takes the new state. With
+    /// `if_previous_changed`, only when the statement before it in the commit changed a row
+    /// (its batch update matched), so an event is never marked applied to a batch that did not
+    /// take it.
+    pub fn insert_event(
+        &self,
+        e: &NewEvent<'_>,
+        if_previous_changed: bool,
+    ) -> Result<D1PreparedStatement, AppError> {
+        // SQLite wants a WHERE in an INSERT … SELECT before ON CONFLICT.
+        let guard = if if_previous_changed {
+            "changes() = 1"
+        } else {
+            "1"
+        };
+        self.sql(
+            &format!("INSERT INTO events (dedupe_key, kind, event, msg_id, batch_id, payload_json, xml, received_at, state, reason) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE {guard} ON CONFLICT(dedupe_key) DO UPDATE SET state = excluded.state, batch_id = excluded.batch_id, reason = excluded.reason WHERE events.state = 'pending'"),
+            &[
+                s(e.dedupe_key),
+                s(e.kind),
+                opt(e.event),
+                opt(e.msg_id),
+                opt(e.batch_id),
+                s(e.payload_json),
+                s(e.xml),
+                n(e.received_at),
+                s(e.state),
+                opt(e.reason),
+            ],
+        )
+    }
+
+    /// Marks a stored push applied to `batch_id` (or ignored, with the reason), only when the
+    /// statement before it changed a row (its batch update matched) or `unconditional`.
+    pub fn settle_event(
+        &self,
+        dedupe_key: &str,
+        state: &str,
+        batch_id: &str,
+        reason: Option<&str>,
+        unconditional: bool,
+    ) -> Result<D1PreparedStatement, AppError> {
+        let guard = if unconditional {
+            ""
+        } else {
+            " AND changes() = 1"
+        };
+        self.sql(
+            &format!("UPDATE events SET state = ?2, batch_id = ?3, reason = ?4 WHERE dedupe_key = ?1{guard}"),
+            &[s(dedupe_key), s(state), s(batch_id), opt(reason)],
+        )
+    }
+
+    /// A job and its batches.
+    pub fn insert_job(
+        &self,
+        job: &JobRow,
+        batches: &[NewBatch],
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        let mut stmts = vec![self.sql(
+            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            &[
+                s(&job.id),
+                opt(job.idempotency_key.as_deref()),
+                opt(job.request_hash.as_deref()),
+                s(&job.message_json),
+                s(&job.audience_json),
+                s(&job.summary_json),
+                n(job.send_at),
+                n(job.created_at),
+            ],
+        )?];
+        for b in batches {
+            stmts.push(self.sql(
+                "INSERT INTO batches (id, job_id, idx, clientmsgid, endpoint, to_all, recipients, request_body, state, progress_json, next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
+                &[
+                    s(&format!("{}-{}", job.id, b.idx)),
+                    s(&job.id),
+                    n(i64::try_from(b.idx).unwrap_or(i64::MAX)),
+                    s(&b.clientmsgid),
+                    s(b.endpoint),
+                    n(i64::from(b.to_all)),
+                    opt_n(b.recipients.and_then(|r| i64::try_from(r).ok())),
+                    s(&b.request_body),
+                    s(&b.progress_json),
+                    n(job.send_at),
+                    n(job.created_at),
+                ],
+            )?);
+        }
+        Ok(stmts)
+    }
+
+    /// Marks a job cancelled (the first cancel's time is kept).
+    pub fn cancel_job(&self, id: &str, now: i64) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "UPDATE jobs SET cancelled_at = ?2 WHERE id = ?1 AND cancelled_at IS NULL",
+            &[s(id), n(now)],
+        )
+    }
+
+    // ---- the access_token ------------------------------------------------------------------
+
+    /// Takes the token's refresh lock until `until` if nobody holds it (one of many wins).
+    pub async fn lock_token(&self, now: i64, until: i64) -> Result<bool, AppError> {
+        let r = self
+            .batch(vec![self.sql(
+                "INSERT INTO kv (key, value, expires_at, lock_until, updated_at) VALUES (?1, '', 0, ?3, ?2) ON CONFLICT(key) DO UPDATE SET lock_until = excluded.lock_until WHERE kv.lock_until < ?2",
+                &[s(TOKEN_KEY), n(now), n(until)],
+            )?])
+            .await?;
+        Ok(changed(&r, 0))
+    }
+
+    /// Stores a fresh token (and releases the lock), or with `value` empty just the lock.
+    pub async fn put_token(&self, value: &str, refresh_at: i64, now: i64) -> Result<(), AppError> {
+        self.batch(vec![self.sql(
+            "INSERT INTO kv (key, value, expires_at, lock_until, updated_at) VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, lock_until = 0, updated_at = excluded.updated_at",
+            &[s(TOKEN_KEY), s(value), n(refresh_at), n(now)],
+        )?])
         .await?;
-    let stmt = db
-        .prepare("UPDATE kv SET lock_until = ?3 WHERE key = ?1 AND lock_until < ?2")
-        .bind(&[s(key), n(now), n(until)])?;
-    Ok(changes(stmt).await? == 1)
-}
+        Ok(())
+    }
 
-pub async fn kv_unlock(db: &D1Database, key: &str) -> Result<()> {
-    db.prepare("UPDATE kv SET lock_until = 0 WHERE key = ?1")
-        .bind(&[s(key)])?
-        .run()
+    /// Releases the token's refresh lock after a failed fetch.
+    pub async fn unlock_token(&self) -> Result<(), AppError> {
+        self.batch(vec![self.sql(
+            "UPDATE kv SET lock_until = 0 WHERE key = ?1",
+            &[s(TOKEN_KEY)],
+        )?])
         .await?;
-    Ok(())
+        Ok(())
+    }
+
+    // ---- test hooks (TEST_CLOCK=1, TEST_COUNTERS=1; never in production) ----------------------
+
+    /// The test clock's offset. Not counted: the query does not exist in production.
+    pub async fn test_clock_offset(&self) -> i64 {
+        let row: Option<KvRow> = match self
+            .db
+            .prepare("SELECT value, expires_at FROM kv WHERE key = ?1")
+            .bind(&[s(TEST_CLOCK_KEY)])
+        {
+            Ok(stmt) => stmt.first(None).await.ok().flatten(),
+            Err(_) => None,
+        };
+        row.and_then(|r| r.value.parse().ok()).unwrap_or(0)
+    }
+
+    /// Writes a test value (the clock offset, the last cron run's counters). Not counted.
+    pub async fn put_test_value(&self, key: &str, value: &str) -> Result<(), AppError> {
+        self.db
+            .prepare("INSERT INTO kv (key, value, expires_at, lock_until, updated_at) VALUES (?1, ?2, 0, 0, 0) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(&[s(key), s(value)])?
+            .run()
+            .await?;
+        Ok(())
+    }
+
+    /// Reads a test value. Not counted.
+    pub async fn test_value(&self, key: &str) -> Option<String> {
+        let row: Option<KvRow> = match self
+            .db
+            .prepare("SELECT value, expires_at FROM kv WHERE key = ?1")
+            .bind(&[s(key)])
+        {
+            Ok(stmt) => stmt.first(None).await.ok().flatten(),
+            Err(_) => None,
+        };
+        row.map(|r| r.value)
+    }
+
+    pub const TEST_CLOCK_KEY: &'static str = TEST_CLOCK_KEY;
 }

@@ -1,88 +1,145 @@
 //! The access_token: from `stable_token` (which does not invalidate other holders' tokens) or an
-//! operator's token service (`TOKEN_URL`), cached in D1 with its expiry. Many requests may need
-//! a new token at once; a D1 lock lets one of them fetch it while the others wait for its row.
+//! operator's token service (`TOKEN_URL`, called with `Authorization: Bearer <TOKEN_URL_SECRET>`),
+//! cached in D1 with the time to refresh it. Many requests may need a new token at once; a lock
+//! row lets one of them fetch it while the others look at the row again.
+//!
+//! A step reads the cached row with the rest of what it needs ([`Token::new`]); only a refresh
+//! costs more (the lock and the store: two D1 queries and one subrequest).
 
 use std::time::Duration;
 
 use worker::{Date, Delay};
 use wxmass::endpoint::{StableTokenRequest, TokenReply};
-use wxmass::http::{ApiBase, HttpRequest, Method};
-use wxmass::Endpoint;
+use wxmass::{ApiBase, Endpoint, ReplyError};
 
 use crate::error::AppError;
-use crate::{store, wechat, Ctx};
+use crate::store::KvRow;
+use crate::Ctx;
 
-const TOKEN_KEY: &str = "access_token";
 /// How long one refresher holds the lock before another may try.
 const LOCK_MS: i64 = 10_000;
-/// How long a waiter sleeps between looks at the row, and how many looks before giving up.
-const WAIT_STEP_MS: u64 = 100;
-const WAIT_STEPS: u32 = 100;
+/// A request that lost the lock looks at the row again this often, this many times.
+const WAIT_STEP_MS: u64 = 250;
+const WAIT_LOOKS: u32 = 8;
+/// D1 queries and subrequests a refresh costs (lock + store; one fetch).
+pub const REFRESH_QUERIES: u32 = 2;
+pub const REFRESH_SUBREQUESTS: u32 = 1;
 
-/// A valid token. `rejected`: WeChat just refused this token (40001/42001/40014), so do not
-/// hand it out again; unless another request has already replaced it, fetch a new one.
-pub async fn access_token(ctx: &Ctx, rejected: Option<&str>) -> Result<String, AppError> {
-    for _ in 0..WAIT_STEPS {
-        let now = Date::now().as_millis() as i64;
-        if let Some(row) = store::kv_get(&ctx.db, TOKEN_KEY).await? {
-            // The row keeps the time to refresh, not WeChat's expiry (see below).
-            let fresh = !row.value.is_empty() && (row.expires_at as i64) > now;
-            if fresh && Some(row.value.as_str()) != rejected {
-                return Ok(row.value);
-            }
+/// The token as one invocation knows it.
+pub struct Token {
+    cached: Option<KvRow>,
+    current: Option<String>,
+}
+
+impl Token {
+    /// From the cached row the step read (or none).
+    pub fn new(cached: Option<KvRow>) -> Self {
+        Token {
+            cached,
+            current: None,
         }
-        if store::kv_lock(&ctx.db, TOKEN_KEY, now, now + LOCK_MS).await? {
-            return match fetch(ctx).await {
+    }
+
+    /// Whether [`Token::get`] can answer without a refresh.
+    pub fn is_fresh(&self) -> bool {
+        self.current.is_some() || self.cached.as_ref().is_some_and(|r| fresh(r, real_now()))
+    }
+
+    /// A token to call with: the cached one while fresh, otherwise a new one.
+    pub async fn get(&mut self, app: &Ctx) -> Result<String, AppError> {
+        if let Some(t) = &self.current {
+            return Ok(t.clone());
+        }
+        let t = match self.cached.take() {
+            Some(row) if fresh(&row, real_now()) => row.value,
+            _ => refresh(app, None).await?,
+        };
+        self.current = Some(t.clone());
+        Ok(t)
+    }
+
+    /// WeChat just refused `token` (40001/42001/40014): the next [`Token::get`] fetches a new
+    /// one, unless another request has already replaced it.
+    pub async fn rejected(&mut self, app: &Ctx, token: &str) -> Result<String, AppError> {
+        self.cached = None;
+        let t = refresh(app, Some(token)).await?;
+        self.current = Some(t.clone());
+        Ok(t)
+    }
+}
+
+/// The runtime's clock: token lifetimes are real time, not the test clock.
+fn real_now() -> i64 {
+    Date::now().as_millis() as i64
+}
+
+fn fresh(row: &KvRow, now: i64) -> bool {
+    // The row keeps the time to refresh, not WeChat's expiry (core's TokenReply::refresh_at_ms).
+    !row.value.is_empty() && row.expires_at > now
+}
+
+async fn refresh(app: &Ctx, rejected: Option<&str>) -> Result<String, AppError> {
+    for _ in 0..WAIT_LOOKS {
+        let now = real_now();
+        if app.store.lock_token(now, now + LOCK_MS).await? {
+            return match fetch(app).await {
                 Ok(reply) => {
-                    // Core's rule: refresh early so a token in flight does not die on the way,
-                    // but not before half its life.
                     let refresh_at = TokenReply::refresh_at_ms(now, reply.expires_in);
-                    store::kv_put(&ctx.db, TOKEN_KEY, &reply.access_token, refresh_at, now).await?;
+                    app.store
+                        .put_token(&reply.access_token, refresh_at, now)
+                        .await?;
                     Ok(reply.access_token)
                 }
                 Err(e) => {
-                    store::kv_unlock(&ctx.db, TOKEN_KEY).await?;
+                    app.store.unlock_token().await?;
                     Err(e)
                 }
             };
         }
+        // Another request is fetching one: look at the row again shortly.
         Delay::from(Duration::from_millis(WAIT_STEP_MS)).await;
+        if let Some(row) = app.store.read_token().await? {
+            if fresh(&row, real_now()) && Some(row.value.as_str()) != rejected {
+                return Ok(row.value);
+            }
+        }
     }
     Err(AppError::Upstream(
         "timed out waiting for another request to refresh the access_token".into(),
     ))
 }
 
-async fn fetch(ctx: &Ctx) -> Result<TokenReply, AppError> {
-    let req = match &ctx.cfg.token_url {
+async fn fetch(app: &Ctx) -> Result<TokenReply, AppError> {
+    let (req, bearer) = match &app.cfg.token_url {
         // An operator's token service answers GET with core's TokenReply shape.
         Some(url) => {
             let base = ApiBase::parse(url).map_err(|e| AppError::Config(e.to_string()))?;
-            HttpRequest {
-                method: Method::Get,
-                scheme: base.scheme,
-                host: base.host,
-                path: base.path_prefix,
-                content_type: "application/json".into(),
-                body: Vec::new(),
-            }
+            (
+                base.get_self(),
+                crate::config::optional_secret(&app.env, "TOKEN_URL_SECRET"),
+            )
         }
         None => {
-            let secret = crate::secret(&ctx.env, "APP_SECRET")?;
-            StableTokenRequest::new(ctx.cfg.app_id.clone(), secret, false)
-                .build(&ctx.cfg.base)
-                .map_err(AppError::Invalid)?
+            let secret = crate::config::secret(&app.env, "APP_SECRET")?;
+            let req = StableTokenRequest::new(app.cfg.app_id.clone(), secret, false)
+                .build(&app.cfg.base)
+                .map_err(|e| AppError::Config(format!("APP_ID or APP_SECRET: {e}")))?;
+            (req, None)
         }
     };
-    let ex = wechat::send(&req, None).await.map_err(AppError::Upstream)?;
+    let ex = app
+        .wechat
+        .send(&req, None, bearer.as_deref())
+        .await?
+        .map_err(|e| AppError::Upstream(format!("the token source did not answer: {}", e.0)))?;
     if ex.status != 200 {
         return Err(AppError::Upstream(format!(
-            "HTTP {} from the token source",
+            "the token source answered HTTP {}",
             ex.status
         )));
     }
     StableTokenRequest::parse_reply(&ex.body).map_err(|e| match e {
-        wxmass::ReplyError::Api(api) => AppError::WeChat(api),
-        other => AppError::Upstream(other.to_string()),
+        ReplyError::Api(api) => AppError::WeChat(api),
+        other => AppError::Upstream(format!("the token source's answer: {other}")),
     })
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::error_code::ReplyError;
-use crate::http::{ApiBase, HttpRequest};
+use crate::http::{ApiBase, HttpRequest, Method};
 use crate::json_input::{read_bytes, Json};
 use crate::limits;
 use crate::reply::Ack;
@@ -96,6 +96,13 @@ impl EndpointName {
             EndpointName::SpeedSet => limits::PATH_SPEED_SET,
             EndpointName::StableToken => limits::PATH_STABLE_TOKEN,
         }
+    }
+
+    /// The request of this endpoint for a JSON body that `build` produced earlier and the
+    /// caller stored (a planned batch is sent with the very same bytes on every attempt).
+    /// Not for uploadimg, whose multipart body only [`UploadImgRequest`] builds.
+    pub fn request_for_built_body(self, base: &ApiBase, body: Vec<u8>) -> HttpRequest {
+        base.request(Method::Post, self.path(), limits::CONTENT_TYPE_JSON, body)
     }
 
     /// Whether a call counts against the 60-a-minute mass-send limit.

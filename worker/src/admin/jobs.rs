@@ -5,135 +5,153 @@
 //! ```json
 //! { "message": { "msgtype": "text", "text": { "content": "hello" } },
 //!   "audience": { "openids": ["o…", …] } | { "tagId": 2 } | { "everyone": true },
-//!   "sendAt": "2025-01-01T08:00:00+08:00" | 1735689600000,   // optional, default now
-//!   "sendIgnoreReprint": false,                               // optional
-//!   "skipInvalid": false }                                    // optional
+//!   "sendAt": "2030-03-07T08:00:00+08:00" | 1899072000000,   // optional, default now
+//!   "sendIgnoreReprint": false,                                // optional
+//!   "skipInvalid": false }                                     // optional
 //! ```
-//! An `Idempotency-Key` header makes creation safe to retry: a repeat answers 200 with the
-//! first job instead of 201 with a new one.
+//! `sendAt` is RFC 3339 with an explicit offset (China time is `+08:00`) or Unix milliseconds.
+//! An `Idempotency-Key` header makes creation safe to retry: the same key with the same body
+//! answers 200 with the first job; with another body, 422 `idempotency_key_reused`.
 
 use serde_json::{json, Value};
-use worker::js_sys;
-use worker::Response;
-use wxmass::plan::{BatchAudience, BatchProgress, PlanOptions, SendKind, SendPlan, UnixMillis};
+use sha2::{Digest, Sha256};
+use worker::{Request, Response};
+use wxmass::plan::{
+    send_at_from_value, BatchAudience, BatchProgress, PlanOptions, SendPlan, UnixMillis,
+};
 use wxmass::{Audience, MassMessage};
 
-use super::reply;
+use super::{reply, Page};
+use crate::calls::Ledger;
+use crate::cron::LEDGER_LOOKBACK_MS;
 use crate::error::AppError;
-use crate::wechat::ids_as_strings;
-use crate::{store, Ctx};
+use crate::store::{self, BatchCounts, BatchRow, EventRow, JobRow};
+use crate::Ctx;
 
 /// Longest Idempotency-Key accepted.
 const IDEMPOTENCY_KEY_MAX_BYTES: usize = 200;
-
-fn audience(v: Option<&Value>) -> Result<Audience, AppError> {
-    // Core's rule: exactly one of everyone / tagId / openIds, so nothing ambiguous widens a send.
-    Audience::from_value(v.cloned().unwrap_or(Value::Null), "audience").map_err(AppError::Invalid)
-}
-
-fn send_at(v: Option<&Value>, now: i64) -> Result<i64, AppError> {
-    match v {
-        None | Some(Value::Null) => Ok(now),
-        Some(Value::Number(n)) => n.as_i64().filter(|t| *t >= 0).ok_or_else(|| {
-            AppError::bad(
-                "time",
-                "sendAt",
-                "sendAt must be Unix milliseconds or an RFC 3339 time",
-            )
-        }),
-        Some(Value::String(s)) => {
-            let t = js_sys::Date::parse(s);
-            if t.is_finite() {
-                Ok(t as i64)
-            } else {
-                Err(AppError::bad(
-                    "time",
-                    "sendAt",
-                    format!("sendAt {s:?} is not an RFC 3339 time"),
-                ))
-            }
-        }
-        Some(_) => Err(AppError::bad(
-            "time",
-            "sendAt",
-            "sendAt must be Unix milliseconds or an RFC 3339 time",
-        )),
-    }
-}
+/// The fields of a create body.
+const CREATE_FIELDS: [&str; 5] = [
+    "message",
+    "audience",
+    "sendAt",
+    "sendIgnoreReprint",
+    "skipInvalid",
+];
 
 fn opt_bool(body: &Value, key: &str) -> Result<Option<bool>, AppError> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(AppError::bad(
+        Some(other) => Err(AppError::bad_value(
             "type",
             key,
+            &other.to_string(),
             format!("{key} must be true or false"),
         )),
     }
 }
 
 fn new_job_id() -> String {
-    let mut id = String::from("j");
-    for b in crate::random_bytes::<12>() {
-        id.push_str(&format!("{b:02x}"));
-    }
-    id
+    std::iter::once("j".to_owned())
+        .chain(
+            crate::random_bytes::<12>()
+                .iter()
+                .map(|b| format!("{b:02x}")),
+        )
+        .collect()
 }
 
-/// `POST /api/jobs`.
+/// A hash of the body with its keys in one order (serde_json's map is sorted), so the same
+/// request written differently is still the same request.
+fn request_hash(body: &Value) -> String {
+    Sha256::digest(body.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn check_idempotency_key(key: &str) -> Result<(), AppError> {
+    if key.is_empty()
+        || key.len() > IDEMPOTENCY_KEY_MAX_BYTES
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(AppError::bad_value(
+            "idempotency_key",
+            "Idempotency-Key",
+            key,
+            format!(
+                "Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX_BYTES} visible ASCII characters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A create that found a job under its key: the same body is a retry (200 with that job);
+/// another body is a mistake (422). Jobs stored before hashes were kept count as the same.
+async fn earlier_job(job: JobRow, key: &str, hash: &str, app: &Ctx) -> Result<Response, AppError> {
+    match job.request_hash.as_deref() {
+        Some(h) if h != hash => Err(AppError::IdempotencyKeyReused {
+            key: key.to_owned(),
+            job_id: job.id,
+        }),
+        _ => reply(200, &view_of(&job.id, app).await?),
+    }
+}
+
+/// `POST /api/jobs`: read (an earlier job under the key, the quota ledger), let core plan,
+/// commit the job and its batches at once.
 pub async fn create(
     body: Value,
     idempotency_key: Option<String>,
     app: &Ctx,
 ) -> Result<Response, AppError> {
     if let Some(key) = &idempotency_key {
-        if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX_BYTES {
-            return Err(AppError::bad(
-                "idempotency_key",
-                "Idempotency-Key",
-                format!("must be 1 to {IDEMPOTENCY_KEY_MAX_BYTES} bytes"),
-            ));
-        }
-        if let Some(job) = store::job_by_idempotency_key(&app.db, key).await? {
-            return reply(200, &job_view(&job, app).await?);
-        }
+        check_idempotency_key(key)?;
     }
-    let Value::Object(_) = &body else {
+    let hash = request_hash(&body);
+    let now = app.now();
+    let (earlier, sends) = app
+        .store
+        .read_for_create(idempotency_key.as_deref(), now - LEDGER_LOOKBACK_MS)
+        .await?;
+    if let (Some(job), Some(key)) = (earlier, &idempotency_key) {
+        return earlier_job(job, key, &hash, app).await;
+    }
+    let Value::Object(fields) = &body else {
         return Err(AppError::bad("type", "", "the body must be a JSON object"));
     };
-    for key in body
-        .as_object()
-        .map(|o| o.keys().cloned().collect::<Vec<_>>())
-        .unwrap_or_default()
-    {
-        if !matches!(
-            key.as_str(),
-            "message" | "audience" | "sendAt" | "sendIgnoreReprint" | "skipInvalid"
-        ) {
-            return Err(AppError::bad(
-                "unknown_field",
-                &key,
-                format!("unknown field {key}"),
-            ));
-        }
+    if let Some(key) = fields.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
+        return Err(AppError::bad_value(
+            "unknown_field",
+            key,
+            key,
+            format!(
+                "unknown field {key}; a job has {}",
+                CREATE_FIELDS.join(", ")
+            ),
+        ));
     }
-    let now = app.now().await;
     let message_value = body.get("message").cloned().unwrap_or(Value::Null);
     let message =
         MassMessage::from_value(message_value.clone(), "message").map_err(AppError::Invalid)?;
-    let audience = audience(body.get("audience"))?;
-    let send_at = send_at(body.get("sendAt"), now)?;
+    // Core's rule: exactly one of everyone / tagId / openIds, so nothing ambiguous widens a send.
+    let audience = Audience::from_value(
+        body.get("audience").cloned().unwrap_or(Value::Null),
+        "audience",
+    )
+    .map_err(AppError::Invalid)?;
+    let send_at = send_at_from_value(body.get("sendAt"), "sendAt")
+        .map_err(AppError::Invalid)?
+        .map_or(now, |t| t.0);
     let options = PlanOptions {
         skip_invalid: opt_bool(&body, "skipInvalid")?.unwrap_or(false),
         send_ignore_reprint: opt_bool(&body, "sendIgnoreReprint")?,
         account: app.cfg.account,
-        // std has no randomness source on wasm32-unknown-unknown; the engine's Math.random
-        // keeps the duplicate finder's keys unpredictable (see PlanOptions::hash_seed).
-        hash_seed: Some(
-            ((worker::js_sys::Math::random() * 4_294_967_296.0) as u64) << 32
-                | (worker::js_sys::Math::random() * 4_294_967_296.0) as u64,
-        ),
+        // std has no randomness source on wasm32-unknown-unknown; the runtime's keeps the
+        // duplicate finder's keys unpredictable (see PlanOptions::hash_seed).
+        hash_seed: Some(u64::from_le_bytes(crate::random_bytes::<8>())),
     };
     let audience_json = match &audience {
         Audience::OpenIds(list) => json!({ "openids": list.len() }),
@@ -143,8 +161,8 @@ pub async fn create(
     let id = new_job_id();
     let plan = SendPlan::new(&id, message, audience, options).map_err(AppError::Plan)?;
     // The account's real send ledger, so the summary's quota verdict counts sends already made.
-    let ledger = crate::cron::ledger(app, now).await?;
-    let summary = plan.summary(&ledger, UnixMillis(send_at.max(now)));
+    let ledger = Ledger::new(&[], &sends);
+    let summary = plan.summary(ledger.sends(), UnixMillis(send_at.max(now)));
 
     let progress_json = serde_json::to_string(&BatchProgress::new()).unwrap_or_default();
     let mut batches = Vec::with_capacity(plan.batches().len());
@@ -156,10 +174,7 @@ pub async fn create(
         batches.push(store::NewBatch {
             idx: b.index,
             clientmsgid: b.clientmsgid.clone(),
-            endpoint: match b.send_kind() {
-                SendKind::SendAll => "sendall",
-                SendKind::SendToUsers => "send",
-            },
+            endpoint: b.send_kind().as_str(),
             to_all: b.is_to_all(),
             recipients: match &b.recipients {
                 BatchAudience::OpenIds(r) => Some(r.len()),
@@ -169,210 +184,265 @@ pub async fn create(
             progress_json: progress_json.clone(),
         });
     }
-    let job = store::JobRow {
+    let job = JobRow {
         id: id.clone(),
         idempotency_key: idempotency_key.clone(),
+        request_hash: Some(hash.clone()),
         message_json: message_value.to_string(),
         audience_json: audience_json.to_string(),
         summary_json: serde_json::to_string(&summary).unwrap_or_default(),
-        send_at: send_at as f64,
-        created_at: now as f64,
+        send_at,
+        created_at: now,
         cancelled_at: None,
     };
-    if let Err(e) = store::insert_job(&app.db, &job, &batches).await {
-        // Two creates with one key at once: the loser answers with the winner's job.
+    if let Err(e) = app
+        .store
+        .commit(app.store.insert_job(&job, &batches)?)
+        .await
+    {
+        // Two creates with one key at once: the key is unique, so one insert fails whole.
         if let Some(key) = &idempotency_key {
-            if let Some(first) = store::job_by_idempotency_key(&app.db, key).await? {
-                return reply(200, &job_view(&first, app).await?);
+            if let Some(first) = app.store.job_by_idempotency_key(key).await? {
+                return earlier_job(first, key, &hash, app).await;
             }
         }
-        return Err(e.into());
+        return Err(e);
     }
-    reply(201, &job_view(&job, app).await?)
+    reply(201, &view_of(&id, app).await?)
 }
 
-/// A job's state, from its batches' states.
-fn job_state(job: &store::JobRow, batches: &[store::BatchRow]) -> &'static str {
-    let count = |s: &str| batches.iter().filter(|b| b.state == s).count();
-    let n = batches.len();
-    let (pending, sending, submitted, finished, failed, cancelled) = (
-        count("pending"),
-        count("sending"),
-        count("submitted"),
-        count("finished"),
-        count("failed"),
-        count("cancelled"),
-    );
-    if n > 0 && cancelled == n {
+/// A job's state, from how many of its batches are in each state.
+fn job_state(c: &BatchCounts, cancelled_at: Option<i64>) -> &'static str {
+    let n = c.batches;
+    if n > 0 && c.cancelled == n {
         "cancelled"
-    } else if n > 0 && finished + failed + cancelled == n {
-        if failed == 0 {
+    } else if n > 0 && c.finished + c.failed + c.cancelled == n {
+        if c.failed == 0 {
             "finished"
-        } else if finished == 0 {
+        } else if c.finished == 0 {
             "failed"
         } else {
             "partly_failed"
         }
-    } else if pending == n && batches.iter().all(|b| b.attempt == 0.0) {
-        if job.cancelled_at.is_some() {
+    } else if c.pending == n && c.attempted == 0 {
+        if cancelled_at.is_some() {
             "cancelled"
         } else {
             "planned"
         }
-    } else if pending + sending > 0 {
+    } else if c.pending + c.sending > 0 {
         "sending"
-    } else if submitted > 0 {
-        "submitted"
     } else {
-        "sending"
+        "submitted"
     }
 }
 
-async fn job_view(job: &store::JobRow, app: &Ctx) -> Result<Value, AppError> {
-    let batches = store::batches_of_job(&app.db, &job.id).await?;
-    let events = store::events_of_job(&app.db, &job.id).await?;
-    let mut counts = json!({});
-    for s in [
-        "pending",
-        "sending",
-        "submitted",
-        "finished",
-        "failed",
-        "cancelled",
-    ] {
-        counts[s] = json!(batches.iter().filter(|b| b.state == s).count());
+fn counts(batches: &[BatchRow]) -> BatchCounts {
+    let count = |s: &str| batches.iter().filter(|b| b.state == s).count() as i64;
+    BatchCounts {
+        batches: batches.len() as i64,
+        pending: count("pending"),
+        sending: count("sending"),
+        submitted: count("submitted"),
+        finished: count("finished"),
+        failed: count("failed"),
+        cancelled: count("cancelled"),
+        attempted: batches.iter().filter(|b| b.attempt > 0).count() as i64,
     }
+}
+
+fn counts_json(c: &BatchCounts) -> Value {
+    json!({
+        "pending": c.pending, "sending": c.sending, "submitted": c.submitted,
+        "finished": c.finished, "failed": c.failed, "cancelled": c.cancelled,
+    })
+}
+
+fn parsed(text: Option<&str>) -> Value {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn batch_json(b: &BatchRow) -> Value {
+    json!({
+        "index": b.idx,
+        "clientmsgid": b.clientmsgid,
+        "endpoint": b.endpoint,
+        "recipients": b.recipients,
+        "state": b.state,
+        "attempts": b.attempt,
+        "jobId": b.job_id,
+        "leaseUntil": b.lease_until,
+        "nextAttemptAt": b.next_attempt_at,
+        "msgId": b.msg_id,
+        "msgDataId": b.msg_data_id,
+        "lastOutcome": b.last_outcome,
+        "failReason": b.fail_reason,
+        "result": parsed(b.result_json.as_deref()),
+    })
+}
+
+fn view(job: &JobRow, batches: &[BatchRow], events: &[EventRow]) -> Value {
+    let c = counts(batches);
     let (mut total, mut filter, mut sent, mut error) = (0u64, 0u64, 0u64, 0u64);
-    let batch_views: Vec<Value> = batches
-        .iter()
-        .map(|b| {
-            let result: Value = b
-                .result_json
-                .as_deref()
-                .and_then(|r| serde_json::from_str(r).ok())
-                .unwrap_or(Value::Null);
-            if !result.is_null() {
-                total += result["total_count"].as_u64().unwrap_or(0);
-                filter += result["filter_count"].as_u64().unwrap_or(0);
-                sent += result["sent_count"].as_u64().unwrap_or(0);
-                error += result["error_count"].as_u64().unwrap_or(0);
-            }
-            json!({
-                "index": b.idx as u64,
-                "clientmsgid": b.clientmsgid,
-                "endpoint": b.endpoint,
-                "recipients": b.recipients.map(|r| r as u64),
-                "state": b.state,
-                "attempts": b.attempt as u64,
-                "jobId": b.job_id,
-                "leaseUntil": b.lease_until as i64,
-                "nextAttemptAt": b.next_attempt_at as i64,
-                "msgId": b.msg_id,
-                "msgDataId": b.msg_data_id,
-                "lastOutcome": b.last_outcome,
-                "failReason": b.fail_reason,
-                "result": result,
-            })
-        })
-        .collect();
-    let event_views: Vec<Value> = events
-        .iter()
-        .map(|e| {
-            let mut payload: Value = serde_json::from_str(&e.payload_json).unwrap_or(Value::Null);
-            ids_as_strings(&mut payload);
-            json!({ "dedupeKey": e.dedupe_key, "msgId": e.msg_id, "batchId": e.batch_id, "receivedAt": e.received_at as i64, "event": payload })
-        })
-        .collect();
-    let mut summary: Value = serde_json::from_str(&job.summary_json).unwrap_or(Value::Null);
-    ids_as_strings(&mut summary);
-    Ok(json!({
+    for b in batches {
+        let result = parsed(b.result_json.as_deref());
+        total += result["total_count"].as_u64().unwrap_or(0);
+        filter += result["filter_count"].as_u64().unwrap_or(0);
+        sent += result["sent_count"].as_u64().unwrap_or(0);
+        error += result["error_count"].as_u64().unwrap_or(0);
+    }
+    let events: Vec<Value> = events.iter().map(super::events::event_json).collect();
+    json!({
         "id": job.id,
-        "state": job_state(job, &batches),
-        "createdAt": job.created_at as i64,
-        "sendAt": job.send_at as i64,
-        "cancelledAt": job.cancelled_at.map(|t| t as i64),
-        "message": serde_json::from_str::<Value>(&job.message_json).unwrap_or(Value::Null),
-        "audience": serde_json::from_str::<Value>(&job.audience_json).unwrap_or(Value::Null),
-        "summary": summary,
-        "counts": counts,
+        "state": job_state(&c, job.cancelled_at),
+        "createdAt": job.created_at,
+        "sendAt": job.send_at,
+        "cancelledAt": job.cancelled_at,
+        "message": parsed(Some(&job.message_json)),
+        "audience": parsed(Some(&job.audience_json)),
+        "summary": ids_as_strings(parsed(Some(&job.summary_json))),
+        "counts": counts_json(&c),
         "results": { "events": events.len(), "totalCount": total, "filterCount": filter, "sentCount": sent, "errorCount": error },
-        "batches": batch_views,
-        "events": event_views,
-    }))
+        "batches": batches.iter().map(batch_json).collect::<Vec<_>>(),
+        "events": events,
+    })
+}
+
+/// Turns every `msg_id`/`msg_data_id` number into a decimal string, at any depth: JavaScript
+/// numbers cannot hold WeChat's 64-bit ids.
+pub fn ids_as_strings(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    match val {
+                        Value::Number(num) if matches!(k.as_str(), "msg_id" | "msg_data_id") => {
+                            *val = Value::String(num.to_string());
+                        }
+                        _ => walk(val),
+                    }
+                }
+            }
+            Value::Array(list) => list.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// A job as answered: one read of three queries.
+async fn view_of(id: &str, app: &Ctx) -> Result<Value, AppError> {
+    let (job, batches, events) = app
+        .store
+        .read_job(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no job {id}")))?;
+    Ok(view(&job, &batches, &events))
 }
 
 /// `GET /api/jobs/{id}`.
 pub async fn get(id: &str, app: &Ctx) -> Result<Response, AppError> {
-    let job = store::job(&app.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no job {id}")))?;
-    reply(200, &job_view(&job, app).await?)
+    reply(200, &view_of(id, app).await?)
 }
 
-/// `GET /api/jobs`: the latest 100, without batches.
-pub async fn list(app: &Ctx) -> Result<Response, AppError> {
-    let mut out = Vec::new();
-    for job in store::list_jobs(&app.db, 100).await? {
-        let batches = store::batches_of_job(&app.db, &job.id).await?;
-        out.push(json!({ "id": job.id, "state": job_state(&job, &batches), "createdAt": job.created_at as i64, "sendAt": job.send_at as i64, "batches": batches.len() }));
+/// `GET /api/jobs?limit=&cursor=`: newest first, without batches; one query.
+pub async fn list(req: &Request, app: &Ctx) -> Result<Response, AppError> {
+    let page = Page::from_request(req)?;
+    if let Some((name, _)) = page.params.first() {
+        return Err(AppError::bad_value(
+            "unknown_field",
+            name,
+            name,
+            "GET /api/jobs takes limit and cursor",
+        ));
     }
-    reply(200, &json!({ "jobs": out }))
+    let after = page.after.as_ref().map(|(t, k)| (*t, k.as_str()));
+    let rows = app.store.list_jobs(page.limit, after).await?;
+    let jobs: Vec<Value> = rows
+        .iter()
+        .map(|j| {
+            json!({
+                "id": j.id,
+                "state": job_state(&j.counts, j.cancelled_at),
+                "createdAt": j.created_at,
+                "sendAt": j.send_at,
+                "cancelledAt": j.cancelled_at,
+                "batches": j.counts.batches,
+                "counts": counts_json(&j.counts),
+            })
+        })
+        .collect();
+    let next = page.next_cursor(
+        rows.len(),
+        rows.last().map(|j| (j.created_at, j.id.as_str())),
+    );
+    reply(200, &json!({ "jobs": jobs, "nextCursor": next }))
 }
 
 /// `POST /api/jobs/{id}/cancel`: cancels every batch core allows (never one that may have
-/// reached WeChat). 409 when none could be cancelled.
+/// reached WeChat), in one commit. 409 when none could be cancelled.
 pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
-    let job = store::job(&app.db, id)
+    let (_, batches) = app
+        .store
+        .read_for_cancel(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no job {id}")))?;
-    let now = app.now().await;
-    let mut cancelled = 0;
+    let now = app.now();
+    let mut stmts = Vec::new();
+    let mut tried = Vec::new();
     let mut kept = Vec::new();
-    for b in store::batches_of_job(&app.db, id).await? {
-        let mut progress: BatchProgress =
-            serde_json::from_str(&b.progress_json).unwrap_or_default();
-        let ok = b.state == "pending"
-            && progress.cancel().is_ok()
-            && store::cancel_batch(
-                &app.db,
-                &b.id,
-                &serde_json::to_string(&progress).unwrap_or_default(),
-                now,
-            )
-            .await?;
-        if ok {
-            cancelled += 1;
-        } else if b.state != "cancelled" {
-            kept.push(json!({ "index": b.idx as u64, "state": b.state }));
+    for b in &batches {
+        let mut progress: BatchProgress = serde_json::from_str(&b.progress_json)
+            .map_err(|e| AppError::Internal(format!("batch {}: {e}", b.id)))?;
+        if b.state == "cancelled" {
+            continue;
+        }
+        match (b.state.as_str(), progress.cancel()) {
+            ("pending", Ok(())) => {
+                let mut new = b.clone();
+                new.state = "cancelled".into();
+                new.progress_json = serde_json::to_string(&progress).unwrap_or_default();
+                new.last_outcome = Some("cancelled before it was sent".into());
+                stmts.push(app.store.update_batch(&new, b.version, now, false)?);
+                tried.push(b);
+            }
+            (_, Err(e)) => {
+                kept.push(json!({ "index": b.idx, "state": b.state, "why": e.to_string() }))
+            }
+            (state, Ok(())) => kept.push(
+                json!({ "index": b.idx, "state": state, "why": format!("the batch is {state}") }),
+            ),
         }
     }
-    if cancelled > 0 {
-        store::mark_job_cancelled(&app.db, id, now).await?;
-    }
-    let view = job_view(&job, app).await?;
-    if cancelled == 0 && !kept.is_empty() {
+    if tried.is_empty() {
+        if kept.is_empty() {
+            return reply(
+                200,
+                &json!({ "cancelledBatches": 0, "notCancelled": kept, "job": view_of(id, app).await? }),
+            );
+        }
         return Err(AppError::Conflict(format!(
             "nothing to cancel: every batch has been sent or may have reached WeChat ({} batches)",
             kept.len()
         )));
     }
+    stmts.push(app.store.cancel_job(id, now)?);
+    let r = app.store.commit(stmts).await?;
+    let mut cancelled = 0;
+    for (i, b) in tried.iter().enumerate() {
+        if store::changed(&r, i) {
+            cancelled += 1;
+        } else {
+            // A cron run claimed it between the read and the commit.
+            kept.push(
+                json!({ "index": b.idx, "state": "sending", "why": "a cron run took it first" }),
+            );
+        }
+    }
     reply(
         200,
-        &json!({ "cancelledBatches": cancelled, "notCancelled": kept, "job": view }),
+        &json!({ "cancelledBatches": cancelled, "notCancelled": kept, "job": view_of(id, app).await? }),
     )
-}
-
-/// `GET /api/events`: the latest 100 pushes, and how many are stored.
-pub async fn events(app: &Ctx) -> Result<Response, AppError> {
-    let total = store::count_events(&app.db).await?;
-    let list: Vec<Value> = store::recent_events(&app.db, 100)
-        .await?
-        .into_iter()
-        .map(|e| {
-            let mut payload: Value = serde_json::from_str(&e.payload_json).unwrap_or(Value::Null);
-            ids_as_strings(&mut payload);
-            json!({ "dedupeKey": e.dedupe_key, "kind": e.kind, "event": e.event, "msgId": e.msg_id, "batchId": e.batch_id, "receivedAt": e.received_at as i64, "payload": payload })
-        })
-        .collect();
-    reply(200, &json!({ "total": total, "events": list }))
 }

@@ -1,17 +1,24 @@
 //! Media for mass sends: article images (uploadimg, multipart), news (uploadnews), videos
-//! (uploadvideo). Core validates and builds each request; this file moves it.
+//! (uploadvideo). Core validates and builds each request; `calls` sends it.
 
 use serde_json::Value;
 use worker::{FormEntry, Request, Response};
-use wxmass::endpoint::{AnyRequest, EndpointName, UploadImgRequest};
+use wxmass::endpoint::{AnyReply, AnyRequest, EndpointName, UploadImgRequest};
 use wxmass::Endpoint;
 
+use super::jobs::ids_as_strings;
 use super::reply;
+use crate::calls::admin_call;
 use crate::error::AppError;
-use crate::{wechat, Ctx};
+use crate::Ctx;
 
 /// Largest multipart body accepted; core's own limit on the image is checked by core.
 const MAX_UPLOAD_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// A reply as JSON for people and JavaScript: 64-bit ids as strings.
+fn reply_json(r: &AnyReply) -> Value {
+    ids_as_strings(serde_json::to_value(r).unwrap_or(Value::Null))
+}
 
 /// `POST /api/media/uploadimg`: multipart with the image in part `media` (as WeChat wants it).
 pub async fn upload_img(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
@@ -46,13 +53,12 @@ pub async fn upload_img(mut req: Request, app: &Ctx) -> Result<Response, AppErro
     let http = UploadImgRequest::new(name, bytes)
         .build(&app.cfg.base)
         .map_err(AppError::Invalid)?;
-    reply(
-        200,
-        &wechat::call(app, EndpointName::UploadImg, &http).await?,
-    )
+    let r = admin_call(app, EndpointName::UploadImg, &http).await?;
+    reply(200, &reply_json(&r))
 }
 
-/// Builds a JSON endpoint's request from the admin body (core reads it: wire names or camelCase).
+/// Builds a JSON endpoint's request from the admin body (core reads it: wire names or
+/// camelCase), sends it, and answers core's typed reply.
 pub async fn pass_through(
     endpoint: EndpointName,
     body: Value,
@@ -61,7 +67,8 @@ pub async fn pass_through(
     let http = AnyRequest::from_value(endpoint, body)
         .and_then(|r| r.build(&app.cfg.base))
         .map_err(AppError::Invalid)?;
-    reply(200, &wechat::call(app, endpoint, &http).await?)
+    let r = admin_call(app, endpoint, &http).await?;
+    reply(200, &reply_json(&r))
 }
 
 /// `POST /api/media/uploadnews`: `{"articles": [...]}`.

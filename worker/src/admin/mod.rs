@@ -5,17 +5,21 @@ use subtle::ConstantTimeEq;
 use worker::{Request, Response};
 
 use crate::error::AppError;
-use crate::{store, Ctx};
+use crate::Ctx;
 
+pub mod events;
 pub mod jobs;
 pub mod media;
 pub mod messages;
 
-/// Checks the bearer token in constant time.
+/// Checks the bearer token in constant time. The scheme name is case-insensitive (RFC 7235).
 pub fn authorize(req: &Request, app: &Ctx) -> Result<(), AppError> {
-    let expected = crate::secret(&app.env, "ADMIN_TOKEN")?;
-    let given = req.headers().get("authorization")?.unwrap_or_default();
-    let given = given.strip_prefix("Bearer ").unwrap_or("");
+    let expected = crate::config::secret(&app.env, "ADMIN_TOKEN")?;
+    let header = req.headers().get("authorization")?.unwrap_or_default();
+    let given = match header.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => "",
+    };
     if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
         Ok(())
     } else {
@@ -28,17 +32,105 @@ pub fn reply(status: u16, body: &Value) -> Result<Response, AppError> {
     Ok(Response::from_json(body)?.with_status(status))
 }
 
-/// `POST /api/test/clock {"advanceMs": n}` (only with `TEST_CLOCK=1`): moves the cron's clock.
+/// Most entries a page holds, and how many when `limit` is not given.
+const PAGE_MAX: u32 = 100;
+const PAGE_DEFAULT: u32 = 50;
+
+/// A page request: `?limit=1..100&cursor=<nextCursor of the previous page>`.
+pub struct Page {
+    pub limit: u32,
+    /// The last entry of the previous page: its time and key.
+    pub after: Option<(i64, String)>,
+    /// Other query parameters.
+    pub params: Vec<(String, String)>,
+}
+
+impl Page {
+    pub fn from_request(req: &Request) -> Result<Page, AppError> {
+        let mut page = Page {
+            limit: PAGE_DEFAULT,
+            after: None,
+            params: Vec::new(),
+        };
+        for (k, v) in req.url()?.query_pairs() {
+            match k.as_ref() {
+                "limit" => {
+                    page.limit = v
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=PAGE_MAX).contains(n))
+                        .ok_or_else(|| {
+                            AppError::bad_value(
+                                "range",
+                                "limit",
+                                &v,
+                                format!("limit must be a whole number from 1 to {PAGE_MAX}"),
+                            )
+                        })?
+                }
+                "cursor" => page.after = Some(decode_cursor(&v)?),
+                _ => page.params.push((k.into_owned(), v.into_owned())),
+            }
+        }
+        Ok(page)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The cursor of the page after one whose last entry is `(at, key)`, if this page is full.
+    pub fn next_cursor(&self, len: usize, last: Option<(i64, &str)>) -> Value {
+        match last {
+            Some((at, key)) if len == self.limit as usize => json!(encode_cursor(at, key)),
+            _ => Value::Null,
+        }
+    }
+}
+
+fn encode_cursor(at: i64, key: &str) -> String {
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{at}.{hex}")
+}
+
+fn decode_cursor(cursor: &str) -> Result<(i64, String), AppError> {
+    let bad = || {
+        AppError::bad_value(
+            "cursor",
+            "cursor",
+            cursor,
+            "cursor must be the nextCursor of an earlier page, as given",
+        )
+    };
+    let (at, hex) = cursor.split_once('.').ok_or_else(bad)?;
+    let at = at.parse::<i64>().map_err(|_| bad())?;
+    if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)?;
+    let key = String::from_utf8(bytes).map_err(|_| bad())?;
+    Ok((at, key))
+}
+
+/// `POST /api/test/clock {"advanceMs": n}` (only with `TEST_CLOCK=1`): moves the clock.
 pub async fn test_clock(body: Value, app: &Ctx) -> Result<Response, AppError> {
     let advance = body
         .get("advanceMs")
         .and_then(Value::as_i64)
         .ok_or_else(|| AppError::bad("required", "advanceMs", "advanceMs must be an integer"))?;
-    let current = store::kv_get(&app.db, "test_clock_offset_ms")
-        .await?
-        .and_then(|r| r.value.parse::<i64>().ok())
-        .unwrap_or(0);
-    let offset = current + advance;
-    store::kv_put(&app.db, "test_clock_offset_ms", &offset.to_string(), 0, 0).await?;
+    let offset = app.store.test_clock_offset().await + advance;
+    app.store
+        .put_test_value(crate::store::Store::TEST_CLOCK_KEY, &offset.to_string())
+        .await?;
     reply(200, &json!({ "offsetMs": offset }))
 }

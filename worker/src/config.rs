@@ -1,0 +1,95 @@
+//! Settings from `[vars]` (wrangler.toml) and secrets (`wrangler secret put`), read on each
+//! invocation.
+
+use worker::Env;
+use wxmass::plan::AccountKind;
+use wxmass::ApiBase;
+
+use crate::budget::{FREE_D1_QUERIES, FREE_SUBREQUESTS};
+use crate::error::AppError;
+
+pub struct Config {
+    /// Where API calls go (`WECHAT_API_BASE`; a fixed-IP proxy for WeChat's IP whitelist).
+    pub base: ApiBase,
+    pub app_id: String,
+    pub account: AccountKind,
+    /// An operator's token service, instead of calling stable_token (`TOKEN_URL`).
+    pub token_url: Option<String>,
+    /// `D1_QUERIES_PER_INVOCATION` (default 50, the Free plan).
+    pub max_queries: u32,
+    /// `SUBREQUESTS_PER_INVOCATION` (default 50, the Free plan).
+    pub max_subrequests: u32,
+    /// `TEST_CLOCK=1`: the clock can be moved forward through `/api/test/clock` (local tests
+    /// only; a retry WeChat wants a minute later need not take a minute).
+    pub test_clock: bool,
+    /// `TEST_COUNTERS=1`: answers carry the invocation's D1 queries and subrequests in headers,
+    /// and `/__test/last-cron` tells the last cron run's (local tests only).
+    pub test_counters: bool,
+}
+
+pub fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A secret (`wrangler secret put`), or a var of the same name in local development.
+pub fn optional_secret(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .ok()
+        .map(|v| v.to_string())
+        .or_else(|| var(env, name))
+        .filter(|v| !v.is_empty())
+}
+
+/// A secret that must be set.
+pub fn secret(env: &Env, name: &str) -> Result<String, AppError> {
+    optional_secret(env, name).ok_or_else(|| {
+        AppError::Config(format!(
+            "secret {name} is not set (wrangler secret put {name})"
+        ))
+    })
+}
+
+fn limit(env: &Env, name: &str, default: u32) -> Result<u32, AppError> {
+    match var(env, name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                AppError::Config(format!("{name} must be a positive whole number, not {v:?}"))
+            }),
+    }
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Config, AppError> {
+        let base = match var(env, "WECHAT_API_BASE") {
+            Some(url) => ApiBase::parse(&url).map_err(|e| AppError::Config(e.to_string()))?,
+            None => ApiBase::default(),
+        };
+        let account = match var(env, "ACCOUNT_KIND") {
+            None => AccountKind::Service,
+            Some(name) => AccountKind::parse(&name).ok_or_else(|| {
+                AppError::Config(format!(
+                    "ACCOUNT_KIND must be service or subscription, not {name:?}"
+                ))
+            })?,
+        };
+        Ok(Config {
+            base,
+            app_id: var(env, "APP_ID")
+                .ok_or_else(|| AppError::Config("APP_ID is not set".into()))?,
+            account,
+            token_url: var(env, "TOKEN_URL"),
+            max_queries: limit(env, "D1_QUERIES_PER_INVOCATION", FREE_D1_QUERIES)?,
+            max_subrequests: limit(env, "SUBREQUESTS_PER_INVOCATION", FREE_SUBREQUESTS)?,
+            test_clock: var(env, "TEST_CLOCK").as_deref() == Some("1"),
+            test_counters: var(env, "TEST_COUNTERS").as_deref() == Some("1"),
+        })
+    }
+}
