@@ -27,6 +27,12 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The D1 queries and subrequests one invocation spent (TEST_COUNTERS=1 puts them in headers). */
+function countersOf(r) {
+  const q = r.headers.get('x-wxmass-d1-queries');
+  return q === null ? null : { d1Queries: Number(q), subrequests: Number(r.headers.get('x-wxmass-subrequests')) };
+}
+
 /**
  * Starts simulator + worker. Returns { sim, workerUrl, api(), cron(), advance(), callback(),
  * stop(), restart() }. `vars` adds or replaces the worker's vars (a var set to null is left out,
@@ -53,6 +59,8 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
     ENCODING_AES_KEY: cfg.encodingAESKey,
     ADMIN_TOKEN,
     TEST_CLOCK: '1',
+    // Answers carry the invocation's D1 queries and subrequests; /__test/last-cron tells a run's.
+    TEST_COUNTERS: '1',
   };
   for (const [k, v] of Object.entries(extraVars)) {
     if (v === null) delete vars[k]; else vars[k] = v;
@@ -103,7 +111,7 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
     const text = await r.text();
     let json = null;
     try { json = JSON.parse(text); } catch { /* not JSON */ }
-    return { status: r.status, json, text };
+    return { status: r.status, json, text, headers: r.headers, counters: countersOf(r) };
   };
   const simCtl = async (method, path, body) => {
     const r = await fetch(`${sim.url}/__sim/${path}`, { method, body: body ? JSON.stringify(body) : undefined });
@@ -116,7 +124,19 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
     /** POSTs a push (`{ query, body }` from push.mjs) to the callback URL. */
     callback: async ({ query, body }) => {
       const r = await fetch(`${workerUrl}/wechat/callback?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
-      return { status: r.status, text: await r.text() };
+      return { status: r.status, text: await r.text(), counters: countersOf(r) };
+    },
+    /** The last cron run's report: what it did, and its D1 queries and subrequests. */
+    lastCron: async () => (await api('GET', '/__test/last-cron')).json.lastRun,
+    /**
+     * Runs SQL on the worker's local D1 while it runs (wrangler d1 execute on the same files):
+     * how a test breaks D1 on purpose, e.g. a trigger that aborts one kind of write.
+     */
+    d1: (sql) => {
+      const out = execFileSync(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--json', '--command', sql], {
+        cwd: ROOT, env: ENV, stdio: 'pipe',
+      });
+      return JSON.parse(out.toString());
     },
     logs: () => logs,
     cron: async () => {

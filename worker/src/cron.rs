@@ -112,7 +112,7 @@ pub async fn run(app: &Ctx) -> RunReport {
 
 /// What a step needs after the read, to be started at all.
 fn can_start(app: &Ctx, token: &Token, queries: u32) -> bool {
-    let (q, s) = if token.is_fresh() {
+    let (q, s) = if token.is_fresh(app.now()) {
         (queries, 1)
     } else {
         (
@@ -139,6 +139,14 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
         .await?;
     let mut ledger = Ledger::new(&read.recent_calls, &read.sends);
     let mut token = Token::new(read.token);
+    if read.due.len() as u32 == due_limit {
+        // More may be due than this run read: say what held it back, unless something else does.
+        report.stopped = Some(if due_limit < MAX_DUE_PER_RUN {
+            "D1 query or subrequest budget"
+        } else {
+            "60 mass calls a minute"
+        });
+    }
 
     for pending in read.pending_results {
         if !app.budget.can_afford(RESULT_QUERIES, 0) {

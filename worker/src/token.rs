@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use worker::{Date, Delay};
+use worker::Delay;
 use wxmass::endpoint::{StableTokenRequest, TokenReply};
 use wxmass::{ApiBase, Endpoint, ReplyError};
 
@@ -40,9 +40,9 @@ impl Token {
         }
     }
 
-    /// Whether [`Token::get`] can answer without a refresh.
-    pub fn is_fresh(&self) -> bool {
-        self.current.is_some() || self.cached.as_ref().is_some_and(|r| fresh(r, real_now()))
+    /// Whether [`Token::get`] can answer at `now` without a refresh.
+    pub fn is_fresh(&self, now: i64) -> bool {
+        self.current.is_some() || self.cached.as_ref().is_some_and(|r| fresh(r, now))
     }
 
     /// A token to call with: the cached one while fresh, otherwise a new one.
@@ -51,7 +51,7 @@ impl Token {
             return Ok(t.clone());
         }
         let t = match self.cached.take() {
-            Some(row) if fresh(&row, real_now()) => row.value,
+            Some(row) if fresh(&row, app.now()) => row.value,
             _ => refresh(app, None).await?,
         };
         self.current = Some(t.clone());
@@ -68,11 +68,6 @@ impl Token {
     }
 }
 
-/// The runtime's clock: token lifetimes are real time, not the test clock.
-fn real_now() -> i64 {
-    Date::now().as_millis() as i64
-}
-
 fn fresh(row: &KvRow, now: i64) -> bool {
     // The row keeps the time to refresh, not WeChat's expiry (core's TokenReply::refresh_at_ms).
     !row.value.is_empty() && row.expires_at > now
@@ -80,7 +75,9 @@ fn fresh(row: &KvRow, now: i64) -> bool {
 
 async fn refresh(app: &Ctx, rejected: Option<&str>) -> Result<String, AppError> {
     for _ in 0..WAIT_LOOKS {
-        let now = real_now();
+        // The app's clock: with TEST_CLOCK=1 it moves with the simulator's, whose tokens expire
+        // by that clock.
+        let now = app.now();
         if app.store.lock_token(now, now + LOCK_MS).await? {
             return match fetch(app).await {
                 Ok(reply) => {
@@ -99,7 +96,7 @@ async fn refresh(app: &Ctx, rejected: Option<&str>) -> Result<String, AppError> 
         // Another request is fetching one: look at the row again shortly.
         Delay::from(Duration::from_millis(WAIT_STEP_MS)).await;
         if let Some(row) = app.store.read_token().await? {
-            if fresh(&row, real_now()) && Some(row.value.as_str()) != rejected {
+            if fresh(&row, app.now()) && Some(row.value.as_str()) != rejected {
                 return Ok(row.value);
             }
         }
