@@ -67,7 +67,7 @@ impl Ledger {
 fn sent_record(row: &CallRow) -> Option<SentRecord> {
     Some(SentRecord {
         at: UnixMillis(row.at),
-        kind: SendKind::parse(&row.endpoint)?,
+        kind: EndpointName::parse(&row.endpoint).and_then(SendKind::of_endpoint)?,
         to_all: row.to_all != 0,
         succeeded: row.succeeded != 0,
     })

@@ -304,14 +304,18 @@ async fn attempt(
     let mut calls_made = 0;
     // Core may ask for a fresh token and the same request again, once per attempt here.
     for _ in 0..2 {
+        // The token first: after core's decision the only store call is its commit.
+        let tok = token.get(app).await?;
         let now = app.now();
         let mut progress = progress_of(&row)?;
-        let kind = SendKind::parse(&row.endpoint).ok_or_else(|| {
-            AppError::Internal(format!(
-                "batch {}: unknown endpoint {:?}",
-                row.id, row.endpoint
-            ))
-        })?;
+        let kind = EndpointName::parse(&row.endpoint)
+            .and_then(SendKind::of_endpoint)
+            .ok_or_else(|| {
+                AppError::Internal(format!(
+                    "batch {}: unknown endpoint {:?}",
+                    row.id, row.endpoint
+                ))
+            })?;
         let need = QuotaNeed {
             sendall_calls: usize::from(kind == SendKind::SendAll),
             send_calls: usize::from(kind == SendKind::SendToUsers),
@@ -357,7 +361,6 @@ async fn attempt(
                 }
             };
         }
-        let tok = token.get(app).await?;
         // The claim: the attempt begun, a lease, and the bytes to send.
         let mut claimed = row.clone();
         claimed.state = "sending".into();
@@ -377,10 +380,7 @@ async fn attempt(
             return Ok(Step::Skipped); // another run changed it first
         };
         claimed.version = row.version + 1;
-        let endpoint = match kind {
-            SendKind::SendAll => EndpointName::SendAll,
-            SendKind::SendToUsers => EndpointName::SendToUsers,
-        };
+        let endpoint = kind.endpoint();
         let req = endpoint.request_for_built_body(&app.cfg.base, body.into_bytes());
         let made = calls::make(app, ledger, endpoint, &req, &tok, now).await?;
         calls_made += 1;
@@ -405,7 +405,7 @@ async fn attempt(
         if action != Action::RefreshTokenThenRetry {
             break;
         }
-        token.rejected(app, &tok).await?;
+        token.reject();
         row = settled;
         row.version = claimed.version + 1;
         if !can_start(app, token, STEP_QUERIES) {
@@ -462,7 +462,7 @@ async fn check_status(
             Err(ReplyError::Api(e)) => {
                 if e.class() == ErrorClass::RefreshToken {
                     // The next step refreshes it; this check is asked again later.
-                    token.rejected(app, &tok).await?;
+                    token.reject();
                 }
                 (None, format!("mass/get: {e}"))
             }

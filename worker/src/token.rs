@@ -29,6 +29,8 @@ pub const REFRESH_SUBREQUESTS: u32 = 1;
 pub struct Token {
     cached: Option<KvRow>,
     current: Option<String>,
+    /// The token WeChat last refused: never handed out again.
+    refused: Option<String>,
 }
 
 impl Token {
@@ -37,6 +39,7 @@ impl Token {
         Token {
             cached,
             current: None,
+            refused: None,
         }
     }
 
@@ -52,19 +55,27 @@ impl Token {
         }
         let t = match self.cached.take() {
             Some(row) if fresh(&row, app.now()) => row.value,
-            _ => refresh(app, None).await?,
+            _ => refresh(app, self.refused.as_deref()).await?,
         };
         self.current = Some(t.clone());
         Ok(t)
     }
 
-    /// WeChat just refused `token` (40001/42001/40014): the next [`Token::get`] fetches a new
-    /// one, unless another request has already replaced it.
+    /// WeChat just refused `token` (40001/42001/40014): a new one now, unless another request
+    /// has already replaced it.
     pub async fn rejected(&mut self, app: &Ctx, token: &str) -> Result<String, AppError> {
         self.cached = None;
+        self.current = None;
         let t = refresh(app, Some(token)).await?;
         self.current = Some(t.clone());
         Ok(t)
+    }
+
+    /// WeChat just refused the current token: the next [`Token::get`] fetches a new one,
+    /// unless another request has already replaced it.
+    pub fn reject(&mut self) {
+        self.cached = None;
+        self.refused = self.current.take();
     }
 }
 

@@ -28,6 +28,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::china_time::UnixMillis;
+use crate::endpoint::EndpointName;
 use crate::json_input::{parse_bytes, show, Json, Obj};
 use crate::limits::{
     SERVICE_SENDS_PER_DAY, SERVICE_TO_ALL_PER_MONTH, SUBSCRIPTION_SENDALL_PER_DAY,
@@ -86,6 +87,21 @@ impl SendKind {
         [SendKind::SendAll, SendKind::SendToUsers]
             .into_iter()
             .find(|k| k.as_str() == name)
+    }
+
+    /// The endpoint a send of this kind calls.
+    pub fn endpoint(self) -> EndpointName {
+        match self {
+            SendKind::SendAll => EndpointName::SendAll,
+            SendKind::SendToUsers => EndpointName::SendToUsers,
+        }
+    }
+
+    /// The kind of a call to `endpoint`, if it is a send (what the quota rules count).
+    pub fn of_endpoint(endpoint: EndpointName) -> Option<SendKind> {
+        [SendKind::SendAll, SendKind::SendToUsers]
+            .into_iter()
+            .find(|k| k.endpoint() == endpoint)
     }
 }
 
@@ -425,6 +441,20 @@ pub fn days_needed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_send_kind_and_its_endpoint_name_the_same_call() {
+        for kind in [SendKind::SendAll, SendKind::SendToUsers] {
+            assert_eq!(SendKind::of_endpoint(kind.endpoint()), Some(kind));
+            // What a ledger stores (the endpoint's short name) reads back as the kind.
+            let stored = kind.endpoint().as_str();
+            assert_eq!(
+                EndpointName::parse(stored).and_then(SendKind::of_endpoint),
+                Some(kind)
+            );
+        }
+        assert_eq!(SendKind::of_endpoint(EndpointName::Preview), None);
+    }
 
     #[test]
     fn service_plan_of_250_batches_spans_three_days() {

@@ -174,7 +174,7 @@ pub async fn create(
         batches.push(store::NewBatch {
             idx: b.index,
             clientmsgid: b.clientmsgid.clone(),
-            endpoint: b.send_kind().as_str(),
+            endpoint: b.send_kind().endpoint().as_str(),
             to_all: b.is_to_all(),
             recipients: match &b.recipients {
                 BatchAudience::OpenIds(r) => Some(r.len()),
