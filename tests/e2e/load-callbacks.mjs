@@ -119,7 +119,7 @@ try {
     if (seqCb.bad) failed = true;
   }
 
-  // Every push answered 200 must be stored once (the worker stores after answering).
+  // Every push answered 200 must be stored once (the worker stores before it answers).
   let total = -1;
   for (let i = 0; i < 50 && total < sent; i++) {
     total = (await stack.api('GET', '/api/events')).json?.total ?? -1;
