@@ -157,19 +157,9 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
             report.results_applied += 1;
         }
     }
-    let over_time = || Date::now().as_millis() as i64 - started >= MAX_RUN_MS;
     for row in read.due {
-        if over_time() {
-            report.stopped = Some("run time");
-            return Ok(());
-        }
-        if !can_start(app, &token, STEP_QUERIES) {
-            report.stopped = Some("D1 query or subrequest budget");
-            return Ok(());
-        }
-        let now = app.now();
-        if ledger.next_slot(now) > now {
-            report.stopped = Some("60 mass calls a minute");
+        if let Some(why) = must_stop(app, &token, &ledger, started) {
+            report.stopped = Some(why);
             return Ok(());
         }
         match attempt(app, row, &mut ledger, &mut token).await? {
@@ -179,17 +169,8 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
         }
     }
     for row in read.overdue {
-        if over_time() {
-            report.stopped = Some("run time");
-            return Ok(());
-        }
-        if !can_start(app, &token, STEP_QUERIES) {
-            report.stopped = Some("D1 query or subrequest budget");
-            return Ok(());
-        }
-        let now = app.now();
-        if ledger.next_slot(now) > now {
-            report.stopped = Some("60 mass calls a minute");
+        if let Some(why) = must_stop(app, &token, &ledger, started) {
+            report.stopped = Some(why);
             return Ok(());
         }
         if check_status(app, row, &mut ledger, &mut token).await? {
@@ -197,6 +178,20 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+/// Why the run may start no further step that calls WeChat, if it may not.
+fn must_stop(app: &Ctx, token: &Token, ledger: &Ledger, started: i64) -> Option<&'static str> {
+    let now = app.now();
+    if Date::now().as_millis() as i64 - started >= MAX_RUN_MS {
+        Some("run time")
+    } else if !can_start(app, token, STEP_QUERIES) {
+        Some("D1 query or subrequest budget")
+    } else if ledger.next_slot(now) > now {
+        Some("60 mass calls a minute")
+    } else {
+        None
+    }
 }
 
 enum Step {
