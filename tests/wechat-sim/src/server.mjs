@@ -12,7 +12,7 @@ import { parseJson, toJson, toControlJson } from './json.mjs';
 import { WxError, errReply } from './errors.mjs';
 import * as rules from './rules.mjs';
 import { aesKey, signature as urlSignature } from './crypto.mjs';
-import { eventXml, signedPush, postOnce } from './callback.mjs';
+import { eventXml, messageXml, buildPush, postOnce, xmlField } from './callback.mjs';
 
 const MINUTE = 60_000;
 const DAY_MS = 86_400_000;
@@ -183,6 +183,7 @@ export class Simulator {
     this.closed = false;
     this.nextMsgId = this.cfg.msgIdStart;
     this.nextMsgDataId = this.cfg.msgDataIdStart;
+    this.nextPushMsgId = 2n ** 62n + 1n; // MsgId of a pushed text message when the test gives none
     this.clockOffsetMs = this.cfg.clockOffsetMs;
     this.track = (abort) => {
       this.aborts.add(abort);
@@ -912,14 +913,16 @@ export class Simulator {
     const cfg = { ...this.cfg, callbackUrl: cb.url, callbackMode: cb.mode };
     let push;
     try {
-      push = signedPush(cb.xml, cfg, { toUserName: this.cfg.ghId, openid: this.cfg.helperOpenId, timestamp: String(Math.floor(now / 1000)) });
+      push = buildPush(cb.xml, cfg, { toUserName: this.cfg.ghId, openid: this.cfg.helperOpenId, timestamp: String(Math.floor(now / 1000)) });
     } catch (e) {
       this.log(`callback for ${cb.msgId} not sent: ${e.message}`);
       cb.state = 'failed';
       return;
     }
     const r = await postOnce(push.url, push.body, this.scaled(this.cfg.callbackTimeoutMs), this.track);
-    cb.attempts.push({ atMs: now, url: push.url, body: push.body, ok: r.ok, status: r.status, answer: r.body, error: r.error, ms: r.ms });
+    cb.attempts.push({
+      atMs: now, url: push.url, body: push.body, ok: r.ok, status: r.status, contentType: r.contentType, answer: r.body, error: r.error, ms: r.ms,
+    });
     if (this.closed) return;
     if (r.ok) {
       cb.state = 'delivered';
@@ -943,6 +946,84 @@ export class Simulator {
       if (cb.state === 'scheduled' || cb.state === 'retry_wait' || cb.state === 'in_flight') waits.push(this.runCallback(cb));
     }
     await Promise.all(waits);
+  }
+
+  /**
+   * POST /__sim/callbacks/push: push one message (given XML, or a text message / menu CLICK built
+   * here) to the callback URL exactly as the MASSSENDJOBFINISH pushes go (buildPush + postOnce),
+   * once, no retries; answers what came back, byte for byte.
+   */
+  async pushMessage(input) {
+    if (!input || typeof input !== 'object' || Array.isArray(input)) throw new HttpError(400, 'body must be a JSON object');
+    const mode = input.mode ?? this.cfg.callbackMode;
+    if (!['plain', 'compat', 'safe'].includes(mode)) throw new HttpError(400, `unknown mode ${JSON.stringify(input.mode)}: plain, compat or safe`);
+    const target = input.url ?? this.cfg.callbackUrl;
+    if (!target) throw new HttpError(400, 'no url given and no callbackUrl configured');
+    let parsed = null;
+    try {
+      parsed = typeof target === 'string' ? new URL(target) : null;
+    } catch {
+      /* refused below */
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) throw new HttpError(400, 'url must be an http(s) URL');
+    const tamper = input.tamper ?? null;
+    if (![null, 'body', 'drop_encryption'].includes(tamper)) throw new HttpError(400, `unknown tamper ${JSON.stringify(tamper)}: "body" or "drop_encryption"`);
+    if (tamper === 'drop_encryption' && mode === 'plain') throw new HttpError(400, 'tamper "drop_encryption" needs mode compat or safe');
+    const now = this.now();
+    const createTime = Math.floor(now / 1000);
+    let xml;
+    if (input.xml !== undefined && input.xml !== null) {
+      if (typeof input.xml !== 'string' || !input.xml) throw new HttpError(400, 'xml must be a non-empty string');
+      if (mode === 'compat' && !/<\/xml>\s*$/.test(input.xml)) throw new HttpError(400, 'xml must end with </xml> in compat mode (<Encrypt> goes before it)');
+      xml = input.xml;
+    } else if (input.message !== undefined && input.message !== null) {
+      xml = messageXml(this.checkPushMessage(input.message), { toUserName: this.cfg.ghId, createTime });
+    } else {
+      throw new HttpError(400, 'give xml (the message XML) or message ({msgType, ...})');
+    }
+    const cfg = { ...this.cfg, callbackUrl: parsed.toString(), callbackMode: mode };
+    let push;
+    try {
+      push = buildPush(xml, cfg, {
+        toUserName: xmlField(xml, 'ToUserName') ?? this.cfg.ghId, openid: xmlField(xml, 'FromUserName'),
+        timestamp: String(createTime), tamper,
+      });
+    } catch (e) {
+      throw new HttpError(400, e.message);
+    }
+    const p = postOnce(push.url, push.body, this.scaled(this.cfg.callbackTimeoutMs), this.track, { maxAnswerBytes: 4 << 20 });
+    this.inflight.add(p);
+    const r = await p.finally(() => this.inflight.delete(p));
+    const error = r.error ?? (r.truncated ? 'answer longer than 4 MiB: only the first 4 MiB kept' : null);
+    return {
+      status: r.status, error, contentType: r.contentType, body: r.body, bodyBase64: r.bytes ? r.bytes.toString('base64') : null, ms: r.ms,
+      request: { query: new URL(push.url).search.slice(1), body: push.body, xml },
+    };
+  }
+
+  /** Validate `message` of a push; returns {msgType, fromUser, content, msgId | event, eventKey}. */
+  checkPushMessage(m) {
+    if (typeof m !== 'object' || Array.isArray(m)) throw new HttpError(400, 'message must be an object');
+    const fromUser = m.fromUser ?? this.followers[0] ?? openidFor('follower 0');
+    if (typeof fromUser !== 'string' || !fromUser) throw new HttpError(400, 'message.fromUser must be an OpenID string');
+    if (m.msgType === 'text') {
+      if (typeof m.content !== 'string') throw new HttpError(400, 'message.content must be a string');
+      let msgId = m.msgId;
+      if (msgId === undefined || msgId === null) {
+        msgId = String(this.nextPushMsgId);
+        this.nextPushMsgId += 1n;
+      } else if (typeof msgId !== 'string' || !/^\d{1,20}$/.test(msgId) || BigInt(msgId) >= 2n ** 64n) {
+        throw new HttpError(400, 'message.msgId must be a decimal string of a 64-bit id (a JSON number loses digits above 2^53)');
+      }
+      return { msgType: 'text', fromUser, content: m.content, msgId };
+    }
+    if (m.msgType === 'event') {
+      const event = m.event ?? 'CLICK';
+      if (event !== 'CLICK') throw new HttpError(400, `unknown event ${JSON.stringify(event)}: only CLICK`);
+      if (typeof m.eventKey !== 'string') throw new HttpError(400, 'message.eventKey must be a string (the menu key)');
+      return { msgType: 'event', fromUser, event, eventKey: m.eventKey };
+    }
+    throw new HttpError(400, `unknown msgType ${JSON.stringify(m.msgType)}: text or event`);
   }
 
   async verifyCallbackUrl() {
@@ -1097,6 +1178,8 @@ export class Simulator {
         case 'POST callbacks/flush':
           await this.flushCallbacks();
           return send(200, { callbacks: [...this.callbacks.values()].map((c) => this.callbackView(c)) });
+        case 'POST callbacks/push':
+          return send(200, await this.pushMessage(input));
         case 'POST callbacks/verify-url':
           return send(200, await this.verifyCallbackUrl());
         case 'GET clock':
