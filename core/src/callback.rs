@@ -155,6 +155,14 @@ pub enum CallbackError {
         /// Its size.
         size: usize,
     },
+    /// A plain push (no `encrypt_type=aes`, no `msg_signature`) to an account configured for
+    /// compatible or safe mode: its `signature` does not cover the body, so anyone holding one
+    /// captured query could post any body under it.
+    #[error("plain push refused: the account is configured for {} mode, where only a push signed over its <Encrypt> (msg_signature) is trusted", .mode.as_str())]
+    PlainPushRefused {
+        /// The configured mode.
+        mode: SecurityMode,
+    },
 }
 
 impl CallbackError {
@@ -178,6 +186,7 @@ impl CallbackError {
             CallbackError::LengthOutOfBounds { .. } => "length_out_of_bounds",
             CallbackError::AppIdMismatch { .. } => "appid_mismatch",
             CallbackError::MessageTooLarge { .. } => "message_too_large",
+            CallbackError::PlainPushRefused { .. } => "plain_push_refused",
         }
     }
 }
@@ -673,12 +682,68 @@ fn split_plaintext(content: &[u8]) -> Result<(&[u8], &[u8]), CallbackError> {
 // The entry point
 // ================================================================================================
 
+/// How the account's server configuration protects its pushes (消息加解密方式), as the operator
+/// set it on the official account platform. It is configuration, never guessed from a request:
+/// a forger picks what the request looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityMode {
+    /// 明文模式: plain XML under `signature` = sha1(token, timestamp, nonce), which does not
+    /// cover the body. A captured query can carry a forged body until its timestamp leaves the
+    /// skew window; [`ReplayGuard`] closes that for a repeated query, nothing closes it for a
+    /// fresh one signed by someone who holds the token.
+    Plain,
+    /// 兼容模式: the plain fields and `<Encrypt>` side by side; only `<Encrypt>` (checked by
+    /// `msg_signature`, which covers it) is trusted, and a push without it is refused.
+    Compat,
+    /// 安全模式: only `<Encrypt>`, checked by `msg_signature`; a push without it is refused.
+    Safe,
+}
+
+impl SecurityMode {
+    /// `plain`, `compat` or `safe`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityMode::Plain => "plain",
+            SecurityMode::Compat => "compat",
+            SecurityMode::Safe => "safe",
+        }
+    }
+
+    /// The mode named by [`SecurityMode::as_str`].
+    pub fn parse(name: &str) -> Option<SecurityMode> {
+        [
+            SecurityMode::Plain,
+            SecurityMode::Compat,
+            SecurityMode::Safe,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == name)
+    }
+
+    /// The mode when none is configured: safe when an EncodingAESKey is set (what the key is
+    /// for), plain without one.
+    pub fn default_for(has_aes_key: bool) -> SecurityMode {
+        if has_aes_key {
+            SecurityMode::Safe
+        } else {
+            SecurityMode::Plain
+        }
+    }
+
+    /// Whether a push must be signed over its `<Encrypt>` (`msg_signature`).
+    pub fn requires_encryption(self) -> bool {
+        self != SecurityMode::Plain
+    }
+}
+
 /// What a callback handler knows of its account. `Debug` hides the token and the key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CallbackConfig {
     token: String,
     crypto: Option<MessageCrypto>,
     max_skew_secs: i64,
+    mode: SecurityMode,
 }
 
 impl fmt::Debug for CallbackConfig {
@@ -687,6 +752,7 @@ impl fmt::Debug for CallbackConfig {
             .field("token", &"<redacted>")
             .field("crypto", &self.crypto)
             .field("max_skew_secs", &self.max_skew_secs)
+            .field("mode", &self.mode)
             .finish()
     }
 }
@@ -698,11 +764,13 @@ impl CallbackConfig {
             token: token.to_owned(),
             crypto: None,
             max_skew_secs: CALLBACK_MAX_SKEW_SECS,
+            mode: SecurityMode::Plain,
         }
     }
 
-    /// Any mode. The EncodingAESKey is parsed here, once; `None` is the same as
-    /// [`CallbackConfig::plain`].
+    /// The EncodingAESKey is parsed here, once; `None` is the same as
+    /// [`CallbackConfig::plain`]. The mode is [`SecurityMode::default_for`] the key: safe with
+    /// one (plain pushes refused), plain without; [`CallbackConfig::with_mode`] sets another.
     pub fn new(
         token: &str,
         encoding_aes_key: Option<&str>,
@@ -714,7 +782,22 @@ impl CallbackConfig {
                 .map(|k| MessageCrypto::new(token, k, app_id))
                 .transpose()?,
             max_skew_secs: CALLBACK_MAX_SKEW_SECS,
+            mode: SecurityMode::default_for(encoding_aes_key.is_some()),
         })
+    }
+
+    /// The configured mode. Compatible and safe mode need the EncodingAESKey.
+    pub fn with_mode(mut self, mode: SecurityMode) -> Result<Self, CallbackError> {
+        if mode.requires_encryption() && self.crypto.is_none() {
+            return Err(CallbackError::AesKeyNotConfigured);
+        }
+        self.mode = mode;
+        Ok(self)
+    }
+
+    /// The mode pushes are held to.
+    pub fn mode(&self) -> SecurityMode {
+        self.mode
     }
 
     /// Changes the largest timestamp skew accepted when `now` is given (default
@@ -752,6 +835,45 @@ pub struct OpenedMessage {
     pub mode: CallbackMode,
     /// The message XML.
     pub xml: String,
+    /// For a plain push: what the caller must remember to refuse the same query with another
+    /// body (see [`ReplayGuard`]). `None` for an encrypted push, whose signature covers it.
+    pub replay_guard: Option<ReplayGuard>,
+}
+
+/// A plain push's `signature` covers token, timestamp and nonce but not the body, so a captured
+/// query could carry any body while its timestamp is within the skew window. The caller
+/// remembers `key` with `body_digest` until `remember_until` and refuses the same key with
+/// another body ([`ReplayGuard::is_forged`]); the same body again is WeChat's retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayGuard {
+    /// SHA-256 (hex) of the query's timestamp, nonce and signature.
+    pub key: String,
+    /// SHA-256 (hex) of the body.
+    pub body_digest: String,
+    /// Unix seconds after which the query is refused anyway (its timestamp is too old).
+    pub remember_until: i64,
+}
+
+impl ReplayGuard {
+    fn new(timestamp: i64, nonce: &str, signature: &str, body: &[u8], max_skew: i64) -> Self {
+        use sha2::{Digest, Sha256};
+        let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let key = Sha256::digest(format!(
+            "{timestamp}\n{nonce}\n{}",
+            signature.to_ascii_lowercase()
+        ));
+        ReplayGuard {
+            key: hex(&key),
+            body_digest: hex(&Sha256::digest(body)),
+            remember_until: timestamp.saturating_add(max_skew.max(0)),
+        }
+    }
+
+    /// Whether the body remembered under this key (`remembered_digest`) makes this push a
+    /// forgery: the same signed query with another body.
+    pub fn is_forged(&self, remembered_digest: &str) -> bool {
+        remembered_digest != self.body_digest
+    }
 }
 
 impl OpenedMessage {
@@ -784,6 +906,9 @@ pub fn open_callback(
         Some(t) if t.eq_ignore_ascii_case("aes") => true,
         Some(other) => return Err(CallbackError::UnsupportedEncryptType(shorten(other))),
     };
+    if !aes && config.mode.requires_encryption() {
+        return Err(CallbackError::PlainPushRefused { mode: config.mode });
+    }
     if aes {
         let msg_signature = required(&query.msg_signature, "msg_signature")?;
         let crypto = config
@@ -801,15 +926,23 @@ pub fn open_callback(
         Ok(OpenedMessage {
             mode: CallbackMode::Aes,
             xml,
+            replay_guard: None,
         })
     } else {
         let signature = required(&query.signature, "signature")?;
-        check_timestamp(timestamp, now, config.max_skew_secs)?;
+        let ts = check_timestamp(timestamp, now, config.max_skew_secs)?;
         check_signature(&plain_signature(&config.token, timestamp, nonce), signature)?;
         let xml = std::str::from_utf8(body).map_err(|_| CallbackError::NotUtf8)?;
         Ok(OpenedMessage {
             mode: CallbackMode::Plain,
             xml: xml.to_owned(),
+            replay_guard: Some(ReplayGuard::new(
+                ts,
+                nonce,
+                signature,
+                body,
+                config.max_skew_secs,
+            )),
         })
     }
 }

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use wxmass::callback::{
     msg_signature, open_callback, plain_signature, verify_url, AesKey, CallbackConfig,
-    CallbackError, CallbackMode, CallbackQuery, MessageCrypto,
+    CallbackError, CallbackMode, CallbackQuery, MessageCrypto, SecurityMode,
 };
 use wxmass::event::CallbackMessage;
 
@@ -720,4 +720,97 @@ proptest! {
         aes.encrypt_type = Some("aes".into());
         let _ = open_callback(&config, &aes, &body, None);
     }
+}
+
+// ---- the configured mode (消息加解密方式) ---------------------------------------------------------
+
+#[test]
+fn the_mode_defaults_to_safe_with_a_key_and_plain_without() {
+    let with_key = CallbackConfig::new(WX_TOKEN, Some(WX_KEY), WX_APPID).unwrap();
+    assert_eq!(with_key.mode(), SecurityMode::Safe);
+    let without = CallbackConfig::new(WX_TOKEN, None, WX_APPID).unwrap();
+    assert_eq!(without.mode(), SecurityMode::Plain);
+    for m in [
+        SecurityMode::Plain,
+        SecurityMode::Compat,
+        SecurityMode::Safe,
+    ] {
+        assert_eq!(SecurityMode::parse(m.as_str()), Some(m));
+    }
+    assert_eq!(SecurityMode::parse("aes"), None);
+}
+
+#[test]
+fn safe_and_compat_mode_refuse_a_plain_push_even_with_a_valid_signature() {
+    let body = include_bytes!("golden/events/seed001_sendsuccess.xml");
+    let q = plain_query(WX_TOKEN, WX_TIMESTAMP, WX_NONCE);
+    for mode in [SecurityMode::Safe, SecurityMode::Compat] {
+        let config = CallbackConfig::new(WX_TOKEN, Some(WX_KEY), WX_APPID)
+            .unwrap()
+            .with_mode(mode)
+            .unwrap();
+        let e = open_callback(&config, &q, body, None).unwrap_err();
+        assert_eq!(e, CallbackError::PlainPushRefused { mode });
+        assert_eq!(e.code(), "plain_push_refused");
+        assert!(e.to_string().contains(mode.as_str()), "{e}");
+    }
+    // The same push is accepted where the operator configured plain mode.
+    let plain = CallbackConfig::new(WX_TOKEN, Some(WX_KEY), WX_APPID)
+        .unwrap()
+        .with_mode(SecurityMode::Plain)
+        .unwrap();
+    assert_eq!(
+        open_callback(&plain, &q, body, None).unwrap().mode,
+        CallbackMode::Plain
+    );
+}
+
+#[test]
+fn compat_and_safe_mode_need_the_aes_key() {
+    for mode in [SecurityMode::Safe, SecurityMode::Compat] {
+        assert_eq!(
+            CallbackConfig::plain(WX_TOKEN).with_mode(mode),
+            Err(CallbackError::AesKeyNotConfigured)
+        );
+    }
+}
+
+#[test]
+fn a_plain_push_carries_a_replay_guard_that_tells_a_forged_body_from_a_retry() {
+    let config = CallbackConfig::plain(WX_TOKEN);
+    let q = plain_query(WX_TOKEN, WX_TIMESTAMP, WX_NONCE);
+    let genuine = open_callback(&config, &q, b"<xml><A>1</A></xml>", None).unwrap();
+    let forged = open_callback(&config, &q, b"<xml><A>2</A></xml>", None).unwrap();
+    let (g, f) = (
+        genuine.replay_guard.clone().unwrap(),
+        forged.replay_guard.unwrap(),
+    );
+    // One signed query, one key, whatever the body.
+    assert_eq!(g.key, f.key);
+    assert!(f.is_forged(&g.body_digest));
+    assert!(!g.is_forged(&g.body_digest));
+    assert_eq!(g.remember_until, 1_409_304_348 + 300);
+    // Another nonce is another key.
+    let other = open_callback(
+        &config,
+        &plain_query(WX_TOKEN, WX_TIMESTAMP, "yyyyyy"),
+        b"<xml><A>1</A></xml>",
+        None,
+    )
+    .unwrap();
+    assert_ne!(other.replay_guard.unwrap().key, g.key);
+}
+
+#[test]
+fn an_encrypted_push_needs_no_replay_guard() {
+    let config = CallbackConfig::new(PY_TOKEN, Some(WX_KEY), PY_APPID).unwrap();
+    let query = CallbackQuery {
+        timestamp: Some(PY_TIMESTAMP.into()),
+        nonce: Some(PY_NONCE.into()),
+        encrypt_type: Some("aes".into()),
+        msg_signature: Some(PY_MSG_SIGNATURE.into()),
+        ..CallbackQuery::default()
+    };
+    let opened = open_callback(&config, &query, PY_BODY.as_bytes(), None).unwrap();
+    assert_eq!(opened.replay_guard, None);
 }

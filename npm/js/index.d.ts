@@ -357,8 +357,16 @@ export declare class MessageCrypto {
 export interface OpenedCallback {
   mode: 'plain' | 'aes';
   xml: string;
+  /**
+   * Plain pushes only: a plain `signature` does not cover the body, so remember `key` with
+   * `bodyDigest` until `rememberUntil` (Unix ms) and refuse the same key with another body.
+   */
+  replayGuard?: { key: string; bodyDigest: string; rememberUntil: number };
 }
-/** Verifies (and in safe mode decrypts) a POST push. */
+/**
+ * Verifies (and in compatible or safe mode decrypts) a POST push. Throws WxmassError (code
+ * `callback`, rule `plain_push_refused`) for a plain push when the mode is compat or safe.
+ */
 export declare function openCallback(input: {
   token: string;
   encodingAesKey?: string;
@@ -367,6 +375,11 @@ export declare function openCallback(input: {
   body: string | Uint8Array | ArrayBuffer | ArrayBufferView;
   /** Unix seconds: enables the timestamp-skew check. */
   now?: number;
+  /**
+   * The account's configured mode (消息加解密方式). Default: `safe` with an `encodingAesKey`
+   * (plain pushes refused), `plain` without.
+   */
+  mode?: 'plain' | 'compat' | 'safe';
 }): OpenedCallback;
 
 export interface MassSendStatus {

@@ -306,9 +306,9 @@ function nonce16() {
  * Verifies a `POST` push (plain, compatible or safe mode, by its `encrypt_type`) and returns
  * `{ mode: 'plain' | 'aes', xml }`. `now` (Unix seconds) turns on the timestamp-skew check.
  */
-export function openCallback({ token, encodingAesKey, appId = '', query, body, now } = {}) {
+export function openCallback({ token, encodingAesKey, appId = '', query, body, now, mode } = {}) {
   const bytes = typeof body === 'string' ? utf8.encode(body) : toBytes(body);
-  return wasm.openCallback(String(token ?? ''), encodingAesKey ?? undefined, String(appId), queryString(query), bytes, now ?? undefined);
+  return wasm.openCallback(String(token ?? ''), encodingAesKey ?? undefined, String(appId), queryString(query), bytes, now ?? undefined, mode ?? undefined);
 }
 
 /**

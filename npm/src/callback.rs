@@ -4,7 +4,9 @@
 
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
-use wxmass::callback::{self, CallbackConfig, CallbackError, CallbackMode, CallbackQuery};
+use wxmass::callback::{
+    self, CallbackConfig, CallbackError, CallbackMode, CallbackQuery, SecurityMode,
+};
 use wxmass::event::{self, EventError};
 
 use crate::errors::{self, set};
@@ -125,7 +127,8 @@ impl MessageCrypto {
 }
 
 /// Verifies (and in safe mode decrypts) a `POST` push: `{ mode: 'plain' | 'aes', xml }`.
-/// `now` (Unix seconds) turns on the timestamp-skew check.
+/// `now` (Unix seconds) turns on the timestamp-skew check. `security` is the account's
+/// configured mode (`plain`, `compat`, `safe`); absent, core's default for the key.
 #[wasm_bindgen(js_name = openCallback)]
 pub fn open_callback(
     token: &str,
@@ -134,9 +137,21 @@ pub fn open_callback(
     query: &str,
     body: &[u8],
     now: Option<f64>,
+    security: Option<String>,
 ) -> Result<Object, JsValue> {
-    let config = CallbackConfig::new(token, encoding_aes_key.as_deref(), app_id)
+    let mut config = CallbackConfig::new(token, encoding_aes_key.as_deref(), app_id)
         .map_err(|e| callback_error(&e))?;
+    if let Some(name) = security {
+        let mode = SecurityMode::parse(&name).ok_or_else(|| {
+            errors::wxmass_error(
+                "callback",
+                "mode",
+                "security_mode",
+                &format!("mode must be plain, compat or safe, not {name:?}"),
+            )
+        })?;
+        config = config.with_mode(mode).map_err(|e| callback_error(&e))?;
+    }
     let opened = callback::open_callback(
         &config,
         &CallbackQuery::from_query_string(query),
@@ -151,6 +166,14 @@ pub fn open_callback(
     };
     set(&o, "mode", mode);
     set(&o, "xml", opened.xml);
+    if let Some(g) = opened.replay_guard {
+        let guard = Object::new();
+        set(&guard, "key", g.key);
+        set(&guard, "bodyDigest", g.body_digest);
+        // Milliseconds, as every time in JS.
+        set(&guard, "rememberUntil", (g.remember_until as f64) * 1000.0);
+        set(&o, "replayGuard", guard);
+    }
     Ok(o)
 }
 

@@ -2,6 +2,7 @@
 // D1 in a temp dir) as a child process on free ports, applies the migrations, and gives tests a
 // small client. Every child runs in its own process group and is killed with it.
 import { spawn, execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -157,6 +158,37 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
       await sim.close();
       rmSync(persist, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A stand-in for the account's own server (FORWARD_URL): records each request it gets and
+ * answers as told — `{ status, body, contentType, delayMs, drop }` (drop: close the connection).
+ */
+export async function startUpstream() {
+  const received = [];
+  let behaviour = { status: 200, body: 'success', contentType: 'text/plain; charset=utf-8', delayMs: 0, drop: false };
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const url = new URL(req.url, 'http://upstream');
+      received.push({ method: req.method, path: url.pathname, query: url.search.slice(1), body: Buffer.concat(chunks).toString('utf8'), contentType: req.headers['content-type'] ?? null });
+      const b = behaviour;
+      if (b.drop) { req.socket.destroy(); return; }
+      if (b.delayMs) await sleep(b.delayMs);
+      if (res.destroyed) return;
+      res.writeHead(b.status, b.contentType ? { 'content-type': b.contentType } : {});
+      res.end(b.body);
+    });
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${port}/wechat/upstream`,
+    received,
+    answer: (b) => { behaviour = { ...behaviour, drop: false, delayMs: 0, ...b }; },
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
   };
 }
 

@@ -1,24 +1,38 @@
-//! `/wechat/callback`: URL verification (GET) and pushes (POST) in plain, compatible and safe
-//! mode. Core checks the signature and decrypts; a push that fails is refused with 403 and
-//! nothing is stored.
+//! `/wechat/callback`: URL verification (GET) and pushes (POST).
 //!
-//! A push is stored before it is acknowledged: WeChat never retries after `success`, so an
-//! answer given before the commit could lose the push. The event row, and for a
-//! MASSSENDJOBFINISH its batch's update, go in one atomic commit (at most three D1 queries with
-//! the read); if it fails, the answer is 503 and WeChat retries. Retries and replays land once,
-//! by core's dedupe key (MsgID + Status). A verified push that core cannot parse is stored raw
-//! (`unreadable`, with the reason) and answered `success`: WeChat cannot fix it, and a person can
-//! read it from `GET /api/events?state=unreadable`.
+//! **The mode is configuration** (`CALLBACK_MODE`: `plain`, `compat`, `safe`; default safe with
+//! `ENCODING_AES_KEY`, plain without), and core enforces it: in compatible and safe mode a push
+//! must be signed over its `<Encrypt>` (`msg_signature`), so a plain push — whose `signature`
+//! does not cover the body — is refused with 403 and nothing is stored. In plain mode each
+//! accepted push's signed query is remembered for the skew window, and the same query with
+//! another body is refused with 403 `replayed`.
+//!
+//! **A mass-send result is stored before it is acknowledged.** WeChat never retries after
+//! `success`, so the event row and its batch's update go in one atomic commit (at most three D1
+//! queries with the read); if it fails, the answer is 503 and WeChat retries. Retries and
+//! replays land once, by core's dedupe key (MsgID + Status).
+//!
+//! **Every other push is the account's own server's** (an account has ONE callback URL: user
+//! messages, menu clicks, subscriptions…). With `FORWARD_URL` it is forwarded with WeChat's
+//! query string, body and content type, and the answer (a passive reply, `success` or empty)
+//! goes back byte for byte; if that server fails or takes over 4 s, WeChat gets `success` (not a
+//! retry of something half handled) and the push is kept as `forward_failed`. It is stored only
+//! with `STORE_ALL_PUSHES=true`, or as `unreadable` when core cannot parse it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 use worker::{Request, Response};
-use wxmass::callback::{open_callback, verify_url, CallbackConfig, CallbackError, CallbackQuery};
+use wxmass::callback::{
+    open_callback, verify_url, CallbackConfig, CallbackError, CallbackQuery, SecurityMode,
+};
 use wxmass::event::{CallbackMessage, EventError, MassSendJobFinish};
 use wxmass::limits::{CALLBACK_BODY_MAX_BYTES, CALLBACK_SUCCESS_REPLY};
 use wxmass::plan::{BatchProgress, JobResult};
 
 use crate::error::AppError;
 use crate::store::{self, BatchRow, NewEvent};
+use crate::wechat::Forwarded;
 use crate::Ctx;
 
 fn query(req: &Request) -> Result<CallbackQuery, AppError> {
@@ -43,7 +57,39 @@ pub fn verify(req: &Request, app: &Ctx) -> Result<Response, AppError> {
     }
 }
 
-/// POST: verify and open the push, store it, then answer `success`.
+/// How long the account's own server gets for a forwarded push: WeChat waits 5 s in all.
+const FORWARD_TIMEOUT_MS: u64 = 4_000;
+
+/// The account's callback settings: the token, the key and the configured mode.
+fn callback_config(app: &Ctx) -> Result<CallbackConfig, AppError> {
+    let token = crate::config::secret(&app.env, "CALLBACK_TOKEN")?;
+    let aes_key = crate::config::optional_secret(&app.env, "ENCODING_AES_KEY");
+    let config = CallbackConfig::new(&token, aes_key.as_deref(), &app.cfg.app_id)
+        .map_err(|e| AppError::Config(format!("ENCODING_AES_KEY: {e}")))?;
+    let config = match app.cfg.callback_mode {
+        Some(mode) => config
+            .with_mode(mode)
+            .map_err(|e| AppError::Config(format!("CALLBACK_MODE={}: {e}", mode.as_str())))?,
+        None => config,
+    };
+    if config.mode() == SecurityMode::Plain && !PLAIN_WARNED.swap(true, Ordering::Relaxed) {
+        worker::console_warn!("CALLBACK_MODE is plain: a push's signature does not cover its body, so anyone holding the callback Token could post forged results; captured queries are refused with another body for 300 s, but use safe mode (set ENCODING_AES_KEY) on a live account");
+    }
+    Ok(config)
+}
+
+/// Once per isolate: the plain-mode warning.
+static PLAIN_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// What came in, as the account's own server would need it again.
+struct Incoming {
+    query: String,
+    body: Vec<u8>,
+    content_type: Option<String>,
+}
+
+/// POST: verify and open the push; store a mass-send result before answering `success`; pass
+/// everything else to the account's own server (`FORWARD_URL`) and its answer back to WeChat.
 pub async fn receive(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
     let declared = req
         .headers()
@@ -56,31 +102,146 @@ pub async fn receive(mut req: Request, app: &Ctx) -> Result<Response, AppError> 
             limit: CALLBACK_BODY_MAX_BYTES,
         });
     }
-    let q = query(&req)?;
-    let body = req.bytes().await?;
-    let token = crate::config::secret(&app.env, "CALLBACK_TOKEN")?;
-    let aes_key = crate::config::optional_secret(&app.env, "ENCODING_AES_KEY");
-    let config = CallbackConfig::new(&token, aes_key.as_deref(), &app.cfg.app_id)
-        .map_err(|e| AppError::Config(format!("ENCODING_AES_KEY: {e}")))?;
+    let incoming = Incoming {
+        query: req.url()?.query().unwrap_or("").to_owned(),
+        content_type: req.headers().get("content-type")?,
+        body: req.bytes().await?,
+    };
+    let config = callback_config(app)?;
     // The test clock (TEST_CLOCK=1) moves with the simulator's; otherwise the runtime's clock.
     let now = app.now();
-    let opened = match open_callback(&config, &q, &body, Some(now / 1000)) {
+    let q = CallbackQuery::from_query_string(&incoming.query);
+    let opened = match open_callback(&config, &q, &incoming.body, Some(now / 1000)) {
         Ok(o) => o,
         Err(e) => return refused(&e),
     };
-    let stored = match opened.parse() {
-        Ok(CallbackMessage::MassSendJobFinish(e)) => store_result(app, &e, &opened.xml, now).await,
-        Ok(message) => store_other(app, &message, &opened.xml, now).await,
-        Err(e) => store_unreadable(app, &e, &opened.xml, now).await,
-    };
-    match stored {
-        Ok(()) => Ok(Response::ok(CALLBACK_SUCCESS_REPLY)?),
-        Err(e) => {
-            // Not acknowledged, so WeChat retries; the retry lands once by the dedupe key.
-            worker::console_error!("storing a push failed, answered 503 for a retry: {e:?}");
-            Ok(Response::error("storing the push failed; retry", 503)?)
+    if let Some(guard) = &opened.replay_guard {
+        // Plain mode: the same signed query with another body is a forgery.
+        match app
+            .store
+            .remember_push(&guard.key, &guard.body_digest, guard.remember_until * 1000)
+            .await
+        {
+            Ok(remembered) if guard.is_forged(&remembered) => {
+                return Ok(Response::error("refused: replayed", 403)?)
+            }
+            Ok(_) => {}
+            Err(e) => return Ok(not_stored(&e)?),
         }
     }
+    match opened.parse() {
+        Ok(CallbackMessage::MassSendJobFinish(e)) => {
+            if let Err(err) = store_result(app, &e, &opened.xml, now).await {
+                return Ok(not_stored(&err)?);
+            }
+            if app.cfg.forward_all {
+                // Stored already; the account's server sees it too and may answer for it.
+                if let Some(Ok(upstream)) = forward(app, &incoming).await {
+                    return Ok(upstream);
+                }
+            }
+            Ok(Response::ok(CALLBACK_SUCCESS_REPLY)?)
+        }
+        parsed => pass_on(app, &incoming, parsed, &opened.xml, now).await,
+    }
+}
+
+/// A push that is not a mass-send result: the account's own server's. Forwarded when
+/// `FORWARD_URL` is set (its answer goes back byte for byte; when it fails, `success` goes back
+/// so WeChat does not retry what it may have half handled, and the push is kept as
+/// `forward_failed`). Stored only with `STORE_ALL_PUSHES`, or when core could not read it.
+async fn pass_on(
+    app: &Ctx,
+    incoming: &Incoming,
+    parsed: Result<CallbackMessage, EventError>,
+    xml: &str,
+    now: i64,
+) -> Result<Response, AppError> {
+    let mut keep = match &parsed {
+        Err(e) => Some(("unreadable", Some(e.to_string()))),
+        Ok(_) if app.cfg.store_all_pushes => Some(("stored", None)),
+        Ok(_) => None,
+    };
+    let mut answer = Response::ok(CALLBACK_SUCCESS_REPLY)?;
+    let forwarded = app.cfg.forward_url.is_some();
+    if forwarded {
+        match forward(app, incoming).await {
+            Some(Ok(upstream)) => answer = upstream,
+            Some(Err(why)) => {
+                let reason = match &keep {
+                    Some((_, Some(parse_error))) => {
+                        format!("{why}; also unreadable: {parse_error}")
+                    }
+                    _ => why,
+                };
+                keep = Some(("forward_failed", Some(reason)));
+            }
+            None => {}
+        }
+    }
+    if let Some((state, reason)) = keep {
+        if let Err(e) = store_push(
+            app,
+            parsed.as_ref().ok(),
+            xml,
+            state,
+            reason.as_deref(),
+            now,
+        )
+        .await
+        {
+            if !forwarded {
+                // Storing was the only handling: let WeChat retry.
+                return Ok(not_stored(&e)?);
+            }
+            worker::console_error!("keeping a forwarded push ({state}) failed: {e:?}");
+        }
+    }
+    Ok(answer)
+}
+
+/// Forwards the push as it came. `Some(Ok)`: the upstream's answer for WeChat; `Some(Err)`:
+/// why it failed; `None`: no `FORWARD_URL`.
+async fn forward(app: &Ctx, incoming: &Incoming) -> Option<Result<Response, String>> {
+    let url = app.cfg.forward_url.as_deref()?;
+    let sent = app
+        .wechat
+        .forward(
+            url,
+            &incoming.query,
+            &incoming.body,
+            incoming.content_type.as_deref(),
+            FORWARD_TIMEOUT_MS,
+        )
+        .await;
+    let result = match sent {
+        Err(e) => Err(format!("forward not sent: {e}")),
+        Ok(Err(e)) => Err(format!("forward failed: {}", e.0)),
+        Ok(Ok(up)) if !(200..300).contains(&up.status) => Err(format!(
+            "forward failed: the account's server answered HTTP {}",
+            up.status
+        )),
+        Ok(Ok(up)) => upstream_answer(up).map_err(|e| format!("forward: {e}")),
+    };
+    if let Err(why) = &result {
+        worker::console_warn!("{why}; answered success to WeChat");
+    }
+    Some(result)
+}
+
+/// The upstream's answer, byte for byte, with its content type.
+fn upstream_answer(up: Forwarded) -> worker::Result<Response> {
+    let mut resp = Response::from_bytes(up.body)?;
+    if let Some(ct) = up.content_type {
+        resp.headers_mut().set("content-type", &ct)?;
+    }
+    Ok(resp)
+}
+
+/// Not acknowledged, so WeChat retries; the retry lands once by the dedupe key.
+fn not_stored(e: &AppError) -> worker::Result<Response> {
+    worker::console_error!("storing a push failed, answered 503 for a retry: {e:?}");
+    Response::error("storing the push failed; retry", 503)
 }
 
 /// A MASSSENDJOBFINISH: the event, and the result on its batch, in one commit.
@@ -148,59 +309,44 @@ async fn store_result(
     Ok(())
 }
 
-/// Any other push (a user's message, a menu click, another event).
-async fn store_other(
+/// Keeps a push that is not a mass-send result: `stored` (STORE_ALL_PUSHES), `unreadable`
+/// (core could not parse it; `message` is `None`) or `forward_failed`.
+async fn store_push(
     app: &Ctx,
-    message: &CallbackMessage,
+    message: Option<&CallbackMessage>,
     xml: &str,
+    state: &str,
+    reason: Option<&str>,
     now: i64,
 ) -> Result<(), AppError> {
-    let key = message.dedupe_key();
-    let payload = serde_json::to_string(message).unwrap_or_default();
-    let name = match message {
-        CallbackMessage::Other(m) => m.event.clone().unwrap_or_else(|| m.msg_type.clone()),
-        CallbackMessage::MassSendJobFinish(_) => "MASSSENDJOBFINISH".to_owned(),
+    let (key, kind, name, payload) = match message {
+        Some(m) => (
+            m.dedupe_key(),
+            "other",
+            Some(match m {
+                CallbackMessage::Other(o) => o.event.clone().unwrap_or_else(|| o.msg_type.clone()),
+                CallbackMessage::MassSendJobFinish(_) => "MASSSENDJOBFINISH".to_owned(),
+            }),
+            serde_json::to_string(m).unwrap_or_default(),
+        ),
+        None => {
+            let digest = Sha256::digest(xml.as_bytes());
+            let key: String = std::iter::once("unreadable:".to_owned())
+                .chain(digest.iter().map(|b| format!("{b:02x}")))
+                .collect();
+            (key, "unreadable", None, "null".to_owned())
+        }
     };
     let event = NewEvent {
         dedupe_key: &key,
-        kind: "other",
-        event: Some(&name),
+        kind,
+        event: name.as_deref(),
         msg_id: None,
         batch_id: None,
         payload_json: &payload,
         xml,
-        state: "stored",
-        reason: None,
-        received_at: now,
-    };
-    app.store
-        .commit(vec![app.store.insert_event(&event, false)?])
-        .await?;
-    Ok(())
-}
-
-/// A verified push core cannot parse: kept raw, so it is not lost and a person can read it.
-async fn store_unreadable(
-    app: &Ctx,
-    error: &EventError,
-    xml: &str,
-    now: i64,
-) -> Result<(), AppError> {
-    let digest = Sha256::digest(xml.as_bytes());
-    let key: String = std::iter::once("unreadable:".to_owned())
-        .chain(digest.iter().map(|b| format!("{b:02x}")))
-        .collect();
-    let reason = error.to_string();
-    let event = NewEvent {
-        dedupe_key: &key,
-        kind: "unreadable",
-        event: None,
-        msg_id: None,
-        batch_id: None,
-        payload_json: "null",
-        xml,
-        state: "unreadable",
-        reason: Some(&reason),
+        state,
+        reason,
         received_at: now,
     };
     app.store

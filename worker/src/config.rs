@@ -2,6 +2,7 @@
 //! invocation.
 
 use worker::Env;
+use wxmass::callback::SecurityMode;
 use wxmass::plan::AccountKind;
 use wxmass::ApiBase;
 
@@ -19,6 +20,19 @@ pub struct Config {
     pub max_queries: u32,
     /// `SUBREQUESTS_PER_INVOCATION` (default 50, the Free plan).
     pub max_subrequests: u32,
+    /// `CALLBACK_MODE` (`plain`, `compat`, `safe`); absent: core's default for the key (safe
+    /// with `ENCODING_AES_KEY`, plain without).
+    pub callback_mode: Option<SecurityMode>,
+    /// `FORWARD_URL`: the account's own server, which gets every push that is not a mass-send
+    /// result (a secret when it carries credentials, or a var).
+    pub forward_url: Option<String>,
+    /// `FORWARD_ALL=true`: mass-send results are forwarded too (after they are stored here).
+    pub forward_all: bool,
+    /// `STORE_ALL_PUSHES=true`: pushes that are not mass-send results are stored too.
+    pub store_all_pushes: bool,
+    /// `EVENT_RETENTION_DAYS` (default 30): stored pushes not linked to a batch are deleted
+    /// after this.
+    pub event_retention_days: u32,
     /// `TEST_CLOCK=1`: the clock can be moved forward through `/api/test/clock` (local tests
     /// only; a retry WeChat wants a minute later need not take a minute).
     pub test_clock: bool,
@@ -66,6 +80,19 @@ fn limit(env: &Env, name: &str, default: u32) -> Result<u32, AppError> {
     }
 }
 
+/// How long stored pushes not linked to a batch are kept, unless `EVENT_RETENTION_DAYS` says.
+const DEFAULT_RETENTION_DAYS: u32 = 30;
+
+fn flag(env: &Env, name: &str) -> Result<bool, AppError> {
+    match var(env, name).as_deref().map(str::trim) {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(AppError::Config(format!(
+            "{name} must be true or false, not {other:?}"
+        ))),
+    }
+}
+
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, AppError> {
         let base = match var(env, "WECHAT_API_BASE") {
@@ -88,6 +115,18 @@ impl Config {
             token_url: var(env, "TOKEN_URL"),
             max_queries: limit(env, "D1_QUERIES_PER_INVOCATION", FREE_D1_QUERIES)?,
             max_subrequests: limit(env, "SUBREQUESTS_PER_INVOCATION", FREE_SUBREQUESTS)?,
+            callback_mode: match var(env, "CALLBACK_MODE") {
+                None => None,
+                Some(name) => Some(SecurityMode::parse(name.trim()).ok_or_else(|| {
+                    AppError::Config(format!(
+                        "CALLBACK_MODE must be plain, compat or safe, not {name:?}"
+                    ))
+                })?),
+            },
+            forward_url: optional_secret(env, "FORWARD_URL"),
+            forward_all: flag(env, "FORWARD_ALL")?,
+            store_all_pushes: flag(env, "STORE_ALL_PUSHES")?,
+            event_retention_days: limit(env, "EVENT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?,
             test_clock: var(env, "TEST_CLOCK").as_deref() == Some("1"),
             test_counters: var(env, "TEST_COUNTERS").as_deref() == Some("1"),
         })

@@ -64,6 +64,8 @@ pub struct RunReport {
     pub results_applied: u32,
     /// Batches moved to a later time without a call (quota window, dedupe wait).
     pub deferred: u32,
+    /// Stored pushes deleted for retention (`None`: the budget left no room to look).
+    pub purged: Option<u64>,
     /// Why the run stopped before the end of what was due, if it did.
     pub stopped: Option<&'static str>,
     /// The error that ended the run, if one did.
@@ -77,6 +79,7 @@ impl RunReport {
             "statusChecks": self.status_checks,
             "resultsApplied": self.results_applied,
             "deferred": self.deferred,
+            "purged": self.purged,
             "stopped": self.stopped,
             "error": self.error,
         })
@@ -87,8 +90,8 @@ impl fmt::Display for RunReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} send attempts, {} status checks, {} early results applied, {} deferred",
-            self.attempts, self.status_checks, self.results_applied, self.deferred
+            "{} send attempts, {} status checks, {} early results applied, {} deferred, {} old pushes deleted",
+            self.attempts, self.status_checks, self.results_applied, self.deferred, self.purged.unwrap_or(0)
         )?;
         if let Some(why) = self.stopped {
             write!(f, "; stopped: {why}")?;
@@ -100,14 +103,40 @@ impl fmt::Display for RunReport {
     }
 }
 
-/// One cron run.
+/// One cron run: the sends, then, with what the budget has left, the retention purge.
 pub async fn run(app: &Ctx) -> RunReport {
     let mut report = RunReport::default();
     if let Err(e) = run_steps(app, &mut report).await {
         worker::console_error!("cron run ended early: {e:?}");
         report.error = Some(e.to_string());
     }
+    if app.budget.can_afford(PURGE_QUERIES, 0) {
+        match purge(app).await {
+            Ok(n) => report.purged = Some(n),
+            Err(e) => worker::console_error!("purging old pushes failed: {e:?}"),
+        }
+    }
     report
+}
+
+/// D1 queries of the retention purge (old pushes, expired plain-mode queries).
+const PURGE_QUERIES: u32 = 2;
+/// Rows one run deletes at most from each, so a backlog is worked off over runs.
+const PURGE_CHUNK: u32 = 500;
+
+/// Deletes stored pushes older than `EVENT_RETENTION_DAYS` that no batch holds (OpenIDs and
+/// message text are personal data), and plain-mode queries past their window.
+async fn purge(app: &Ctx) -> Result<u64, AppError> {
+    let now = app.now();
+    let days = i64::from(app.cfg.event_retention_days);
+    let r = app
+        .store
+        .commit(app.store.purge(now - days * 86_400_000, now, PURGE_CHUNK)?)
+        .await?;
+    Ok(r.iter()
+        .take(1)
+        .filter_map(|x| x.meta().ok().flatten()?.changes)
+        .sum::<usize>() as u64)
 }
 
 /// What a step needs after the read, to be started at all.

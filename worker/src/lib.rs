@@ -8,9 +8,10 @@
 //! | route | what | file |
 //! |---|---|---|
 //! | `GET  /wechat/callback` | URL verification (echo `echostr`) | `callback.rs` |
-//! | `POST /wechat/callback` | pushes: stored, then answered `success` | `callback.rs` |
+//! | `POST /wechat/callback` | pushes: results stored, then `success`; the rest forwarded | `callback.rs` |
 //! | `POST /api/jobs`, `GET /api/jobs`, `GET /api/jobs/{id}`, `POST /api/jobs/{id}/cancel` | jobs | `admin/jobs.rs` |
 //! | `GET  /api/events` | stored pushes | `admin/events.rs` |
+//! | `GET  /api/status` | callback mode, forwarding, pushes by state, token age, calls | `admin/status.rs` |
 //! | `POST /api/media/uploadimg`, `/uploadnews`, `/uploadvideo` | media | `admin/media.rs` |
 //! | `POST /api/messages/delete`, `/preview`; `GET /api/messages/{msg_id}`; `GET/POST /api/speed` | sent messages, speed | `admin/messages.rs` |
 //! | cron | due batches, overdue results | `cron.rs` |
@@ -126,6 +127,7 @@ enum Route<'a> {
     MessagePreview,
     MessageStatus(&'a str),
     Speed,
+    Status,
     TestClock,
     TestLastCron,
 }
@@ -145,6 +147,7 @@ impl<'a> Route<'a> {
             ["api", "messages", "preview"] => Route::MessagePreview,
             ["api", "messages", msg_id] => Route::MessageStatus(msg_id),
             ["api", "speed"] => Route::Speed,
+            ["api", "status"] => Route::Status,
             ["api", "test", "clock"] if cfg.test_clock => Route::TestClock,
             ["__test", "last-cron"] if cfg.test_counters => Route::TestLastCron,
             _ => return None,
@@ -154,9 +157,11 @@ impl<'a> Route<'a> {
     fn methods(&self) -> &'static [Method] {
         match self {
             Route::Callback | Route::Jobs | Route::Speed => &[Method::Get, Method::Post],
-            Route::Job(_) | Route::Events | Route::MessageStatus(_) | Route::TestLastCron => {
-                &[Method::Get]
-            }
+            Route::Job(_)
+            | Route::Events
+            | Route::MessageStatus(_)
+            | Route::Status
+            | Route::TestLastCron => &[Method::Get],
             _ => &[Method::Post],
         }
     }
@@ -202,6 +207,7 @@ async fn route(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
         (Route::MessageStatus(msg_id), _) => admin::messages::status(msg_id, app).await,
         (Route::Speed, Method::Get) => admin::messages::speed_get(app).await,
         (Route::Speed, _) => admin::messages::speed_set(json(&mut req).await?, app).await,
+        (Route::Status, _) => admin::status::get(app).await,
         (Route::TestClock, _) => admin::test_clock(json(&mut req).await?, app).await,
         (Route::TestLastCron, _) => {
             let report = app.store.test_value(cron::LAST_RUN_KEY).await;

@@ -210,6 +210,31 @@ pub struct KvRow {
     pub expires_at: i64,
 }
 
+/// How many stored pushes are in one state.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StateCount {
+    pub state: String,
+    pub n: i64,
+}
+
+/// The account's mass calls lately.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CallCounts {
+    pub last_minute: i64,
+    pub sends_today: i64,
+    pub sends_this_month: i64,
+    pub to_all_today: i64,
+    pub to_all_this_month: i64,
+}
+
+/// What `GET /api/status` reads.
+pub struct StatusRead {
+    pub events_by_state: Vec<StateCount>,
+    pub token_fetched_at: Option<i64>,
+    pub token_refresh_at: Option<i64>,
+    pub calls: CallCounts,
+}
+
 /// What one cron run reads before it decides anything.
 pub struct RunRead {
     /// Batches due now, oldest due first.
@@ -632,6 +657,94 @@ impl Store {
             "UPDATE jobs SET cancelled_at = ?2 WHERE id = ?1 AND cancelled_at IS NULL",
             &[s(id), n(now)],
         )
+    }
+
+    // ---- plain-mode replays, retention, status --------------------------------------------
+
+    /// Remembers a plain push's signed query with its body digest (the first one wins) and
+    /// answers the digest remembered: one round trip, two queries.
+    pub async fn remember_push(
+        &self,
+        key: &str,
+        body_digest: &str,
+        remember_until: i64,
+    ) -> Result<String, AppError> {
+        #[derive(Deserialize)]
+        struct Seen {
+            body_digest: String,
+        }
+        let r = self
+            .batch(vec![
+                self.sql(
+                    "INSERT OR IGNORE INTO push_seen (key, body_digest, remember_until) VALUES (?1, ?2, ?3)",
+                    &[s(key), s(body_digest), n(remember_until)],
+                )?,
+                self.sql("SELECT body_digest FROM push_seen WHERE key = ?1", &[s(key)])?,
+            ])
+            .await?;
+        Ok(first::<Seen>(&r, 1)?.map_or_else(|| body_digest.to_owned(), |x| x.body_digest))
+    }
+
+    /// Deletes at most `chunk` stored pushes received before `events_before` that no batch
+    /// holds (a result linked to a batch is kept with its job), and the plain-mode queries
+    /// past their window.
+    pub fn purge(
+        &self,
+        events_before: i64,
+        seen_before: i64,
+        chunk: u32,
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        Ok(vec![
+            self.sql(
+                "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < ?1 AND batch_id IS NULL ORDER BY received_at LIMIT ?2)",
+                &[n(events_before), n(i64::from(chunk))],
+            )?,
+            self.sql(
+                "DELETE FROM push_seen WHERE rowid IN (SELECT rowid FROM push_seen WHERE remember_until < ?1 LIMIT ?2)",
+                &[n(seen_before), n(i64::from(chunk))],
+            )?,
+        ])
+    }
+
+    /// What `GET /api/status` shows: stored pushes by state, when the token was fetched and
+    /// when it is refreshed (never the token), and the mass calls since `day_start`,
+    /// `month_start` and `minute_start`.
+    pub async fn read_status(
+        &self,
+        minute_start: i64,
+        day_start: i64,
+        month_start: i64,
+    ) -> Result<StatusRead, AppError> {
+        #[derive(Deserialize)]
+        struct TokenTimes {
+            updated_at: i64,
+            expires_at: i64,
+        }
+        let r = self
+            .batch(vec![
+                self.sql("SELECT state, count(*) AS n FROM events GROUP BY state", &[])?,
+                self.sql(
+                    "SELECT updated_at, expires_at FROM kv WHERE key = ?1 AND value != ''",
+                    &[s(TOKEN_KEY)],
+                )?,
+                self.sql(
+                    "SELECT coalesce(sum(at >= ?1), 0) AS last_minute, \
+                     coalesce(sum(at >= ?2 AND endpoint IN ('sendall', 'send') AND succeeded = 1), 0) AS sends_today, \
+                     coalesce(sum(endpoint IN ('sendall', 'send') AND succeeded = 1), 0) AS sends_this_month, \
+                     coalesce(sum(at >= ?2 AND to_all = 1 AND succeeded = 1), 0) AS to_all_today, \
+                     coalesce(sum(to_all = 1 AND succeeded = 1), 0) AS to_all_this_month \
+                     FROM calls WHERE at >= ?3",
+                    &[n(minute_start), n(day_start), n(month_start)],
+                )?,
+            ])
+            .await?;
+        let token = first::<TokenTimes>(&r, 1)?;
+        Ok(StatusRead {
+            events_by_state: rows(&r, 0)?,
+            token_fetched_at: token.as_ref().map(|t| t.updated_at),
+            token_refresh_at: token.map(|t| t.expires_at),
+            calls: first(&r, 2)?.unwrap_or_default(),
+        })
     }
 
     // ---- the access_token ------------------------------------------------------------------

@@ -3,9 +3,11 @@
 //! invocation's subrequest budget.
 
 use std::rc::Rc;
+use std::time::Duration;
 
+use futures_util::future::{select, Either};
 use worker::js_sys::Uint8Array;
-use worker::{Fetch, Headers, Method, Request, RequestInit};
+use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 use wxmass::HttpRequest;
 
 use crate::budget::Budget;
@@ -41,6 +43,65 @@ impl Transport {
         self.budget.spend_subrequest()?;
         Ok(fetch(req, access_token, bearer).await)
     }
+}
+
+/// What the account's own server answered a forwarded push.
+pub struct Forwarded {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Transport {
+    /// Forwards a push to `url` with WeChat's query string, body and content type, waiting at
+    /// most `timeout_ms` for the whole answer.
+    pub async fn forward(
+        &self,
+        url: &str,
+        query: &str,
+        body: &[u8],
+        content_type: Option<&str>,
+        timeout_ms: u64,
+    ) -> Result<Result<Forwarded, NoAnswer>, AppError> {
+        self.budget.spend_subrequest()?;
+        let target = match (query.is_empty(), url.contains('?')) {
+            (true, _) => url.to_owned(),
+            (false, false) => format!("{url}?{query}"),
+            (false, true) => format!("{url}&{query}"),
+        };
+        let exchange = Box::pin(forward_once(target, body, content_type));
+        let timeout = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
+        Ok(match select(exchange, timeout).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(_) => Err(NoAnswer(format!("no answer within {timeout_ms} ms"))),
+        })
+    }
+}
+
+async fn forward_once(
+    url: String,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Result<Forwarded, NoAnswer> {
+    let no_answer = |e: worker::Error| NoAnswer(e.to_string());
+    let headers = Headers::new();
+    if let Some(ct) = content_type {
+        headers.set("content-type", ct).map_err(no_answer)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(Uint8Array::from(body).into()));
+    let request = Request::new_with_init(&url, &init).map_err(no_answer)?;
+    let mut resp = Fetch::Request(request).send().await.map_err(no_answer)?;
+    let status = resp.status_code();
+    let content_type = resp.headers().get("content-type").map_err(no_answer)?;
+    let body = resp.bytes().await.map_err(no_answer)?;
+    Ok(Forwarded {
+        status,
+        content_type,
+        body,
+    })
 }
 
 async fn fetch(

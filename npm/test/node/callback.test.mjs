@@ -76,7 +76,14 @@ test('verifyUrl echoes echostr only for a matching signature (string, object or 
 test('openCallback: plain mode by signature; aes needs a key; skew checked when now is given', () => {
   const token = 'wxmasstoken';
   const query = { signature: sha1(token, '1700000000', 'abc'), timestamp: '1700000000', nonce: 'abc' };
-  assert.deepEqual(wx.openCallback({ token, query, body: EVENT }), { mode: 'plain', xml: EVENT });
+  const plain = wx.openCallback({ token, query, body: EVENT });
+  assert.equal(plain.mode, 'plain');
+  assert.equal(plain.xml, EVENT);
+  // A plain signature does not cover the body: the guard tells a forged body from a retry.
+  const forged = wx.openCallback({ token, query, body: EVENT.replace('1000001625', '1000001626') });
+  assert.equal(forged.replayGuard.key, plain.replayGuard.key);
+  assert.notEqual(forged.replayGuard.bodyDigest, plain.replayGuard.bodyDigest);
+  assert.equal(plain.replayGuard.rememberUntil, (1700000000 + 300) * 1000);
   assert.throws(() => wx.openCallback({ token: 'x', query, body: EVENT }), (e) => e.rule === 'signature_mismatch');
   const crypto = new wx.MessageCrypto({ token, encodingAesKey: WX.encodingAesKey, appId: WX.appId });
   const encrypt = crypto.encrypt(EVENT);
@@ -85,7 +92,15 @@ test('openCallback: plain mode by signature; aes needs a key; skew checked when 
   const opened = wx.openCallback({ token, encodingAesKey: WX.encodingAesKey, appId: WX.appId, query: aes, body: new TextEncoder().encode(body) });
   assert.equal(opened.mode, 'aes');
   assert.equal(wx.parseEvent(opened.xml).msgId, '1000001625');
+  assert.equal(opened.replayGuard, undefined);
   assert.throws(() => wx.openCallback({ token, query: aes, body }), (e) => e.rule === 'aes_key_not_configured');
+  // With a key the mode defaults to safe: a plain push is refused unless plain is configured.
+  const withKey = { token, encodingAesKey: WX.encodingAesKey, appId: WX.appId, query, body: EVENT };
+  assert.throws(() => wx.openCallback(withKey), (e) => e instanceof wx.WxmassError && e.rule === 'plain_push_refused');
+  assert.throws(() => wx.openCallback({ ...withKey, mode: 'compat' }), (e) => e.rule === 'plain_push_refused');
+  assert.equal(wx.openCallback({ ...withKey, mode: 'plain' }).mode, 'plain');
+  assert.throws(() => wx.openCallback({ token, query, body: EVENT, mode: 'safe' }), (e) => e.rule === 'aes_key_not_configured');
+  assert.throws(() => wx.openCallback({ ...withKey, mode: 'aes' }), (e) => e.rule === 'security_mode' && e.path === 'mode');
   assert.throws(() => wx.openCallback({ token, query, body: EVENT, now: 1700000000 + 3600 }), (e) => e.rule === 'timestamp_skew');
 });
 

@@ -991,7 +991,11 @@ export class Simulator {
     } catch (e) {
       throw new HttpError(400, e.message);
     }
-    const p = postOnce(push.url, push.body, this.scaled(this.cfg.callbackTimeoutMs), this.track, { maxAnswerBytes: 4 << 20 });
+    // WeChat's real wait (5 s) unless told: a test of a slow callback server runs in real time
+    // even when the simulator's other durations are scaled down.
+    const timeoutMs = input.timeoutMs ?? this.scaled(this.cfg.callbackTimeoutMs);
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new HttpError(400, 'timeoutMs must be a positive integer (real milliseconds)');
+    const p = postOnce(push.url, push.body, timeoutMs, this.track, { maxAnswerBytes: 4 << 20 });
     this.inflight.add(p);
     const r = await p.finally(() => this.inflight.delete(p));
     const error = r.error ?? (r.truncated ? 'answer longer than 4 MiB: only the first 4 MiB kept' : null);

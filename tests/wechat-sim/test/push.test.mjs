@@ -363,3 +363,23 @@ test('MASSSENDJOBFINISH attempts record the answer text and content-type', () =>
       [200, 'success', 'text/plain; charset=utf-8'],
     ]);
   }));
+
+test('timeoutMs sets the real wait for the answer, whatever the time scale', async () => {
+  const slow = http.createServer((req, res) => { req.resume(); setTimeout(() => res.end('late but in time'), 300); });
+  await new Promise((r) => slow.listen(0, '127.0.0.1', r));
+  const sim = await startSim({ callbackUrl: `http://127.0.0.1:${slow.address().port}/cb` });
+  try {
+    const ctl = (body) => fetch(`${sim.url}/__sim/callbacks/push`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+    const scaled = await ctl({ message: { msgType: 'text', content: 'x' } });
+    assert.equal(scaled.status, null, 'the scaled wait (50 ms) ends first');
+    const real = await ctl({ message: { msgType: 'text', content: 'x' }, timeoutMs: 2000 });
+    assert.equal(real.status, 200, JSON.stringify(real));
+    assert.equal(real.body, 'late but in time');
+    const bad = await fetch(`${sim.url}/__sim/callbacks/push`, { method: 'POST', body: JSON.stringify({ message: { msgType: 'text', content: 'x' }, timeoutMs: -1 }) });
+    assert.equal(bad.status, 400);
+  } finally {
+    await sim.close();
+    slow.closeAllConnections();
+    await new Promise((r) => slow.close(r));
+  }
+});

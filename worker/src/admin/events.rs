@@ -1,5 +1,6 @@
 //! `GET /api/events?state=&limit=&cursor=`: the stored pushes, newest first, and how many are
-//! stored (in that state). States: `applied`, `pending`, `ignored`, `stored`, `unreadable`.
+//! stored (in that state). States: `applied`, `pending`, `ignored`, `stored`, `unreadable`,
+//! `forward_failed`.
 
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -9,7 +10,14 @@ use crate::error::AppError;
 use crate::store::EventRow;
 use crate::Ctx;
 
-const STATES: [&str; 5] = ["applied", "pending", "ignored", "stored", "unreadable"];
+const STATES: [&str; 6] = [
+    "applied",
+    "pending",
+    "ignored",
+    "stored",
+    "unreadable",
+    "forward_failed",
+];
 
 /// A stored push as answered. An unreadable one carries its raw XML, since that is all there is.
 pub fn event_json(e: &EventRow) -> Value {
@@ -25,7 +33,7 @@ pub fn event_json(e: &EventRow) -> Value {
         "reason": e.reason,
         "payload": ids_as_strings(payload),
     });
-    if e.state == "unreadable" {
+    if e.state == "unreadable" || e.kind == "unreadable" {
         v["xml"] = json!(e.xml);
     }
     v

@@ -11,6 +11,7 @@ pub mod events;
 pub mod jobs;
 pub mod media;
 pub mod messages;
+pub mod status;
 
 /// Checks the bearer token in constant time. The scheme name is case-insensitive (RFC 7235).
 pub fn authorize(req: &Request, app: &Ctx) -> Result<(), AppError> {

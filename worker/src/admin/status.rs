@@ -1,0 +1,65 @@
+//! `GET /api/status`: how the worker is set up and how it is doing — the callback mode and
+//! forwarding, stored pushes by state (`forward_failed` among them), when the access_token was
+//! fetched (never the token), and the account's mass calls of the last minute, the China day and
+//! the China month. One read of three queries.
+
+use serde_json::{json, Map, Value};
+use worker::Response;
+use wxmass::callback::SecurityMode;
+use wxmass::plan::UnixMillis;
+
+use super::reply;
+use crate::error::AppError;
+use crate::Ctx;
+
+pub async fn get(app: &Ctx) -> Result<Response, AppError> {
+    let now = app.now();
+    let t = UnixMillis(now);
+    let read = app
+        .store
+        .read_status(now - 60_000, t.china_day_start().0, t.china_month_start().0)
+        .await?;
+    let has_key = crate::config::optional_secret(&app.env, "ENCODING_AES_KEY").is_some();
+    let mode = app
+        .cfg
+        .callback_mode
+        .unwrap_or_else(|| SecurityMode::default_for(has_key));
+    let events: Map<String, Value> = read
+        .events_by_state
+        .iter()
+        .map(|c| (c.state.clone(), json!(c.n)))
+        .collect();
+    let forward_failed = read
+        .events_by_state
+        .iter()
+        .find(|c| c.state == "forward_failed")
+        .map_or(0, |c| c.n);
+    let c = &read.calls;
+    reply(
+        200,
+        &json!({
+            "accountKind": app.cfg.account.as_str(),
+            "callback": {
+                "mode": mode.as_str(),
+                "forwarding": app.cfg.forward_url.is_some(),
+                "forwardAll": app.cfg.forward_all,
+                "storeAllPushes": app.cfg.store_all_pushes,
+                "eventRetentionDays": app.cfg.event_retention_days,
+                "forwardFailed": forward_failed,
+            },
+            "events": events,
+            "token": {
+                "fetchedAt": read.token_fetched_at,
+                "ageMs": read.token_fetched_at.map(|at| now - at),
+                "refreshAt": read.token_refresh_at,
+            },
+            "calls": {
+                "lastMinute": c.last_minute,
+                "sendsToday": c.sends_today,
+                "sendsThisMonth": c.sends_this_month,
+                "toAllToday": c.to_all_today,
+                "toAllThisMonth": c.to_all_this_month,
+            },
+        }),
+    )
+}
