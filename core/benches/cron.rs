@@ -54,8 +54,8 @@ fn bench(c: &mut Criterion) {
             // Decide and claim.
             progress.begin_attempt(NOW).expect("due");
             let claim = serde_json::to_string(&progress).expect("serializes");
-            let request = EndpointName::SendToUsers
-                .request_for_built_body(&base, black_box(body.clone()));
+            let request =
+                EndpointName::SendToUsers.request_for_built_body(&base, black_box(body.clone()));
             // The answer, and the commit.
             let action = progress.settle(&Outcome::from_http(200, black_box(reply)), NOW, 7);
             let commit = serde_json::to_string(&progress).expect("serializes");
