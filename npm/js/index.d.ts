@@ -5,6 +5,8 @@ export { WxmassError, ApiError } from './errors.js';
 export type { ErrorClass, Problem } from './errors.js';
 export { createClient } from './client.js';
 export type { Client, ClientOptions, ClientStats, TokenProviderResult, BatchResult, SendResult } from './client.js';
+export { uploadAudience } from './audience.js';
+export type { UploadAudienceOptions, UploadAudienceProgress, SealedAudience, UploadAudienceError, InvalidEntry } from './audience.js';
 
 // ---- endpoints -----------------------------------------------------------------------------
 

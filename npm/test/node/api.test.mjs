@@ -233,7 +233,7 @@ test('the package entry is ESM with types and no Node-only import on the module 
   assert.equal(pkg.exports['.'].types, './dist/index.d.ts');
   const fs = await import('node:fs/promises');
   const dir = new URL('../node_modules/wxmass/dist/', import.meta.url);
-  for (const f of ['index.js', 'client.js', 'errors.js', 'wasm.js', 'wxmass_wasm.js']) {
+  for (const f of ['index.js', 'client.js', 'audience.js', 'errors.js', 'wasm.js', 'wxmass_wasm.js']) {
     const src = await fs.readFile(new URL(f, dir), 'utf8');
     assert.doesNotMatch(src, /^\s*import[^;]*from\s*['"]node:/m, f);
   }

@@ -1,6 +1,6 @@
 // The package in headless Chromium (Debian's), on a page served from 127.0.0.1 with
 // `<script type="module">` and no bundler: it validates a message, parses a result event,
-// round-trips the message crypto and plans a send.
+// round-trips the message crypto, plans a send and uploads an audience streamed from a File.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -64,6 +64,14 @@ test('headless Chromium: validate a message and parse a reply/event on a page wi
     assert.equal(result.event.status.code, 30003);
     assert.equal(result.roundTrip, true);
     assert.equal(result.batches, 1);
+    assert.deepEqual(result.audience.requests, [
+      ['/api/audiences', 'Bearer t', 'application/json', '{}'],
+      ['/api/audiences/a1/openids?part=1', 'Bearer t', 'text/plain; charset=utf-8', 'oR5Gjjl_eiZoUpGozMo7dbBJ362A\noR5Gjjl_eiZoUpGozMo7dbBJ362B'],
+      ['/api/audiences/a1/openids?part=2', 'Bearer t', 'text/plain; charset=utf-8', 'oR5Gjjl_eiZoUpGozMo7dbBJ362C'],
+      ['/api/audiences/a1/seal', 'Bearer t', 'application/json', '{}'],
+    ]);
+    assert.deepEqual(result.audience.phases, ['create0:0', 'upload1:2', 'upload2:3', 'seal2:3', 'done2:3']);
+    assert.deepEqual(result.audience.sealed, { id: 'a1', state: 'sealed', received: 3, valid: 3, invalid: 0, duplicates: 0, batches: 1, invalidShown: [] });
   } finally {
     server.close();
     await context?.close();

@@ -8,6 +8,7 @@ import {
   buildSend,
   buildUploadImg,
   createClient,
+  uploadAudience,
   endpoints,
   errorCodes,
   errorInfo,
@@ -27,6 +28,9 @@ import {
   type HttpRequest,
   type Problem,
   type SendReply,
+  type SealedAudience,
+  type UploadAudienceError,
+  type UploadAudienceProgress,
 } from 'wxmass';
 
 const req: HttpRequest = buildSendAll({
@@ -112,3 +116,27 @@ if (ev.kind === 'mass_send_job_finish') {
 }
 // @ts-expect-error audience must be everyone, a tag or OpenIDs
 planSend({ jobId: 'j', message: { msgType: 'text', text: { content: 'x' } }, audience: { group: 1 } });
+
+async function upload(file: AsyncIterable<string>, signal: AbortSignal): Promise<number> {
+  const sealed: SealedAudience = await uploadAudience({
+    url: 'https://worker.example',
+    adminToken: 't',
+    openIds: file,
+    signal,
+    onProgress: (p: UploadAudienceProgress) => void (p.totalOpenIds ?? p.sentOpenIds),
+  });
+  try {
+    await uploadAudience({ url: 'u', adminToken: 't', openIds: ['a'], audienceId: sealed.id, startPart: 2 });
+  } catch (e) {
+    const err = e as UploadAudienceError;
+    const expected: number | undefined = err.detail?.expectedPart;
+    const resume: number | null = err.part;
+    const code: string = err.code;
+  }
+  const first: { position: number; value: string } | undefined = sealed.invalidShown[0];
+  // @ts-expect-error OpenIDs are strings
+  await uploadAudience({ url: 'u', adminToken: 't', openIds: [1, 2] });
+  // @ts-expect-error there is no 'uploading' phase
+  uploadAudience({ url: 'u', adminToken: 't', openIds: [], onProgress: (p) => p.phase === 'uploading' });
+  return sealed.batches + sealed.duplicates;
+}
