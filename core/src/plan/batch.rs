@@ -37,7 +37,8 @@ pub enum BatchAudience {
     /// A `sendall` to everyone or to a tag.
     Filter(SendAllFilter),
     /// A `mass/send` to these positions of [`super::SendPlan::recipients`] (the deduplicated
-    /// list is stored once; a batch is a range into it).
+    /// list is stored once; a batch is a range into it), or, in a [`super::SealedPlan`], of
+    /// the sealed audience (batch *i*'s range is chunk *i*'s place in it).
     OpenIds(Range<usize>),
 }
 

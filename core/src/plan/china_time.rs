@@ -74,6 +74,16 @@ impl UnixMillis {
         self.china_day_start().plus_millis(MS_PER_DAY)
     }
 
+    /// Whole China days from this instant's day to `later`'s (0 on the same day; negative when
+    /// `later` is on an earlier day). Exact: China has one fixed offset, so every day is 24 h.
+    pub(crate) fn china_days_until(self, later: UnixMillis) -> i64 {
+        later
+            .china_day_start()
+            .0
+            .saturating_sub(self.china_day_start().0)
+            .div_euclid(MS_PER_DAY)
+    }
+
     /// Start of the China natural month holding this instant (the 1st, 00:00 UTC+8).
     pub fn china_month_start(self) -> Self {
         let d = self.china_date();

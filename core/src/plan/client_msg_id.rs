@@ -19,6 +19,26 @@
 //!    losslessly to 168 bits (28 characters × 6 bits, as three little-endian `u64`s holding
 //!    characters 0..10, 10..20 and 20..28; see `recipients.rs`).
 //!
+//! **v2, a batch of a sealed audience** ([`super::SendPlan::for_sealed_audience`]). A job sent
+//! to an audience sealed in the worker must not read a million OpenIDs again to name its
+//! batches, so each batch is named by its chunk's content digest instead of its OpenIDs. Same
+//! format, `wxm1-<job id>-<batch index>-<16 hex>`, where the hex is the first 64 bits of SHA-256
+//! over, in order, with every variable field length-prefixed:
+//!
+//! 1. the tag `wxmass/plan/clientmsgid/v2-chunk`,
+//! 2. the job id,
+//! 3. the message's canonical body entries plus `send_ignore_reprint` (as in v1),
+//! 4. the number of batches in the plan and this batch's index (as in v1),
+//! 5. the tag `chunk`, the chunk's OpenID count (a little-endian `u64`) and its digest (the 32
+//!    bytes of the 64 hex digits). The digest ([`super::SealedChunk::digest`]) is plain SHA-256
+//!    over the chunk's OpenIDs in order, each packed to 24 bytes exactly as v1 packs them in
+//!    step 5, nothing else hashed.
+//!
+//! A changed chunk (another digest or count) or a changed message gives another id; the same
+//! inputs always give the same id. The prefix stays `wxm1` because the id's shape, which a person
+//! reads in WeChat's records and which bounds its length, is unchanged; the tags in step 1 keep
+//! the two derivations apart (v1 and v2 hash different byte strings from their first field on).
+//!
 //! The job id is written verbatim (at most [`PLAN_JOB_ID_MAX_BYTES`] bytes of visible ASCII) so
 //! a person reading WeChat's records can tell which job a send belongs to; with five digits of
 //! index the id is at most 64 bytes.
@@ -36,6 +56,7 @@ use super::recipients::Key;
 use super::sha256_lanes::{self, Sha256};
 
 const DOMAIN_TAG: &[u8] = b"wxmass/plan/clientmsgid/v1";
+const DOMAIN_TAG_V2_CHUNK: &[u8] = b"wxmass/plan/clientmsgid/v2-chunk";
 
 /// Whether `job_id` can name a plan: 1 to [`PLAN_JOB_ID_MAX_BYTES`] bytes of visible ASCII
 /// (`!` to `~`; no spaces or control characters).
@@ -79,8 +100,25 @@ impl PlanDigest {
         send_ignore_reprint: Option<bool>,
         batch_count: usize,
     ) -> Self {
+        PlanDigest::tagged(
+            DOMAIN_TAG,
+            job_id,
+            message,
+            send_ignore_reprint,
+            batch_count,
+        )
+    }
+
+    /// Steps 1 to 4 of either derivation, under `tag`.
+    fn tagged(
+        tag: &[u8],
+        job_id: &str,
+        message: &MassMessage,
+        send_ignore_reprint: Option<bool>,
+        batch_count: usize,
+    ) -> Self {
         let mut h = Sha256::new();
-        put(&mut h, DOMAIN_TAG);
+        put(&mut h, tag);
         put(&mut h, job_id.as_bytes());
         // Cannot fail: string keys only, and no Serialize impl here returns an error.
         let body = serde_json::to_vec(&MessageEntries {
@@ -120,53 +158,130 @@ impl PlanDigest {
         job_id: &str,
         batches: impl ExactSizeIterator<Item = (usize, &'k [Key])>,
     ) -> Vec<String> {
-        // Groups as wide as the lanes, packed into one reused buffer: packing the whole plan at
-        // once would grow the wasm memory by 24 bytes an OpenID for good. Without the lanes, one
-        // batch at a time (a 240 KB buffer stays in cache between packing and hashing).
-        const GROUP: usize = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
-            4
-        } else {
-            1
-        };
-        let mut ids = Vec::with_capacity(batches.len());
-        let mut bytes = Vec::new();
         let batches: Vec<(usize, &[Key])> = batches.collect();
-        // An opaque function pointer, so that wasm-opt cannot inline it (see `write_keys`).
-        let write_keys: fn(&mut [u8], &[Key]) = std::hint::black_box(write_keys);
-        for group in batches.chunks(GROUP) {
-            let mut states = Vec::with_capacity(GROUP);
-            let mut ends = Vec::with_capacity(GROUP);
-            bytes.clear();
-            bytes.resize(group.iter().map(|(_, k)| k.len() * 24).sum(), 0);
-            let mut at = 0;
-            for &(index, keys) in group {
-                let mut h = self.batch_hasher(index);
-                put(&mut h, b"openids");
-                h.update((keys.len() as u64).to_le_bytes());
-                states.push(h);
-                write_keys(
-                    bytes.get_mut(at..at + keys.len() * 24).unwrap_or_default(),
-                    keys,
-                );
-                at += keys.len() * 24;
-                ends.push(at);
-            }
-            let mut start = 0;
-            let messages: Vec<&[u8]> = ends
-                .iter()
-                .map(|&end| {
-                    let m = bytes.get(start..end).unwrap_or_default();
-                    start = end;
-                    m
-                })
-                .collect();
-            let digests = sha256_lanes::digest_many(&states, &messages);
-            for (&(index, _), digest) in group.iter().zip(digests) {
-                ids.push(format_id(job_id, index, digest));
-            }
-        }
-        ids
+        let digests = digest_keys(batches.iter().map(|&(index, keys)| {
+            let mut h = self.batch_hasher(index);
+            put(&mut h, b"openids");
+            h.update((keys.len() as u64).to_le_bytes());
+            (h, keys)
+        }));
+        batches
+            .iter()
+            .zip(digests)
+            .map(|(&(index, _), digest)| format_id(job_id, index, digest))
+            .collect()
     }
+}
+
+/// The hash state shared by every batch of one plan of a sealed audience (v2 steps 1 to 4).
+#[derive(Clone)]
+pub(crate) struct ChunkPlanDigest(PlanDigest);
+
+impl ChunkPlanDigest {
+    pub(crate) fn new(
+        job_id: &str,
+        message: &MassMessage,
+        send_ignore_reprint: Option<bool>,
+        batch_count: usize,
+    ) -> Self {
+        ChunkPlanDigest(PlanDigest::tagged(
+            DOMAIN_TAG_V2_CHUNK,
+            job_id,
+            message,
+            send_ignore_reprint,
+            batch_count,
+        ))
+    }
+
+    /// The id of batch `index`, whose chunk holds `count` OpenIDs with content digest `digest`.
+    pub(crate) fn for_chunk(
+        &self,
+        job_id: &str,
+        index: usize,
+        count: usize,
+        digest: &[u8; 32],
+    ) -> String {
+        let mut h = self.0.batch_hasher(index);
+        put(&mut h, b"chunk");
+        h.update((count as u64).to_le_bytes());
+        h.update(digest);
+        format_id(job_id, index, h.finalize())
+    }
+}
+
+/// SHA-256 over each key list after its state, in order: the lists packed a group as wide as
+/// the SIMD lanes at a time into one reused buffer (packing a whole plan at once would grow the
+/// wasm memory by 24 bytes an OpenID for good). Without the lanes, one list at a time (a 240 KB
+/// buffer stays in cache between packing and hashing).
+fn digest_keys<'k>(lists: impl Iterator<Item = (Sha256, &'k [Key])>) -> Vec<[u8; 32]> {
+    const GROUP: usize = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+        4
+    } else {
+        1
+    };
+    let lists: Vec<(Sha256, &[Key])> = lists.collect();
+    let mut out = Vec::with_capacity(lists.len());
+    let mut bytes = Vec::new();
+    // An opaque function pointer, so that wasm-opt cannot inline it (see `write_keys`).
+    let write_keys: fn(&mut [u8], &[Key]) = std::hint::black_box(write_keys);
+    for group in lists.chunks(GROUP) {
+        bytes.clear();
+        bytes.resize(group.iter().map(|(_, k)| k.len() * 24).sum(), 0);
+        let mut at = 0;
+        let mut ends = Vec::with_capacity(GROUP);
+        for (_, keys) in group {
+            write_keys(
+                bytes.get_mut(at..at + keys.len() * 24).unwrap_or_default(),
+                keys,
+            );
+            at += keys.len() * 24;
+            ends.push(at);
+        }
+        let mut start = 0;
+        let messages: Vec<&[u8]> = ends
+            .iter()
+            .map(|&end| {
+                let m = bytes.get(start..end).unwrap_or_default();
+                start = end;
+                m
+            })
+            .collect();
+        let states: Vec<Sha256> = group.iter().map(|(h, _)| h.clone()).collect();
+        out.extend(sha256_lanes::digest_many(&states, &messages));
+    }
+    out
+}
+
+/// The content digest of each chunk (v2 step 5): plain SHA-256 over its packed OpenIDs.
+pub(crate) fn chunk_digests<'k>(chunks: impl Iterator<Item = &'k [Key]>) -> Vec<[u8; 32]> {
+    digest_keys(chunks.map(|keys| (Sha256::new(), keys)))
+}
+
+/// A digest as the 64 lowercase hex digits a [`super::SealedChunk`] carries.
+pub(crate) fn chunk_digest_hex(digest: &[u8; 32]) -> String {
+    hex(digest)
+}
+
+/// The 32 bytes of a chunk digest written as 64 lowercase hex digits; `None` for anything else
+/// (upper case too: one chunk must have one spelling, or one chunk could get two ids).
+pub(crate) fn parse_chunk_digest(text: &str) -> Option<[u8; 32]> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
+        *o = (nibble(hi)? << 4) | nibble(lo)?;
+    }
+    Some(out)
 }
 
 /// Writes `keys` into `out` (24 bytes a key). The byte order is fixed (little-endian), so ids do
@@ -187,13 +302,21 @@ fn write_keys(out: &mut [u8], keys: &[Key]) {
 }
 
 fn format_id(job_id: &str, index: usize, digest: [u8; 32]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(PLAN_CLIENT_MSG_ID_DIGEST_HEX);
-    for b in digest.iter().take(PLAN_CLIENT_MSG_ID_DIGEST_HEX / 2) {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
+    let hex = hex(digest
+        .get(..PLAN_CLIENT_MSG_ID_DIGEST_HEX / 2)
+        .unwrap_or_default());
     format!("{PLAN_CLIENT_MSG_ID_PREFIX}-{job_id}-{index}-{hex}")
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]

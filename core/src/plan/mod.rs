@@ -13,6 +13,12 @@
 //!   its content ([`client_msg_id`]), fixed at planning, and reused by every retry; [`decide()`]
 //!   never asks for a new one, and turns WeChat's 45065 into success with the existing msg_id.
 //!
+//! An audience too large for one request is uploaded in parts, sealed once into chunks that are
+//! the batches of every job sent to it, and planned from the chunks' digests alone
+//! ([`sealed_audience`], [`SendPlan::for_sealed_audience`]). The account's quota is shared by
+//! its jobs: [`SendPlan::summary_with_pending`] lays out the pending batches of earlier jobs
+//! first and says which batches go on which China day.
+//!
 //! Core stays sans-IO: time ([`UnixMillis`]), randomness (a `jitter: u32` per decision) and the
 //! record of past sends ([`SentRecord`]) are parameters, so every rule here is a unit test.
 //!
@@ -71,6 +77,7 @@ pub mod decide;
 pub mod pacer;
 pub mod quota;
 mod recipients;
+pub mod sealed_audience;
 pub mod send_at;
 mod sha256_lanes;
 pub mod status_check;
@@ -84,12 +91,16 @@ pub use decide::{
 };
 pub use pacer::Pacer;
 pub use quota::{
-    days_needed, earliest_start, AccountKind, QuotaDecision, QuotaNeed, QuotaRule, SendKind,
-    SentRecord,
+    days_needed, earliest_start, AccountKind, PendingSend, QuotaDecision, QuotaNeed, QuotaRule,
+    SendKind, SentRecord,
+};
+pub use sealed_audience::{
+    chunk_digest, read_audience_part, AudiencePart, AudienceSealer, ChunkRef, PartFormat,
+    SealedAudience, SealedChunk, SealedPlan,
 };
 pub use send_at::{send_at_from_value, TimeError};
 pub use status_check::{after_status, first_status_check_at, StatusCheck};
-pub use summary::PlanSummary;
+pub use summary::{PlanSummary, ScheduledDay};
 
 #[doc(hidden)]
 pub use sha256_lanes::digest_pairs as sha256_lane_digests;
@@ -199,6 +210,20 @@ pub enum PlanError {
         /// Batches they would need.
         batches: usize,
     },
+    /// Text pushed to an [`AudienceSealer`] holds entries that are not OpenIDs (it takes the
+    /// parts' `valid_text`, which holds none, so the text was changed or is something else).
+    #[error("{count} entries of the text given to the audience sealer are not OpenIDs (28 characters of A-Z a-z 0-9 _ -, one a line): {}{}; push the valid_text of each part as read_audience_part gave it", list(shown), more(*count, shown.len()))]
+    UnsealableText {
+        /// How many entries are not OpenIDs.
+        count: usize,
+        /// The first ones, by position among the entries pushed (at most
+        /// [`PLAN_INVALID_SHOWN_MAX`]).
+        shown: Vec<InvalidOpenId>,
+    },
+    /// A chunk of a sealed audience cannot be a batch: its count is not 2 to 10,000 or its
+    /// digest is not one the sealer gives (paths `chunks[3].count`, `chunks[3].digest`).
+    #[error("the chunks of the sealed audience are not valid: {0}")]
+    InvalidChunks(ValidationError),
 }
 
 impl PlanError {
@@ -212,6 +237,8 @@ impl PlanError {
             PlanError::EmptyAudience { .. } => "empty_audience",
             PlanError::SingleRecipient { .. } => "single_recipient",
             PlanError::TooManyRecipients { .. } => "too_many_recipients",
+            PlanError::UnsealableText { .. } => "unsealable_text",
+            PlanError::InvalidChunks(_) => "chunks",
         }
     }
 }
@@ -296,20 +323,35 @@ impl SendPlan {
         Ok(plan)
     }
 
+    /// Plans sending `message` to a sealed audience (see [`sealed_audience`]) as job `job_id`,
+    /// from what is kept of each chunk: its count and digest ([`SealedAudience::chunk_refs`]).
+    /// Batch *i* sends to chunk *i*; no OpenID is read.
+    ///
+    /// Checks, in order: the job id, the message, the account (a subscription account cannot
+    /// send to OpenIDs), then the chunks: at least one, at most [`PLAN_MAX_BATCHES`], each of
+    /// 2 to 10,000 OpenIDs with a digest of 64 lowercase hex digits (every bad one named at
+    /// `chunks[i].count` or `chunks[i].digest`). Each batch's `clientmsgid` is derived from the
+    /// job, the message, the batch and its chunk's count and digest (v2 in [`client_msg_id`]):
+    /// the same inputs always give the same ids.
+    ///
+    /// A [`SealedPlan`] rather than a [`SendPlan`]: it holds no OpenIDs, so its batches'
+    /// requests are built from the chunks at send time.
+    pub fn for_sealed_audience(
+        job_id: &str,
+        message: MassMessage,
+        chunks: &[ChunkRef],
+        options: PlanOptions,
+    ) -> Result<SealedPlan, PlanError> {
+        SealedPlan::new(job_id, message, chunks, options)
+    }
+
     /// The checks every plan begins with (job id, then message), and the plan without batches.
     fn start(
         job_id: &str,
         message: MassMessage,
         options: PlanOptions,
     ) -> Result<SendPlan, PlanError> {
-        if !is_job_id(job_id) {
-            return Err(PlanError::InvalidJobId {
-                job_id: shorten(job_id),
-            });
-        }
-        let mut p = Problems::default();
-        message.check(Use::Send, &mut p);
-        p.into_result().map_err(PlanError::InvalidMessage)?;
+        let message = check_job(job_id, message)?;
         Ok(SendPlan {
             job_id: job_id.to_owned(),
             message,
@@ -501,8 +543,54 @@ impl SendPlan {
     }
 
     /// The plan for people: counts, earliest start given `ledger` at `now`, duration, quota
-    /// used and notes.
+    /// used, which batches go on which China day, and notes. The account's other jobs are not
+    /// counted: [`SendPlan::summary_with_pending`] counts them.
     pub fn summary(&self, ledger: &[SentRecord], now: UnixMillis) -> PlanSummary {
-        summary::summarize(self, ledger, now)
+        self.summary_with_pending(ledger, &[], now)
     }
+
+    /// [`SendPlan::summary`] on an account whose quota other jobs share: `pending` holds a
+    /// [`PendingSend`] for every batch of the account's other pending or scheduled jobs. Those
+    /// were created earlier, so they are laid out first, on China days at the account's daily
+    /// quota from their `not_before`; this plan's batches then take what is left, from `now`.
+    /// The summary's `earliest_start`, `days_needed`, `estimated_duration_ms` and `schedule`
+    /// say where that puts them, and a note says why a day's batches wait (e.g. "batches
+    /// 61–100 start tomorrow, 2030-03-08 00:00 China time: the account's 100 mass sends a day
+    /// are used up today (40 by earlier jobs, 60 by this job's batches 1–60)").
+    pub fn summary_with_pending(
+        &self,
+        ledger: &[SentRecord],
+        pending: &[PendingSend],
+        now: UnixMillis,
+    ) -> PlanSummary {
+        summary::summarize(
+            summary::Facts {
+                job_id: &self.job_id,
+                message: &self.message,
+                account: self.account,
+                batches: &self.batches,
+                recipients: self.recipients.len(),
+                duplicates_dropped: self.duplicates_dropped,
+                invalid_skipped: self.invalid_count,
+                invalid_shown: &self.invalid_shown,
+                need: self.quota_need(),
+            },
+            ledger,
+            pending,
+            now,
+        )
+    }
+}
+
+/// The checks every plan begins with: the job id, then the message (for a send).
+fn check_job(job_id: &str, message: MassMessage) -> Result<MassMessage, PlanError> {
+    if !is_job_id(job_id) {
+        return Err(PlanError::InvalidJobId {
+            job_id: shorten(job_id),
+        });
+    }
+    let mut p = Problems::default();
+    message.check(Use::Send, &mut p);
+    p.into_result().map_err(PlanError::InvalidMessage)?;
+    Ok(message)
 }

@@ -23,6 +23,7 @@
 //!
 //! [`FOLLOWER_RECEIVES_PER_MONTH`]: crate::limits::FOLLOWER_RECEIVES_PER_MONTH
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -31,8 +32,8 @@ use super::china_time::UnixMillis;
 use crate::endpoint::EndpointName;
 use crate::json_input::{parse_bytes, show, Json, Obj};
 use crate::limits::{
-    SERVICE_SENDS_PER_DAY, SERVICE_TO_ALL_PER_MONTH, SUBSCRIPTION_SENDALL_PER_DAY,
-    SUBSCRIPTION_TO_ALL_PER_DAY,
+    MAX_CALLS_PER_MINUTE, PACER_WINDOW_MS, SERVICE_SENDS_PER_DAY, SERVICE_TO_ALL_PER_MONTH,
+    SUBSCRIPTION_SENDALL_PER_DAY, SUBSCRIPTION_TO_ALL_PER_DAY,
 };
 use crate::validate::{index, Problems, Rule, ValidationError};
 
@@ -278,13 +279,99 @@ impl fmt::Display for QuotaDecision {
 /// Why a subscription account can never carry an OpenID-list plan.
 pub(crate) const SUBSCRIPTION_NO_OPENID_LIST: &str = "mass/send to a list of OpenIDs is only available to verified service accounts (订阅号不可用,服务号认证后可用); send to everyone or to a tag instead";
 
-/// Counts of successful sends in one window.
-fn count(
-    ledger: &[SentRecord],
-    from: UnixMillis,
-    to: UnixMillis,
-    pick: fn(&SentRecord) -> bool,
-) -> usize {
+/// The successful sends a quota rule counts: of which kind, in which window around an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// `sendall` calls in the China day.
+    SendAllInDay,
+    /// `is_to_all` calls in the China day.
+    ToAllInDay,
+    /// Calls of any kind in the China day.
+    AnyInDay,
+    /// `is_to_all` calls in the China natural month.
+    ToAllInMonth,
+}
+
+/// One quota rule as it applies to one more call at an instant.
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    rule: QuotaRule,
+    /// Calls the window allows.
+    limit: usize,
+    /// What the window's calls are counted from.
+    counted: Counted,
+    /// When the window ends (and the quota is free again).
+    window_end: UnixMillis,
+}
+
+/// The rules that apply to one more call (`sendall`: a `mass/sendall`; `to_all`: with
+/// `is_to_all`) on `account` at `t`: the table of the module doc, in the order a blocked call
+/// reports them. The one statement of the rules; the ledger check ([`earliest_start`]) and the
+/// layout of several jobs ([`layout`]) both read it, each counting only the windows it names
+/// (the cron checks a month's ledger before every batch).
+fn limits(account: AccountKind, sendall: bool, to_all: bool, t: UnixMillis) -> [Option<Limit>; 2] {
+    let day = |rule, limit: u32, counted| Limit {
+        rule,
+        limit: limit as usize,
+        counted,
+        window_end: t.next_china_day(),
+    };
+    match account {
+        AccountKind::Subscription => [
+            sendall.then(|| {
+                day(
+                    QuotaRule::SubscriptionSendAllPerDay,
+                    SUBSCRIPTION_SENDALL_PER_DAY,
+                    Counted::SendAllInDay,
+                )
+            }),
+            to_all.then(|| {
+                day(
+                    QuotaRule::SubscriptionToAllPerDay,
+                    SUBSCRIPTION_TO_ALL_PER_DAY,
+                    Counted::ToAllInDay,
+                )
+            }),
+        ],
+        AccountKind::Service => [
+            to_all.then(|| Limit {
+                rule: QuotaRule::ServiceToAllPerMonth,
+                limit: SERVICE_TO_ALL_PER_MONTH as usize,
+                counted: Counted::ToAllInMonth,
+                window_end: t.next_china_month(),
+            }),
+            Some(day(
+                QuotaRule::ServiceSendsPerDay,
+                SERVICE_SENDS_PER_DAY,
+                Counted::AnyInDay,
+            )),
+        ],
+    }
+}
+
+/// The first rule of `limits` whose window is full by `used`, with the window end that frees it.
+fn first_blocking(
+    limits: &[Option<Limit>; 2],
+    used: impl Fn(Counted) -> usize,
+) -> Option<(UnixMillis, QuotaRule)> {
+    limits
+        .iter()
+        .flatten()
+        .find(|l| used(l.counted) >= l.limit)
+        .map(|l| (l.window_end, l.rule))
+}
+
+/// Successful sends of `ledger` that `counted` counts in its window around `t`.
+fn count_in_ledger(ledger: &[SentRecord], t: UnixMillis, counted: Counted) -> usize {
+    let (from, to) = match counted {
+        Counted::ToAllInMonth => (t.china_month_start(), t.next_china_month()),
+        _ => (t.china_day_start(), t.next_china_day()),
+    };
+    let pick: fn(&SentRecord) -> bool = match counted {
+        Counted::SendAllInDay => |r| r.kind == SendKind::SendAll,
+        Counted::ToAllInDay | Counted::ToAllInMonth => |r| r.to_all,
+        Counted::AnyInDay => |_| true,
+    };
     ledger
         .iter()
         .filter(|r| r.succeeded && r.at >= from && r.at < to && pick(r))
@@ -298,38 +385,8 @@ fn blocked_at(
     need: &QuotaNeed,
     t: UnixMillis,
 ) -> Option<(UnixMillis, QuotaRule)> {
-    let (day, next_day) = (t.china_day_start(), t.next_china_day());
-    match account {
-        AccountKind::Subscription => {
-            let sendall = |r: &SentRecord| r.kind == SendKind::SendAll;
-            let to_all = |r: &SentRecord| r.to_all;
-            if need.sendall_calls > 0
-                && count(ledger, day, next_day, sendall) >= SUBSCRIPTION_SENDALL_PER_DAY as usize
-            {
-                return Some((next_day, QuotaRule::SubscriptionSendAllPerDay));
-            }
-            if need.to_all
-                && count(ledger, day, next_day, to_all) >= SUBSCRIPTION_TO_ALL_PER_DAY as usize
-            {
-                return Some((next_day, QuotaRule::SubscriptionToAllPerDay));
-            }
-            None
-        }
-        AccountKind::Service => {
-            if need.to_all {
-                let (month, next_month) = (t.china_month_start(), t.next_china_month());
-                if count(ledger, month, next_month, |r| r.to_all)
-                    >= SERVICE_TO_ALL_PER_MONTH as usize
-                {
-                    return Some((next_month, QuotaRule::ServiceToAllPerMonth));
-                }
-            }
-            if count(ledger, day, next_day, |_| true) >= SERVICE_SENDS_PER_DAY as usize {
-                return Some((next_day, QuotaRule::ServiceSendsPerDay));
-            }
-            None
-        }
-    }
+    let rules = limits(account, need.sendall_calls > 0, need.to_all, t);
+    first_blocking(&rules, |counted| count_in_ledger(ledger, t, counted))
 }
 
 /// Whether the next call of a plan needing `need` may be made at `now`, and if not, when.
@@ -374,68 +431,324 @@ pub fn earliest_start(
     }
 }
 
-/// A plan's calls laid out over China days at the pacing limit, from its earliest start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Schedule {
-    /// China days the calls span (0 when the plan cannot start).
-    pub days: u32,
-    /// When the last call goes out.
-    pub last_call_at: Option<UnixMillis>,
+/// A call of another job that is planned but not made yet (a batch of a pending or scheduled
+/// job). The account's quota is shared, so these go before a new plan's calls: see
+/// [`super::SendPlan::summary_with_pending`]. Serde (`not_before` or `notBefore`, `kind`,
+/// `to_all` or `toAll`), so the worker and the npm package can pass them as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSend {
+    /// The earliest the call can go out: its job's send time. A call not made yet cannot go out
+    /// in the past, so for an overdue one pass the current time (the caller's clock; core has
+    /// none): a past `not_before` puts it on a past day, where it takes no quota.
+    #[serde(alias = "notBefore")]
+    pub not_before: UnixMillis,
+    /// The endpoint it will call.
+    pub kind: SendKind,
+    /// Whether it is `is_to_all: true`.
+    #[serde(alias = "toAll")]
+    pub to_all: bool,
 }
 
-/// Lays out `need`'s calls from `start`: per China day no more than the day has left, within a
-/// day at most [`crate::limits::MAX_CALLS_PER_MINUTE`] a minute.
-pub(crate) fn schedule(
+/// Who spent the quota of a day (for the summary's notes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A send in the ledger.
+    Sent = 0,
+    /// A pending send of another job.
+    Earlier = 1,
+    /// A call of the plan being laid out.
+    This = 2,
+}
+
+/// The calls of one China day in a [`Layout`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DayUse {
+    sendall: usize,
+    to_all: usize,
+    /// Calls of any kind, by [`Origin`].
+    pub by: [usize; 3],
+}
+
+/// Calls per China day and `is_to_all` calls per China month, from the ledger and from what a
+/// layout has placed: the windows' counts, kept by window start so that placing the calls of
+/// many jobs costs a lookup per window rather than a scan of the ledger.
+#[derive(Debug)]
+struct Book {
+    account: AccountKind,
+    days: BTreeMap<i64, DayUse>,
+    months_to_all: BTreeMap<i64, usize>,
+    /// The longest walk over full windows one placement can take (see [`Book::place`]).
+    steps_max: usize,
+}
+
+impl Book {
+    fn new(account: AccountKind, ledger: &[SentRecord], steps_max: usize) -> Book {
+        let mut book = Book {
+            account,
+            days: BTreeMap::new(),
+            months_to_all: BTreeMap::new(),
+            steps_max,
+        };
+        for r in ledger.iter().filter(|r| r.succeeded) {
+            book.record(r.at, r.kind, r.to_all, 1, Origin::Sent);
+        }
+        book
+    }
+
+    /// What `counted` counts in its window around `t`.
+    fn count(&self, t: UnixMillis, counted: Counted) -> usize {
+        let day = self.day(t.china_day_start());
+        match counted {
+            Counted::SendAllInDay => day.sendall,
+            Counted::ToAllInDay => day.to_all,
+            Counted::AnyInDay => day.by.iter().sum(),
+            Counted::ToAllInMonth => self
+                .months_to_all
+                .get(&t.china_month_start().0)
+                .copied()
+                .unwrap_or(0),
+        }
+    }
+
+    fn day(&self, day_start: UnixMillis) -> DayUse {
+        self.days.get(&day_start.0).copied().unwrap_or_default()
+    }
+
+    fn record(&mut self, t: UnixMillis, kind: SendKind, to_all: bool, n: usize, origin: Origin) {
+        let day = self.days.entry(t.china_day_start().0).or_default();
+        if kind == SendKind::SendAll {
+            day.sendall += n;
+        }
+        if to_all {
+            day.to_all += n;
+            *self
+                .months_to_all
+                .entry(t.china_month_start().0)
+                .or_default() += n;
+        }
+        if let Some(by) = day.by.get_mut(origin as usize) {
+            *by += n;
+        }
+    }
+
+    /// Places `count` calls of one kind at the earliest instants from `from` that the rules
+    /// allow, as many in each window as it has room for, and records them. Calls `run(at, n,
+    /// held_by)` for each group placed at one instant (`held_by`: the rule that moved it past
+    /// `from` or past the previous group). `false` when the calls cannot be placed at all.
+    fn place(
+        &mut self,
+        (kind, to_all): (SendKind, bool),
+        from: UnixMillis,
+        mut count: usize,
+        origin: Origin,
+        mut run: impl FnMut(UnixMillis, usize, Option<QuotaRule>),
+    ) -> bool {
+        let mut t = from;
+        let mut held_by = None;
+        let mut steps = 0usize;
+        while count > 0 {
+            let rules = limits(self.account, kind == SendKind::SendAll, to_all, t);
+            if let Some((free_at, rule)) = first_blocking(&rules, |c| self.count(t, c)) {
+                // A window end at the end of time cannot move on; see `steps_max`.
+                steps += 1;
+                if free_at <= t || steps > self.steps_max {
+                    return false;
+                }
+                t = free_at;
+                held_by = Some(rule);
+                continue;
+            }
+            // No rule (a subscription account's mass/send, refused before it is laid out):
+            // nothing limits the window.
+            let room = rules
+                .iter()
+                .flatten()
+                .map(|l| l.limit.saturating_sub(self.count(t, l.counted)))
+                .min()
+                .unwrap_or(count);
+            let n = room.min(count);
+            self.record(t, kind, to_all, n, origin);
+            run(t, n, held_by.take());
+            count -= n;
+        }
+        true
+    }
+}
+
+/// Calls of a plan placed at one instant: the whole of its China day's share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Run {
+    /// The first call's position in the plan (from 0).
+    pub first: usize,
+    /// Calls.
+    pub len: usize,
+    /// When the first of them may go out: the plan's start, or the start of a China day (or
+    /// month) whose quota is free.
+    pub at: UnixMillis,
+    /// The rule that moved it here from the plan's start or from the previous run.
+    pub held_by: Option<QuotaRule>,
+}
+
+/// A plan's calls laid out over China days after the pending calls of earlier jobs.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    /// When the plan's first call may go out.
+    pub start: QuotaDecision,
+    /// The plan's calls, a run per China day, in order (empty when it can never start).
+    pub runs: Vec<Run>,
+    book: Book,
+}
+
+impl Layout {
+    /// China days from the first call to the last (0 when the plan cannot start).
+    pub fn days(&self) -> u32 {
+        match (self.runs.first(), self.runs.last()) {
+            (Some(first), Some(last)) => {
+                let days = first.at.china_days_until(last.at).saturating_add(1);
+                u32::try_from(days).unwrap_or(u32::MAX)
+            }
+            _ => 0,
+        }
+    }
+
+    /// The last call, at the pacing limit within its day.
+    pub fn last_call_at(&self) -> Option<UnixMillis> {
+        let last = self.runs.last()?;
+        let minutes = last.len.saturating_sub(1) / MAX_CALLS_PER_MINUTE as usize;
+        Some(
+            last.at
+                .plus_millis((minutes as i64).saturating_mul(PACER_WINDOW_MS)),
+        )
+    }
+
+    /// The calls the layout has on the China day starting at `day_start`, by origin.
+    pub fn day_use(&self, day_start: UnixMillis) -> DayUse {
+        self.book.day(day_start)
+    }
+}
+
+/// Lays out a plan needing `need` from `now`, after the `pending` calls of earlier jobs.
+///
+/// The pending calls go first, in order of `not_before` (earlier jobs were created first), each
+/// at the earliest instant from its `not_before` that the rules allow given the ledger and the
+/// calls placed before it; then the plan's calls (its `sendall`, then its `mass/send` batches),
+/// each China day taking as many as the day has room for. Within a day, calls go at the pacing
+/// limit from the day's first; the pending calls' pacing is not counted (at most a minute or two
+/// a day).
+pub(crate) fn layout(
     account: AccountKind,
     ledger: &[SentRecord],
+    pending: &[PendingSend],
     need: &QuotaNeed,
-    start: UnixMillis,
-) -> Schedule {
-    use crate::limits::{MAX_CALLS_PER_MINUTE, PACER_WINDOW_MS};
-    let calls = need.calls();
-    if calls == 0 {
-        return Schedule {
-            days: 0,
-            last_call_at: None,
-        };
-    }
-    let per_day = match account {
-        AccountKind::Subscription => SUBSCRIPTION_SENDALL_PER_DAY as usize,
-        AccountKind::Service => SERVICE_SENDS_PER_DAY as usize,
+    now: UnixMillis,
+) -> Layout {
+    // Every full window holds a ledger record or a placed call, and a walk visits each window
+    // once, so no placement walks further than this.
+    let steps_max = ledger
+        .len()
+        .saturating_add(pending.len())
+        .saturating_add(need.calls())
+        .saturating_mul(2)
+        .saturating_add(2);
+    let mut out = Layout {
+        start: QuotaDecision::Now,
+        runs: Vec::new(),
+        book: Book::new(account, ledger, steps_max),
     };
-    let per_minute = MAX_CALLS_PER_MINUTE as usize;
-    let used = |day: UnixMillis| count(ledger, day, day.next_china_day(), |_| true);
-    let mut left = calls;
-    let mut days = 0u32;
-    let mut segment_start = start;
-    let mut last = start;
-    // At most `calls` days (each day carries at least one call after the first).
-    while left > 0 && days as usize <= calls {
-        let room = per_day.saturating_sub(used(segment_start.china_day_start()));
-        let today = room.min(left);
-        if today > 0 {
-            let minutes = (today - 1) / per_minute;
-            last = segment_start.plus_millis((minutes as i64).saturating_mul(PACER_WINDOW_MS));
-            left -= today;
+    if account == AccountKind::Subscription && need.send_calls > 0 {
+        out.start = QuotaDecision::Never {
+            reason: SUBSCRIPTION_NO_OPENID_LIST.to_owned(),
+        };
+        return out;
+    }
+
+    let mut order: Vec<&PendingSend> = pending.iter().collect();
+    order.sort_by_key(|p| p.not_before);
+    // Calls of one kind are placed in order of `not_before`, and windows only fill, so each
+    // starts its walk where the previous one of its kind was placed: the walk over the days
+    // that earlier calls filled is not repeated for every call.
+    let mut placed_up_to: [Option<UnixMillis>; 4] = [None; 4];
+    for group in
+        order.chunk_by(|a, b| (a.not_before, a.kind, a.to_all) == (b.not_before, b.kind, b.to_all))
+    {
+        let Some(&&first) = group.first() else {
+            continue;
+        };
+        let class = usize::from(first.kind == SendKind::SendAll) * 2 + usize::from(first.to_all);
+        let Some(cursor) = placed_up_to.get_mut(class) else {
+            continue;
+        };
+        let from = cursor.map_or(first.not_before, |c| c.max(first.not_before));
+        let mut last = from;
+        // A pending call that can never be placed takes no quota.
+        out.book.place(
+            (first.kind, first.to_all),
+            from,
+            group.len(),
+            Origin::Earlier,
+            |at, _, _| last = at,
+        );
+        *cursor = Some(last);
+    }
+
+    let mut runs = Vec::new();
+    let mut next = 0usize;
+    let mut from = now;
+    for (kind, to_all, count) in [
+        (SendKind::SendAll, need.to_all, need.sendall_calls),
+        (SendKind::SendToUsers, false, need.send_calls),
+    ] {
+        if count == 0 {
+            continue;
         }
-        days += 1;
-        segment_start = segment_start.next_china_day();
+        let placed = out.book.place(
+            (kind, to_all),
+            from,
+            count,
+            Origin::This,
+            |at, len, held_by| {
+                runs.push(Run {
+                    first: next,
+                    len,
+                    at,
+                    held_by,
+                });
+                next += len;
+                from = at;
+            },
+        );
+        if !placed {
+            break;
+        }
     }
-    Schedule {
-        days,
-        last_call_at: Some(last),
-    }
+    out.start = match runs.first() {
+        Some(Run {
+            at,
+            held_by: Some(rule),
+            ..
+        }) => QuotaDecision::NotBefore {
+            at: *at,
+            rule: *rule,
+        },
+        Some(_) => QuotaDecision::Now,
+        None if need.calls() == 0 => QuotaDecision::Now,
+        None => QuotaDecision::Never {
+            reason: "every quota window is full as far as time can be counted".to_owned(),
+        },
+    };
+    out.runs = runs;
+    out
 }
 
 /// China days a plan needing `need` spans on `account`, starting at `start` (1 for a plan
-/// that fits in what is left of the day).
+/// that fits in what is left of the day; 0 for one that can never start).
 pub fn days_needed(
     account: AccountKind,
     ledger: &[SentRecord],
     need: &QuotaNeed,
     start: UnixMillis,
 ) -> u32 {
-    schedule(account, ledger, need, start).days
+    layout(account, ledger, &[], need, start).days()
 }
 
 #[cfg(test)]
@@ -466,9 +779,14 @@ mod tests {
         // Midday China time, nothing used: 100 + 100 + 50.
         let noon = UnixMillis::from_secs(1_710_388_800); // 2024-03-14T04:00:00Z
         assert_eq!(days_needed(AccountKind::Service, &[], &need, noon), 3);
-        let s = schedule(AccountKind::Service, &[], &need, noon);
+        let l = layout(AccountKind::Service, &[], &[], &need, noon);
         // Last call: two days later at 00:00 China time, plus 49 calls at 60 a minute (0 min).
-        assert_eq!(s.last_call_at, Some(noon.next_china_day().next_china_day()));
+        assert_eq!(
+            l.last_call_at(),
+            Some(noon.next_china_day().next_china_day())
+        );
+        let runs: Vec<(usize, usize)> = l.runs.iter().map(|r| (r.first, r.len)).collect();
+        assert_eq!(runs, [(0, 100), (100, 100), (200, 50)]);
     }
 
     #[test]

@@ -46,7 +46,12 @@ const WORD_CHARS: usize = 10;
 
 /// Packs `s` if it is an OpenID (the same rule as [`crate::validate::is_openid`]).
 pub(crate) fn pack(s: &str) -> Option<Key> {
-    let b = s.as_bytes();
+    pack_bytes(s.as_bytes())
+}
+
+/// [`pack`] of raw bytes: the audience sealer reads text pieces that may end inside an OpenID,
+/// so it holds a partial one as bytes.
+pub(crate) fn pack_bytes(b: &[u8]) -> Option<Key> {
     if b.len() != OPENID_LEN {
         return None;
     }
@@ -67,14 +72,28 @@ pub(crate) fn pack(s: &str) -> Option<Key> {
 /// again for the batch being sent.
 pub(crate) fn unpack(key: &Key) -> String {
     let mut s = String::with_capacity(OPENID_LEN);
+    push_unpacked(&mut s, key);
+    s
+}
+
+/// Appends the OpenID packed as `key` to `out` (a sealed chunk's text is written this way, with
+/// no string per OpenID).
+pub(crate) fn push_unpacked(out: &mut String, key: &Key) {
+    // Into bytes first, then one `push_str`: a `push` per character checks capacity and
+    // encodes UTF-8 28 times, which is most of writing a sealed audience's 28 MB of text.
+    let mut bytes = [0u8; OPENID_LEN];
+    let mut at = bytes.iter_mut();
     for (i, &word) in key.iter().enumerate() {
         let chars = (OPENID_LEN - i * WORD_CHARS).min(WORD_CHARS);
         for c in (0..chars).rev() {
             let symbol = (word >> (6 * c)) & 0x3F;
-            s.push(char::from(ALPHABET[symbol as usize]));
+            if let Some(b) = at.next() {
+                *b = ALPHABET[symbol as usize];
+            }
         }
     }
-    s
+    // Always ASCII: every byte comes from the alphabet.
+    out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
 }
 
 /// What [`dedupe`] found.
@@ -103,10 +122,10 @@ struct Entry {
 /// A keyed 64-bit hash of a packed OpenID (folded multiplies, as in foldhash). The keys come
 /// from the caller's seed (see [`crate::plan::PlanOptions::hash_seed`]) or std's per-process
 /// random `RandomState`, so a crafted list cannot aim for collisions.
-struct KeyHasher([u64; 3]);
+pub(crate) struct KeyHasher([u64; 3]);
 
 impl KeyHasher {
-    fn new(seed: Option<u64>) -> Self {
+    pub(crate) fn new(seed: Option<u64>) -> Self {
         match seed {
             // splitmix64: three well-mixed keys from one seed.
             Some(seed) => {
@@ -127,7 +146,7 @@ impl KeyHasher {
         }
     }
 
-    fn hash(&self, k: &Key) -> u64 {
+    pub(crate) fn hash(&self, k: &Key) -> u64 {
         fn fold(a: u64, b: u64) -> u64 {
             let p = u128::from(a) * u128::from(b);
             (p as u64) ^ ((p >> 64) as u64)
@@ -163,43 +182,70 @@ pub(crate) fn dedupe(ids: &[&str], shown_max: usize, seed: Option<u64>) -> Dedup
         duplicates: 0,
     };
     let hasher = KeyHasher::new(seed);
-    let partitions = (n / PARTITION_TARGET).clamp(1, 1 << 10).next_power_of_two();
-    let expected = n / partitions;
-    let mut parts: Vec<Vec<Entry>> = (0..partitions)
-        .map(|_| Vec::with_capacity(expected + expected / 8 + 16))
-        .collect();
+    let mut parts = partitions_for(n);
 
     // The passes run as repeated calls so V8 can tier them up during a process's first plan
     // (it runs a wasm function's first calls in baseline code and never switches a running
     // call). Through opaque function pointers: wasm-opt inlines every function with a single
     // caller whatever `#[inline(never)]` says, which had put all three back into one call.
     let file_chunk: FileChunk = std::hint::black_box(file_chunk);
-    let dedupe_partition: DedupePartition = std::hint::black_box(dedupe_partition);
-    let compact_chunk: CompactChunk = std::hint::black_box(compact_chunk);
 
     // Pass 1 (input order): validate, pack, file by the hash's top bits.
     for (i, chunk) in ids.chunks(CHUNK).enumerate() {
         file_chunk(chunk, i * CHUNK, &hasher, &mut parts, &mut out, shown_max);
     }
+    out.duplicates = keep_first(parts, &mut out.keys);
+    out
+}
+
+/// Drops every repeat from `keys`, an OpenID list already packed (the audience sealer's), keeping
+/// the first occurrence of each in order, and returns how many were dropped: [`dedupe`] without
+/// its validation, filing the packed keys by hash in a pass of their own.
+pub(crate) fn dedupe_packed(keys: &mut Vec<Key>, hasher: &KeyHasher) -> usize {
+    let mut parts = partitions_for(keys.len());
+    let file_keys: FileKeys = std::hint::black_box(file_keys);
+    for (i, chunk) in keys.chunks(CHUNK).enumerate() {
+        file_keys(chunk, i * CHUNK, hasher, &mut parts);
+    }
+    keep_first(parts, keys)
+}
+
+/// Empty partitions for `n` entries: a power of two of them, each aiming at
+/// [`PARTITION_TARGET`] entries.
+fn partitions_for(n: usize) -> Vec<Vec<Entry>> {
+    let partitions = (n / PARTITION_TARGET).clamp(1, 1 << 10).next_power_of_two();
+    let expected = n / partitions;
+    (0..partitions)
+        .map(|_| Vec::with_capacity(expected + expected / 8 + 16))
+        .collect()
+}
+
+/// Passes 2 and 3 of [`dedupe`]: given `keys` filed in `parts`, keeps the first occurrence of
+/// each key in order and returns how many repeats were dropped.
+fn keep_first(parts: Vec<Vec<Entry>>, keys: &mut Vec<Key>) -> usize {
+    let dedupe_partition: DedupePartition = std::hint::black_box(dedupe_partition);
+    let compact_chunk: CompactChunk = std::hint::black_box(compact_chunk);
 
     // Pass 2 (per partition): the first entry of each key is kept.
-    let mut kept = vec![false; out.keys.len()];
+    let mut duplicates = 0;
+    let mut kept = vec![false; keys.len()];
     let mut slots: Vec<u32> = Vec::new();
     for part in &parts {
-        out.duplicates += dedupe_partition(part, &out.keys, &mut kept, &mut slots);
+        duplicates += dedupe_partition(part, keys, &mut kept, &mut slots);
     }
     drop(parts);
 
     // Pass 3 (input order): keep the keys of the first occurrences.
     let mut len = 0;
     for (i, flags) in kept.chunks(CHUNK).enumerate() {
-        len = compact_chunk(&mut out.keys, i * CHUNK, flags, len);
+        len = compact_chunk(keys, i * CHUNK, flags, len);
     }
-    out.keys.truncate(len);
-    out
+    keys.truncate(len);
+    duplicates
 }
 
 type FileChunk = fn(&[&str], usize, &KeyHasher, &mut [Vec<Entry>], &mut Deduped, usize);
+type FileKeys = fn(&[Key], usize, &KeyHasher, &mut [Vec<Entry>]);
 type DedupePartition = fn(&[Entry], &[Key], &mut [bool], &mut Vec<u32>) -> usize;
 type CompactChunk = fn(&mut [Key], usize, &[bool], usize) -> usize;
 
@@ -234,6 +280,25 @@ fn file_chunk(
             });
         }
         out.keys.push(key);
+    }
+}
+
+/// Pass 1 of [`dedupe_packed`] over `chunk`, the keys from position `first` on: each filed in
+/// `parts` by its hash's top bits.
+#[inline(never)]
+fn file_keys(chunk: &[Key], first: usize, hasher: &KeyHasher, parts: &mut [Vec<Entry>]) {
+    // With one partition the shift is 64: `checked_shr` gives partition 0.
+    let shift = 64 - parts.len().trailing_zeros();
+    for (i, key) in chunk.iter().enumerate() {
+        let hash = hasher.hash(key);
+        let part = hash.checked_shr(shift).unwrap_or(0) as usize;
+        if let Some(p) = parts.get_mut(part) {
+            p.push(Entry {
+                hash: hash as u32,
+                // A list of more than 4 billion entries would not fit in memory.
+                ordinal: (first + i) as u32,
+            });
+        }
     }
 }
 
@@ -345,6 +410,19 @@ mod tests {
         assert_eq!(d.duplicates, 3);
         assert_eq!(d.invalid_count, 2);
         assert_eq!(d.invalid_positions, [1]);
+    }
+
+    #[test]
+    fn packed_keys_keep_first_occurrences_as_a_list_does() {
+        let ids: Vec<String> = (0..20_000u32)
+            .map(|i| format!("oR5Gjjl_eiZoUpGozMo7{:08}", (i * 7) % 15_000))
+            .collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let from_list = dedupe(&refs, 0, Some(5));
+        let mut keys: Vec<Key> = refs.iter().filter_map(|s| pack(s)).collect();
+        let dropped = dedupe_packed(&mut keys, &KeyHasher::new(Some(9)));
+        assert_eq!(keys, from_list.keys);
+        assert_eq!((dropped, from_list.duplicates), (5_000, 5_000));
     }
 
     proptest::proptest! {

@@ -6,13 +6,16 @@ use std::fmt;
 use serde::Serialize;
 
 use super::china_time::UnixMillis;
-use super::quota::{self, AccountKind, QuotaDecision, QuotaNeed, SentRecord};
-use super::{Batch, InvalidOpenId, SendPlan};
+use super::quota::{
+    self, AccountKind, PendingSend, QuotaDecision, QuotaNeed, QuotaRule, Run, SentRecord,
+};
+use super::{Batch, InvalidOpenId};
 use crate::audience::SendAllFilter;
 use crate::limits::{
     FOLLOWER_RECEIVES_PER_MONTH, MAX_CALLS_PER_MINUTE, SERVICE_SENDS_PER_DAY,
     SERVICE_TO_ALL_PER_MONTH, SUBSCRIPTION_SENDALL_PER_DAY,
 };
+use crate::message::MassMessage;
 
 /// What a plan will do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,25 +49,70 @@ pub struct PlanSummary {
     pub estimated_duration_ms: i64,
     /// The quota the plan spends.
     pub quota_used: QuotaNeed,
+    /// Which batches go out on which China day, after the pending sends of earlier jobs (one
+    /// entry a day, in order; empty when the plan can never start), so a person sees "batches
+    /// 61–100 start 2030-03-08 00:00 China time" before pressing send.
+    pub schedule: Vec<ScheduledDay>,
     /// Limits and warnings for a person.
     pub notes: Vec<String>,
 }
 
-pub(crate) fn summarize(plan: &SendPlan, ledger: &[SentRecord], now: UnixMillis) -> PlanSummary {
-    let need = plan.quota_need();
-    let account = plan.account();
-    let earliest_start = quota::earliest_start(account, ledger, &need, now);
-    let (days_needed, estimated_duration_ms) = match earliest_start.start_at(now) {
-        Some(start) => {
-            let s = quota::schedule(account, ledger, &need, start);
-            let duration = s
-                .last_call_at
-                .map_or(0, |last| last.0.saturating_sub(start.0));
-            (s.days, duration)
-        }
-        None => (0, 0),
+/// The batches of a plan that go out on one China day.
+///
+/// JSON: `{"first_batch":61,"last_batch":100,"day_starts_at":1899129600000,"starts_at":1899129600000}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ScheduledDay {
+    /// The day's first batch, numbered from 1 (batch index + 1), as a person counts them.
+    pub first_batch: usize,
+    /// The day's last batch, numbered from 1.
+    pub last_batch: usize,
+    /// 00:00 China time (UTC+8) of the day, in Unix milliseconds: the day's name.
+    pub day_starts_at: UnixMillis,
+    /// When the first of these batches may go out: the plan's start on its first day, the
+    /// day's start (or the start of the month whose quota frees it) on later days.
+    pub starts_at: UnixMillis,
+}
+
+/// What a summary needs of a plan: an inline [`super::SendPlan`] and a
+/// [`super::SealedPlan`] both give it.
+pub(crate) struct Facts<'a> {
+    pub job_id: &'a str,
+    pub message: &'a MassMessage,
+    pub account: AccountKind,
+    pub batches: &'a [Batch],
+    pub recipients: usize,
+    pub duplicates_dropped: usize,
+    pub invalid_skipped: usize,
+    pub invalid_shown: &'a [InvalidOpenId],
+    pub need: QuotaNeed,
+}
+
+pub(crate) fn summarize(
+    plan: Facts<'_>,
+    ledger: &[SentRecord],
+    pending: &[PendingSend],
+    now: UnixMillis,
+) -> PlanSummary {
+    let need = plan.need;
+    let account = plan.account;
+    let layout = quota::layout(account, ledger, pending, &need, now);
+    let earliest_start = layout.start.clone();
+    let days_needed = layout.days();
+    let estimated_duration_ms = match (layout.runs.first(), layout.last_call_at()) {
+        (Some(first), Some(last)) => last.0.saturating_sub(first.at.0),
+        _ => 0,
     };
-    let batches = plan.batches();
+    let schedule: Vec<ScheduledDay> = layout
+        .runs
+        .iter()
+        .map(|r| ScheduledDay {
+            first_batch: r.first + 1,
+            last_batch: r.first + r.len,
+            day_starts_at: r.at.china_day_start(),
+            starts_at: r.at,
+        })
+        .collect();
+    let batches = plan.batches;
     let sizes = batches.iter().filter_map(Batch::recipient_count);
     let batch_sizes = sizes.clone().max().zip(sizes.min());
     let audience = match batches.first().map(|b| &b.recipients) {
@@ -72,7 +120,7 @@ pub(crate) fn summarize(plan: &SendPlan, ledger: &[SentRecord], now: UnixMillis)
         Some(super::BatchAudience::Filter(SendAllFilter::Tag(id))) => format!("tag {id}"),
         _ => "openids".to_owned(),
     };
-    let recipients = (batch_sizes.is_some()).then(|| plan.recipient_count());
+    let recipients = (batch_sizes.is_some()).then_some(plan.recipients);
 
     let mut notes = Vec::new();
     notes.push(format!(
@@ -94,49 +142,157 @@ pub(crate) fn summarize(plan: &SendPlan, ledger: &[SentRecord], now: UnixMillis)
     }
     if days_needed > 1 {
         notes.push(format!(
-            "The plan spans {days_needed} China days: the daily quota cannot carry all {} calls in one day.",
+            "The plan spans {days_needed} China days: what the daily quota has left cannot carry all {} calls in one day.",
             batches.len()
         ));
     }
-    if plan.duplicates_dropped() > 0 {
+    for (i, run) in layout.runs.iter().enumerate() {
+        // The first day's batches need no note when they start at once.
+        if i > 0 || run.at != now {
+            notes.push(held_note(run, &layout, now));
+        }
+    }
+    if plan.duplicates_dropped > 0 {
         notes.push(format!(
             "{} dropped; each follower is sent to once.",
             count_of(
-                plan.duplicates_dropped(),
+                plan.duplicates_dropped,
                 "duplicate OpenID was",
                 "duplicate OpenIDs were"
             )
         ));
     }
-    if plan.invalid_skipped() > 0 {
+    if plan.invalid_skipped > 0 {
         notes.push(format!(
             "{} skipped and will not receive this send.",
             count_of(
-                plan.invalid_skipped(),
+                plan.invalid_skipped,
                 "invalid OpenID was",
                 "invalid OpenIDs were"
             )
         ));
     }
-    if plan.message().msg_type().deletable() {
+    if plan.message.msg_type().deletable() {
         notes.push("A sent mpnews/mpvideo can be deleted later; deleting one send breaks the article link for every send that reused the same material.".to_owned());
     }
 
     PlanSummary {
-        job_id: plan.job_id().to_owned(),
-        msgtype: plan.message().msg_type().as_str(),
+        job_id: plan.job_id.to_owned(),
+        msgtype: plan.message.msg_type().as_str(),
         audience,
         recipients,
-        duplicates_dropped: plan.duplicates_dropped(),
-        invalid_skipped: plan.invalid_skipped(),
-        invalid_shown: plan.invalid_shown().to_vec(),
+        duplicates_dropped: plan.duplicates_dropped,
+        invalid_skipped: plan.invalid_skipped,
+        invalid_shown: plan.invalid_shown.to_vec(),
         batches: batches.len(),
         batch_sizes,
         earliest_start,
         days_needed,
         estimated_duration_ms,
         quota_used: need,
+        schedule,
         notes,
+    }
+}
+
+/// `batches 61–100` / `batch 3` (numbered from 1).
+fn batch_range(first: usize, last: usize) -> String {
+    if first == last {
+        format!("batch {first}")
+    } else {
+        format!("batches {first}–{last}")
+    }
+}
+
+/// An instant as a person in China reads it, to the minute: `2030-03-08 00:00 China time`.
+fn china_minute(t: UnixMillis) -> String {
+    let d = t.china_date();
+    let minutes = t.0.saturating_sub(t.china_day_start().0) / 60_000;
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} China time",
+        d.year,
+        d.month,
+        d.day,
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+/// The China day of `day` seen from `now`'s: `today`, `tomorrow` or `on 2030-03-09`.
+fn day_word(day: UnixMillis, now: UnixMillis) -> String {
+    match now.china_days_until(day) {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        _ => {
+            let d = day.china_date();
+            format!("on {:04}-{:02}-{:02}", d.year, d.month, d.day)
+        }
+    }
+}
+
+/// Why the batches of `run` start where they do, in words: e.g. `batches 61–100 start
+/// tomorrow, 2030-03-08 00:00 China time: the account's 100 mass sends a day are used up today
+/// (40 by earlier jobs, 60 by this job's batches 1–60).`
+fn held_note(run: &Run, layout: &quota::Layout, now: UnixMillis) -> String {
+    let first = run.first + 1;
+    let last = run.first + run.len;
+    let what = batch_range(first, last);
+    let verb = if first == last { "starts" } else { "start" };
+    let at = china_minute(run.at);
+    let head = match now.china_days_until(run.at) {
+        0 => format!("{what} {verb} today, {at}"),
+        1 => format!("{what} {verb} tomorrow, {at}"),
+        _ => format!("{what} {verb} {at}"),
+    };
+    let head = capital(&head);
+    let Some(rule) = run.held_by else {
+        return format!("{head}.");
+    };
+    // A held run starts at a window's start: the day before it is the last one found full.
+    let full_day = run.at.plus_millis(-1).china_day_start();
+    let use_ = layout.day_use(full_day);
+    let mut by = Vec::new();
+    let [sent, earlier, this] = use_.by;
+    if sent > 0 {
+        by.push(format!("{sent} already sent"));
+    }
+    if earlier > 0 {
+        by.push(format!("{earlier} by earlier jobs"));
+    }
+    if this > 0 {
+        let ours = layout
+            .runs
+            .iter()
+            .find(|r| r.at.china_day_start() == full_day)
+            .map(|r| format!("'s {}", batch_range(r.first + 1, r.first + r.len)))
+            .unwrap_or_default();
+        by.push(format!("{this} by this job{ours}"));
+    }
+    let by = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", by.join(", "))
+    };
+    let full = day_word(full_day, now);
+    let why = match rule {
+        QuotaRule::ServiceSendsPerDay => {
+            format!("the account's {SERVICE_SENDS_PER_DAY} mass sends a day are used up {full}{by}")
+        }
+        QuotaRule::SubscriptionSendAllPerDay => format!(
+            "the account's {SUBSCRIPTION_SENDALL_PER_DAY} sendall a day is used up {full}{by}"
+        ),
+        // The monthly and to-everyone rules: the rule itself says it.
+        rule => rule.to_string(),
+    };
+    format!("{head}: {why}.")
+}
+
+/// `batches …` → `Batches …`.
+fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -212,6 +368,15 @@ impl fmt::Display for PlanSummary {
                 ""
             }
         )?;
+        for (i, day) in self.schedule.iter().enumerate() {
+            writeln!(
+                f,
+                "  {:<20}{} from {}",
+                if i == 0 { "schedule:" } else { "" },
+                batch_range(day.first_batch, day.last_batch),
+                china_minute(day.starts_at)
+            )?;
+        }
         for note in &self.notes {
             writeln!(f, "  note: {note}")?;
         }
