@@ -19,13 +19,15 @@ use std::fmt;
 
 use serde_json::{json, Value};
 use worker::Date;
-use wxmass::endpoint::{parse_any_reply, AnyReply, EndpointName, GetStatusRequest, SendReply};
+use wxmass::endpoint::{
+    parse_any_reply, AnyReply, EndpointName, GetStatusRequest, SendReply, SendToUsersRequest,
+};
 use wxmass::event::{parse_message, CallbackMessage};
 use wxmass::plan::{
     after_status, earliest_start, first_status_check_at, Action, BatchProgress, Outcome,
     QuotaDecision, QuotaNeed, SendKind, StatusCheck, UnixMillis,
 };
-use wxmass::{Endpoint, ErrorClass, MsgId, ReplyError};
+use wxmass::{Endpoint, ErrorClass, HttpRequest, MassMessage, MsgId, ReplyError};
 
 use crate::callback::apply_result;
 use crate::calls::{self, Ledger};
@@ -187,7 +189,9 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
         }
     }
     for row in read.due {
-        if let Some(why) = must_stop(app, &token, &ledger, started) {
+        // A batch of a sealed audience reads its chunk with the claim: one query more.
+        let cost = STEP_QUERIES + u32::from(row.audience_id.is_some());
+        if let Some(why) = must_stop(app, &token, &ledger, started, cost) {
             report.stopped = Some(why);
             return Ok(());
         }
@@ -198,7 +202,7 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
         }
     }
     for row in read.overdue {
-        if let Some(why) = must_stop(app, &token, &ledger, started) {
+        if let Some(why) = must_stop(app, &token, &ledger, started, STEP_QUERIES) {
             report.stopped = Some(why);
             return Ok(());
         }
@@ -210,11 +214,17 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
 }
 
 /// Why the run may start no further step that calls WeChat, if it may not.
-fn must_stop(app: &Ctx, token: &Token, ledger: &Ledger, started: i64) -> Option<&'static str> {
+fn must_stop(
+    app: &Ctx,
+    token: &Token,
+    ledger: &Ledger,
+    started: i64,
+    queries: u32,
+) -> Option<&'static str> {
     let now = app.now();
     if Date::now().as_millis() as i64 - started >= MAX_RUN_MS {
         Some("run time")
-    } else if !can_start(app, token, STEP_QUERIES) {
+    } else if !can_start(app, token, queries) {
         Some("D1 query or subrequest budget")
     } else if ledger.next_slot(now) > now {
         Some("60 mass calls a minute")
@@ -393,19 +403,17 @@ async fn attempt(
         claimed.lease_until = now + LEASE_MS;
         let r = app
             .store
-            .commit(vec![app.store.update_batch(
-                &claimed,
-                row.version,
-                now,
-                true,
-            )?])
+            .commit(app.store.claim(&claimed, row.version, now)?)
             .await?;
-        let Some(body) = store::returned_body(&r)? else {
+        let Some((body, chunk)) = store::claimed(&r)? else {
             return Ok(Step::Skipped); // another run changed it first
         };
         claimed.version = row.version + 1;
         let endpoint = kind.endpoint();
-        let req = endpoint.request_for_built_body(&app.cfg.base, body.into_bytes());
+        let req = match &row.audience_id {
+            None => endpoint.request_for_built_body(&app.cfg.base, body.into_bytes()),
+            Some(_) => chunk_request(app, &row, chunk)?,
+        };
         let made = calls::make(app, ledger, endpoint, &req, &tok, now).await?;
         calls_made += 1;
         let outcome = match &made.answer {
@@ -437,6 +445,29 @@ async fn attempt(
         }
     }
     Ok(Step::Called(calls_made))
+}
+
+/// The request of a batch of a sealed audience, built now by core from the job's message, its
+/// `send_ignore_reprint`, the batch's clientmsgid and the chunk's OpenIDs (stored bodies of a
+/// million recipients would be 33 MB of D1).
+fn chunk_request(
+    app: &Ctx,
+    row: &BatchRow,
+    chunk: Option<String>,
+) -> Result<HttpRequest, AppError> {
+    let broken = |what: String| AppError::Internal(format!("batch {}: {what}", row.id));
+    let openids = chunk.ok_or_else(|| broken("its audience chunk is gone".into()))?;
+    let message: serde_json::Value = serde_json::from_str(row.job_message.as_deref().unwrap_or(""))
+        .map_err(|e| broken(format!("the job's message is unreadable: {e}")))?;
+    let message = MassMessage::from_value(message, "message")
+        .map_err(|e| broken(format!("the job's message: {e}")))?;
+    let mut request =
+        SendToUsersRequest::new(openids.split('\n').map(str::to_owned).collect(), message);
+    request.send_ignore_reprint = row.job_reprint.map(|r| r != 0);
+    request.clientmsgid = Some(row.clientmsgid.clone());
+    request
+        .build(&app.cfg.base)
+        .map_err(|e| broken(format!("its request: {e}")))
 }
 
 /// Asks mass/get about a submitted batch whose result event is overdue. Returns whether a call

@@ -45,6 +45,12 @@ pub enum AppError {
     /// The request conflicts with the record's state (cancel after sending).
     #[error("{0}")]
     Conflict(String),
+    /// An audience part number already used for another body.
+    #[error("part {part} was already uploaded with another body; a retry must send the same body, and new OpenIDs go in the next part")]
+    PartReused { part: i64 },
+    /// An audience part out of order.
+    #[error("part {part} cannot come now: the next part of this audience is {expected_part}")]
+    PartOutOfOrder { part: i64, expected_part: i64 },
     /// An `Idempotency-Key` already used for another body.
     #[error("Idempotency-Key {key:?} was already used for another request body (job {job_id}); use a new key for a new job")]
     IdempotencyKeyReused { key: String, job_id: String },
@@ -119,8 +125,8 @@ impl AppError {
             AppError::MethodNotAllowed { .. } => 405,
             AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Plan(_) => 400,
             AppError::TooLarge { .. } => 413,
-            AppError::Conflict(_) => 409,
-            AppError::IdempotencyKeyReused { .. } => 422,
+            AppError::Conflict(_) | AppError::PartOutOfOrder { .. } => 409,
+            AppError::IdempotencyKeyReused { .. } | AppError::PartReused { .. } => 422,
             AppError::WeChat(e) => match e.class() {
                 ErrorClass::Retry => 503,
                 ErrorClass::Quota => 429,
@@ -145,6 +151,8 @@ impl AppError {
             AppError::TooLarge { .. } => "too_large",
             AppError::Conflict(_) => "conflict",
             AppError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            AppError::PartReused { .. } => "part_reused",
+            AppError::PartOutOfOrder { .. } => "part_out_of_order",
             AppError::WeChat(e) => match e.class() {
                 ErrorClass::Retry => "wechat_busy",
                 _ => "wechat_rejected",
@@ -196,6 +204,18 @@ impl AppError {
                 if status != 422 {
                     retry_after = Some(60);
                 }
+            }
+            AppError::PartReused { part } => {
+                error["path"] = json!("part");
+                error["value"] = json!(part.to_string());
+            }
+            AppError::PartOutOfOrder {
+                part,
+                expected_part,
+            } => {
+                error["path"] = json!("part");
+                error["value"] = json!(part.to_string());
+                error["expectedPart"] = json!(expected_part);
             }
             AppError::RateLimited { retry_after_ms } => {
                 retry_after = Some((retry_after_ms + 999) / 1000);

@@ -10,6 +10,7 @@
 //! | `GET  /wechat/callback` | URL verification (echo `echostr`) | `callback.rs` |
 //! | `POST /wechat/callback` | pushes: results stored, then `success`; the rest forwarded | `callback.rs` |
 //! | `POST /api/jobs`, `GET /api/jobs`, `GET /api/jobs/{id}`, `POST /api/jobs/{id}/cancel` | jobs | `admin/jobs.rs` |
+//! | `POST /api/audiences`, `…/{id}/openids?part=N`, `…/{id}/seal`; `GET/DELETE /api/audiences/{id}` | audiences uploaded in parts | `admin/audiences.rs` |
 //! | `GET  /api/events` | stored pushes | `admin/events.rs` |
 //! | `GET  /api/status` | callback mode, forwarding, pushes by state, token age, calls | `admin/status.rs` |
 //! | `POST /api/media/uploadimg`, `/uploadnews`, `/uploadvideo` | media | `admin/media.rs` |
@@ -128,6 +129,10 @@ enum Route<'a> {
     MessageStatus(&'a str),
     Speed,
     Status,
+    Audiences,
+    Audience(&'a str),
+    AudienceParts(&'a str),
+    AudienceSeal(&'a str),
     TestClock,
     TestLastCron,
 }
@@ -148,6 +153,10 @@ impl<'a> Route<'a> {
             ["api", "messages", msg_id] => Route::MessageStatus(msg_id),
             ["api", "speed"] => Route::Speed,
             ["api", "status"] => Route::Status,
+            ["api", "audiences"] => Route::Audiences,
+            ["api", "audiences", id] => Route::Audience(id),
+            ["api", "audiences", id, "openids"] => Route::AudienceParts(id),
+            ["api", "audiences", id, "seal"] => Route::AudienceSeal(id),
             ["api", "test", "clock"] if cfg.test_clock => Route::TestClock,
             ["__test", "last-cron"] if cfg.test_counters => Route::TestLastCron,
             _ => return None,
@@ -157,6 +166,7 @@ impl<'a> Route<'a> {
     fn methods(&self) -> &'static [Method] {
         match self {
             Route::Callback | Route::Jobs | Route::Speed => &[Method::Get, Method::Post],
+            Route::Audience(_) => &[Method::Get, Method::Delete],
             Route::Job(_)
             | Route::Events
             | Route::MessageStatus(_)
@@ -208,6 +218,14 @@ async fn route(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
         (Route::Speed, Method::Get) => admin::messages::speed_get(app).await,
         (Route::Speed, _) => admin::messages::speed_set(json(&mut req).await?, app).await,
         (Route::Status, _) => admin::status::get(app).await,
+        (Route::Audiences, _) => admin::audiences::create(app).await,
+        (Route::Audience(id), Method::Get) => admin::audiences::get(id, app).await,
+        (Route::Audience(id), _) => admin::audiences::delete(id, app).await,
+        (Route::AudienceParts(id), _) => {
+            let body = bytes(&mut req).await?;
+            admin::audiences::add_part(&req, id, body, app).await
+        }
+        (Route::AudienceSeal(id), _) => admin::audiences::seal(id, app).await,
         (Route::TestClock, _) => admin::test_clock(json(&mut req).await?, app).await,
         (Route::TestLastCron, _) => {
             let report = app.store.test_value(cron::LAST_RUN_KEY).await;
@@ -219,8 +237,8 @@ async fn route(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
     }
 }
 
-/// Reads a JSON body of at most [`MAX_ADMIN_BODY_BYTES`].
-async fn json(req: &mut Request) -> Result<Value, AppError> {
+/// Reads a body of at most [`MAX_ADMIN_BODY_BYTES`].
+async fn bytes(req: &mut Request) -> Result<Vec<u8>, AppError> {
     let declared = req
         .headers()
         .get("content-length")?
@@ -237,6 +255,12 @@ async fn json(req: &mut Request) -> Result<Value, AppError> {
             limit: MAX_ADMIN_BODY_BYTES,
         });
     }
+    Ok(bytes)
+}
+
+/// Reads a JSON body of at most [`MAX_ADMIN_BODY_BYTES`].
+async fn json(req: &mut Request) -> Result<Value, AppError> {
+    let bytes = bytes(req).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }

@@ -56,14 +56,26 @@ pub fn changed(results: &[D1Result], i: usize) -> bool {
         > 0
 }
 
-/// The request body a claim returned (`update_batch(…, returning_body: true)`), or `None`
-/// when the claim did not match (another run changed the batch first).
-pub fn returned_body(results: &[D1Result]) -> Result<Option<String>, AppError> {
+/// What a claim returned ([`Store::claim`]): the stored body, and for a batch of a sealed
+/// audience its chunk's OpenIDs; `None` when the claim did not match (another run changed the
+/// batch first).
+pub fn claimed(results: &[D1Result]) -> Result<Option<(String, Option<String>)>, AppError> {
     #[derive(Deserialize)]
     struct Body {
         request_body: String,
     }
-    Ok(first::<Body>(results, 0)?.map(|b| b.request_body))
+    #[derive(Deserialize)]
+    struct Chunk {
+        openids: String,
+    }
+    let Some(body) = first::<Body>(results, 0)? else {
+        return Ok(None);
+    };
+    let chunk = match results.len() {
+        2 => first::<Chunk>(results, 1)?.map(|c| c.openids),
+        _ => None,
+    };
+    Ok(Some((body.request_body, chunk)))
 }
 
 // ---- rows ----------------------------------------------------------------------------------
@@ -80,6 +92,12 @@ pub struct JobRow {
     pub send_at: i64,
     pub created_at: i64,
     pub cancelled_at: Option<i64>,
+    /// A job sent to a sealed audience.
+    #[serde(default)]
+    pub audience_id: Option<String>,
+    /// The job's `send_ignore_reprint` (1/0), for building a sealed audience's bodies.
+    #[serde(default)]
+    pub send_ignore_reprint: Option<i64>,
 }
 
 /// A job in the list, with its batches counted by state.
@@ -130,12 +148,29 @@ pub struct BatchRow {
     pub submitted_at: Option<i64>,
     pub status_checks: i64,
     pub version: i64,
+    /// A batch of a job sent to a sealed audience: its recipients are chunk `idx` there.
+    #[serde(default)]
+    pub audience_id: Option<String>,
+    /// For such a batch, in the cron's read: the job's message, to build the body from.
+    #[serde(default)]
+    pub job_message: Option<String>,
+    /// …and the job's `send_ignore_reprint`.
+    #[serde(default)]
+    pub job_reprint: Option<i64>,
 }
 
-const BATCH_COLUMNS: &str = "b.id, b.job_id, b.idx, b.clientmsgid, b.endpoint, b.to_all, b.recipients, b.state, b.progress_json, b.attempt, b.lease_until, b.next_attempt_at, b.msg_id, b.msg_data_id, b.last_outcome, b.fail_reason, b.result_json, b.submitted_at, b.status_checks, b.version";
+const BATCH_COLUMNS: &str = "b.id, b.job_id, b.idx, b.clientmsgid, b.endpoint, b.to_all, b.recipients, b.state, b.progress_json, b.attempt, b.lease_until, b.next_attempt_at, b.msg_id, b.msg_data_id, b.last_outcome, b.fail_reason, b.result_json, b.submitted_at, b.status_checks, b.version, b.audience_id";
+
+/// Batches one INSERT carries (12 parameters each; D1 binds at most 100).
+const BATCHES_PER_INSERT: usize = 8;
+/// Stored request bodies one INSERT carries at most (a 10,000-OpenID body is ~330 KB).
+const BODY_BYTES_PER_INSERT: usize = 1_400_000;
 
 /// A new batch, as planned by core.
 pub struct NewBatch {
+    /// The sealed audience whose chunk `idx` holds its recipients (its body is built when it is
+    /// sent; `request_body` is empty).
+    pub audience_id: Option<String>,
     pub idx: usize,
     pub clientmsgid: String,
     pub endpoint: &'static str,
@@ -143,6 +178,14 @@ pub struct NewBatch {
     pub recipients: Option<usize>,
     pub request_body: String,
     pub progress_json: String,
+}
+
+/// A batch of a job still to send.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueuedSend {
+    pub next_attempt_at: i64,
+    pub endpoint: String,
+    pub to_all: i64,
 }
 
 /// One row of the call ledger.
@@ -210,6 +253,54 @@ pub struct KvRow {
     pub expires_at: i64,
 }
 
+/// An audience.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AudienceRow {
+    pub id: String,
+    pub state: String,
+    pub parts: i64,
+    pub received: i64,
+    pub invalid: i64,
+    pub valid: Option<i64>,
+    pub duplicates: Option<i64>,
+    pub batches: Option<i64>,
+    pub created_at: i64,
+    pub sealed_at: Option<i64>,
+    pub version: i64,
+}
+
+/// One uploaded part of an audience.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PartRow {
+    pub part: i64,
+    pub first_position: i64,
+    pub received: i64,
+    pub valid: i64,
+    pub invalid: i64,
+    pub body_hash: String,
+    pub answer_json: String,
+}
+
+/// A chunk of a sealed audience, without its OpenIDs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChunkMeta {
+    pub idx: i64,
+    pub count: i64,
+    pub digest: String,
+}
+
+/// A chunk to store at sealing.
+pub struct NewChunk<'a> {
+    pub idx: i64,
+    pub count: i64,
+    pub digest: &'a str,
+    pub openids: &'a str,
+}
+
+/// Chunks one INSERT carries: at most 1.4 MB of OpenIDs a statement, well inside what D1 takes
+/// in one query (a string of at most 2 MB, 100 bound parameters: 5 a chunk).
+const CHUNKS_PER_INSERT: usize = 5;
+
 /// How many stored pushes are in one state.
 #[derive(Debug, Clone, Deserialize)]
 pub struct StateCount {
@@ -255,6 +346,7 @@ pub struct RunRead {
 const PACER_ROWS: i64 = wxmass::limits::MAX_CALLS_PER_MINUTE as i64;
 
 pub const TOKEN_KEY: &str = "access_token";
+const TOKEN_SELECT: &str = "SELECT value, expires_at FROM kv WHERE key = ?1";
 const TEST_CLOCK_KEY: &str = "test_clock_offset_ms";
 
 /// The D1 database, with every statement counted against the invocation's budget.
@@ -282,6 +374,26 @@ impl Store {
         Ok(self.db.batch(stmts).await?)
     }
 
+    /// One statement's first row, in a round trip of its own.
+    async fn one<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<Option<T>, AppError> {
+        let r = self.batch(vec![self.sql(sql, args)?]).await?;
+        first(&r, 0)
+    }
+
+    /// One statement's rows, in a round trip of its own.
+    async fn all<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<Vec<T>, AppError> {
+        let r = self.batch(vec![self.sql(sql, args)?]).await?;
+        rows(&r, 0)
+    }
+
     /// Writes a decision: every statement applies, or none does.
     pub async fn commit(&self, stmts: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>, AppError> {
         self.batch(stmts).await
@@ -299,7 +411,7 @@ impl Store {
         let r = self
             .batch(vec![
                 self.sql(
-                    &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.next_attempt_at <= ?1 AND (b.state = 'pending' OR (b.state = 'sending' AND b.lease_until < ?1)) ORDER BY b.next_attempt_at, b.job_id, b.idx LIMIT ?2"),
+                    &format!("SELECT {BATCH_COLUMNS}, j.message_json AS job_message, j.send_ignore_reprint AS job_reprint FROM batches b LEFT JOIN jobs j ON j.id = b.job_id AND b.audience_id IS NOT NULL WHERE b.next_attempt_at <= ?1 AND (b.state = 'pending' OR (b.state = 'sending' AND b.lease_until < ?1)) ORDER BY b.next_attempt_at, b.job_id, b.idx LIMIT ?2"),
                     &[n(now), n(i64::from(due_limit))],
                 )?,
                 self.sql(
@@ -318,10 +430,7 @@ impl Store {
                     "SELECT at, endpoint, to_all, succeeded FROM calls ORDER BY at DESC LIMIT ?1",
                     &[n(PACER_ROWS)],
                 )?,
-                self.sql(
-                    "SELECT value, expires_at FROM kv WHERE key = ?1",
-                    &[s(TOKEN_KEY)],
-                )?,
+                self.sql(TOKEN_SELECT, &[s(TOKEN_KEY)])?,
             ])
             .await?;
         Ok(RunRead {
@@ -338,10 +447,7 @@ impl Store {
     pub async fn read_for_call(&self) -> Result<(Option<KvRow>, Vec<CallRow>), AppError> {
         let r = self
             .batch(vec![
-                self.sql(
-                    "SELECT value, expires_at FROM kv WHERE key = ?1",
-                    &[s(TOKEN_KEY)],
-                )?,
+                self.sql(TOKEN_SELECT, &[s(TOKEN_KEY)])?,
                 self.sql(
                     "SELECT at, endpoint, to_all, succeeded FROM calls ORDER BY at DESC LIMIT ?1",
                     &[n(PACER_ROWS)],
@@ -353,22 +459,16 @@ impl Store {
 
     /// The cached token alone (a non-mass call: no pacing).
     pub async fn read_token(&self) -> Result<Option<KvRow>, AppError> {
-        let r = self
-            .batch(vec![self.sql(
-                "SELECT value, expires_at FROM kv WHERE key = ?1",
-                &[s(TOKEN_KEY)],
-            )?])
-            .await?;
-        first(&r, 0)
+        self.one(TOKEN_SELECT, &[s(TOKEN_KEY)]).await
     }
 
-    /// What creating a job decides from: an earlier job under the same key, and the sends of
-    /// the quota window.
+    /// What creating a job decides from: an earlier job under the same key, the sends of the
+    /// quota window, and the batches of every job still to send (the quota is the account's).
     pub async fn read_for_create(
         &self,
         idempotency_key: Option<&str>,
         sends_since: i64,
-    ) -> Result<(Option<JobRow>, Vec<CallRow>), AppError> {
+    ) -> Result<(Option<JobRow>, Vec<CallRow>, Vec<QueuedSend>), AppError> {
         let r = self
             .batch(vec![
                 self.sql(
@@ -379,9 +479,13 @@ impl Store {
                     "SELECT at, endpoint, to_all, succeeded FROM calls WHERE endpoint IN ('sendall', 'send') AND at >= ?1 ORDER BY at",
                     &[n(sends_since)],
                 )?,
+                self.sql(
+                    "SELECT next_attempt_at, endpoint, to_all FROM batches WHERE state IN ('pending', 'sending') ORDER BY next_attempt_at, job_id, idx",
+                    &[],
+                )?,
             ])
             .await?;
-        Ok((first(&r, 0)?, rows(&r, 1)?))
+        Ok((first(&r, 0)?, rows(&r, 1)?, rows(&r, 2)?))
     }
 
     /// A job by its idempotency key (after a create lost the race for it).
@@ -426,8 +530,7 @@ impl Store {
         after: Option<(i64, &str)>,
     ) -> Result<Vec<JobListRow>, AppError> {
         let (at, id) = after.map_or((JsValue::NULL, JsValue::NULL), |(t, i)| (n(t), s(i)));
-        let r = self
-            .batch(vec![self.sql(
+        self.all(
                 "SELECT j.id, j.created_at, j.send_at, j.cancelled_at, count(b.id) AS batches, \
                  coalesce(sum(b.state = 'pending'), 0) AS pending, coalesce(sum(b.state = 'sending'), 0) AS sending, \
                  coalesce(sum(b.state = 'submitted'), 0) AS submitted, coalesce(sum(b.state = 'finished'), 0) AS finished, \
@@ -436,21 +539,18 @@ impl Store {
                  FROM jobs j LEFT JOIN batches b ON b.job_id = j.id \
                  WHERE ?1 IS NULL OR j.created_at < ?1 OR (j.created_at = ?1 AND j.id < ?2) \
                  GROUP BY j.id ORDER BY j.created_at DESC, j.id DESC LIMIT ?3",
-                &[at, id, n(i64::from(limit))],
-            )?])
-            .await?;
-        rows(&r, 0)
+            &[at, id, n(i64::from(limit))],
+        )
+        .await
     }
 
     /// The batch WeChat knows as `msg_id`.
     pub async fn batch_by_msg_id(&self, msg_id: &str) -> Result<Option<BatchRow>, AppError> {
-        let r = self
-            .batch(vec![self.sql(
-                &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.msg_id = ?1 LIMIT 1"),
-                &[s(msg_id)],
-            )?])
-            .await?;
-        first(&r, 0)
+        self.one(
+            &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.msg_id = ?1 LIMIT 1"),
+            &[s(msg_id)],
+        )
+        .await
     }
 
     /// A page of stored pushes, newest first, optionally in one state, with the number stored.
@@ -542,6 +642,24 @@ impl Store {
         )
     }
 
+    /// A claim: the batch's new row (guarded) returning its stored body, and for a batch of a
+    /// sealed audience its chunk — read only if the claim matched (the version it wrote).
+    pub fn claim(
+        &self,
+        new: &BatchRow,
+        read_version: i64,
+        now: i64,
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        let mut stmts = vec![self.update_batch(new, read_version, now, true)?];
+        if new.audience_id.is_some() {
+            stmts.push(self.sql(
+                "SELECT c.openids FROM audience_chunks c JOIN batches b ON c.audience_id = b.audience_id AND c.idx = b.idx WHERE b.id = ?1 AND b.version = ?2",
+                &[s(&new.id), n(read_version + 1)],
+            )?);
+        }
+        Ok(stmts)
+    }
+
     /// Records a call in the ledger.
     pub fn insert_call(&self, c: &NewCall) -> Result<D1PreparedStatement, AppError> {
         self.sql(
@@ -611,14 +729,16 @@ impl Store {
         )
     }
 
-    /// A job and its batches.
+    /// A job and its batches, a few batches a statement (D1 binds at most 100 parameters, 12
+    /// a batch; and at most ~1.4 MB of stored bodies a statement), so a job of 100 batches is
+    /// about 15 queries, not 101.
     pub fn insert_job(
         &self,
         job: &JobRow,
         batches: &[NewBatch],
     ) -> Result<Vec<D1PreparedStatement>, AppError> {
         let mut stmts = vec![self.sql(
-            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at, audience_id, send_ignore_reprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             &[
                 s(&job.id),
                 opt(job.idempotency_key.as_deref()),
@@ -628,27 +748,57 @@ impl Store {
                 s(&job.summary_json),
                 n(job.send_at),
                 n(job.created_at),
+                opt(job.audience_id.as_deref()),
+                opt_n(job.send_ignore_reprint),
             ],
         )?];
+        let mut group: Vec<&NewBatch> = Vec::new();
+        let mut group_bytes = 0;
         for b in batches {
-            stmts.push(self.sql(
-                "INSERT INTO batches (id, job_id, idx, clientmsgid, endpoint, to_all, recipients, request_body, state, progress_json, next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
-                &[
-                    s(&format!("{}-{}", job.id, b.idx)),
-                    s(&job.id),
-                    n(i64::try_from(b.idx).unwrap_or(i64::MAX)),
-                    s(&b.clientmsgid),
-                    s(b.endpoint),
-                    n(i64::from(b.to_all)),
-                    opt_n(b.recipients.and_then(|r| i64::try_from(r).ok())),
-                    s(&b.request_body),
-                    s(&b.progress_json),
-                    n(job.send_at),
-                    n(job.created_at),
-                ],
-            )?);
+            if group.len() == BATCHES_PER_INSERT
+                || (!group.is_empty() && group_bytes + b.request_body.len() > BODY_BYTES_PER_INSERT)
+            {
+                stmts.push(self.insert_batches(job, &group)?);
+                group.clear();
+                group_bytes = 0;
+            }
+            group_bytes += b.request_body.len();
+            group.push(b);
+        }
+        if !group.is_empty() {
+            stmts.push(self.insert_batches(job, &group)?);
         }
         Ok(stmts)
+    }
+
+    fn insert_batches(
+        &self,
+        job: &JobRow,
+        group: &[&NewBatch],
+    ) -> Result<D1PreparedStatement, AppError> {
+        let values =
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)"; group.len()].join(", ");
+        let mut args = Vec::with_capacity(group.len() * 12);
+        for b in group {
+            args.extend([
+                s(&format!("{}-{}", job.id, b.idx)),
+                s(&job.id),
+                n(i64::try_from(b.idx).unwrap_or(i64::MAX)),
+                s(&b.clientmsgid),
+                s(b.endpoint),
+                n(i64::from(b.to_all)),
+                opt_n(b.recipients.and_then(|r| i64::try_from(r).ok())),
+                s(&b.request_body),
+                s(&b.progress_json),
+                n(job.send_at),
+                n(job.created_at),
+                opt(b.audience_id.as_deref()),
+            ]);
+        }
+        self.sql(
+            &format!("INSERT INTO batches (id, job_id, idx, clientmsgid, endpoint, to_all, recipients, request_body, state, progress_json, next_attempt_at, updated_at, audience_id) VALUES {values}"),
+            &args,
+        )
     }
 
     /// Marks a job cancelled (the first cancel's time is kept).
@@ -745,6 +895,200 @@ impl Store {
             token_refresh_at: token.map(|t| t.expires_at),
             calls: first(&r, 2)?.unwrap_or_default(),
         })
+    }
+
+    // ---- audiences -------------------------------------------------------------------------
+
+    /// A new, open audience.
+    pub fn insert_audience(&self, id: &str, now: i64) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "INSERT INTO audiences (id, state, created_at) VALUES (?1, 'open', ?2)",
+            &[s(id), n(now)],
+        )
+    }
+
+    /// An audience with its parts.
+    pub async fn read_audience(
+        &self,
+        id: &str,
+    ) -> Result<Option<(AudienceRow, Vec<PartRow>, i64)>, AppError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let r = self
+            .batch(vec![
+                self.sql("SELECT * FROM audiences WHERE id = ?1", &[s(id)])?,
+                self.sql(
+                    "SELECT part, first_position, received, valid, invalid, body_hash, answer_json FROM audience_parts WHERE audience_id = ?1 ORDER BY part",
+                    &[s(id)],
+                )?,
+                self.sql(
+                    "SELECT count(*) AS n FROM batches WHERE audience_id = ?1 AND state IN ('pending', 'sending', 'submitted')",
+                    &[s(id)],
+                )?,
+            ])
+            .await?;
+        match first::<AudienceRow>(&r, 0)? {
+            Some(a) => Ok(Some((
+                a,
+                rows(&r, 1)?,
+                first::<Count>(&r, 2)?.map_or(0, |c| c.n),
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// What a part upload decides from: the audience, this part if it came before, and the part
+    /// before it (whose end is this part's first position).
+    pub async fn read_for_part(
+        &self,
+        id: &str,
+        part: i64,
+    ) -> Result<(Option<AudienceRow>, Option<PartRow>, Option<PartRow>), AppError> {
+        let part_sql = "SELECT part, first_position, received, valid, invalid, body_hash, answer_json FROM audience_parts WHERE audience_id = ?1 AND part = ?2";
+        let r = self
+            .batch(vec![
+                self.sql("SELECT * FROM audiences WHERE id = ?1", &[s(id)])?,
+                self.sql(part_sql, &[s(id), n(part)])?,
+                self.sql(part_sql, &[s(id), n(part - 1)])?,
+            ])
+            .await?;
+        Ok((first(&r, 0)?, first(&r, 1)?, first(&r, 2)?))
+    }
+
+    /// A part's commit: the audience's counters (guarded by its version, open only), then the
+    /// part and its OpenIDs only if that matched.
+    pub fn add_part(
+        &self,
+        audience: &AudienceRow,
+        part: &PartRow,
+        raw: &[&str],
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        let mut stmts = vec![
+            self.sql(
+                "UPDATE audiences SET parts = ?3, received = received + ?4, invalid = invalid + ?5, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'open'",
+                &[s(&audience.id), n(audience.version), n(part.part), n(part.received), n(part.invalid)],
+            )?,
+            self.sql(
+                "INSERT INTO audience_parts (audience_id, part, first_position, received, valid, invalid, body_hash, answer_json) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE changes() = 1",
+                &[s(&audience.id), n(part.part), n(part.first_position), n(part.received), n(part.valid), n(part.invalid), s(&part.body_hash), s(&part.answer_json)],
+            )?,
+        ];
+        for (seq, text) in raw.iter().enumerate() {
+            stmts.push(self.sql(
+                "INSERT INTO audience_raw (audience_id, part, seq, openids) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND version = ?5)",
+                &[s(&audience.id), n(part.part), n(seq as i64), s(text), n(audience.version + 1)],
+            )?);
+        }
+        Ok(stmts)
+    }
+
+    /// The uploaded OpenIDs of an open audience, `limit` rows from `offset`, in upload order.
+    pub async fn raw_rows(
+        &self,
+        id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, AppError> {
+        #[derive(Deserialize)]
+        struct Raw {
+            openids: String,
+        }
+        let rows: Vec<Raw> = self
+            .all(
+                "SELECT openids FROM audience_raw WHERE audience_id = ?1 ORDER BY part, seq LIMIT ?2 OFFSET ?3",
+                &[s(id), n(limit), n(offset)],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|x| x.openids).collect())
+    }
+
+    /// How many rows of uploaded OpenIDs an open audience has.
+    pub async fn raw_row_count(&self, id: &str) -> Result<i64, AppError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let count: Option<Count> = self
+            .one(
+                "SELECT count(*) AS n FROM audience_raw WHERE audience_id = ?1",
+                &[s(id)],
+            )
+            .await?;
+        Ok(count.map_or(0, |c| c.n))
+    }
+
+    /// The seal's commit: the audience sealed with its counts (guarded), its chunks only if
+    /// that matched (a few per statement: D1 binds at most 100 parameters), the uploads deleted.
+    pub fn seal_audience(
+        &self,
+        audience: &AudienceRow,
+        counts: (i64, i64, i64),
+        chunks: &[NewChunk<'_>],
+        now: i64,
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        let (valid, duplicates, batches) = counts;
+        let mut stmts = vec![self.sql(
+            "UPDATE audiences SET state = 'sealed', valid = ?3, duplicates = ?4, batches = ?5, sealed_at = ?6, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'open'",
+            &[s(&audience.id), n(audience.version), n(valid), n(duplicates), n(batches), n(now)],
+        )?];
+        for group in chunks.chunks(CHUNKS_PER_INSERT) {
+            let values = vec!["(?, ?, ?, ?, ?)"; group.len()].join(", ");
+            let mut args = Vec::with_capacity(group.len() * 5 + 2);
+            for c in group {
+                args.extend([
+                    s(&audience.id),
+                    n(c.idx),
+                    n(c.count),
+                    s(c.digest),
+                    s(c.openids),
+                ]);
+            }
+            args.extend([s(&audience.id), n(audience.version + 1)]);
+            stmts.push(self.sql(
+                &format!("INSERT INTO audience_chunks (audience_id, idx, count, digest, openids) SELECT column1, column2, column3, column4, column5 FROM (VALUES {values}) WHERE EXISTS (SELECT 1 FROM audiences WHERE id = ? AND version = ? AND state = 'sealed')"),
+                &args,
+            )?);
+        }
+        stmts.push(self.sql(
+            "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND state = 'sealed')",
+            &[s(&audience.id)],
+        )?);
+        Ok(stmts)
+    }
+
+    /// Deletes an audience and everything of it.
+    pub fn delete_audience(&self, id: &str) -> Result<Vec<D1PreparedStatement>, AppError> {
+        Ok(vec![
+            self.sql(
+                "DELETE FROM audience_chunks WHERE audience_id = ?1",
+                &[s(id)],
+            )?,
+            self.sql("DELETE FROM audience_raw WHERE audience_id = ?1", &[s(id)])?,
+            self.sql(
+                "DELETE FROM audience_parts WHERE audience_id = ?1",
+                &[s(id)],
+            )?,
+            self.sql("DELETE FROM audiences WHERE id = ?1", &[s(id)])?,
+        ])
+    }
+
+    /// A sealed audience's chunks without their OpenIDs: what a job plans from.
+    pub async fn chunk_refs(
+        &self,
+        id: &str,
+    ) -> Result<(Option<AudienceRow>, Vec<ChunkMeta>), AppError> {
+        let r = self
+            .batch(vec![
+                self.sql("SELECT * FROM audiences WHERE id = ?1", &[s(id)])?,
+                self.sql(
+                    "SELECT idx, count, digest FROM audience_chunks WHERE audience_id = ?1 ORDER BY idx",
+                    &[s(id)],
+                )?,
+            ])
+            .await?;
+        Ok((first(&r, 0)?, rows(&r, 1)?))
     }
 
     // ---- the access_token ------------------------------------------------------------------

@@ -16,8 +16,10 @@
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use worker::{Request, Response};
+use wxmass::endpoint::EndpointName;
 use wxmass::plan::{
-    send_at_from_value, BatchAudience, BatchProgress, PlanOptions, SendPlan, UnixMillis,
+    send_at_from_value, BatchAudience, BatchProgress, ChunkRef, PendingSend, PlanOptions, SendKind,
+    SendPlan, UnixMillis,
 };
 use wxmass::{Audience, MassMessage};
 
@@ -112,7 +114,7 @@ pub async fn create(
     }
     let hash = request_hash(&body);
     let now = app.now();
-    let (earlier, sends) = app
+    let (earlier, sends, queued) = app
         .store
         .read_for_create(idempotency_key.as_deref(), now - LEDGER_LOOKBACK_MS)
         .await?;
@@ -136,12 +138,7 @@ pub async fn create(
     let message_value = body.get("message").cloned().unwrap_or(Value::Null);
     let message =
         MassMessage::from_value(message_value.clone(), "message").map_err(AppError::Invalid)?;
-    // Core's rule: exactly one of everyone / tagId / openIds, so nothing ambiguous widens a send.
-    let audience = Audience::from_value(
-        body.get("audience").cloned().unwrap_or(Value::Null),
-        "audience",
-    )
-    .map_err(AppError::Invalid)?;
+    let audience_value = body.get("audience").cloned().unwrap_or(Value::Null);
     let send_at = send_at_from_value(body.get("sendAt"), "sendAt")
         .map_err(AppError::Invalid)?
         .map_or(now, |t| t.0);
@@ -153,37 +150,121 @@ pub async fn create(
         // duplicate finder's keys unpredictable (see PlanOptions::hash_seed).
         hash_seed: Some(u64::from_le_bytes(crate::random_bytes::<8>())),
     };
-    let audience_json = match &audience {
-        Audience::OpenIds(list) => json!({ "openids": list.len() }),
-        Audience::Tag(id) => json!({ "tagId": id }),
-        Audience::Everyone => json!({ "everyone": true }),
-    };
     let id = new_job_id();
-    let plan = SendPlan::new(&id, message, audience, options).map_err(AppError::Plan)?;
-    // The account's real send ledger, so the summary's quota verdict counts sends already made.
+    // The account's real send ledger and every other job's batches still to send: the quota is
+    // the account's, so the summary's verdict counts both (core lays the queued ones out first).
     let ledger = Ledger::new(&[], &sends);
-    let summary = plan.summary(ledger.sends(), UnixMillis(send_at.max(now)));
-
+    let pending: Vec<PendingSend> = queued
+        .iter()
+        .filter_map(|q| {
+            Some(PendingSend {
+                not_before: UnixMillis(q.next_attempt_at.max(now)),
+                kind: EndpointName::parse(&q.endpoint).and_then(SendKind::of_endpoint)?,
+                to_all: q.to_all != 0,
+            })
+        })
+        .collect();
+    let start = UnixMillis(send_at.max(now));
     let progress_json = serde_json::to_string(&BatchProgress::new()).unwrap_or_default();
-    let mut batches = Vec::with_capacity(plan.batches().len());
-    for b in plan.batches() {
-        let request = plan
-            .request(b.index)
-            .ok_or_else(|| AppError::Internal(format!("plan has no batch {}", b.index)))?;
-        let http = request.build(&app.cfg.base).map_err(AppError::Invalid)?;
-        batches.push(store::NewBatch {
-            idx: b.index,
-            clientmsgid: b.clientmsgid.clone(),
-            endpoint: b.send_kind().endpoint().as_str(),
-            to_all: b.is_to_all(),
-            recipients: match &b.recipients {
-                BatchAudience::OpenIds(r) => Some(r.len()),
-                BatchAudience::Filter(_) => None,
-            },
-            request_body: String::from_utf8(http.body).unwrap_or_default(),
-            progress_json: progress_json.clone(),
-        });
-    }
+    let (summary, batches, audience_json, audience_id) = match sealed_audience_id(&audience_value)?
+    {
+        Some(audience_id) => {
+            let (audience, chunks) = app.store.chunk_refs(&audience_id).await?;
+            match audience {
+                None => {
+                    return Err(AppError::bad_value(
+                        "not_found",
+                        "audience.audienceId",
+                        &audience_id,
+                        format!("there is no audience {audience_id}"),
+                    ))
+                }
+                Some(a) if a.state != "sealed" => {
+                    return Err(AppError::Conflict(format!(
+                        "audience {audience_id} is not sealed yet: POST /api/audiences/{audience_id}/seal first"
+                    )))
+                }
+                Some(_) => {}
+            }
+            if chunks.iter().enumerate().any(|(i, c)| c.idx != i as i64) {
+                return Err(AppError::Internal(format!(
+                    "audience {audience_id}: its chunks are not numbered 0..{}",
+                    chunks.len()
+                )));
+            }
+            let refs: Vec<ChunkRef> = chunks
+                .iter()
+                .map(|c| ChunkRef {
+                    count: usize::try_from(c.count).unwrap_or(0),
+                    digest: c.digest.clone(),
+                })
+                .collect();
+            let plan = SendPlan::for_sealed_audience(&id, message, &refs, options)
+                .map_err(AppError::Plan)?;
+            let batches = plan
+                .batches()
+                .iter()
+                .map(|b| store::NewBatch {
+                    audience_id: Some(audience_id.clone()),
+                    idx: b.index,
+                    clientmsgid: b.clientmsgid.clone(),
+                    endpoint: b.send_kind().endpoint().as_str(),
+                    to_all: false,
+                    recipients: match &b.recipients {
+                        BatchAudience::OpenIds(r) => Some(r.len()),
+                        BatchAudience::Filter(_) => None,
+                    },
+                    // Built from the chunk when it is sent.
+                    request_body: String::new(),
+                    progress_json: progress_json.clone(),
+                })
+                .collect();
+            (
+                plan.summary_with_pending(ledger.sends(), &pending, start),
+                batches,
+                json!({ "audienceId": audience_id, "openids": plan.recipient_count() }),
+                Some(audience_id),
+            )
+        }
+        None => {
+            // Core's rule: exactly one of everyone / tagId / openIds, so nothing ambiguous
+            // widens a send.
+            let audience =
+                Audience::from_value(audience_value, "audience").map_err(AppError::Invalid)?;
+            let audience_json = match &audience {
+                Audience::OpenIds(list) => json!({ "openids": list.len() }),
+                Audience::Tag(id) => json!({ "tagId": id }),
+                Audience::Everyone => json!({ "everyone": true }),
+            };
+            let plan = SendPlan::new(&id, message, audience, options).map_err(AppError::Plan)?;
+            let mut batches = Vec::with_capacity(plan.batches().len());
+            for b in plan.batches() {
+                let request = plan
+                    .request(b.index)
+                    .ok_or_else(|| AppError::Internal(format!("plan has no batch {}", b.index)))?;
+                let http = request.build(&app.cfg.base).map_err(AppError::Invalid)?;
+                batches.push(store::NewBatch {
+                    audience_id: None,
+                    idx: b.index,
+                    clientmsgid: b.clientmsgid.clone(),
+                    endpoint: b.send_kind().endpoint().as_str(),
+                    to_all: b.is_to_all(),
+                    recipients: match &b.recipients {
+                        BatchAudience::OpenIds(r) => Some(r.len()),
+                        BatchAudience::Filter(_) => None,
+                    },
+                    request_body: String::from_utf8(http.body).unwrap_or_default(),
+                    progress_json: progress_json.clone(),
+                });
+            }
+            (
+                plan.summary_with_pending(ledger.sends(), &pending, start),
+                batches,
+                audience_json,
+                None,
+            )
+        }
+    };
     let job = JobRow {
         id: id.clone(),
         idempotency_key: idempotency_key.clone(),
@@ -194,6 +275,8 @@ pub async fn create(
         send_at,
         created_at: now,
         cancelled_at: None,
+        audience_id,
+        send_ignore_reprint: options.send_ignore_reprint.map(i64::from),
     };
     if let Err(e) = app
         .store
@@ -209,6 +292,34 @@ pub async fn create(
         return Err(e);
     }
     reply(201, &view_of(&id, app).await?)
+}
+
+/// The audience id of `{"audienceId": "a…"}`, the form that sends to a sealed audience; `None`
+/// for core's forms (everyone, a tag, a list of OpenIDs).
+fn sealed_audience_id(audience: &Value) -> Result<Option<String>, AppError> {
+    let Some(fields) = audience.as_object() else {
+        return Ok(None);
+    };
+    let Some(id) = fields.get("audienceId") else {
+        return Ok(None);
+    };
+    if let Some(other) = fields.keys().find(|k| *k != "audienceId") {
+        return Err(AppError::bad_value(
+            "one_of",
+            &format!("audience.{other}"),
+            other,
+            "an audience is one of everyone, tagId, openIds or audienceId",
+        ));
+    }
+    match id.as_str() {
+        Some(s) if !s.is_empty() => Ok(Some(s.to_owned())),
+        _ => Err(AppError::bad_value(
+            "type",
+            "audience.audienceId",
+            &id.to_string(),
+            "audienceId must be the id POST /api/audiences answered",
+        )),
+    }
 }
 
 /// A job's state, from how many of its batches are in each state.

@@ -7,6 +7,7 @@ use worker::{Request, Response};
 use crate::error::AppError;
 use crate::Ctx;
 
+pub mod audiences;
 pub mod events;
 pub mod jobs;
 pub mod media;

@@ -1,0 +1,71 @@
+// scripts/scale (run by hand, not by scripts/test): a million followers by OpenID, end to end on
+// this machine. Uploads 1,000,000 OpenIDs in parts with the npm helper, seals the audience,
+// creates one job, fires the cron until the job finishes, and prints what it took. Bounded: at
+// most MAX_RUNS cron runs, then it stops by itself.
+import { readdirSync, statSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startStack, ADMIN_TOKEN } from './harness.mjs';
+import { openidFor } from '../wechat-sim/src/server.mjs';
+import { uploadAudience } from '../../npm/js/audience.js';
+
+const N = Number(process.env.SCALE_OPENIDS ?? 1_000_000);
+const PART = 100_000;
+const MAX_RUNS = 60;
+
+const sizeOf = (dir) => readdirSync(dir, { withFileTypes: true })
+  .reduce((sum, e) => sum + (e.isDirectory() ? sizeOf(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+
+/** The highest resident memory (VmHWM, kB) of workerd processes under this stack. */
+function workerdPeakRssKb() {
+  let peak = 0;
+  for (const pid of execFileSync('pgrep', ['-f', 'workerd']).toString().trim().split('\n')) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const m = /VmHWM:\s+(\d+) kB/.exec(status);
+      if (m) peak = Math.max(peak, Number(m[1]));
+    } catch { /* gone */ }
+  }
+  return peak;
+}
+
+const stack = await startStack({ strictFollowers: false });
+try {
+  console.log(`simulator ${stack.sim.url}, worker ${stack.workerUrl}; ${N.toLocaleString('en')} OpenIDs`);
+  const all = Array.from({ length: N }, (_, i) => openidFor(`scale-${i}`));
+  let t = Date.now();
+  const seal = await uploadAudience({
+    url: stack.workerUrl, adminToken: ADMIN_TOKEN, openIds: all, partSize: PART,
+    onProgress: (p) => { if (p.phase === 'upload') process.stdout.write(`\rupload: ${p.sentOpenIds.toLocaleString('en')} OpenIDs`); },
+  });
+  const uploadMs = Date.now() - t;
+  console.log(`\nupload and seal: ${(uploadMs / 1000).toFixed(1)} s; valid ${seal.valid}, duplicates ${seal.duplicates}, invalid ${seal.invalid}, batches ${seal.batches}`);
+  console.log(`D1 on disk after sealing: ${(sizeOf(stack.persist) / 1e6).toFixed(1)} MB`);
+
+  t = Date.now();
+  const job = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: 'a million' } }, audience: { audienceId: seal.id } });
+  if (job.status !== 201) throw new Error(job.text);
+  console.log(`job ${job.json.id}: ${job.json.batches.length} batches (sizes ${[...new Set(job.json.batches.map((b) => b.recipients))].join(', ')}), created in ${Date.now() - t} ms, ${job.counters.d1Queries} D1 queries`);
+
+  let runs = 0;
+  let state = job.json;
+  let maxQueries = 0;
+  for (; runs < MAX_RUNS && state.state !== 'finished'; ) {
+    await stack.cron();
+    runs += 1;
+    const report = await stack.lastCron();
+    maxQueries = Math.max(maxQueries, report.d1Queries);
+    if (report.error) throw new Error(`cron: ${report.error}`);
+    await stack.simCtl('POST', 'callbacks/flush');
+    state = (await stack.api('GET', `/api/jobs/${job.json.id}`)).json;
+    process.stdout.write(`\rcron runs ${runs}: ${JSON.stringify(state.counts)}   `);
+    await stack.advance(61_000);
+  }
+  const stats = await stack.simCtl('GET', 'stats');
+  console.log(`\njob ${state.state} after ${runs} cron runs (at most ${maxQueries} D1 queries in a run)`);
+  console.log(`deliveries ${stats.deliveries.toLocaleString('en')}, duplicate deliveries ${stats.duplicateDeliveries}, sends ${stats.sends}, 45009 ${(await stack.simCtl('GET', 'calls')).calls.filter((c) => c.errcode === 45009).length}`);
+  console.log(`D1 on disk at the end: ${(sizeOf(stack.persist) / 1e6).toFixed(1)} MB; workerd peak RSS ${(workerdPeakRssKb() / 1024).toFixed(0)} MB`);
+  if (state.state !== 'finished') process.exitCode = 1;
+} finally {
+  await stack.stop();
+}

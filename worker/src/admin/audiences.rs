@@ -1,0 +1,278 @@
+//! Audiences: a list of OpenIDs too large for one request (an admin body is at most 4 MiB, about
+//! 130,000 OpenIDs), uploaded in numbered parts and sealed once; then `POST /api/jobs` with
+//! `"audience": {"audienceId": "a…"}` sends to it.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /api/audiences` | a new, open audience → 201 `{id, state, …}` |
+//! | `POST /api/audiences/{id}/openids?part=N` | part N (1, 2, … in order): a JSON array, or `text/plain` with one OpenID per line; core checks each and reports the invalid ones at their position in the whole audience. The same part again with the same body answers the same (a retry never counts twice); another body is 422 `part_reused` |
+//! | `POST /api/audiences/{id}/seal` | duplicates across parts removed (the first kept), split by core into ⌈N/10,000⌉ balanced chunks → `{received, valid, invalid, duplicates, batches}` |
+//! | `GET /api/audiences/{id}`, `DELETE /api/audiences/{id}` | the audience; deleting it while a job still sends to it is 409 |
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use worker::{Request, Response};
+use wxmass::plan::{read_audience_part, AudienceSealer, PartFormat};
+
+use super::reply;
+use crate::error::AppError;
+use crate::store::{self, AudienceRow, NewChunk, PartRow};
+use crate::Ctx;
+
+/// OpenIDs in one stored row of an upload: 50,000 × 28 bytes is 1.4 MB, under D1's 2 MB a row.
+const RAW_ROW_OPENIDS: usize = 50_000;
+/// Rows of uploads one read brings while sealing: ~5.6 MB at a time, not the whole audience.
+const RAW_ROWS_PER_READ: i64 = 4;
+
+fn new_audience_id() -> String {
+    std::iter::once("a".to_owned())
+        .chain(
+            crate::random_bytes::<12>()
+                .iter()
+                .map(|b| format!("{b:02x}")),
+        )
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn view(a: &AudienceRow, parts: &[PartRow], in_flight: i64) -> Value {
+    json!({
+        "id": a.id,
+        "state": a.state,
+        "parts": a.parts,
+        "received": a.received,
+        "invalid": a.invalid,
+        "valid": a.valid,
+        "duplicates": a.duplicates,
+        "batches": a.batches,
+        "createdAt": a.created_at,
+        "sealedAt": a.sealed_at,
+        "batchesInFlight": in_flight,
+        "partList": parts.iter().map(|p| json!({
+            "part": p.part, "firstPosition": p.first_position, "received": p.received,
+            "valid": p.valid, "invalid": p.invalid,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn read(id: &str, app: &Ctx) -> Result<(AudienceRow, Vec<PartRow>, i64), AppError> {
+    app.store
+        .read_audience(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no audience {id}")))
+}
+
+/// `POST /api/audiences`.
+pub async fn create(app: &Ctx) -> Result<Response, AppError> {
+    let id = new_audience_id();
+    let now = app.now();
+    app.store
+        .commit(vec![app.store.insert_audience(&id, now)?])
+        .await?;
+    reply(
+        201,
+        &json!({ "id": id, "state": "open", "parts": 0, "received": 0, "createdAt": now }),
+    )
+}
+
+/// `GET /api/audiences/{id}`.
+pub async fn get(id: &str, app: &Ctx) -> Result<Response, AppError> {
+    let (a, parts, in_flight) = read(id, app).await?;
+    reply(200, &view(&a, &parts, in_flight))
+}
+
+/// `DELETE /api/audiences/{id}`: refused while a job still sends to it.
+pub async fn delete(id: &str, app: &Ctx) -> Result<Response, AppError> {
+    let (_, _, in_flight) = read(id, app).await?;
+    if in_flight > 0 {
+        return Err(AppError::Conflict(format!(
+            "audience {id} is in use: {in_flight} batches of its jobs are not settled yet; cancel those jobs or wait for them"
+        )));
+    }
+    app.store.commit(app.store.delete_audience(id)?).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// `POST /api/audiences/{id}/openids?part=N`.
+pub async fn add_part(
+    req: &Request,
+    id: &str,
+    body: Vec<u8>,
+    app: &Ctx,
+) -> Result<Response, AppError> {
+    let url = req.url()?;
+    let part_param = url
+        .query_pairs()
+        .find(|(k, _)| k == "part")
+        .map(|(_, v)| v.into_owned());
+    let part = part_param
+        .as_deref()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            AppError::bad_value(
+                "required",
+                "part",
+                part_param.as_deref().unwrap_or(""),
+                "?part= must be the part's number: 1, 2, … in order",
+            )
+        })?;
+    let content_type = req.headers().get("content-type")?.unwrap_or_default();
+    let format = if content_type.starts_with("text/plain") {
+        PartFormat::Lines
+    } else if content_type.is_empty() || content_type.starts_with("application/json") {
+        PartFormat::Json
+    } else {
+        return Err(AppError::bad_value(
+            "content_type",
+            "Content-Type",
+            &content_type,
+            "a part is application/json (an array of OpenIDs) or text/plain (one OpenID a line)",
+        ));
+    };
+    let body_hash = hex(&Sha256::digest(&body));
+    let (audience, this_part, previous) = app.store.read_for_part(id, part).await?;
+    let audience = audience.ok_or_else(|| AppError::NotFound(format!("no audience {id}")))?;
+    if let Some(earlier) = this_part {
+        // A retry: the same answer. Another body under the same number is a mistake.
+        if earlier.body_hash == body_hash {
+            let answer: Value = serde_json::from_str(&earlier.answer_json).unwrap_or(Value::Null);
+            return reply(200, &answer);
+        }
+        return Err(AppError::PartReused { part });
+    }
+    if audience.state != "open" {
+        return Err(AppError::Conflict(format!(
+            "audience {id} is sealed: create a new audience to send to other OpenIDs"
+        )));
+    }
+    let expected = audience.parts + 1;
+    if part != expected {
+        return Err(AppError::PartOutOfOrder {
+            part,
+            expected_part: expected,
+        });
+    }
+    let first_position = previous.map_or(0, |p| p.first_position + p.received);
+    let read = read_audience_part(&body, format, first_position.max(0) as u64)
+        .map_err(AppError::Invalid)?;
+    let raw: Vec<&str> = split_rows(&read.valid_text, RAW_ROW_OPENIDS);
+    let answer = json!({
+        "audienceId": id,
+        "part": part,
+        "firstPosition": first_position,
+        "received": read.received,
+        "valid": read.valid_count,
+        "invalid": read.invalid_count,
+        "invalidShown": read.invalid_shown.iter().map(|i| json!({ "position": i.position, "value": i.value })).collect::<Vec<_>>(),
+        "totalReceived": audience.received + read.received as i64,
+    });
+    let row = PartRow {
+        part,
+        first_position,
+        received: read.received as i64,
+        valid: read.valid_count as i64,
+        invalid: read.invalid_count as i64,
+        body_hash,
+        answer_json: answer.to_string(),
+    };
+    let r = app
+        .store
+        .commit(app.store.add_part(&audience, &row, &raw)?)
+        .await?;
+    if !store::changed(&r, 0) {
+        return Err(AppError::Stale(format!(
+            "audience {id} changed while part {part} was stored; send the part again"
+        )));
+    }
+    reply(201, &answer)
+}
+
+/// Cuts `'\n'`-joined OpenIDs into pieces of at most `per_row` lines, without copying.
+fn split_rows(text: &str, per_row: usize) -> Vec<&str> {
+    let mut rows = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let cut = rest
+            .match_indices('\n')
+            .nth(per_row.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
+        let (head, tail) = rest.split_at(cut);
+        rows.push(head);
+        rest = tail.strip_prefix('\n').unwrap_or(tail);
+    }
+    rows
+}
+
+/// `POST /api/audiences/{id}/seal`: read the uploads a few rows at a time, let core dedupe and
+/// split them, commit the chunks and the counts at once. Sealing again answers the same.
+pub async fn seal(id: &str, app: &Ctx) -> Result<Response, AppError> {
+    let (audience, parts, in_flight) = read(id, app).await?;
+    if audience.state == "sealed" {
+        return reply(200, &view(&audience, &parts, in_flight));
+    }
+    if audience.parts == 0 {
+        return Err(AppError::Conflict(format!(
+            "audience {id} has no parts yet: upload OpenIDs with POST /api/audiences/{id}/openids?part=1"
+        )));
+    }
+    let rows = app.store.raw_row_count(id).await?;
+    let mut sealer = AudienceSealer::new(Some(u64::from_le_bytes(crate::random_bytes::<8>())));
+    // In WebAssembly a growing list is copied at each doubling: size it once.
+    sealer.reserve(parts.iter().map(|p| p.valid.max(0) as u64).sum());
+    let mut offset = 0;
+    while offset < rows {
+        for text in app.store.raw_rows(id, offset, RAW_ROWS_PER_READ).await? {
+            sealer.push(&text);
+        }
+        offset += RAW_ROWS_PER_READ;
+    }
+    let sealed = sealer.finish().map_err(AppError::Plan)?;
+    let chunks: Vec<NewChunk<'_>> = sealed
+        .chunks
+        .iter()
+        .map(|c| NewChunk {
+            idx: c.index as i64,
+            count: c.count as i64,
+            digest: &c.digest,
+            openids: &c.openids,
+        })
+        .collect();
+    let now = app.now();
+    let counts = (
+        sealed.valid as i64,
+        sealed.duplicates as i64,
+        sealed.chunks.len() as i64,
+    );
+    let r = app
+        .store
+        .commit(app.store.seal_audience(&audience, counts, &chunks, now)?)
+        .await?;
+    if !store::changed(&r, 0) {
+        return Err(AppError::Stale(format!(
+            "audience {id} changed while it was sealed; seal it again"
+        )));
+    }
+    let (audience, parts, in_flight) = read(id, app).await?;
+    reply(200, &view(&audience, &parts, in_flight))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_hold_at_most_the_limit_and_lose_no_line() {
+        let text = (0..7)
+            .map(|i| format!("o{i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let rows = split_rows(&text, 3);
+        assert_eq!(rows, vec!["o0\no1\no2", "o3\no4\no5", "o6"]);
+        assert_eq!(split_rows("", 3), Vec::<&str>::new());
+        assert_eq!(split_rows("a\nb\nc", 3), vec!["a\nb\nc"]);
+    }
+}
