@@ -1,8 +1,9 @@
 //! Every number, path and fixed name of the WeChat mass-send API, in one place.
 //!
 //! A rule elsewhere in the crate refers to a constant here, so "what is the limit on X and where
-//! does it come from" is answered by reading this file. Sources: `../shared/spec.md` (which settles
-//! where the three seed documents disagree) and WeChat's published documentation.
+//! does it come from" is answered by reading this file. Sources: `docs/spec.md`, which restates
+//! the API rule by rule with each rule's source (its § Where the seeds disagree settles where the
+//! three seed documents disagree), and WeChat's published documentation.
 
 // ================================================================================================
 // Hosts and paths
@@ -19,7 +20,8 @@ pub const PATH_UPLOAD_IMG: &str = "/cgi-bin/media/uploadimg";
 /// `POST cgi-bin/media/uploadnews`: 1..8 articles become one mpnews media_id.
 pub const PATH_UPLOAD_NEWS: &str = "/cgi-bin/media/uploadnews";
 /// `POST cgi-bin/media/uploadvideo`: an uploaded video becomes a mass-send (mpvideo) media_id.
-/// One seed names `file.api.weixin.qq.com` as its host; the spec settles on the default base.
+/// One seed names `file.api.weixin.qq.com` as its host; `docs/spec.md` § Where the seeds disagree
+/// settles on the default base.
 pub const PATH_UPLOAD_VIDEO: &str = "/cgi-bin/media/uploadvideo";
 /// `POST cgi-bin/message/mass/sendall`: to everyone or to one tag.
 pub const PATH_SEND_ALL: &str = "/cgi-bin/message/mass/sendall";
