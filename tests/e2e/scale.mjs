@@ -47,6 +47,13 @@ try {
   if (job.status !== 201) throw new Error(job.text);
   console.log(`job ${job.json.id}: ${job.json.batches.length} batches (sizes ${[...new Set(job.json.batches.map((b) => b.recipients))].join(', ')}), created in ${Date.now() - t} ms, ${job.counters.d1Queries} D1 queries`);
 
+  // A second job of the same million, created right after: the account's 100 mass sends of the
+  // day go to the first, so core plans the second for the next China day and the cron holds it.
+  const second = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: 'a million, again' } }, audience: { audienceId: seal.id } });
+  if (second.status !== 201) throw new Error(second.text);
+  const start2 = second.json.summary.earliest_start;
+  console.log(`second job ${second.json.id}: earliest start ${start2.decision}${start2.at ? ` ${new Date(start2.at + 8 * 3600e3).toISOString().replace('T', ' ').slice(0, 16)} China time` : ''}; ${second.json.summary.notes.at(-1)}`);
+
   let runs = 0;
   let state = job.json;
   let maxQueries = 0;
@@ -61,11 +68,27 @@ try {
     process.stdout.write(`\rcron runs ${runs}: ${JSON.stringify(state.counts)}   `);
     await stack.advance(61_000);
   }
+  const held = (await stack.api('GET', `/api/jobs/${second.json.id}`)).json;
+  console.log(`\njob ${state.state} after ${runs} cron runs (at most ${maxQueries} D1 queries in a run); the second job meanwhile: ${JSON.stringify(held.counts)}, ${held.batches.filter((b) => b.attempts > 0).length} batches attempted`);
+  if (held.batches.some((b) => b.attempts > 0)) process.exitCode = 1;
+  // The next China day: the second job goes out.
+  await stack.advance(start2.at - stack.nowSec() * 1000 + 1000);
+  let runs2 = 0;
+  let state2 = held;
+  for (; runs2 < MAX_RUNS && state2.state !== 'finished'; ) {
+    await stack.cron();
+    runs2 += 1;
+    const report = await stack.lastCron();
+    maxQueries = Math.max(maxQueries, report.d1Queries);
+    await stack.simCtl('POST', 'callbacks/flush');
+    state2 = (await stack.api('GET', `/api/jobs/${second.json.id}`)).json;
+    await stack.advance(61_000);
+  }
   const stats = await stack.simCtl('GET', 'stats');
-  console.log(`\njob ${state.state} after ${runs} cron runs (at most ${maxQueries} D1 queries in a run)`);
+  console.log(`second job ${state2.state} after ${runs2} more cron runs on the next day`);
   console.log(`deliveries ${stats.deliveries.toLocaleString('en')}, duplicate deliveries ${stats.duplicateDeliveries}, sends ${stats.sends}, 45009 ${(await stack.simCtl('GET', 'calls')).calls.filter((c) => c.errcode === 45009).length}`);
   console.log(`D1 on disk at the end: ${(sizeOf(stack.persist) / 1e6).toFixed(1)} MB; workerd peak RSS ${(workerdPeakRssKb() / 1024).toFixed(0)} MB`);
-  if (state.state !== 'finished') process.exitCode = 1;
+  if (state.state !== 'finished' || state2.state !== 'finished' || stats.duplicateDeliveries !== 0) process.exitCode = 1;
 } finally {
   await stack.stop();
 }
