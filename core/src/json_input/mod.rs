@@ -5,22 +5,19 @@
 //! over a parsed [`Json`] tree. Each field is read by its wire name (snake_case) or its camelCase
 //! alias, which is how the npm package's camelCase objects reach the same rules.
 //!
-//! The tree is read by core's own parser ([`parse()`]), borrows its strings from the input (those
-//! without escapes) and keeps objects as short lists of pairs, and a field's path is only written
-//! out when a problem is reported:
-//! building a request is on the hot path of the npm package (its target is at most twice the time
-//! of a bare `JSON.stringify`), and a `serde_json::Value` with a map, an owned string per key and
-//! a path string per field cost several times that.
+//! The tree is read by serde_json (the worker's reader too, so both accept the same text and
+//! word its errors alike) through a visitor ([`parse()`]); it borrows its strings from the input
+//! (those without escapes) and keeps objects as short lists of pairs, and a field's path is only
+//! written out when a problem is reported, so reading costs little more than the parse itself.
 
 use std::borrow::Cow;
+use std::fmt;
 
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::ids::MsgId;
 use crate::validate::{for_each_duplicate, index, join, Problems, Rule, ValidationError};
-
-mod parse;
-pub(crate) use parse::parse;
 
 /// A JSON value of user input.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,9 +78,84 @@ impl<'a> Json<'a> {
     }
 }
 
+/// Strings borrow from the input when they hold no escape sequence.
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Json<'de>, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Json<'de>, E> {
+        Ok(Json::Unsigned(u))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Json<'de>, E> {
+        Ok(u64::try_from(i).map_or(Json::Negative(i), Json::Unsigned))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Json<'de>, E> {
+        Ok(Json::Float(f))
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4_096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4_096));
+        while let Some(Key(k)) = map.next_key()? {
+            members.push((k, map.next_value()?));
+        }
+        Ok(Json::Object(members))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+/// An object key, borrowed when it holds no escape sequence (`Cow`'s own `Deserialize` always
+/// copies).
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match d.deserialize_str(JsonVisitor)? {
+            Json::Str(s) => Ok(Key(s)),
+            _ => Err(de::Error::custom("object keys are strings")),
+        }
+    }
+}
+
+/// Parses a whole JSON text (surrounding whitespace allowed, nothing else after the value) with
+/// serde_json: its numbers (`u64`, then `i64`, then `f64`), its escapes, its nesting limit (127
+/// levels) and its errors (`expected value at line 1 column 7`).
+pub(crate) fn parse(bytes: &[u8]) -> Result<Json<'_>, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
+
 /// Parses bytes as JSON, or records a [`Rule::Json`] problem.
 pub(crate) fn parse_bytes<'a>(bytes: &'a [u8], p: &mut Problems) -> Option<Json<'a>> {
-    match parse::parse(bytes) {
+    match parse(bytes) {
         Ok(v) => Some(v),
         Err(e) => {
             p.push("", Rule::Json, Some(&e.to_string()));
@@ -461,6 +533,87 @@ mod tests {
         let mut p = Problems::default();
         let json = parse_bytes(text.as_bytes(), &mut p).unwrap();
         Obj::new(json, "body", &mut p).unwrap()
+    }
+
+    fn ok(text: &str) -> Json<'_> {
+        match parse(text.as_bytes()) {
+            Ok(v) => v,
+            Err(e) => panic!("{text}: {e}"),
+        }
+    }
+
+    #[test]
+    fn reads_every_kind_of_value() {
+        assert_eq!(
+            ok(r#" {"a":[1,-2,2.5,"x",true,false,null,{}],"b":[]} "#),
+            Json::Object(vec![
+                (
+                    Cow::Borrowed("a"),
+                    Json::Array(vec![
+                        Json::Unsigned(1),
+                        Json::Negative(-2),
+                        Json::Float(2.5),
+                        Json::Str(Cow::Borrowed("x")),
+                        Json::Bool(true),
+                        Json::Bool(false),
+                        Json::Null,
+                        Json::Object(vec![]),
+                    ])
+                ),
+                (Cow::Borrowed("b"), Json::Array(vec![])),
+            ])
+        );
+    }
+
+    #[test]
+    fn numbers_take_the_narrowest_kind() {
+        assert_eq!(ok("18446744073709551615"), Json::Unsigned(u64::MAX));
+        assert_eq!(
+            ok("18446744073709551616"),
+            Json::Float(18446744073709551616.0)
+        );
+        assert_eq!(ok("-9223372036854775808"), Json::Negative(i64::MIN));
+        assert!(matches!(ok("-0"), Json::Float(f) if f == 0.0 && f.is_sign_negative()));
+        assert_eq!(ok("1e3"), Json::Float(1000.0));
+    }
+
+    #[test]
+    fn escaped_keys_and_strings_are_decoded() {
+        assert_eq!(
+            ok(r#"{"k\u0065y":"a\ud83d\ude00","中":"文"}"#),
+            Json::Object(vec![
+                (
+                    Cow::Owned("key".into()),
+                    Json::Str(Cow::Owned("a\u{1f600}".into()))
+                ),
+                (Cow::Borrowed("中"), Json::Str(Cow::Borrowed("文"))),
+            ])
+        );
+    }
+
+    #[test]
+    fn nesting_is_limited_without_exhausting_the_stack() {
+        let deep = "[".repeat(100_000);
+        let e = parse(deep.as_bytes()).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("recursion limit exceeded at line 1 column 128")
+        );
+        let fine = format!("{}{}", "[".repeat(127), "]".repeat(127));
+        assert!(parse(fine.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn invalid_json_is_one_problem_with_serde_jsons_message() {
+        let mut p = Problems::default();
+        assert!(parse_bytes(b"{\"a\":1,\n \"b\":x}", &mut p).is_none());
+        let e = p.into_error();
+        assert_eq!(e.problems.len(), 1);
+        assert_eq!(e.problems[0].rule.code(), "json");
+        assert_eq!(
+            e.problems[0].value.as_deref(),
+            Some("expected value at line 2 column 6")
+        );
     }
 
     #[test]
