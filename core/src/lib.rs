@@ -48,3 +48,8 @@ pub use http::{ApiBase, HttpRequest, Method};
 pub use ids::MsgId;
 pub use message::MassMessage;
 pub use validate::{Problem, Rule, ValidationError};
+
+/// The README's "Core usage" examples, compiled and run as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -346,6 +346,28 @@ fn rejects_empty_message_content_and_media_ids() {
 }
 
 #[test]
+fn reading_refuses_a_well_formed_body_that_breaks_a_rule() {
+    // Structure is fine (one OpenID, a blank text), but the rules are not: reading answers with
+    // the rules' problems, so an `Ok` from reading is always a request that builds.
+    let body = json!({"touser": [A], "msgtype": "text", "text": {"content": " "}});
+    let err = SendToUsersRequest::from_value(body.clone()).unwrap_err();
+    let found: Vec<_> = err
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.rule.code()))
+        .collect();
+    assert_eq!(found, [("touser", "count"), ("text.content", "required")]);
+    let bytes = body.to_string();
+    assert_eq!(
+        SendToUsersRequest::from_json(bytes.as_bytes()),
+        Err(err.clone())
+    );
+    let send = EndpointName::SendToUsers;
+    assert_eq!(AnyRequest::from_value(send, body), Err(err.clone()));
+    assert_eq!(AnyRequest::from_json(send, bytes.as_bytes()), Err(err));
+}
+
+#[test]
 fn rejects_non_json_and_non_objects() {
     let err = SendAllRequest::from_json(b"{not json").unwrap_err();
     assert_eq!(err.problems[0].rule.code(), "json");

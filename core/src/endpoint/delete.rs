@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use super::EndpointName;
+use crate::http::Method;
 use crate::ids::MsgId;
 use crate::json_input::Obj;
 use crate::limits::PATH_DELETE;
@@ -51,4 +53,12 @@ impl DeleteRequest {
     }
 }
 
-super::json_endpoint!(DeleteRequest, PATH_DELETE, Ack);
+super::json_endpoint! {
+    DeleteRequest {
+        NAME: EndpointName::Delete,
+        PATH: PATH_DELETE,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: Ack,
+    }
+}

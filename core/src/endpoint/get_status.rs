@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::EndpointName;
+use crate::http::Method;
 use crate::ids::MsgId;
 use crate::json_input::Obj;
 use crate::limits::PATH_GET_STATUS;
@@ -82,4 +84,12 @@ impl GetStatusRequest {
     }
 }
 
-super::json_endpoint!(GetStatusRequest, PATH_GET_STATUS, GetStatusReply);
+super::json_endpoint! {
+    GetStatusRequest {
+        NAME: EndpointName::GetStatus,
+        PATH: PATH_GET_STATUS,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: GetStatusReply,
+    }
+}

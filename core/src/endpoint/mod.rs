@@ -1,15 +1,21 @@
-//! One module per WeChat endpoint: its path, its `Request`, its `Reply`, and its validation.
+//! One module per WeChat endpoint: its facts, its `Request`, its `Reply`, and its validation.
 //!
-//! Every request implements [`Endpoint`]: `validate()` returns all problems at once, and
-//! `build()` validates and yields an [`HttpRequest`] (the caller adds `access_token`). Requests
-//! with a JSON body can also be read from user JSON (`from_json`, unknown fields rejected, each
-//! problem with its JSON path) and turned into body bytes without validation (`to_body`, used by
-//! tests to compare with WeChat's own examples).
+//! Every request implements [`Endpoint`], whose constants are the endpoint's facts (name, path,
+//! method, whether it counts as a mass call, reply type), stated once in the endpoint's own
+//! file. [`EndpointName`] and [`AnyRequest`] dispatch through those constants; the one list of
+//! endpoints is in [`any`], so a new endpoint is a new file and one line there.
+//!
+//! `validate()` returns all problems at once, and `build()` validates and yields an
+//! [`HttpRequest`] (the caller adds `access_token`). Requests with a JSON body can also be read
+//! from user JSON with `from_json`/`from_value`: unknown fields rejected, every rule checked, so
+//! `Ok` is always a valid request and an error lists every problem with its JSON path. `to_body`
+//! turns a request into body bytes **without validation** (tests compare it with WeChat's own
+//! examples, which use placeholders such as `OPENID1`).
 
 use serde::de::DeserializeOwned;
 
 use crate::error_code::ReplyError;
-use crate::http::{ApiBase, HttpRequest};
+use crate::http::{ApiBase, HttpRequest, Method};
 use crate::validate::ValidationError;
 
 pub mod any;
@@ -38,10 +44,17 @@ pub use upload_video::UploadVideoRequest;
 
 /// One WeChat API call.
 pub trait Endpoint {
+    /// Which endpoint this is, by name (the runtime handle of the type: [`EndpointName::facts`]
+    /// answers with this type's constants).
+    const NAME: EndpointName;
     /// Path under the API base (from [`crate::limits`]).
     const PATH: &'static str;
-    /// The typed success reply.
-    type Reply: DeserializeOwned;
+    /// HTTP method of the call.
+    const METHOD: Method;
+    /// Whether a call counts against the 60-a-minute mass-send limit.
+    const MASS: bool;
+    /// The typed success reply (one of [`AnyReply`]'s variants).
+    type Reply: DeserializeOwned + Into<AnyReply>;
 
     /// Every problem of this request, or `Ok`.
     fn validate(&self) -> Result<(), ValidationError>;
@@ -55,13 +68,62 @@ pub trait Endpoint {
     }
 }
 
-/// Implements [`Endpoint`] and the JSON entry points for a request with a JSON body. The type
-/// provides `fn check(&self, &mut Problems)` (its rules) and
+/// An endpoint's facts as values, for code that picks the endpoint at run time
+/// ([`EndpointName::facts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointFacts {
+    /// [`Endpoint::NAME`]
+    pub name: EndpointName,
+    /// [`Endpoint::PATH`]
+    pub path: &'static str,
+    /// [`Endpoint::METHOD`]
+    pub method: Method,
+    /// [`Endpoint::MASS`]
+    pub mass: bool,
+}
+
+impl EndpointFacts {
+    /// The facts of endpoint type `E`.
+    pub const fn of<E: Endpoint>() -> EndpointFacts {
+        EndpointFacts {
+            name: E::NAME,
+            path: E::PATH,
+            method: E::METHOD,
+            mass: E::MASS,
+        }
+    }
+}
+
+/// Implements [`Endpoint`] and the JSON entry points for a request with a JSON body, from the
+/// facts block its file states:
+///
+/// ```text
+/// json_endpoint! {
+///     SendAllRequest {
+///         NAME: EndpointName::SendAll,
+///         PATH: PATH_SEND_ALL,
+///         METHOD: Method::Post,
+///         MASS: true,
+///         Reply: SendReply,
+///     }
+/// }
+/// ```
+///
+/// The type provides `fn check(&self, &mut Problems)` (its rules) and
 /// `fn read(Obj, &mut Problems) -> Option<Self>` (its fields).
 macro_rules! json_endpoint {
-    ($req:ty, $path:expr, $reply:ty) => {
+    ($req:ident {
+        NAME: $name:expr,
+        PATH: $path:expr,
+        METHOD: $method:expr,
+        MASS: $mass:expr,
+        Reply: $reply:ty $(,)?
+    }) => {
         impl $crate::endpoint::Endpoint for $req {
+            const NAME: $crate::endpoint::EndpointName = $name;
             const PATH: &'static str = $path;
+            const METHOD: $crate::http::Method = $method;
+            const MASS: bool = $mass;
             type Reply = $reply;
 
             fn validate(&self) -> Result<(), $crate::validate::ValidationError> {
@@ -76,8 +138,8 @@ macro_rules! json_endpoint {
             ) -> Result<$crate::http::HttpRequest, $crate::validate::ValidationError> {
                 $crate::endpoint::Endpoint::validate(self)?;
                 Ok(base.request(
-                    $crate::http::Method::Post,
-                    $path,
+                    <Self as $crate::endpoint::Endpoint>::METHOD,
+                    <Self as $crate::endpoint::Endpoint>::PATH,
                     $crate::limits::CONTENT_TYPE_JSON,
                     self.to_body(),
                 ))
@@ -85,16 +147,16 @@ macro_rules! json_endpoint {
         }
 
         impl $req {
-            /// Reads the request from JSON bytes (wire names or their camelCase aliases).
-            /// `Ok` means the JSON has the request's shape (rules are checked by
-            /// `validate`/`build`); an error lists every problem found, rules included.
+            /// Reads a **valid** request from JSON bytes (wire names or their camelCase
+            /// aliases): `Ok` only when the JSON has the request's shape and passes every rule
+            /// of `validate`; an error lists every problem, structure and rules together.
             pub fn from_json(bytes: &[u8]) -> Result<Self, $crate::validate::ValidationError> {
                 let mut p = $crate::validate::Problems::default();
                 let value = $crate::json_input::parse_bytes(bytes, &mut p);
                 Self::from_parts(value, p)
             }
 
-            /// Reads the request from a parsed JSON value.
+            /// [`Self::from_json`] for a parsed JSON value: the same checks, the same problems.
             pub fn from_value(
                 value: serde_json::Value,
             ) -> Result<Self, $crate::validate::ValidationError> {
@@ -112,12 +174,15 @@ macro_rules! json_endpoint {
                     .and_then(|v| $crate::json_input::Obj::new(v, "", &mut p))
                     .and_then(|o| Self::read(o, &mut p));
                 match read {
-                    Some(req) if p.is_empty() => Ok(req),
+                    // Rules run even when structure is broken somewhere, so a person fixes
+                    // everything in one pass; a request comes back only when nothing is wrong.
                     Some(req) => {
-                        // Structure is broken somewhere, but report the rules too, so a person
-                        // fixes everything in one pass.
                         req.check(&mut p);
-                        Err(p.into_error())
+                        if p.is_empty() {
+                            Ok(req)
+                        } else {
+                            Err(p.into_error())
+                        }
                     }
                     None => Err(p.into_error()),
                 }

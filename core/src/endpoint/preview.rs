@@ -5,7 +5,9 @@
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::EndpointName;
 use crate::audience::PreviewTarget;
+use crate::http::Method;
 use crate::ids::MsgId;
 use crate::json_input::Obj;
 use crate::limits::PATH_PREVIEW;
@@ -55,4 +57,12 @@ impl PreviewRequest {
     }
 }
 
-super::json_endpoint!(PreviewRequest, PATH_PREVIEW, PreviewReply);
+super::json_endpoint! {
+    PreviewRequest {
+        NAME: EndpointName::Preview,
+        PATH: PATH_PREVIEW,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: PreviewReply,
+    }
+}

@@ -7,7 +7,9 @@
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::EndpointName;
 use crate::audience::SendAllFilter;
+use crate::http::Method;
 use crate::ids::MsgId;
 use crate::json_input::Obj;
 use crate::limits::PATH_SEND_ALL;
@@ -131,4 +133,12 @@ impl SendAllRequest {
     }
 }
 
-super::json_endpoint!(SendAllRequest, PATH_SEND_ALL, SendReply);
+super::json_endpoint! {
+    SendAllRequest {
+        NAME: EndpointName::SendAll,
+        PATH: PATH_SEND_ALL,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: SendReply,
+    }
+}

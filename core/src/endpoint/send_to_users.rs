@@ -7,6 +7,8 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::send_all::{check_client_msg_id, read_send_options, serialize_send_options, SendReply};
+use super::EndpointName;
+use crate::http::Method;
 use crate::json_input::Obj;
 use crate::limits::{MAX_OPENIDS_PER_SEND, MIN_OPENIDS_PER_SEND, PATH_SEND_TO_USERS};
 use crate::message::{MassMessage, Use};
@@ -79,4 +81,12 @@ impl SendToUsersRequest {
     }
 }
 
-super::json_endpoint!(SendToUsersRequest, PATH_SEND_TO_USERS, SendReply);
+super::json_endpoint! {
+    SendToUsersRequest {
+        NAME: EndpointName::SendToUsers,
+        PATH: PATH_SEND_TO_USERS,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: SendReply,
+    }
+}

@@ -5,6 +5,8 @@
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::EndpointName;
+use crate::http::Method;
 use crate::json_input::Obj;
 use crate::limits::{PATH_SPEED_GET, PATH_SPEED_SET, SPEED_MAX, SPEED_MIN};
 use crate::reply::Ack;
@@ -38,7 +40,15 @@ impl SpeedGetRequest {
     }
 }
 
-super::json_endpoint!(SpeedGetRequest, PATH_SPEED_GET, SpeedGetReply);
+super::json_endpoint! {
+    SpeedGetRequest {
+        NAME: EndpointName::SpeedGet,
+        PATH: PATH_SPEED_GET,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: SpeedGetReply,
+    }
+}
 
 /// Set the speed level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,4 +78,12 @@ impl SpeedSetRequest {
     }
 }
 
-super::json_endpoint!(SpeedSetRequest, PATH_SPEED_SET, Ack);
+super::json_endpoint! {
+    SpeedSetRequest {
+        NAME: EndpointName::SpeedSet,
+        PATH: PATH_SPEED_SET,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: Ack,
+    }
+}

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::EndpointName;
+use crate::http::Method;
 use crate::json_input::Obj;
 use crate::limits::{PATH_STABLE_TOKEN, TOKEN_REFRESH_MARGIN_SECS};
 use crate::validate::{require_text, Problems};
@@ -75,7 +77,16 @@ impl StableTokenRequest {
     }
 }
 
-super::json_endpoint!(StableTokenRequest, PATH_STABLE_TOKEN, TokenReply);
+super::json_endpoint! {
+    StableTokenRequest {
+        NAME: EndpointName::StableToken,
+        PATH: PATH_STABLE_TOKEN,
+        METHOD: Method::Post,
+        // Not a mass-send call: it never counts against the 60-a-minute limit.
+        MASS: false,
+        Reply: TokenReply,
+    }
+}
 
 #[cfg(test)]
 mod tests {

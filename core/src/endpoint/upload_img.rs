@@ -12,7 +12,7 @@ use crate::limits::{
 };
 use crate::validate::{Problems, Rule, ValidationError};
 
-use super::Endpoint;
+use super::{Endpoint, EndpointName};
 
 /// Upload one image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 impl Endpoint for UploadImgRequest {
+    const NAME: EndpointName = EndpointName::UploadImg;
     const PATH: &'static str = PATH_UPLOAD_IMG;
+    const METHOD: Method = Method::Post;
+    const MASS: bool = true;
     type Reply = UploadImgReply;
 
     fn validate(&self) -> Result<(), ValidationError> {
@@ -138,8 +141,8 @@ impl Endpoint for UploadImgRequest {
         body.extend_from_slice(&self.bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         Ok(base.request(
-            Method::Post,
-            PATH_UPLOAD_IMG,
+            Self::METHOD,
+            Self::PATH,
             format!("multipart/form-data; boundary={boundary}"),
             body,
         ))

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::EndpointName;
 use crate::article::Article;
+use crate::http::Method;
 use crate::json_input::Obj;
 use crate::limits::{MAX_ARTICLES, MIN_ARTICLES, PATH_UPLOAD_NEWS};
 use crate::validate::{index, Problems, Rule};
@@ -56,4 +58,12 @@ impl UploadNewsRequest {
     }
 }
 
-super::json_endpoint!(UploadNewsRequest, PATH_UPLOAD_NEWS, MediaUploadReply);
+super::json_endpoint! {
+    UploadNewsRequest {
+        NAME: EndpointName::UploadNews,
+        PATH: PATH_UPLOAD_NEWS,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: MediaUploadReply,
+    }
+}

@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use super::upload_news::MediaUploadReply;
+use super::EndpointName;
+use crate::http::Method;
 use crate::json_input::Obj;
 use crate::limits::PATH_UPLOAD_VIDEO;
 use crate::validate::{require_text, Problems};
@@ -36,4 +38,12 @@ impl UploadVideoRequest {
     }
 }
 
-super::json_endpoint!(UploadVideoRequest, PATH_UPLOAD_VIDEO, MediaUploadReply);
+super::json_endpoint! {
+    UploadVideoRequest {
+        NAME: EndpointName::UploadVideo,
+        PATH: PATH_UPLOAD_VIDEO,
+        METHOD: Method::Post,
+        MASS: true,
+        Reply: MediaUploadReply,
+    }
+}
