@@ -205,8 +205,8 @@ fn trim_line(line: &str) -> &str {
 
 /// Reads a JSON array of strings element by element, without building a tree of the part: a
 /// 4 MiB part of two million short non-strings would otherwise take tens of MB in a 128 MB
-/// isolate. serde_json's streaming reader, which is what the worker reads bodies with; its
-/// errors are worded like core's parser's (`expected value at line 1 column 7`).
+/// isolate. serde_json's streaming reader, which is what the rest of core reads JSON with, so
+/// its errors are worded the same (`expected value at line 1 column 6`).
 fn read_json(bytes: &[u8], part: &mut PartReader) -> Result<(), ValidationError> {
     let mut p = Problems::default();
     let mut de = serde_json::Deserializer::from_slice(bytes);
