@@ -856,15 +856,21 @@ pub struct ReplayGuard {
 
 impl ReplayGuard {
     fn new(timestamp: i64, nonce: &str, signature: &str, body: &[u8], max_skew: i64) -> Self {
-        use sha2::{Digest, Sha256};
-        let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        let key = Sha256::digest(format!(
-            "{timestamp}\n{nonce}\n{}",
-            signature.to_ascii_lowercase()
-        ));
+        // Core's own SHA-256 (the clientmsgid's), so sha2's block function stays out of the
+        // npm package's WebAssembly.
+        use crate::plan::sha256_lanes::Sha256;
+        let digest = |data: &[u8]| {
+            let mut h = Sha256::new();
+            h.update(data);
+            h.finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        let query = format!("{timestamp}\n{nonce}\n{}", signature.to_ascii_lowercase());
         ReplayGuard {
-            key: hex(&key),
-            body_digest: hex(&Sha256::digest(body)),
+            key: digest(query.as_bytes()),
+            body_digest: digest(body),
             remember_until: timestamp.saturating_add(max_skew.max(0)),
         }
     }

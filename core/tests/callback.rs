@@ -785,6 +785,20 @@ fn a_plain_push_carries_a_replay_guard_that_tells_a_forged_body_from_a_retry() {
         genuine.replay_guard.clone().unwrap(),
         forged.replay_guard.unwrap(),
     );
+    // SHA-256 as documented: of the body, and of "timestamp\nnonce\nsignature".
+    let sha = |d: &[u8]| {
+        use sha2::Digest;
+        sha2::Sha256::digest(d)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(g.body_digest, sha(b"<xml><A>1</A></xml>"));
+    let signed = format!(
+        "{WX_TIMESTAMP}\n{WX_NONCE}\n{}",
+        plain_signature(WX_TOKEN, WX_TIMESTAMP, WX_NONCE)
+    );
+    assert_eq!(g.key, sha(signed.as_bytes()));
     // One signed query, one key, whatever the body.
     assert_eq!(g.key, f.key);
     assert!(f.is_forged(&g.body_digest));

@@ -79,7 +79,7 @@ pub mod quota;
 mod recipients;
 pub mod sealed_audience;
 pub mod send_at;
-mod sha256_lanes;
+pub(crate) mod sha256_lanes;
 pub mod status_check;
 pub mod summary;
 
