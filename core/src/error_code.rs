@@ -115,7 +115,7 @@ pub fn lookup(code: i64) -> Option<&'static KnownCode> {
         .and_then(|i| CODES.get(i))
 }
 
-/// Codes named by the spec as clientmsgid outcomes.
+/// Codes docs/spec.md names as clientmsgid outcomes.
 pub mod codes {
     /// System busy.
     pub const BUSY: i64 = -1;

@@ -448,7 +448,7 @@ pub struct MassSendJobFinish {
 }
 
 impl MassSendJobFinish {
-    /// `mass:<MsgID>:<Status>`. The spec keys the event on MsgID + Status: WeChat's retries of
+    /// `mass:<MsgID>:<Status>`. docs/spec.md keys the event on MsgID + Status: WeChat's retries of
     /// one push repeat both, so they collapse to one record; a second push for the same MsgID
     /// with another status would be a new fact and is kept.
     pub fn dedupe_key(&self) -> String {
@@ -587,7 +587,7 @@ impl Serialize for MassSendStatus {
     }
 }
 
-/// Why the audit rejected a mass send: the `err(N)` table of the spec.
+/// Why the audit rejected a mass send: the `err(N)` table of docs/spec.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AuditReason {

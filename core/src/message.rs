@@ -68,7 +68,7 @@ pub enum MsgType {
 }
 
 impl MsgType {
-    /// Every kind, in wire order of the spec.
+    /// Every kind, in the wire order of docs/spec.md.
     pub const ALL: [MsgType; 6] = [
         MsgType::Mpnews,
         MsgType::Text,
