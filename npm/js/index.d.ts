@@ -283,10 +283,34 @@ export interface SentRecord {
   succeeded: boolean;
 }
 
+/** A quota rule that can hold a plan back (core's QuotaRule). */
+export type QuotaRule =
+  /** Subscription: one successful `sendall` a China day. */
+  | 'subscription_send_all_per_day'
+  /** Subscription: one `is_to_all` send a China day. */
+  | 'subscription_to_all_per_day'
+  /** Service: 100 API mass sends a China day. */
+  | 'service_sends_per_day'
+  /** Service: 4 `is_to_all` sends a China natural month. */
+  | 'service_to_all_per_month';
+
 export type QuotaDecision =
   | { decision: 'now' }
-  | { decision: 'not_before'; at: number; rule: string }
+  /** Not before `at` (Unix ms: the start of the next China day or month), because of `rule`. */
+  | { decision: 'not_before'; at: number; rule: QuotaRule }
   | { decision: 'never'; reason: string };
+
+/** The batches of a plan that go out on one China day. */
+export interface ScheduledDay {
+  /** The day's first batch, numbered from 1 (batch index + 1). */
+  firstBatch: number;
+  /** The day's last batch, numbered from 1. */
+  lastBatch: number;
+  /** 00:00 China time (UTC+8) of the day, Unix ms. */
+  dayStartsAt: number;
+  /** Unix ms when the first of these batches may go out. */
+  startsAt: number;
+}
 
 export interface PlanSummary {
   jobId: string;
@@ -304,6 +328,8 @@ export interface PlanSummary {
   daysNeeded: number;
   estimatedDurationMs: number;
   quotaUsed: { sendallCalls: number; sendCalls: number; toAll: boolean };
+  /** Which batches go out on which China day, in order; empty when the plan can never start. */
+  schedule: ScheduledDay[];
   notes: string[];
 }
 
@@ -386,7 +412,11 @@ export declare function openCallback(input: {
 
 export interface MassSendStatus {
   kind: 'success' | 'fail' | 'rejected' | 'other';
-  /** As sent: `send success`, `send fail`, `err(30003)`, … */
+  /**
+   * Core's canonical form of the `Status`, not the text as sent: `send success` (also for the
+   * old `sendsuccess`), `send fail` (spacing and case normalized), `err(N)`, or an unknown status
+   * as sent, trimmed.
+   */
   wire: string;
   /** For `rejected`: the audit code and reason. */
   code?: number;
