@@ -116,16 +116,21 @@ fn wechat_sample_reply_envelope_is_signed_and_opens_again() {
     assert_eq!(opened.xml, WX_REPLY_2);
 }
 
-#[test]
-fn wechat_python_sample_compat_push_opens_and_reencrypts_exactly() {
-    let config = CallbackConfig::new(PY_TOKEN, Some(WX_KEY), PY_APPID).unwrap();
-    let query = CallbackQuery {
+/// The query of WeChat's Python sample's compatible-mode push.
+fn py_compat_query() -> CallbackQuery {
+    CallbackQuery {
         timestamp: Some(PY_TIMESTAMP.into()),
         nonce: Some(PY_NONCE.into()),
         encrypt_type: Some("aes".into()),
         msg_signature: Some(PY_MSG_SIGNATURE.into()),
         ..CallbackQuery::default()
-    };
+    }
+}
+
+#[test]
+fn wechat_python_sample_compat_push_opens_and_reencrypts_exactly() {
+    let config = CallbackConfig::new(PY_TOKEN, Some(WX_KEY), PY_APPID).unwrap();
+    let query = py_compat_query();
     let opened = open_callback(&config, &query, PY_BODY.as_bytes(), None).unwrap();
     assert_eq!(opened.mode, CallbackMode::Aes);
     let expected = "<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>\n<FromUserName><![CDATA[oyORnuP8q7ou2gfYjqLzSIWZf0rs]]></FromUserName>\n<CreateTime>1409735668</CreateTime>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[abcdteT]]></Content>\n<MsgId>6054768590064713728</MsgId>\n</xml>";
@@ -818,13 +823,7 @@ fn a_plain_push_carries_a_replay_guard_that_tells_a_forged_body_from_a_retry() {
 #[test]
 fn an_encrypted_push_needs_no_replay_guard() {
     let config = CallbackConfig::new(PY_TOKEN, Some(WX_KEY), PY_APPID).unwrap();
-    let query = CallbackQuery {
-        timestamp: Some(PY_TIMESTAMP.into()),
-        nonce: Some(PY_NONCE.into()),
-        encrypt_type: Some("aes".into()),
-        msg_signature: Some(PY_MSG_SIGNATURE.into()),
-        ..CallbackQuery::default()
-    };
+    let query = py_compat_query();
     let opened = open_callback(&config, &query, PY_BODY.as_bytes(), None).unwrap();
     assert_eq!(opened.replay_guard, None);
 }

@@ -3,35 +3,12 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createHash, createDecipheriv } from 'node:crypto';
-import { startSim, api, ctl, getToken, rawId, openids, sleep } from '../testlib/helpers.mjs';
+import { startSim, api, ctl, getToken, rawId, openids, sleep, sha1, sig, field, decryptIndependently } from '../testlib/helpers.mjs';
 
 const TOKEN = 'cbtoken123';
 // A random-looking key whose last character carries non-zero trailing bits, like most real keys.
 const AES_KEY = 'kWxPqZ7nR2vT9sL4mJ8dF6hB3cY5gN1aE0uI7oK2pQH';
 const APPID = 'wx0123456789abcdef';
-
-const sha1 = (s) => createHash('sha1').update(s).digest('hex');
-const sig = (...parts) => sha1(parts.sort().join(''));
-const field = (xml, name) => {
-  const m = new RegExp(`<${name}>(?:<!\\[CDATA\\[([\\s\\S]*?)\\]\\]>|([^<]*))</${name}>`).exec(xml);
-  return m ? (m[1] ?? m[2]) : null;
-};
-
-function decryptIndependently(b64) {
-  const key = Buffer.from(AES_KEY + '=', 'base64');
-  assert.equal(key.length, 32);
-  const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
-  d.setAutoPadding(false);
-  const plain = Buffer.concat([d.update(Buffer.from(b64, 'base64')), d.final()]);
-  assert.equal(plain.length % 32, 0, 'padded to 32-byte blocks');
-  const pad = plain[plain.length - 1];
-  assert.ok(pad >= 1 && pad <= 32, 'PKCS#7 pad 1..32');
-  for (let i = plain.length - pad; i < plain.length; i++) assert.equal(plain[i], pad);
-  const body = plain.subarray(0, plain.length - pad);
-  const len = body.readUInt32BE(16);
-  return { xml: body.subarray(20, 20 + len).toString('utf8'), appId: body.subarray(20 + len).toString('utf8') };
-}
 
 /** A callback endpoint; `answer(req, n)` decides per request: {status, body} or 'hang'. */
 let receiver;
@@ -103,7 +80,7 @@ test('safe mode: signed, encrypted mpnews event with real counts, copyright and 
     assert.equal(field(body, 'MsgID'), null, 'safe mode carries no plain fields');
     assert.equal(field(body, 'ToUserName'), 'gh_5f1a0c0de001');
     assert.equal(q.msg_signature, sig(TOKEN, q.timestamp, q.nonce, enc));
-    const { xml, appId } = decryptIndependently(enc);
+    const { xml, appId } = decryptIndependently(enc, AES_KEY);
     assert.equal(appId, APPID);
     assert.equal(field(xml, 'MsgType'), 'event');
     assert.equal(field(xml, 'Event'), 'MASSSENDJOBFINISH');
@@ -152,7 +129,7 @@ test('compat mode: plain fields and an Encrypt that decrypts to the same event',
     checkPlainSignature(q);
     const enc = field(body, 'Encrypt');
     assert.equal(q.msg_signature, sig(TOKEN, q.timestamp, q.nonce, enc));
-    const { xml } = decryptIndependently(enc);
+    const { xml } = decryptIndependently(enc, AES_KEY);
     assert.equal(field(body, 'MsgID'), rawId(r.text));
     for (const f of ['MsgID', 'Status', 'TotalCount', 'FilterCount', 'SentCount', 'ErrorCount']) assert.equal(field(xml, f), field(body, f));
     assert.equal(field(xml, 'TotalCount'), '20');
@@ -166,7 +143,7 @@ test('retries: 500 answers give 1 + 3 attempts, then failed; the same event each
     await api(sim, 'cgi-bin/message/mass/sendall', { token, body: { filter: { is_to_all: true }, text: { content: 'r' }, msgtype: 'text' } });
     await waitFor(() => sim.state.stats().callbacksFailed === 1);
     assert.equal(received.length, 4);
-    const xmls = received.map((r) => decryptIndependently(field(r.body, 'Encrypt')).xml);
+    const xmls = received.map((r) => decryptIndependently(field(r.body, 'Encrypt'), AES_KEY).xml);
     assert.ok(xmls.every((x) => x === xmls[0]), 'retries repeat the same event');
     const cb = (await ctl(sim, 'GET', 'callbacks')).callbacks[0];
     assert.equal(cb.state, 'failed');

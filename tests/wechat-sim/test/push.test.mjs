@@ -4,8 +4,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createHash, createDecipheriv } from 'node:crypto';
-import { startSim, ctl, sleep } from '../testlib/helpers.mjs';
+import { startSim, ctl, sleep, sha1, sig, field, decryptIndependently } from '../testlib/helpers.mjs';
 
 const TOKEN = 'pushtoken42';
 const AES_KEY = 'kWxPqZ7nR2vT9sL4mJ8dF6hB3cY5gN1aE0uI7oK2pQH'; // last char has non-zero trailing bits
@@ -13,28 +12,6 @@ const APPID = 'wx0123456789abcdef';
 const GH = 'gh_5f1a0c0de001';
 const USER = 'oUser_abcdefghijklmnopqrstu1'; // 28 chars
 const BIG_ID = '9007199254740993'; // 2^53 + 1: a JS number would make it ...992
-
-const sha1 = (s) => createHash('sha1').update(s).digest('hex');
-const sig = (...parts) => sha1(parts.sort().join(''));
-const field = (xml, name) => {
-  const m = new RegExp(`<${name}>(?:<!\\[CDATA\\[([\\s\\S]*?)\\]\\]>|([^<]*))</${name}>`).exec(xml);
-  return m ? (m[1] ?? m[2]) : null;
-};
-
-function decryptIndependently(b64) {
-  const key = Buffer.from(AES_KEY + '=', 'base64');
-  assert.equal(key.length, 32);
-  const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
-  d.setAutoPadding(false);
-  const plain = Buffer.concat([d.update(Buffer.from(b64, 'base64')), d.final()]);
-  assert.equal(plain.length % 32, 0, 'padded to 32-byte blocks');
-  const pad = plain[plain.length - 1];
-  assert.ok(pad >= 1 && pad <= 32, 'PKCS#7 pad 1..32');
-  for (let i = plain.length - pad; i < plain.length; i++) assert.equal(plain[i], pad);
-  const body = plain.subarray(0, plain.length - pad);
-  const len = body.readUInt32BE(16);
-  return { xml: body.subarray(20, 20 + len).toString('utf8'), appId: body.subarray(20 + len).toString('utf8') };
-}
 
 /** The account's server: records each request; `answer(rec, n)` → {status, type, body} or 'hang'. */
 let receiver;
@@ -152,7 +129,7 @@ test('safe mode: only ToUserName + Encrypt; AES-256-CBC decrypts to the XML and 
     assert.ok(enc);
     assert.equal(q.msg_signature, sig(TOKEN, q.timestamp, q.nonce, enc));
     assert.equal(body, `<xml>\n<ToUserName><![CDATA[${GH}]]></ToUserName>\n<Encrypt><![CDATA[${enc}]]></Encrypt>\n</xml>`);
-    const { xml, appId } = decryptIndependently(enc);
+    const { xml, appId } = decryptIndependently(enc, AES_KEY);
     assert.equal(appId, APPID);
     assert.equal(xml, r.json.request.xml);
     assert.equal(field(xml, 'Content'), '退订 <b>&');
@@ -168,7 +145,7 @@ test('compat mode: the plain fields and an Encrypt of the same XML side by side'
     assert.equal(q.encrypt_type, 'aes');
     assert.equal(q.signature, sig(TOKEN, q.timestamp, q.nonce));
     assert.equal(q.msg_signature, sig(TOKEN, q.timestamp, q.nonce, enc));
-    const { xml } = decryptIndependently(enc);
+    const { xml } = decryptIndependently(enc, AES_KEY);
     assert.equal(xml, r.json.request.xml);
     assert.equal(body, xml.replace(/<\/xml>$/, `<Encrypt><![CDATA[${enc}]]></Encrypt>\n</xml>`));
     for (const f of ['ToUserName', 'FromUserName', 'CreateTime', 'MsgType', 'Content', 'MsgId']) assert.equal(field(body, f), field(xml, f), f);
@@ -179,7 +156,7 @@ test('menu CLICK event: Event and EventKey, no MsgId; safe by default config', (
     const r = await push(sim, { message: { msgType: 'event', event: 'CLICK', eventKey: 'MENU_LATEST', fromUser: USER } });
     const { query: q, body } = received[0];
     assert.equal(q.encrypt_type, 'aes', 'default callbackMode is safe');
-    const { xml } = decryptIndependently(field(body, 'Encrypt'));
+    const { xml } = decryptIndependently(field(body, 'Encrypt'), AES_KEY);
     assert.equal(xml, [
       '<xml>',
       `<ToUserName><![CDATA[${GH}]]></ToUserName>`,
@@ -207,7 +184,7 @@ test('given xml is pushed as is, to a given url; openid and ToUserName taken fro
     received = [];
     await push(sim, { xml, mode: 'safe' });
     assert.match(received[0].body, /^<xml>\n<ToUserName><!\[CDATA\[gh_other000001\]\]><\/ToUserName>\n<Encrypt>/);
-    assert.equal(decryptIndependently(field(received[0].body, 'Encrypt')).xml, xml);
+    assert.equal(decryptIndependently(field(received[0].body, 'Encrypt'), AES_KEY).xml, xml);
   }));
 
 test('the answer comes back byte for byte: reply XML with Chinese text and CDATA; non-UTF-8 bytes in bodyBase64', () =>
@@ -290,7 +267,7 @@ test('tamper "body", safe and compat: msg_signature is for the real message, the
       assert.equal(q.signature, sig(TOKEN, q.timestamp, q.nonce), mode);
       assert.match(q.msg_signature, /^[0-9a-f]{40}$/);
       assert.notEqual(q.msg_signature, sig(TOKEN, q.timestamp, q.nonce, enc), `${mode}: signature does not cover the body`);
-      const { xml } = decryptIndependently(enc);
+      const { xml } = decryptIndependently(enc, AES_KEY);
       assert.equal(field(xml, 'Content'), 'forged');
       assert.equal(field(r.request.xml, 'Content'), '你好, wxmass');
       if (mode === 'compat') assert.equal(field(body, 'Content'), 'forged');

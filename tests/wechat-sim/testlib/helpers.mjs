@@ -1,5 +1,7 @@
 // Test helpers. Deliberately small: replies are checked on their raw text (so 64-bit ids are
 // compared exactly), and nothing here reuses the simulator's own JSON or crypto code.
+import assert from 'node:assert/strict';
+import { createHash, createDecipheriv } from 'node:crypto';
 import { createSimulator } from '../src/server.mjs';
 
 export const APPID = 'wx0123456789abcdef';
@@ -82,3 +84,33 @@ export function openids(n, prefix = 'oTest') {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** sha1 hex of a string. */
+export const sha1 = (s) => createHash('sha1').update(s).digest('hex');
+/** WeChat's signature: sha1 of the parts sorted and joined. */
+export const sig = (...parts) => sha1(parts.sort().join(''));
+/** The text of element `name` in an XML string (CDATA or plain), or null. */
+export const field = (xml, name) => {
+  const m = new RegExp(`<${name}>(?:<!\\[CDATA\\[([\\s\\S]*?)\\]\\]>|([^<]*))</${name}>`).exec(xml);
+  return m ? (m[1] ?? m[2]) : null;
+};
+
+/**
+ * Decrypts an <Encrypt> value by the spec alone (key = base64(EncodingAESKey + "="), IV =
+ * key[0..16], PKCS#7 to 32-byte blocks, 16 random bytes ‖ u32be length ‖ XML ‖ AppID), checking
+ * the padding on the way.
+ */
+export function decryptIndependently(b64, encodingAESKey) {
+  const key = Buffer.from(encodingAESKey + '=', 'base64');
+  assert.equal(key.length, 32);
+  const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+  d.setAutoPadding(false);
+  const plain = Buffer.concat([d.update(Buffer.from(b64, 'base64')), d.final()]);
+  assert.equal(plain.length % 32, 0, 'padded to 32-byte blocks');
+  const pad = plain[plain.length - 1];
+  assert.ok(pad >= 1 && pad <= 32, 'PKCS#7 pad 1..32');
+  for (let i = plain.length - pad; i < plain.length; i++) assert.equal(plain[i], pad);
+  const body = plain.subarray(0, plain.length - pad);
+  const len = body.readUInt32BE(16);
+  return { xml: body.subarray(20, 20 + len).toString('utf8'), appId: body.subarray(20 + len).toString('utf8') };
+}
