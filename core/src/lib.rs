@@ -47,7 +47,7 @@ pub use error_code::{ApiError, ErrorClass, ReplyError};
 pub use http::{ApiBase, HttpRequest, Method};
 pub use ids::MsgId;
 pub use message::MassMessage;
-pub use validate::{Problem, Rule, ValidationError};
+pub use validate::{Problem, Rule, RuleZh, ValidationError};
 
 /// The README's "Core usage" examples, compiled and run as doc tests so they stay true.
 #[cfg(doctest)]

@@ -175,6 +175,64 @@ impl fmt::Display for Rule {
     }
 }
 
+impl Rule {
+    /// The explanation in Chinese, as [`Display`](fmt::Display) gives it in English: the same
+    /// facts (limits from [`crate::limits`]), for a person who reads the zh text first. Phrases
+    /// core only has in English (a [`Rule::NotAllowed`] reason, a [`Rule::Type`] expectation, a
+    /// [`Rule::Time`] reason) are quoted as they are.
+    pub fn zh(&self) -> RuleZh<'_> {
+        RuleZh(self)
+    }
+}
+
+/// [`Rule::zh`]: the rule's explanation in Chinese.
+pub struct RuleZh<'a>(&'a Rule);
+
+impl fmt::Display for RuleZh<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Rule::Required => write!(f, "为必填项，不能为空"),
+            Rule::Count { min, max } => write!(f, "须有 {min} 到 {max} 项"),
+            Rule::Flag => write!(f, "只能是 0 或 1"),
+            Rule::OpenIdFormat => write!(
+                f,
+                "须是 OpenID：{} 个字符，只含 A-Z a-z 0-9 _ -",
+                crate::limits::OPENID_LEN
+            ),
+            Rule::Duplicate { first } => write!(f, "与位置 {first} 的项重复"),
+            Rule::ClientMsgId => write!(
+                f,
+                "须是 1 到 {} 字节的可打印 ASCII 字符",
+                crate::limits::CLIENT_MSG_ID_MAX_BYTES
+            ),
+            Rule::NonNegativeInteger => write!(f, "须是非负整数"),
+            Rule::PositiveInteger => write!(f, "须是正整数"),
+            Rule::Range { min, max } => write!(f, "须在 {min} 到 {max} 之间"),
+            Rule::JsonObjectString => write!(f, "须是内容为 JSON 对象的字符串"),
+            Rule::NotAllowed { reason } => write!(f, "此处不允许（{reason}）"),
+            Rule::UnknownField => write!(f, "不是此请求的字段"),
+            Rule::Type { expected } => write!(f, "类型不对，应为 {expected}"),
+            Rule::MsgType => write!(f, "须是 mpnews、text、voice、image、mpvideo、wxcard 之一"),
+            Rule::MessageShape { msgtype } => write!(
+                f,
+                "不应出现：msgtype 为 {msgtype:?}，请求体只能带这一个消息对象"
+            ),
+            Rule::MessageMissing { msgtype } => {
+                write!(f, "为必填项：msgtype 为 {msgtype:?}，消息须放在这个键下")
+            }
+            Rule::OneOf { fields } => write!(f, "须在 {fields} 中恰好指定一个"),
+            Rule::ImageFormat => write!(f, "须是 JPEG 或 PNG 图片"),
+            Rule::MaxBytes { limit } => write!(f, "须小于 {limit} 字节"),
+            Rule::Characters => write!(f, "含有此字段不能携带的字符"),
+            Rule::Json => write!(f, "不是有效的 JSON"),
+            Rule::Time { reason } => write!(
+                f,
+                "须是带时区偏移的 RFC 3339 时间（如 2030-03-07T08:00:00+08:00）或 Unix 毫秒；此值 {reason}"
+            ),
+        }
+    }
+}
+
 /// One problem: where (`articles[3].title`), which rule, and the offending value (shortened).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -194,6 +252,21 @@ impl Problem {
             path: path.into(),
             rule,
             value: value.map(shorten),
+        }
+    }
+}
+
+impl Problem {
+    /// The problem in Chinese (`Display` gives it in English): path, rule, value.
+    pub fn zh(&self) -> String {
+        let path = if self.path.is_empty() {
+            "请求体"
+        } else {
+            &self.path
+        };
+        match &self.value {
+            Some(value) => format!("{path} {}（实际值 {value:?}）", self.rule.zh()),
+            None => format!("{path} {}", self.rule.zh()),
         }
     }
 }
@@ -459,6 +532,26 @@ mod tests {
         assert_eq!(s.chars().count(), PROBLEM_VALUE_MAX_CHARS + 1);
         assert!(s.ends_with('…'));
         assert_eq!(shorten("short"), "short");
+    }
+
+    #[test]
+    fn problems_read_in_chinese_with_the_same_limits() {
+        let p = Problem::new("touser[3]", Rule::OpenIdFormat, Some("bad"));
+        assert_eq!(
+            p.zh(),
+            format!(
+                "touser[3] 须是 OpenID：{} 个字符，只含 A-Z a-z 0-9 _ -（实际值 \"bad\"）",
+                crate::limits::OPENID_LEN
+            )
+        );
+        let whole = Problem::new("", Rule::Json, None);
+        assert_eq!(whole.zh(), "请求体 不是有效的 JSON");
+        let count = Rule::Count {
+            min: 2,
+            max: 10_000,
+        };
+        assert_eq!(count.zh().to_string(), "须有 2 到 10000 项");
+        assert_eq!(count.to_string(), "must have 2 to 10000 entries");
     }
 
     #[test]

@@ -50,12 +50,13 @@ fn make(api: bool, name: &str, message: &str, props: Object) -> JsValue {
     err
 }
 
-/// One problem as `{ path, rule, message, value }`.
+/// One problem as `{ path, rule, message, zh, value }` (`message` in English, `zh` in Chinese).
 pub fn problem(p: &Problem) -> Object {
     let o = Object::new();
     set(&o, "path", p.path.as_str());
     set(&o, "rule", p.rule.code());
     set(&o, "message", p.to_string());
+    set(&o, "zh", p.zh());
     set(&o, "value", opt_str(p.value.as_deref()));
     o
 }

@@ -257,6 +257,81 @@ fn plan_send_batches_and_core_decisions() {
 }
 
 #[wasm_bindgen_test]
+fn progress_and_pacer_snapshots_survive_a_restart() {
+    let json = |v: &JsValue| JSON::stringify(v).unwrap().as_string().unwrap();
+    // An attempt begun and never settled (the process died mid-request): the snapshot keeps
+    // it, and the restored batch waits for WeChat's clientmsgid window before the same send.
+    let mut progress = BatchProgress::new();
+    progress.begin_attempt(1_000.0).unwrap();
+    let snapshot = progress.to_json().unwrap();
+    assert!(
+        json(&snapshot).contains(r#""awaitingOutcome":true"#),
+        "{}",
+        json(&snapshot)
+    );
+    let mut restored = BatchProgress::from_json(&json(&snapshot)).unwrap();
+    assert_eq!(json(&restored.to_json().unwrap()), json(&snapshot));
+    assert!(
+        restored.begin_attempt(2_000.0).is_err(),
+        "too early: WeChat would answer 45066"
+    );
+    assert!(restored.maybe_delivered());
+    let at = restored.not_before().unwrap();
+    assert!(at >= 61_000.0, "{at}");
+    assert_eq!(restored.begin_attempt(at).unwrap(), 2);
+    let done = restored
+        .settle_http(
+            200,
+            br#"{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":9007199254740993}"#,
+            at,
+            0,
+        )
+        .unwrap();
+    assert_eq!(text(&done, "msgId"), "9007199254740993");
+    assert!(restored.settled());
+    // The msg_id above 2^53 stays exact through the snapshot (a string, never a number).
+    let submitted = json(&restored.to_json().unwrap());
+    assert!(
+        submitted.contains(r#""msgId":"9007199254740993""#),
+        "{submitted}"
+    );
+    let again = BatchProgress::from_json(&submitted).unwrap();
+    assert!(again.settled());
+    assert_eq!(text(&again.state().unwrap(), "msgId"), "9007199254740993");
+    // A snapshot that is not one: a validation error at `progress`.
+    let err = BatchProgress::from_json(r#"{"state":{"state":"flying"}}"#)
+        .err()
+        .unwrap();
+    assert_eq!(text(&err, "path"), "progress");
+    assert_eq!(text(&err, "rule"), "json");
+
+    let mut pacer = Pacer::new();
+    for i in 0..60 {
+        pacer.record(f64::from(i));
+    }
+    let kept = Pacer::from_json(&json(&pacer.to_json().unwrap())).unwrap();
+    assert_eq!(kept.next_slot(60.0), pacer.next_slot(60.0));
+    assert!(kept.next_slot(60.0) >= 60_000.0);
+}
+
+#[wasm_bindgen_test]
+fn problems_carry_the_chinese_text_beside_the_english() {
+    let problems = validate_request(
+        "send",
+        r#"{"touser":["x"],"msgtype":"text","text":{"content":"hi"}}"#,
+    )
+    .unwrap();
+    let first = Array::from(&problems).get(0);
+    assert_eq!(text(&first, "rule"), "count");
+    assert!(text(&first, "message").starts_with("touser must have"));
+    assert!(
+        text(&first, "zh").starts_with("touser 须有"),
+        "{}",
+        text(&first, "zh")
+    );
+}
+
+#[wasm_bindgen_test]
 fn openid_buffer_entries_split_at_every_line_break() {
     let id = "oR5Gjjl_eiZoUpGozMo7dbBJ362A";
     let entries = |text: &str, count: usize| {
