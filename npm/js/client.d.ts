@@ -1,4 +1,5 @@
-import type { EndpointName, Replies, RequestBodies, SendPlan } from './index.js';
+import type { EndpointName, Replies, RequestBodies, SendPlan, PlanBatch } from './index.js';
+import type { BatchAction, BatchProgress, BatchProgressSnapshot, Pacer } from './progress.js';
 
 export interface TokenProviderResult {
   accessToken: string;
@@ -22,6 +23,37 @@ export interface ClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Per-request timeout; a timeout counts as a lost reply. Default 15000. */
   timeoutMs?: number;
+  /**
+   * The rolling minute of mass calls (default: a fresh one). Pass `Pacer.fromJSON(stored)` so
+   * calls made before a restart still count, and store `pacer.toJSON()` on each `begin` event.
+   */
+  pacer?: Pacer;
+}
+
+/** What `send` reports while it works; store the batch's `progress.toJSON()` on each one. */
+export type SendEvent =
+  /** An attempt begins: stored now, a crash mid-request leaves a batch core knows may be sent. */
+  | { type: 'begin'; index: number; batch: PlanBatch; attempt: number; progress: BatchProgress }
+  /** The attempt's answer (or its loss) was settled; `action` is core's next step (null when core settled the batch without an attempt, e.g. out of attempts). */
+  | { type: 'settled'; index: number; batch: PlanBatch; action: BatchAction | null; progress: BatchProgress }
+  /** Nothing may go out before `until` (Unix ms): a retry or quota time, WeChat's clientmsgid window after a lost attempt, or the pacer. */
+  | { type: 'wait'; index: number; batch: PlanBatch; until: number; progress: BatchProgress };
+
+export interface SendOptions {
+  onBatch?: (result: BatchResult) => void | Promise<void>;
+  /** Awaited on every event: where a caller stores progress. */
+  onProgress?: (event: SendEvent) => void | Promise<void>;
+  /**
+   * Where each batch starts: a stored snapshot (or BatchProgress) of an earlier run, or
+   * undefined for a batch not yet attempted. Settled batches are reported, not sent again.
+   */
+  progress?: (
+    index: number,
+    batch: PlanBatch,
+  ) => BatchProgress | BatchProgressSnapshot | string | undefined | Promise<BatchProgress | BatchProgressSnapshot | string | undefined>;
+  /** Stops before the next attempt or during a wait (rejects with `signal.reason`); an attempt in flight is settled first. */
+  signal?: AbortSignal;
+  jitter?: () => number;
 }
 
 export interface ClientStats {
@@ -62,7 +94,7 @@ export interface Client {
    * Executes a plan batch by batch with core's decisions: a lost reply is retried with the same
    * clientmsgid (45065 = success with the existing msg_id), token errors refresh once, quotas wait.
    */
-  send(plan: SendPlan, options?: { onBatch?: (result: BatchResult) => void | Promise<void>; jitter?: () => number }): Promise<SendResult>;
+  send(plan: SendPlan, options?: SendOptions): Promise<SendResult>;
   readonly stats: ClientStats;
 }
 

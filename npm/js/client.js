@@ -4,6 +4,7 @@
 // from core through ./wasm.js; this file only moves bytes and waits.
 import * as wasm from './wasm.js';
 import { ApiError, WxmassError } from './errors.js';
+import { BatchProgress, Pacer } from './progress.js';
 
 const randomU32 = () => (Math.random() * 0x1_0000_0000) >>> 0;
 const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -24,6 +25,7 @@ export function createClient(options = {}) {
     now = Date.now,
     sleep = defaultSleep,
     timeoutMs = 15_000,
+    pacer = new Pacer(),
   } = options;
   if (typeof fetchImpl !== 'function') throw new TypeError('createClient: no fetch available; pass options.fetch');
   if (!tokenProvider && !(appId && appSecret)) {
@@ -34,7 +36,6 @@ export function createClient(options = {}) {
 
   let cached = null; // { token, refreshAt }
   let inflight = null; // the one refresh everybody waits for
-  const pacer = new wasm.Pacer();
   const stats = { tokenFetches: 0, calls: 0, retries: 0 };
 
   async function fetchToken(forceRefresh) {
@@ -155,25 +156,80 @@ export function createClient(options = {}) {
    * fixed clientmsgid; after each attempt core's decision says what next: done (a new msg_id, or
    * 45065's existing one), retry at, refresh the token and retry, wait for a quota, or fail.
    * A lost reply is retried with the same clientmsgid, so WeChat never delivers a batch twice.
+   *
+   * To survive a crash, store each batch's progress on every `onProgress` event (`begin` comes
+   * before the request goes out) and pass it back as `progress` on the next run: a batch that
+   * was submitted is not sent again, and one whose request may have gone out is sent again with
+   * the same clientmsgid only once WeChat answers that with 45065 and the existing msg_id.
    */
-  async function send(plan, { onBatch, jitter = randomU32 } = {}) {
+  async function send(plan, { onBatch, onProgress, progress: restore, signal, jitter = randomU32 } = {}) {
     const results = [];
+    const stopIfAborted = () => {
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    };
+    const wait = async (ms) => {
+      stopIfAborted();
+      if (!signal) return sleep(ms);
+      let onAbort;
+      const aborted = new Promise((resolve) => {
+        onAbort = resolve;
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        await Promise.race([sleep(ms), aborted]);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+      stopIfAborted();
+    };
+    const emit = async (event) => {
+      if (onProgress) await onProgress(event);
+    };
     for (const batch of plan.batches()) {
-      const progress = new wasm.BatchProgress();
-      let result;
+      const given = restore ? await restore(batch.index, batch) : undefined;
+      const progress = given instanceof BatchProgress ? given : new BatchProgress(given ?? undefined);
+      const settledResult = () => {
+        const s = progress.state;
+        if (s.msgId !== undefined) {
+          return { index: batch.index, clientMsgId: batch.clientMsgId, ok: true, msgId: s.msgId, attempts: progress.attempts };
+        }
+        const reason = s.reason ?? { kind: s.state };
+        const maybeDelivered = Boolean(s.maybeDelivered);
+        return { index: batch.index, clientMsgId: batch.clientMsgId, ok: false, reason, maybeDelivered, message: `${s.state} (${reason.kind})`, attempts: progress.attempts };
+      };
+      let result = progress.settled ? settledResult() : undefined;
       let wake = 0;
-      for (;;) {
+      while (!result) {
         const at = Math.max(wake, progress.notBefore ?? 0, pacer.nextSlot(now()));
         if (at > now()) {
-          await sleep(at - now());
+          await emit({ type: 'wait', index: batch.index, batch, until: at, progress });
+          await wait(at - now());
           continue;
         }
+        stopIfAborted();
         const used = await token();
         const started = now();
-        progress.beginAttempt(started);
+        let attempt;
+        try {
+          attempt = progress.beginAttempt(started);
+        } catch (e) {
+          // Too early (an attempt of an earlier run may have reached WeChat: core waits for its
+          // clientmsgid window) or out of attempts: core changed the progress either way.
+          if (progress.settled) {
+            result = settledResult();
+            await emit({ type: 'settled', index: batch.index, batch, action: null, progress });
+            break;
+          }
+          if ((progress.notBefore ?? 0) > started) {
+            wake = progress.notBefore;
+            continue;
+          }
+          throw e;
+        }
         const req = plan.request(batch.index, { apiBase, accessToken: used });
         pacer.record(started);
         stats.calls++;
+        await emit({ type: 'begin', index: batch.index, batch, attempt, progress });
         let action;
         try {
           const res = await exchange(req);
@@ -183,6 +239,7 @@ export function createClient(options = {}) {
           // Timeout or dropped connection: the send may have happened; core decides.
           action = progress.settleLost(now(), jitter());
         }
+        await emit({ type: 'settled', index: batch.index, batch, action, progress });
         if (action.action === 'done') {
           result = { index: batch.index, clientMsgId: batch.clientMsgId, ok: true, msgId: action.msgId, attempts: progress.attempts };
           break;

@@ -6,6 +6,8 @@ export interface Problem {
   rule: string;
   /** English explanation, starting with the path. */
   message: string;
+  /** The same explanation in Chinese, starting with the path. */
+  zh: string;
   /** The offending value (shortened), or null when absent. */
   value: string | null;
 }

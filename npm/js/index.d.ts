@@ -6,6 +6,8 @@ export type { ErrorClass, Problem } from './errors.js';
 export { createClient } from './client.js';
 export type { Client, ClientOptions, ClientStats, TokenProviderResult, BatchResult, SendResult } from './client.js';
 export { uploadAudience } from './audience.js';
+export { BatchProgress, Pacer } from './progress.js';
+export type { BatchAction, BatchState, BatchProgressSnapshot, PacerSnapshot, FailReason } from './progress.js';
 export type { UploadAudienceOptions, UploadAudienceProgress, SealedAudience, UploadAudienceError, InvalidEntry } from './audience.js';
 
 // ---- endpoints -----------------------------------------------------------------------------

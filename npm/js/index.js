@@ -8,6 +8,7 @@ import { WxmassError } from './errors.js';
 export { WxmassError, ApiError } from './errors.js';
 export { createClient } from './client.js';
 export { uploadAudience } from './audience.js';
+export { BatchProgress, Pacer } from './progress.js';
 
 /** Every endpoint core knows: `{ name, path, mass }`. */
 export const endpoints = Object.freeze(wasm.endpoints().map(Object.freeze));

@@ -236,64 +236,6 @@ impl SendPlan {
     }
 }
 
-/// JSON text with every object key turned from camelCase back into core's snake_case names
-/// (`tokenRefreshesInARow` → `token_refreshes_in_a_row`), so a snapshot written by [`to_js`]
-/// (camelCase keys, ids as strings) is read by core's own serde types. Only keys change:
-/// a string is a key when a `:` follows it. Keys are ASCII field names; a key that already
-/// holds `_` or anything but ASCII letters and digits is left as it is.
-fn snake_keys(json: &str) -> String {
-    let bytes = json.as_bytes();
-    let mut out = String::with_capacity(json.len() + 16);
-    let mut i = 0;
-    let mut copied = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'"' {
-            i += 1;
-            continue;
-        }
-        // A string from `start` (the quote) to `end` (its closing quote).
-        let start = i;
-        i += 1;
-        while i < bytes.len() && bytes[i] != b'"' {
-            i += if bytes[i] == b'\\' { 2 } else { 1 };
-        }
-        let end = i.min(bytes.len());
-        i = end + 1;
-        let mut next = i;
-        while next < bytes.len() && bytes[next].is_ascii_whitespace() {
-            next += 1;
-        }
-        let key = &json[start + 1..end];
-        let is_key = bytes.get(next) == Some(&b':');
-        if is_key
-            && key.bytes().all(|b| b.is_ascii_alphanumeric())
-            && key.bytes().any(|b| b.is_ascii_uppercase())
-        {
-            out.push_str(&json[copied..start + 1]);
-            for c in key.chars() {
-                if c.is_ascii_uppercase() {
-                    out.push('_');
-                    out.push(c.to_ascii_lowercase());
-                } else {
-                    out.push(c);
-                }
-            }
-            copied = end;
-        }
-    }
-    out.push_str(&json[copied..]);
-    out
-}
-
-/// A snapshot (`toJSON`'s JSON text) read back into core's `T`.
-fn from_snapshot<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T, JsValue> {
-    serde_json::from_str(&snake_keys(json)).map_err(|e| {
-        errors::validation(&ValidationError {
-            problems: vec![Problem::new(what, Rule::Json, Some(&e.to_string()))],
-        })
-    })
-}
-
 /// The life of one batch: begin an attempt, settle what it produced, get core's next action.
 #[wasm_bindgen]
 #[derive(Default)]
@@ -396,12 +338,15 @@ impl BatchProgress {
         to_js(&self.inner)
     }
 
-    /// The batch as a snapshot left it (`toJSON`'s object as JSON text). An attempt the
-    /// snapshot shows begun but not settled is, to core, a reply that may have been lost: the
-    /// next attempt waits for WeChat's clientmsgid window and reuses the clientmsgid.
+    /// The batch as a snapshot left it (`toJSON`'s object as JSON text, read by core's
+    /// `BatchProgress::from_json`). An attempt the snapshot shows begun but not settled is, to
+    /// core, a reply that may have been lost: the next attempt waits for WeChat's clientmsgid
+    /// window and reuses the clientmsgid.
     #[wasm_bindgen(js_name = fromJSON)]
     pub fn from_json(json: &str) -> Result<BatchProgress, JsValue> {
-        from_snapshot("progress", json).map(|inner| BatchProgress { inner })
+        plan::BatchProgress::from_json(json.as_bytes(), "progress")
+            .map(|inner| BatchProgress { inner })
+            .map_err(|e| errors::validation(&e))
     }
 }
 
@@ -439,10 +384,14 @@ impl Pacer {
         to_js(&self.inner)
     }
 
-    /// The window a snapshot kept (`toJSON`'s object as JSON text).
-    #[wasm_bindgen(js_name = fromJSON)]
-    pub fn from_json(json: &str) -> Result<Pacer, JsValue> {
-        from_snapshot("pacer", json).map(|inner| Pacer { inner })
+    /// The window a snapshot kept: its `limit` and the `recent` calls (Unix ms), recorded
+    /// again (core sorts them and keeps what can still decide a slot).
+    pub fn restore(limit: u32, recent: Vec<f64>) -> Pacer {
+        let mut inner = plan::Pacer::with_limit(limit);
+        for at in recent {
+            inner.record(UnixMillis(at as i64));
+        }
+        Pacer { inner }
     }
 }
 
@@ -451,27 +400,4 @@ impl Pacer {
 #[wasm_bindgen(js_name = chinaTime)]
 pub fn china_time(ms: f64) -> String {
     UnixMillis(ms as i64).china_display()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::snake_keys;
-
-    #[test]
-    fn snapshot_keys_go_back_to_core_names_and_nothing_else_changes() {
-        assert_eq!(
-            snake_keys(
-                r#"{"tokenRefreshesInARow":0, "state" : {"state":"failed","reason":{"kind":"api","message":"a \"quoted\" msgId: x"}},"msgId":"9007199254740993"}"#
-            ),
-            r#"{"token_refreshes_in_a_row":0, "state" : {"state":"failed","reason":{"kind":"api","message":"a \"quoted\" msgId: x"}},"msg_id":"9007199254740993"}"#
-        );
-        assert_eq!(
-            snake_keys(r#"["notBefore", "aB"]"#),
-            r#"["notBefore", "aB"]"#
-        );
-        assert_eq!(
-            snake_keys(r#"{"already_snake":1,"x":2}"#),
-            r#"{"already_snake":1,"x":2}"#
-        );
-    }
 }

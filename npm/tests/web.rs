@@ -302,14 +302,20 @@ fn progress_and_pacer_snapshots_survive_a_restart() {
     let err = BatchProgress::from_json(r#"{"state":{"state":"flying"}}"#)
         .err()
         .unwrap();
-    assert_eq!(text(&err, "path"), "progress");
-    assert_eq!(text(&err, "rule"), "json");
+    assert_eq!(text(&err, "path"), "progress.state.state");
+    assert_eq!(text(&err, "rule"), "one_of");
 
     let mut pacer = Pacer::new();
     for i in 0..60 {
         pacer.record(f64::from(i));
     }
-    let kept = Pacer::from_json(&json(&pacer.to_json().unwrap())).unwrap();
+    let snapshot = pacer.to_json().unwrap();
+    assert_eq!(get(&snapshot, "limit").as_f64(), Some(60.0));
+    let recent: Vec<f64> = Array::from(&get(&snapshot, "recent"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let kept = Pacer::restore(60, recent);
     assert_eq!(kept.next_slot(60.0), pacer.next_slot(60.0));
     assert!(kept.next_slot(60.0) >= 60_000.0);
 }

@@ -37,10 +37,12 @@ use super::china_time::UnixMillis;
 use crate::endpoint::SendReply;
 use crate::error_code::{codes, ApiError, ErrorClass, ReplyError};
 use crate::ids::MsgId;
+use crate::json_input::{read_bytes, show, Json, Obj};
 use crate::limits::{
     BATCH_ATTEMPTS_MAX, QUOTA_WAIT_MAX, RATE_LIMITED_WAIT_MS, RETRY_BASE_MS, RETRY_CAP_MS,
     RETRY_MAX, RETRY_SAME_CLIENT_MSG_ID_AFTER_MS, TOKEN_REFRESH_MAX_IN_A_ROW,
 };
+use crate::validate::{Problems, Rule, ValidationError};
 
 /// What one attempt of a batch produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -506,6 +508,211 @@ impl BatchProgress {
     }
 }
 
+impl BatchProgress {
+    /// A progress stored as JSON (its serde form, or the npm package's camelCase form with msg
+    /// ids as strings), read with core's input walker: every problem with its path under
+    /// `path`, unknown fields refused. The npm package restores a batch with this rather than
+    /// serde's `Deserialize`, whose internally tagged enums would add ~20 KB to its WebAssembly.
+    pub fn from_json(bytes: &[u8], path: &str) -> Result<BatchProgress, ValidationError> {
+        read_bytes(bytes, |json| {
+            let mut p = Problems::default();
+            let progress = Obj::new(json, path, &mut p).and_then(|o| read_progress(o, &mut p));
+            p.into_result()?;
+            // A reader that found no problem built the value.
+            progress.ok_or_else(|| Problems::default().into_error())
+        })
+    }
+}
+
+fn read_progress(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchProgress> {
+    let state = match o.opt_obj("state", "", p) {
+        Some(s) => read_state(s, p),
+        None => {
+            p.push(o.field_path("state"), Rule::Required, None);
+            None
+        }
+    };
+    let mut count = |name: &str, alias: &str| -> u32 {
+        o.opt_u64(name, alias, p)
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+    };
+    let attempts = count("attempts", "");
+    let retries = count("retries", "");
+    let token_refreshes_in_a_row = count("token_refreshes_in_a_row", "tokenRefreshesInARow");
+    let quota_waits = count("quota_waits", "quotaWaits");
+    let mut time = |name: &str, alias: &str| o.opt_u64(name, alias, p).map(millis);
+    let first_attempt_at = time("first_attempt_at", "firstAttemptAt");
+    let last_attempt_at = time("last_attempt_at", "lastAttemptAt");
+    let not_before = time("not_before", "notBefore");
+    let awaiting_outcome = o
+        .opt_bool("awaiting_outcome", "awaitingOutcome", p)
+        .unwrap_or(false);
+    let maybe_delivered = o
+        .opt_bool("maybe_delivered", "maybeDelivered", p)
+        .unwrap_or(false);
+    o.finish(p);
+    Some(BatchProgress {
+        state: state?,
+        attempts,
+        retries,
+        token_refreshes_in_a_row,
+        quota_waits,
+        first_attempt_at,
+        last_attempt_at,
+        not_before,
+        awaiting_outcome,
+        maybe_delivered,
+    })
+}
+
+fn millis(ms: u64) -> UnixMillis {
+    UnixMillis(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+fn small(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn read_state(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchState> {
+    const STATES: &str = "pending, sending, submitted, finished, failed, cancelled";
+    let present = o.has("state", "");
+    let name = o.string("state", "", p);
+    let state = match name.as_str() {
+        "pending" => Some(BatchState::Pending),
+        "sending" => o
+            .u64("attempt", "", p)
+            .map(|n| BatchState::Sending { attempt: small(n) }),
+        "submitted" => o
+            .msg_id("msg_id", "msgId", p)
+            .map(|msg_id| BatchState::Submitted { msg_id }),
+        "finished" => {
+            let msg_id = o.msg_id("msg_id", "msgId", p);
+            let result = match o.opt_obj("result", "", p) {
+                Some(r) => read_result(r, p),
+                None => {
+                    p.push(o.field_path("result"), Rule::Required, None);
+                    None
+                }
+            };
+            msg_id
+                .zip(result)
+                .map(|(msg_id, result)| BatchState::Finished { msg_id, result })
+        }
+        "failed" => {
+            let reason = match o.opt_obj("reason", "", p) {
+                Some(r) => read_reason(r, p),
+                None => {
+                    p.push(o.field_path("reason"), Rule::Required, None);
+                    None
+                }
+            };
+            let maybe_delivered = o.bool("maybe_delivered", "maybeDelivered", p);
+            reason
+                .zip(maybe_delivered)
+                .map(|(reason, maybe_delivered)| BatchState::Failed {
+                    reason,
+                    maybe_delivered,
+                })
+        }
+        "cancelled" => Some(BatchState::Cancelled),
+        "" if !present => None,
+        other => {
+            p.push(
+                o.field_path("state"),
+                Rule::OneOf { fields: STATES },
+                Some(other),
+            );
+            None
+        }
+    };
+    o.finish(p);
+    state
+}
+
+fn read_result(mut o: Obj<'_>, p: &mut Problems) -> Option<JobResult> {
+    let status = o.string("status", "", p);
+    let total_count = o.u64("total_count", "totalCount", p);
+    let filter_count = o.u64("filter_count", "filterCount", p);
+    let sent_count = o.u64("sent_count", "sentCount", p);
+    let error_count = o.u64("error_count", "errorCount", p);
+    o.finish(p);
+    Some(JobResult {
+        status,
+        total_count: total_count?,
+        filter_count: filter_count?,
+        sent_count: sent_count?,
+        error_count: error_count?,
+    })
+}
+
+fn read_reason(mut o: Obj<'_>, p: &mut Problems) -> Option<FailReason> {
+    const KINDS: &str = "api, http_status, delivered_without_msg_id, retries_exhausted, token_refresh_loop, quota_waits_exhausted, cancelled";
+    let present = o.has("kind", "");
+    let kind = o.string("kind", "", p);
+    let reason = match kind.as_str() {
+        "api" => {
+            // WeChat's codes include -1 (busy): a signed integer.
+            let code = match o.take("code", "") {
+                Some(f) => match f.value {
+                    Json::Unsigned(u) => i64::try_from(u).ok(),
+                    Json::Negative(i) => Some(i),
+                    other => {
+                        p.push(
+                            o.field_path("code"),
+                            Rule::Type {
+                                expected: "an integer",
+                            },
+                            Some(&show(&other)),
+                        );
+                        None
+                    }
+                },
+                None => {
+                    p.push(o.field_path("code"), Rule::Required, None);
+                    None
+                }
+            };
+            let message = o.string("message", "", p);
+            code.map(|code| FailReason::Api { code, message })
+        }
+        "http_status" => o.u64("status", "", p).map(|s| FailReason::HttpStatus {
+            status: u16::try_from(s).unwrap_or(u16::MAX),
+        }),
+        "delivered_without_msg_id" => Some(FailReason::DeliveredWithoutMsgId),
+        "retries_exhausted" => {
+            let attempts = o.u64("attempts", "", p);
+            let last = o.string("last", "", p);
+            attempts.map(|a| FailReason::RetriesExhausted {
+                attempts: small(a),
+                last,
+            })
+        }
+        "token_refresh_loop" => {
+            let refreshes = o.u64("refreshes", "", p);
+            let last = o.string("last", "", p);
+            refreshes.map(|r| FailReason::TokenRefreshLoop {
+                refreshes: small(r),
+                last,
+            })
+        }
+        "quota_waits_exhausted" => o
+            .u64("waits", "", p)
+            .map(|w| FailReason::QuotaWaitsExhausted { waits: small(w) }),
+        "cancelled" => Some(FailReason::Cancelled),
+        "" if !present => None,
+        other => {
+            p.push(
+                o.field_path("kind"),
+                Rule::OneOf { fields: KINDS },
+                Some(other),
+            );
+            None
+        }
+    };
+    o.finish(p);
+    reason
+}
+
 /// Which bound an action counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Counter {
@@ -692,6 +899,132 @@ mod tests {
         let mut p = BatchProgress::new();
         p.begin_attempt(T0).unwrap();
         p
+    }
+
+    /// Every state a batch reaches on a walk through `outcomes` (begin, settle, repeat; a
+    /// finish or a cancel where allowed), as the worker stores it.
+    fn walk(outcomes: &[u8]) -> Vec<BatchProgress> {
+        let mut p = BatchProgress::new();
+        let mut seen = vec![p.clone()];
+        let mut now = T0;
+        for (i, o) in outcomes.iter().enumerate() {
+            now = now.plus_millis(61_000);
+            match o % 11 {
+                9 => {
+                    let _ = p.cancel();
+                }
+                10 => {
+                    if let BatchState::Submitted { msg_id } = p.state().clone() {
+                        let result = JobResult {
+                            status: "send success".into(),
+                            total_count: 3,
+                            filter_count: 2,
+                            sent_count: 2,
+                            error_count: 0,
+                        };
+                        p.finish(msg_id, result).unwrap();
+                    }
+                }
+                k => {
+                    if let Some(t) = p.not_before() {
+                        now = now.max(t);
+                    }
+                    if p.begin_attempt(now).is_ok() {
+                        seen.push(p.clone());
+                        let outcome = match k {
+                            0 => Outcome::ReplyLost,
+                            1 => Outcome::HttpStatus(502),
+                            2 => Outcome::HttpStatus(403),
+                            3 => api(-1),
+                            4 => api(40001),
+                            5 => api(45009),
+                            6 => api(40003),
+                            7 => Outcome::Api(ApiError {
+                                msg_id: Some(MsgId(9_007_199_254_740_993 + i as u64)),
+                                ..ApiError::new(45065, "clientmsgid exist")
+                            }),
+                            _ => api(45065),
+                        };
+                        p.settle(&outcome, now, i as u32);
+                    }
+                }
+            }
+            seen.push(p.clone());
+        }
+        seen
+    }
+
+    #[test]
+    fn a_stored_progress_reads_back_exactly_as_serde_wrote_it() {
+        let mut states = std::collections::BTreeSet::new();
+        for seed in 0u32..400 {
+            // A small LCG: many different walks, the same every run.
+            let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+            let outcomes: Vec<u8> = (0..12)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (x >> 16) as u8
+                })
+                .collect();
+            for progress in walk(&outcomes) {
+                let json = serde_json::to_string(&progress).unwrap();
+                let read = BatchProgress::from_json(json.as_bytes(), "progress")
+                    .unwrap_or_else(|e| panic!("{json}: {e}"));
+                assert_eq!(read, progress, "{json}");
+                assert_eq!(
+                    serde_json::from_str::<BatchProgress>(&json).unwrap(),
+                    progress
+                );
+                states.insert(progress.state().name());
+            }
+        }
+        // The walks reach every state.
+        assert_eq!(states.len(), 6, "{states:?}");
+    }
+
+    #[test]
+    fn a_stored_progress_reads_camel_case_and_ids_as_strings() {
+        let json = br#"{"state":{"state":"finished","msgId":"9007199254740993","result":{"status":"send success","totalCount":3,"filterCount":2,"sentCount":2,"errorCount":0}},"attempts":2,"retries":1,"tokenRefreshesInARow":0,"quotaWaits":0,"firstAttemptAt":1,"lastAttemptAt":61001,"notBefore":null,"awaitingOutcome":false,"maybeDelivered":true}"#;
+        let p = BatchProgress::from_json(json, "progress").unwrap();
+        assert_eq!(p.attempts(), 2);
+        assert!(p.maybe_delivered());
+        match p.state() {
+            BatchState::Finished { msg_id, result } => {
+                assert_eq!(msg_id.0, 9_007_199_254_740_993);
+                assert_eq!(result.sent_count, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_broken_stored_progress_names_each_problem_with_its_path() {
+        let e = BatchProgress::from_json(
+            br#"{"state":{"state":"flying"},"attempts":-1,"extra":1}"#,
+            "progress",
+        )
+        .unwrap_err();
+        let found: Vec<(&str, &str)> = e
+            .problems
+            .iter()
+            .map(|p| (p.path.as_str(), p.rule.code()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("progress.state.state", "one_of"),
+                ("progress.attempts", "non_negative_integer"),
+                ("progress.extra", "unknown_field"),
+            ]
+        );
+        let e = BatchProgress::from_json(
+            br#"{"state":{"state":"failed","reason":{"kind":"api","code":-1}}}"#,
+            "p",
+        )
+        .unwrap_err();
+        let found: Vec<&str> = e.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(found, ["p.state.reason.message", "p.state.maybe_delivered"]);
+        assert!(BatchProgress::from_json(b"[", "p").is_err());
     }
 
     #[test]

@@ -1,0 +1,288 @@
+// `wxmass jobs create | list | show | watch | cancel`: jobs on a deployed wxmass worker, through
+// its admin API (WXMASS_URL, WXMASS_ADMIN_TOKEN). The worker plans and sends; this file moves
+// requests and shows the answers.
+import { randomUUID } from 'node:crypto';
+
+import { uploadAudience, WxmassError } from '../index.js';
+import * as wasm from '../wasm.js';
+
+import { readJson } from './files.js';
+import { readAudience, startText } from './plan.js';
+import { bar, CliError, EXIT, int, pad } from './term.js';
+
+export const usage = `wxmass jobs <create | list | show | watch | cancel> [options]
+
+Jobs on a wxmass worker: WXMASS_URL (or --url) is the worker, WXMASS_ADMIN_TOKEN its admin token.
+
+  jobs create --message <file> (--openids <file> | --tag <id> | --everyone | --audience <id>)
+              [--send-at <time>] [--skip-invalid] [--send-ignore-reprint]
+              [--idempotency-key <key>] [--part-size <n>]
+      uploads an OpenID list in parts (with a progress bar), seals it and creates the job.
+      --send-at: RFC 3339 with an offset (2030-03-07T08:00:00+08:00) or Unix milliseconds.
+  jobs list [--limit <n>] [--cursor <c>]   newest first
+  jobs show <id>                           the job, its summary and every batch
+  jobs watch <id> [--interval <ms>]        redraws each batch's state until the job ends,
+                                           then prints the result counts
+  jobs cancel <id>                         cancels every batch not yet sent
+
+  --json   print the worker's answers as JSON (watch: one line per change)
+
+Exit 0 when done (watch: the job finished or was cancelled), 1 when the input has problems or
+the job ended failed or partly failed, 2 for usage errors (no WXMASS_URL, a refused token, no
+such job), 3 when WeChat refused a request, 4 when the worker cannot be reached or fails.`;
+
+export const options = {
+  url: { type: 'string' },
+  message: { type: 'string' },
+  openids: { type: 'string' },
+  tag: { type: 'string' },
+  everyone: { type: 'boolean' },
+  audience: { type: 'string' },
+  'send-at': { type: 'string' },
+  'skip-invalid': { type: 'boolean' },
+  'send-ignore-reprint': { type: 'boolean' },
+  'idempotency-key': { type: 'string' },
+  'part-size': { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  interval: { type: 'string' },
+};
+
+/** Job states after which nothing changes any more (the worker's `state`). */
+const ENDED = ['finished', 'failed', 'partly_failed', 'cancelled'];
+
+function worker(values, env) {
+  const url = (values.url ?? env.WXMASS_URL ?? '').replace(/\/+$/, '');
+  const token = env.WXMASS_ADMIN_TOKEN;
+  if (!url) throw new CliError('jobs: set WXMASS_URL (or --url) to the worker, e.g. https://wxmass.example.workers.dev', EXIT.USAGE);
+  if (!token) throw new CliError('jobs: set WXMASS_ADMIN_TOKEN to the worker\'s ADMIN_TOKEN', EXIT.USAGE);
+  return { url, token };
+}
+
+/** The worker's error answer as a CliError with the documented exit code. */
+function workerError(status, json, what) {
+  const e = json?.error ?? {};
+  const text = `${what}: HTTP ${status}${e.code ? ` ${e.code}` : ''}: ${e.message ?? 'no message'}`;
+  const detail = { status, error: e };
+  if (e.code === 'wechat_rejected') return new CliError(text, EXIT.REJECTED, detail);
+  if (status === 401 || status === 403 || status === 404 || status === 405) return new CliError(text, EXIT.USAGE, detail);
+  if (status >= 500 || status === 429) return new CliError(text, EXIT.TRANSPORT, detail);
+  return new CliError(text, EXIT.PROBLEMS, detail);
+}
+
+/** One admin API call; transport failures and 5xx answers are exit 4. */
+async function call(w, method, path, { body, headers = {} } = {}) {
+  let res;
+  try {
+    res = await fetch(`${w.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${w.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (e) {
+    throw new CliError(`${method} ${w.url}${path}: ${e.cause?.message ?? e.message}`, EXIT.TRANSPORT);
+  }
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON: reported below with the status
+  }
+  if (res.status >= 300) throw workerError(res.status, json, `${method} ${path}`);
+  if (json === null) throw new CliError(`${method} ${path}: HTTP ${res.status} without JSON`, EXIT.TRANSPORT);
+  return json;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const when = (ms) => (typeof ms === 'number' ? wasm.chinaTime(ms) : String(ms ?? '–'));
+
+/** @param {{ positionals: string[], values: Record<string, any>, env: Record<string, string | undefined>, out: ReturnType<import('./term.js').createOutput> }} ctx */
+export async function run(ctx) {
+  const [sub, ...rest] = ctx.positionals;
+  const commands = { create, list, show, watch, cancel };
+  if (!Object.hasOwn(commands, sub ?? '')) {
+    throw new CliError(`jobs: ${sub ? `unknown command ${JSON.stringify(sub)}` : 'which one?'}; one of create, list, show, watch, cancel`, EXIT.USAGE);
+  }
+  const takesId = ['show', 'watch', 'cancel'].includes(sub);
+  if (takesId ? rest.length !== 1 : rest.length !== 0) {
+    throw new CliError(takesId ? `jobs ${sub} takes one job id` : `jobs ${sub} takes no arguments, only options`, EXIT.USAGE);
+  }
+  return commands[sub]({ ...ctx, w: worker(ctx.values, ctx.env), id: rest[0] });
+}
+
+async function create({ values, out, w }) {
+  if (values.message === undefined) throw new CliError('jobs create needs --message <file>', EXIT.USAGE);
+  const message = await readJson(values.message, '--message');
+  let audience;
+  let lines = null;
+  if (values.audience !== undefined) {
+    if (values.openids !== undefined || values.tag !== undefined || values.everyone) {
+      throw new CliError('give exactly one audience: --openids <file>, --tag <id>, --everyone or --audience <id>', EXIT.USAGE);
+    }
+    audience = { audienceId: values.audience };
+  } else {
+    const read = await readAudience(values);
+    lines = read.lines;
+    audience = read.audience === 'everyone' ? { everyone: true } : read.audience;
+  }
+  const partSize = values['part-size'] === undefined ? undefined : Number(values['part-size']);
+  if (partSize !== undefined && !(Number.isInteger(partSize) && partSize > 0)) {
+    throw new CliError(`--part-size: ${JSON.stringify(values['part-size'])} is not a positive integer`, EXIT.USAGE);
+  }
+  const { ce } = out;
+
+  let seal = null;
+  if (audience.openIds) {
+    const total = audience.openIds.length;
+    try {
+      seal = await uploadAudience({
+        url: w.url,
+        adminToken: w.token,
+        openIds: audience.openIds,
+        partSize,
+        onProgress: ({ phase, part, sentOpenIds, audienceId }) => {
+          out.event({ type: 'upload', phase, part, sentOpenIds, totalOpenIds: total, audienceId });
+          const words = { create: `audience ${audienceId} created`, upload: `part ${part} stored`, seal: 'sealing', done: 'sealed' }[phase];
+          out.draw([`${bar(sentOpenIds, total)} ${int(sentOpenIds)}/${int(total)} OpenIDs uploaded · ${words}`]);
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof WxmassError)) throw e;
+      if (e.status === null || e.status === undefined) throw new CliError(e.message, EXIT.TRANSPORT, { audienceId: e.audienceId, part: e.part });
+      throw workerError(e.status, { error: e.detail ?? { code: e.code, message: e.message } }, 'upload');
+    }
+    out.keep();
+    const invalidShown = seal.invalidShown.map((i) => ({ line: lines?.[i.position] ?? null, position: i.position, value: i.value }));
+    out.info(`audience ${seal.id}: ${int(seal.received)} received, ${int(seal.valid)} valid, ${int(seal.invalid)} invalid, ${int(seal.duplicates)} duplicates, ${int(seal.batches)} batches`);
+    for (const i of invalidShown) out.info(`  invalid, line ${i.line}: ${JSON.stringify(i.value)}`);
+    if (seal.invalid > invalidShown.length) out.info(`  (the first ${invalidShown.length} of ${int(seal.invalid)} shown)`);
+    if (seal.invalid > 0 && !values['skip-invalid']) {
+      // Nothing will send to it: the audience goes (a job of the valid ones is --skip-invalid).
+      await call(w, 'DELETE', `/api/audiences/${encodeURIComponent(seal.id)}`).catch(() => {});
+      out.result({ ok: false, audience: { ...seal, invalidShown } });
+      out.info(ce.red(`No job created: ${int(seal.invalid)} invalid OpenID${seal.invalid === 1 ? '' : 's'}. Fix ${seal.invalid === 1 ? 'it' : 'them'}, or run again with --skip-invalid to send to the valid ones only.`));
+      return EXIT.PROBLEMS;
+    }
+    audience = { audienceId: seal.id };
+  }
+
+  const sendAt = values['send-at'] === undefined ? undefined : /^\d+$/.test(values['send-at']) ? Number(values['send-at']) : values['send-at'];
+  const body = {
+    message,
+    audience,
+    ...(sendAt === undefined ? {} : { sendAt }),
+    ...(values['skip-invalid'] ? { skipInvalid: true } : {}),
+    ...(values['send-ignore-reprint'] ? { sendIgnoreReprint: true } : {}),
+  };
+  // One key for every try of this request: a retry after a lost answer gets the same job.
+  const key = values['idempotency-key'] ?? `wxmass-cli-${randomUUID()}`;
+  let job;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      job = await call(w, 'POST', '/api/jobs', { body, headers: { 'idempotency-key': key } });
+      break;
+    } catch (e) {
+      if (!(e instanceof CliError) || e.exitCode !== EXIT.TRANSPORT || attempt >= 3) throw e;
+      await sleep(1000 * attempt);
+    }
+  }
+  out.result({ ok: true, job, audience: seal });
+  printJob(job, out);
+  return EXIT.OK;
+}
+
+async function list({ values, out, w }) {
+  const q = new URLSearchParams();
+  if (values.limit !== undefined) q.set('limit', values.limit);
+  if (values.cursor !== undefined) q.set('cursor', values.cursor);
+  const page = await call(w, 'GET', `/api/jobs${q.size ? `?${q}` : ''}`);
+  out.result(page);
+  const { c } = out;
+  out.out(c.bold(`${pad('id', 28)} ${pad('state', 14)} ${pad('batches', 8)} ${pad('created', 32)} send at`));
+  for (const j of page.jobs) {
+    out.out(`${pad(j.id, 28)} ${pad(stateColour(c, j.state), 14)} ${pad(String(j.batches), 8)} ${pad(when(j.createdAt), 32)} ${when(j.sendAt)}`);
+  }
+  if (page.nextCursor) out.out(c.dim(`more: wxmass jobs list --cursor ${page.nextCursor}`));
+  return EXIT.OK;
+}
+
+async function show({ id, out, w }) {
+  const job = await call(w, 'GET', `/api/jobs/${encodeURIComponent(id)}`);
+  out.result(job);
+  printJob(job, out);
+  return EXIT.OK;
+}
+
+async function cancel({ id, out, w }) {
+  const answer = await call(w, 'POST', `/api/jobs/${encodeURIComponent(id)}/cancel`);
+  out.result(answer);
+  out.out(`job ${id}: ${int(answer.cancelledBatches)} batch${answer.cancelledBatches === 1 ? '' : 'es'} cancelled`);
+  for (const n of answer.notCancelled ?? []) out.out(`  batch ${n.index + 1} not cancelled (${n.state}): ${n.why}`);
+  return EXIT.OK;
+}
+
+async function watch({ id, values, out, w }) {
+  const interval = values.interval === undefined ? 2000 : Number(values.interval);
+  if (!(Number.isFinite(interval) && interval >= 100)) throw new CliError(`--interval: ${JSON.stringify(values.interval)} is not a number of milliseconds ≥ 100`, EXIT.USAGE);
+  let last = '';
+  let job;
+  for (;;) {
+    job = await call(w, 'GET', `/api/jobs/${encodeURIComponent(id)}`);
+    const table = batchTable(job, out.ce);
+    const key = JSON.stringify([job.state, job.batches.map((b) => [b.state, b.attempts, b.msgId])]);
+    if (key !== last) {
+      last = key;
+      out.event({ type: 'job', id: job.id, state: job.state, counts: job.counts, batches: job.batches.map((b) => ({ index: b.index, state: b.state, attempts: b.attempts, msgId: b.msgId })) });
+      out.draw([`job ${job.id}: ${stateColour(out.ce, job.state)} · ${counts(job)}`, ...table]);
+    }
+    if (ENDED.includes(job.state)) break;
+    await sleep(interval);
+  }
+  out.keep();
+  const r = job.results ?? {};
+  out.result({ type: 'result', id: job.id, state: job.state, results: r });
+  out.out(`job ${job.id} ${job.state}: total ${int(r.totalCount)}, filtered ${int(r.filterCount)}, sent ${int(r.sentCount)}, errors ${int(r.errorCount)}`);
+  return job.state === 'finished' || job.state === 'cancelled' ? EXIT.OK : EXIT.PROBLEMS;
+}
+
+function stateColour(c, state) {
+  if (state === 'finished' || state === 'submitted') return c.green(state);
+  if (state === 'failed' || state === 'partly_failed') return c.red(state);
+  if (state === 'cancelled') return c.dim(state);
+  return c.yellow(state);
+}
+
+const counts = (job) => Object.entries(job.counts ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+
+/** One line per batch: number, state, recipients, attempts, msg_id or why it failed. */
+function batchTable(job, c) {
+  return job.batches.map((b) => {
+    const tail = b.failReason ? c.red(b.failReason) : b.msgId ? `msg_id ${b.msgId}` : b.lastOutcome ?? '';
+    const result = b.result?.sentCount !== undefined ? ` sent ${int(b.result.sentCount)}` : '';
+    return `  ${String(b.index + 1).padStart(4)}  ${pad(stateColour(c, b.state), 10)} ${int(b.recipients ?? 0).padStart(7)} OpenIDs  attempts ${b.attempts}  ${tail}${result}`;
+  });
+}
+
+function printJob(job, out) {
+  const { c } = out;
+  out.out(`${c.bold(`job ${job.id}`)}: ${stateColour(c, job.state)}`);
+  out.out(`  created:   ${when(job.createdAt)}`);
+  out.out(`  send at:   ${when(job.sendAt)}`);
+  const s = job.summary;
+  if (s) {
+    out.out(`  audience:  ${s.audience}${s.recipients === null || s.recipients === undefined ? '' : `, ${int(s.recipients)} recipients`}`);
+    if (s.earliestStart) out.out(`  earliest:  ${startText(s.earliestStart, job.createdAt)}`);
+    for (const day of s.schedule ?? []) {
+      const which = day.firstBatch === day.lastBatch ? `batch ${day.firstBatch}` : `batches ${day.firstBatch}–${day.lastBatch}`;
+      out.out(`    ${which} from ${wasm.chinaTime(day.startsAt)}`);
+    }
+  }
+  out.out(`  batches:   ${job.batches.length}${job.counts ? ` (${counts(job)})` : ''}`);
+  for (const b of job.batches) {
+    out.out(`${batchTable({ batches: [b] }, c)[0]}  ${c.dim(`clientmsgid ${b.clientMsgId}`)}`);
+  }
+  const r = job.results;
+  if (r) out.out(`  results:   total ${int(r.totalCount)}, filtered ${int(r.filterCount)}, sent ${int(r.sentCount)}, errors ${int(r.errorCount)}`);
+}
