@@ -182,7 +182,9 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
   let doneThisRun = 0;
   let recipientsThisRun = 0;
   let status = '';
+  let waitUntil = 0;
   const barLines = () => {
+    if (waitUntil > Date.now()) status = `waiting ${duration(waitUntil - Date.now())}`;
     const elapsed = (Date.now() - startedAt) / 1000;
     const recipientsDone = [...done].reduce((n, i) => n + recipientsOf(i), 0);
     const rate = elapsed > 0 && recipientsThisRun > 0 ? `${int(Math.round(recipientsThisRun / elapsed))} recipients/s` : '– recipients/s';
@@ -210,6 +212,7 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
     await save();
     out.event({ type: event.type, index: event.index, clientMsgId: b.clientMsgId, attempt: event.attempt, action: event.action, until: event.until, state: b.progress.state });
     const who = label(event.index);
+    waitUntil = 0;
     if (event.type === 'begin') {
       status = `sending ${who}`;
       say(ce.dim(`${who}: sending to ${int(recipientsOf(event.index))} OpenIDs (attempt ${event.attempt}, clientmsgid ${b.clientMsgId})`));
@@ -217,7 +220,7 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
     }
     if (event.type === 'wait') {
       const ms = event.until - Date.now();
-      status = `waiting ${duration(ms)}`;
+      waitUntil = event.until;
       const why = b.progress.awaitingOutcome
         ? 'an earlier attempt may have reached WeChat: the same clientmsgid goes again after WeChat\'s one-minute window, so WeChat answers with the existing msg_id (45065) instead of sending twice'
         : b.lastAction?.action === 'wait_until'
@@ -257,6 +260,8 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // On a terminal the bar counts a wait down.
+  const ticker = out.live ? setInterval(() => out.draw(barLines()), 1000) : null;
   let result;
   try {
     result = await client.send(plan, {
@@ -281,6 +286,12 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (ticker) clearInterval(ticker);
+  }
+  if (out.live) {
+    status = '';
+    out.draw(barLines());
+    out.keep();
   }
   const code = exitOf(result);
   out.event({ type: 'result', ok: result.ok, jobId: result.jobId, batches: result.batches, state: statePath, exitCode: code });
