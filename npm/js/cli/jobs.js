@@ -3,7 +3,7 @@
 // requests and shows the answers.
 import { randomUUID } from 'node:crypto';
 
-import { uploadAudience, WxmassError } from '../index.js';
+import { uploadAudience, validateSendAll, WxmassError } from '../index.js';
 import * as wasm from '../wasm.js';
 
 import { readJson } from './files.js';
@@ -63,7 +63,7 @@ function worker(values, env) {
 function workerError(status, json, what) {
   const e = json?.error ?? {};
   const text = `${what}: HTTP ${status}${e.code ? ` ${e.code}` : ''}: ${e.message ?? 'no message'}`;
-  const detail = { status, error: e };
+  const detail = { status, error: e, ...(Array.isArray(e.problems) ? { problems: e.problems } : {}) };
   if (e.code === 'wechat_rejected') return new CliError(text, EXIT.REJECTED, detail);
   if (status === 401 || status === 403 || status === 404 || status === 405) return new CliError(text, EXIT.USAGE, detail);
   if (status >= 500 || status === 429) return new CliError(text, EXIT.TRANSPORT, detail);
@@ -115,6 +115,10 @@ export async function run(ctx) {
 async function create({ values, out, w }) {
   if (values.message === undefined) throw new CliError('jobs create needs --message <file>', EXIT.USAGE);
   const message = await readJson(values.message, '--message');
+  // The message is checked by core here, before a list is uploaded for it: as the message of a
+  // send to everyone, the paths are the message's own.
+  const checked = validateSendAll({ filter: { isToAll: true }, ...message });
+  if (!checked.ok) throw new CliError(`--message: ${values.message} is not a valid message`, EXIT.PROBLEMS, { problems: checked.problems });
   let audience;
   let lines = null;
   if (values.audience !== undefined) {
@@ -184,7 +188,10 @@ async function create({ values, out, w }) {
       job = await call(w, 'POST', '/api/jobs', { body, headers: { 'idempotency-key': key } });
       break;
     } catch (e) {
-      if (!(e instanceof CliError) || e.exitCode !== EXIT.TRANSPORT || attempt >= 3) throw e;
+      if (!(e instanceof CliError) || e.exitCode !== EXIT.TRANSPORT || attempt >= 3) {
+        if (seal && e instanceof CliError) e.message += ` (audience ${seal.id} is sealed: create the job with --audience ${seal.id})`;
+        throw e;
+      }
       await sleep(1000 * attempt);
     }
   }

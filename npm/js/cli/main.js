@@ -76,7 +76,7 @@ export async function main(argv, { env = process.env, stdout = process.stdout, s
       for (const p of e.detail.problems ?? []) {
         out.info(`  ${ce.bold(p.path === '' ? '(body)' : p.path)}${p.line ? ` (line ${p.line})` : ''}  ${ce.dim(`[${p.rule}]`)}`);
         out.info(`    en: ${p.message}`);
-        out.info(`    zh: ${p.zh}`);
+        if (p.zh) out.info(`    zh: ${p.zh}`);
       }
     }
     return e.exitCode;
