@@ -39,7 +39,7 @@ export type SendEvent =
   /** Nothing may go out before `until` (Unix ms): a retry or quota time, WeChat's clientmsgid window after a lost attempt, or the pacer. */
   | { type: 'wait'; index: number; batch: PlanBatch; until: number; progress: BatchProgress };
 
-export interface SendOptions {
+export interface ClientSendOptions {
   onBatch?: (result: BatchResult) => void | Promise<void>;
   /** Awaited on every event: where a caller stores progress. */
   onProgress?: (event: SendEvent) => void | Promise<void>;
@@ -94,7 +94,7 @@ export interface Client {
    * Executes a plan batch by batch with core's decisions: a lost reply is retried with the same
    * clientmsgid (45065 = success with the existing msg_id), token errors refresh once, quotas wait.
    */
-  send(plan: SendPlan, options?: SendOptions): Promise<SendResult>;
+  send(plan: SendPlan, options?: ClientSendOptions): Promise<SendResult>;
   readonly stats: ClientStats;
 }
 

@@ -4,7 +4,7 @@ import type { ErrorClass, Problem } from './errors.js';
 export { WxmassError, ApiError } from './errors.js';
 export type { ErrorClass, Problem } from './errors.js';
 export { createClient } from './client.js';
-export type { Client, ClientOptions, ClientStats, TokenProviderResult, BatchResult, SendResult } from './client.js';
+export type { Client, ClientOptions, ClientStats, ClientSendOptions, SendEvent, TokenProviderResult, BatchResult, SendResult } from './client.js';
 export { uploadAudience } from './audience.js';
 export { BatchProgress, Pacer } from './progress.js';
 export type { BatchAction, BatchState, BatchProgressSnapshot, PacerSnapshot, FailReason } from './progress.js';

@@ -8,6 +8,11 @@ import {
   buildSend,
   buildUploadImg,
   createClient,
+  BatchProgress,
+  Pacer,
+  type BatchAction,
+  type BatchProgressSnapshot,
+  type SendEvent,
   uploadAudience,
   endpoints,
   errorCodes,
@@ -101,6 +106,27 @@ summarizePlan({ jobId: 'j', message: { msgType: 'image', image: { mediaId: 'm' }
 async function sendIt(): Promise<string[]> {
   const result = await client.send(plan, { onBatch: (b) => void b.index });
   return result.batches.map((b) => (b.ok ? b.msgId : b.message));
+}
+// A send that resumes from stored progress and stores each change.
+async function resumable(stored: (BatchProgressSnapshot | null)[], signal: AbortSignal): Promise<boolean> {
+  const pacer = Pacer.fromJSON({ limit: 60, recent: [] });
+  const c = createClient({ appId: 'wx', appSecret: 's', pacer });
+  const result = await c.send(plan, {
+    progress: (i) => stored[i] ?? undefined,
+    onProgress: (e: SendEvent) => {
+      stored[e.index] = e.progress.toJSON();
+      if (e.type === 'settled' && e.action?.action === 'done') void e.action.msgId.length;
+      if (e.type === 'wait') void e.until;
+    },
+    signal,
+  });
+  const p = new BatchProgress();
+  const n: number = p.beginAttempt(Date.now());
+  const a: BatchAction = p.settleLost(Date.now(), 0);
+  const snapshot: BatchProgressSnapshot = BatchProgress.fromJSON(p.toJSON()).toJSON();
+  // @ts-expect-error a snapshot's msg ids are strings
+  const wrong: BatchProgressSnapshot = { ...snapshot, state: { state: 'submitted', msgId: 1 } };
+  return result.ok && n > 0 && a.action !== 'fail' && pacer.nextSlot() > 0;
 }
 const echo: string = verifyUrl('token', { signature: 's', timestamp: '1', nonce: 'n', echostr: 'e' });
 const crypto = new MessageCrypto({ token: 't', encodingAesKey: 'k', appId: 'a' });

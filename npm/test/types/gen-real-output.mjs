@@ -127,6 +127,38 @@ const decisions = new Set();
 for (const e of entries) if (e.type === 'wx.PlanSummary') decisions.add(e.value.earliestStart.decision + ':' + (e.value.earliestStart.rule ?? ''));
 console.error(`quota decisions seen: ${[...decisions].join(', ')}`);
 
+// ---- a batch's progress and the pacer (what a sender stores and restores) --------------------
+{
+  const p = new wx.BatchProgress();
+  emit('new BatchProgress().toJSON()', 'wx.BatchProgressSnapshot', p.toJSON());
+  p.beginAttempt(now);
+  emit('BatchProgress after beginAttempt', 'wx.BatchProgressSnapshot', p.toJSON());
+  emit('BatchProgress.state (sending)', 'wx.BatchState', p.state);
+  const retry = p.settleLost(now, 7);
+  emit('settleLost', 'wx.BatchAction', retry);
+  p.beginAttempt(retry.at);
+  emit('settleHttp(45066)', 'wx.BatchAction', p.settleHttp(200, '{"errcode":45066,"errmsg":"too fast"}', retry.at, 7));
+  const again = wx.BatchProgress.fromJSON(JSON.stringify(p.toJSON()));
+  again.beginAttempt(again.notBefore);
+  emit('settleHttp(45065)', 'wx.BatchAction', again.settleHttp(200, '{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":9007199254740993}', again.notBefore, 7));
+  emit('BatchProgress submitted', 'wx.BatchProgressSnapshot', again.toJSON());
+  emit('BatchProgress.state (submitted)', 'wx.BatchState', again.state);
+  const refused = new wx.BatchProgress();
+  refused.beginAttempt(now);
+  emit('settleHttp(40003)', 'wx.BatchAction', refused.settleHttp(200, '{"errcode":40003,"errmsg":"invalid openid"}', now, 0));
+  emit('BatchProgress failed', 'wx.BatchProgressSnapshot', refused.toJSON());
+  const token = new wx.BatchProgress();
+  token.beginAttempt(now);
+  emit('settleHttp(40001)', 'wx.BatchAction', token.settleHttp(200, '{"errcode":40001,"errmsg":"invalid credential"}', now, 0));
+  const quota = new wx.BatchProgress();
+  quota.beginAttempt(now);
+  emit('settleHttp(45009)', 'wx.BatchAction', quota.settleHttp(200, '{"errcode":45009,"errmsg":"reach max api daily quota limit"}', now, 0));
+  const pacer = new wx.Pacer();
+  pacer.record(now);
+  emit('Pacer.toJSON()', 'wx.PacerSnapshot', pacer.toJSON());
+  emit('Pacer restored', 'wx.PacerSnapshot', wx.Pacer.fromJSON(pacer.toJSON()).toJSON());
+}
+
 // ---- validation problems of a bad body ----------------------------------------------------
 emit('validateSend(bad)', 'wx.ValidationResult', wx.validateSend({ toUser: ['bad', 'bad'], msgType: 'text', text: { content: '' }, clientMsgId: 'has space', sendIgnoreReprint: 2 }));
 emit('validateSend(good)', 'wx.ValidationResult', wx.validateSend({ toUser: ids.slice(0, 2), msgType: 'text', text: { content: 'x' } }));
