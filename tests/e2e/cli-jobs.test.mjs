@@ -49,7 +49,7 @@ const list = file('ids.txt', `${[ids[0], ids[1], 'not-an-openid', ...ids.slice(2
 test('jobs create: refuses a list with an invalid OpenID (its line number), then with --skip-invalid uploads 25,001 OpenIDs in parts with a progress bar; jobs watch follows it to finished', async () => {
   const refused = await wxmass(['jobs', 'create', '--openids', list, '--message', message, '--part-size', '10000']);
   assert.equal(refused.code, 1, refused.stderr);
-  assert.match(refused.stderr, /25,003 received, 25,002 valid, 1 invalid, 1 duplicates, 3 batches/);
+  assert.match(refused.stderr, /25,003 received, 25,001 valid, 1 invalid, 1 duplicates, 3 batches/);
   assert.match(refused.stderr, /invalid, line 3: "not-an-openid"/);
   assert.match(refused.stderr, /No job created: 1 invalid OpenID/);
   assert.equal((await stack.api('GET', '/api/jobs')).json.jobs.length, 0);
@@ -66,7 +66,10 @@ test('jobs create: refuses a list with an invalid OpenID (its line number), then
   const job = (await stack.api('GET', `/api/jobs/${id}`)).json;
   assert.equal(job.batches.length, 3);
   assert.equal(job.batches.reduce((n, b) => n + b.recipients, 0), 25_001);
-  for (const b of job.batches) assert.ok(created.stdout.includes(`clientmsgid ${b.clientMsgId}`), created.stdout);
+  for (const b of job.batches) {
+    assert.match(b.clientMsgId, /^wxm1-/);
+    assert.ok(created.stdout.includes(`clientmsgid ${b.clientMsgId}`), created.stdout);
+  }
 
   const watch = start(['jobs', 'watch', id, '--interval', '200'], env);
   let exited = null;
@@ -102,7 +105,7 @@ test('jobs create: refuses a list with an invalid OpenID (its line number), then
   assert.deepEqual(JSON.parse(listed.stdout).jobs.map((j) => [j.id, j.state]), [[id, 'finished']]);
 });
 
-test('jobs cancel: a job held for later is cancelled (exit 0), a second cancel is refused (exit 1); watch of a cancelled job ends at once', async () => {
+test('jobs cancel: a job held for later is cancelled (exit 0; again: nothing more to cancel, exit 0), a job already sent is refused (exit 1); watch of a cancelled job ends at once', async () => {
   const created = await wxmass(['jobs', 'create', '--tag', '2', '--message', message, '--send-at', '2099-01-01T08:00:00+08:00', '--json']);
   assert.equal(created.code, 0, created.stdout);
   const id = JSON.parse(created.stdout).job.id;
@@ -110,11 +113,17 @@ test('jobs cancel: a job held for later is cancelled (exit 0), a second cancel i
   assert.equal(cancelled.code, 0, cancelled.stderr);
   assert.match(cancelled.stdout, new RegExp(`^job ${id}: 1 batch cancelled`));
   const again = await wxmass(['jobs', 'cancel', id]);
-  assert.equal(again.code, 1);
-  assert.match(again.stderr, /HTTP 409/);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, new RegExp(`^job ${id}: 0 batches cancelled`));
   const watch = await wxmass(['jobs', 'watch', id, '--interval', '100']);
   assert.equal(watch.code, 0);
   assert.match(watch.stdout, new RegExp(`^job ${id} cancelled: `));
+
+  const now = JSON.parse((await wxmass(['jobs', 'create', '--tag', '2', '--message', message, '--json'])).stdout).job.id;
+  await stack.cron();
+  const late = await wxmass(['jobs', 'cancel', now]);
+  assert.equal(late.code, 1, late.stdout);
+  assert.match(late.stderr, /HTTP 409 conflict: nothing to cancel/);
 });
 
 test('jobs: usage and configuration errors exit 2, a message with problems 1 (before any upload), an unreachable worker 4', async () => {
