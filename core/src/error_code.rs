@@ -163,6 +163,16 @@ impl ApiError {
         }
     }
 
+    /// The error's code in the JS model and the worker's answers: `wechat_busy` when retrying
+    /// later can help ([`ErrorClass::Retry`]), else `wechat_rejected`. WeChat's own number is
+    /// `errcode`.
+    pub fn code_name(&self) -> &'static str {
+        match self.class() {
+            ErrorClass::Retry => "wechat_busy",
+            _ => "wechat_rejected",
+        }
+    }
+
     /// The class of the error. An unknown code is [`ErrorClass::Fatal`]: retrying a request
     /// WeChat refused for a reason we cannot name could spend quota for nothing.
     pub fn class(&self) -> ErrorClass {
@@ -195,6 +205,25 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// JSON (the JS model, and the `error` of the worker's answers):
+/// `{"code","message","errcode","errmsg","zh","en","class","msgId"}`; `zh`/`en` are `null` for a
+/// code core does not know, `msgId` (a decimal string) is set only for 45065.
+impl serde::Serialize for ApiError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("ApiError", 8)?;
+        m.serialize_field("code", self.code_name())?;
+        m.serialize_field("message", &self.to_string())?;
+        m.serialize_field("errcode", &self.code)?;
+        m.serialize_field("errmsg", &self.server_message)?;
+        m.serialize_field("zh", &self.known.map(|k| k.zh))?;
+        m.serialize_field("en", &self.known.map(|k| k.en))?;
+        m.serialize_field("class", self.class().as_str())?;
+        m.serialize_field("msgId", &self.msg_id)?;
+        m.end()
+    }
+}
 
 /// Why a reply could not become a typed value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -420,6 +420,7 @@ impl CallbackMessage {
 /// The result of a mass send, pushed when the job (nearly) ends. The counts arrive slightly
 /// before the job truly ends, so they may differ a little from the final figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MassSendJobFinish {
     /// `ToUserName`: the account's original id (`gh_…`).
     pub to_user: String,
@@ -429,8 +430,8 @@ pub struct MassSendJobFinish {
     pub create_time: i64,
     /// `MsgID`: the `msg_id` the send call returned (64-bit, kept exactly).
     pub msg_id: MsgId,
-    /// `Status`: sent, failed, or rejected by the audit.
-    pub status: MassSendStatus,
+    /// `Status`: sent, failed, or rejected by the audit, and the text as WeChat wrote it.
+    pub status: ReportedStatus,
     /// `TotalCount`: followers in the tag, or OpenIDs in the list.
     pub total_count: u64,
     /// `FilterCount`: left after filtering (region, gender, refusals, the four-a-month cap);
@@ -452,12 +453,13 @@ impl MassSendJobFinish {
     /// one push repeat both, so they collapse to one record; a second push for the same MsgID
     /// with another status would be a new fact and is kept.
     pub fn dedupe_key(&self) -> String {
-        format!("mass:{}:{}", self.msg_id, self.status.as_wire())
+        format!("mass:{}:{}", self.msg_id, self.status.meaning.as_wire())
     }
 }
 
 /// The originality (copyright) check of a mass send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CopyrightCheck {
     /// `Count`: articles checked.
     pub count: u64,
@@ -471,6 +473,7 @@ pub struct CopyrightCheck {
 /// The check result of one article. Only `ArticleIdx` is required: a missing detail must not
 /// make the whole event unreadable, so the others are `None` when WeChat leaves them out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CopyrightCheckItem {
     /// `ArticleIdx`: position of the article in the news, from 1.
     pub article_idx: u32,
@@ -492,6 +495,7 @@ pub struct CopyrightCheckItem {
 
 /// The published URL of one article of the send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ArticleUrl {
     /// `ArticleIdx`: position of the article, from 1.
     pub idx: u32,
@@ -570,14 +574,36 @@ impl fmt::Display for MassSendStatus {
     }
 }
 
-/// JSON form: `{"kind":"success","wire":"send success"}`; a rejection adds `code`, `reason`,
-/// `zh` and `en`, so a store or a JS caller needs no table of its own.
-impl Serialize for MassSendStatus {
+/// The `Status` of a MASSSENDJOBFINISH: what it means, and the text exactly as sent (the
+/// seeds write the same status as `send success` and `sendsuccess`; a person comparing with
+/// WeChat's own logs wants the text WeChat wrote).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedStatus {
+    /// What the status means.
+    pub meaning: MassSendStatus,
+    /// The `Status` text exactly as WeChat sent it (untrimmed).
+    pub wire: String,
+}
+
+impl ReportedStatus {
+    /// Reads a `Status` value; never fails (see [`MassSendStatus::parse`]).
+    pub fn parse(raw: &str) -> Self {
+        ReportedStatus {
+            meaning: MassSendStatus::parse(raw),
+            wire: raw.to_owned(),
+        }
+    }
+}
+
+/// JSON form: `{"kind":"success","wire":"sendsuccess"}` (`kind` tells what it means, `wire` is
+/// the text as sent); a rejection adds `code`, `reason`, `zh` and `en`, so a store or a JS
+/// caller needs no table of its own.
+impl Serialize for ReportedStatus {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("kind", self.kind())?;
-        m.serialize_entry("wire", &self.as_wire())?;
-        if let MassSendStatus::Rejected(r) = self {
+        m.serialize_entry("kind", self.meaning.kind())?;
+        m.serialize_entry("wire", &self.wire)?;
+        if let MassSendStatus::Rejected(r) = &self.meaning {
             m.serialize_entry("code", &r.code())?;
             m.serialize_entry("reason", r.name())?;
             m.serialize_entry("zh", r.zh())?;
@@ -724,6 +750,7 @@ impl AuditReason {
 
 /// Any push other than MASSSENDJOBFINISH, kept generically so it can be stored or forwarded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GenericMessage {
     /// `ToUserName`.
     pub to_user: String,
@@ -827,7 +854,7 @@ fn mass_send_job_finish(root: &Node) -> Result<MassSendJobFinish, EventError> {
             .to_owned(),
         create_time: required_number(root, "CreateTime", "CreateTime")?,
         msg_id: MsgId(required_number(root, "MsgID", "MsgID")?),
-        status: MassSendStatus::parse(root.required_text("Status", "Status")?),
+        status: ReportedStatus::parse(root.required_text("Status", "Status")?),
         total_count: required_number(root, "TotalCount", "TotalCount")?,
         filter_count: required_number(root, "FilterCount", "FilterCount")?,
         sent_count: required_number(root, "SentCount", "SentCount")?,

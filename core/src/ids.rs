@@ -1,8 +1,9 @@
 //! 64-bit ids (`msg_id`, `msg_data_id`) kept exactly.
 //!
 //! WeChat's msg ids exceed 2^53, so they must never pass through a float (a JS `number`). On
-//! input a number or a decimal string is accepted; on output Rust emits a JSON number (what
-//! WeChat expects) and the npm package a string.
+//! input a number or a decimal string is accepted. On output an id is a decimal string (the JS
+//! model: every value core serializes for people and programs), except in the request bodies
+//! sent to WeChat, which write it as the number WeChat expects ([`MsgId::serialize_as_number`]).
 
 use std::fmt;
 
@@ -26,11 +27,6 @@ impl std::str::FromStr for MsgId {
 }
 
 impl MsgId {
-    /// The serde newtype name of a [`MsgId`]. JSON output is a plain number either way; a
-    /// serializer that must not pass ids through a float (the npm package's) recognises this name
-    /// and writes a decimal string instead, for every id in every type.
-    pub const SERDE_NAME: &'static str = "MsgId";
-
     /// An id written as a JSON string: decimal digits only (no sign, space or exponent) that fit
     /// in 64 bits.
     pub fn from_json_text(s: &str) -> Result<MsgId, &'static str> {
@@ -41,11 +37,18 @@ impl MsgId {
             .map(MsgId)
             .map_err(|_| "msg id does not fit in 64 bits")
     }
+
+    /// The id as a JSON number, for the request bodies WeChat reads
+    /// (`#[serde(serialize_with = "MsgId::serialize_as_number")]`).
+    pub fn serialize_as_number<S: Serializer>(id: &MsgId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(id.0)
+    }
 }
 
+/// A decimal string: a JS `number` cannot hold ids above 2^53.
 impl Serialize for MsgId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_newtype_struct(Self::SERDE_NAME, &self.0)
+        s.collect_str(&self.0)
     }
 }
 
@@ -83,7 +86,19 @@ mod tests {
         assert_eq!(id.0, 9_007_199_254_740_993);
         let id: MsgId = serde_json::from_str("\"18446744073709551615\"").unwrap();
         assert_eq!(id.0, u64::MAX);
-        assert_eq!(serde_json::to_string(&id).unwrap(), "18446744073709551615");
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            "\"18446744073709551615\""
+        );
+    }
+
+    #[test]
+    fn wire_bodies_write_the_id_as_a_number() {
+        let body = crate::endpoint::DeleteRequest::new(MsgId(9_007_199_254_740_993));
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"msg_id":9007199254740993}"#
+        );
     }
 
     #[test]

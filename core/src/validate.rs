@@ -302,6 +302,43 @@ pub struct ValidationError {
     pub problems: Vec<Problem>,
 }
 
+/// JSON (the JS model): `{"path","rule","message","zh","value"}`, `rule` as [`Rule::code`],
+/// `message` as the problem reads to a person and `zh` as it reads in Chinese.
+impl serde::Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Problem", 5)?;
+        m.serialize_field("path", &self.path)?;
+        m.serialize_field("rule", self.rule.code())?;
+        m.serialize_field("message", &self.to_string())?;
+        m.serialize_field("zh", &self.zh())?;
+        m.serialize_field("value", &self.value)?;
+        m.end()
+    }
+}
+
+impl ValidationError {
+    /// The error's code in the JS model and the worker's answers.
+    pub const CODE: &'static str = "validation";
+}
+
+/// JSON (the JS model, and the `error` of the worker's 400 answers):
+/// `{"code":"validation","message","path","rule","problems":[…]}`, `path` and `rule` those of
+/// the first problem.
+impl serde::Serialize for ValidationError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let first = self.problems.first();
+        let mut m = s.serialize_struct("ValidationError", 5)?;
+        m.serialize_field("code", Self::CODE)?;
+        m.serialize_field("message", &self.to_string())?;
+        m.serialize_field("path", first.map_or("", |p| p.path.as_str()))?;
+        m.serialize_field("rule", first.map_or("", |p| p.rule.code()))?;
+        m.serialize_field("problems", &self.problems)?;
+        m.end()
+    }
+}
+
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use wxmass::event::{
     parse_mass_send_job_finish, parse_message, ArticleUrl, AuditReason, CallbackMessage,
     CopyrightCheck, CopyrightCheckItem, EventError, MassSendJobFinish, MassSendStatus,
+    ReportedStatus,
 };
 use wxmass::MsgId;
 
@@ -40,7 +41,10 @@ fn golden_seed002_err30003() {
             from_user: "oV5CrjpxgaGXNHIQigzNlgLTnwic".into(),
             create_time: 1_481_013_459,
             msg_id: MsgId(1_000_001_625),
-            status: MassSendStatus::Rejected(AuditReason::ReprintNotAllowed),
+            status: ReportedStatus {
+                meaning: MassSendStatus::Rejected(AuditReason::ReprintNotAllowed),
+                wire: "err(30003)".into(),
+            },
             total_count: 0,
             filter_count: 0,
             sent_count: 0,
@@ -57,7 +61,7 @@ fn golden_seed002_err30003() {
         }
     );
     assert_eq!(e.dedupe_key(), "mass:1000001625:err(30003)");
-    assert_eq!(e.status.as_wire(), "err(30003)");
+    assert_eq!(e.status.meaning.as_wire(), "err(30003)");
     let AuditReason::ReprintNotAllowed = AuditReason::from_code(30003) else {
         panic!()
     };
@@ -70,7 +74,14 @@ fn golden_seed001_sendsuccess() {
     assert_eq!(e.from_user, "oR5Gjjl_eiZoUpGozMo7dbBJ362A");
     assert_eq!(e.create_time, 1_394_524_295);
     assert_eq!(e.msg_id, MsgId(1988));
-    assert_eq!(e.status, MassSendStatus::Success);
+    assert_eq!(e.status.meaning, MassSendStatus::Success);
+    // The oldest seed's spelling is kept as sent; `kind` says what it means.
+    assert_eq!(e.status.wire, "sendsuccess");
+    let status = serde_json::to_value(&e.status).unwrap();
+    assert_eq!(
+        status,
+        serde_json::json!({"kind": "success", "wire": "sendsuccess"})
+    );
     assert_eq!(
         (e.total_count, e.filter_count, e.sent_count, e.error_count),
         (100, 80, 75, 5)
@@ -84,7 +95,7 @@ fn golden_seed001_sendsuccess() {
 #[test]
 fn golden_send_success_with_results_and_big_msgid() {
     let e = mass("send_success_full.xml");
-    assert_eq!(e.status, MassSendStatus::Success);
+    assert_eq!(e.status.meaning, MassSendStatus::Success);
     assert_eq!(e.msg_id, MsgId(9_007_199_254_740_993));
     assert_eq!(e.copyright_check.as_ref().map(|c| c.items.len()), Some(1));
     assert_eq!(
@@ -100,17 +111,21 @@ fn golden_send_success_with_results_and_big_msgid() {
             },
         ]
     );
-    // JSON keeps the 64-bit id exact (a number; the npm layer turns it into a string).
+    // JSON is the JS model: camelCase keys, the 64-bit id an exact decimal string, and the
+    // status's `wire` exactly as sent beside its `kind`.
     let json = serde_json::to_value(CallbackMessage::MassSendJobFinish(e)).unwrap();
     assert_eq!(json["kind"], "mass_send_job_finish");
-    assert_eq!(json["msg_id"].as_u64(), Some(9_007_199_254_740_993));
+    assert_eq!(json["msgId"], "9007199254740993");
+    assert_eq!(json["totalCount"], 120);
     assert_eq!(json["status"]["kind"], "success");
+    assert_eq!(json["status"]["wire"], "send success");
+    assert!(json.get("msg_id").is_none());
 }
 
 #[test]
 fn golden_plain_text_without_cdata() {
     let e = mass("plain_text_no_cdata.xml");
-    assert_eq!(e.status, MassSendStatus::Fail);
+    assert_eq!(e.status.meaning, MassSendStatus::Fail);
     assert_eq!(e.to_user, "gh_3e8adccde292");
     assert_eq!(e.error_count, 80);
 }
@@ -119,7 +134,10 @@ fn golden_plain_text_without_cdata() {
 fn golden_reordered_elements() {
     let e = mass("reordered.xml");
     assert_eq!(e.msg_id, MsgId(u64::MAX));
-    assert_eq!(e.status, MassSendStatus::Rejected(AuditReason::Advertising));
+    assert_eq!(
+        e.status.meaning,
+        MassSendStatus::Rejected(AuditReason::Advertising)
+    );
     assert_eq!(e.from_user, "oR5Gjjl_eiZoUpGozMo7dbBJ362A");
     assert_eq!(e.sent_count, 75);
 }
@@ -128,7 +146,7 @@ fn golden_reordered_elements() {
 fn golden_extra_elements_and_unknown_code() {
     let e = mass("extra_elements.xml");
     assert_eq!(
-        e.status,
+        e.status.meaning,
         MassSendStatus::Rejected(AuditReason::Unknown(99999))
     );
     assert_eq!(e.msg_id, MsgId(1988));
@@ -200,7 +218,10 @@ fn accepts_all_status_spellings() {
         let xml = format!("<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>MASSSENDJOBFINISH</Event><MsgID>1</MsgID><Status>{raw}</Status><TotalCount>1</TotalCount><FilterCount>1</FilterCount><SentCount>1</SentCount><ErrorCount>0</ErrorCount></xml>");
         assert_eq!(
             parse_mass_send_job_finish(xml.as_bytes()).unwrap().status,
-            want,
+            ReportedStatus {
+                meaning: want,
+                wire: raw.to_owned()
+            },
             "{raw}"
         );
     }

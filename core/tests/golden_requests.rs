@@ -89,6 +89,22 @@ fn seed_requests_with_real_values_validate_and_placeholders_are_named() {
     assert!(refused > 0, "the seeds' placeholders are refused");
 }
 
+fn camel_case(key: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in key.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.push(c.to_ascii_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[test]
 fn every_seed_reply_parses() {
     for case in cases("replies.json") {
@@ -96,13 +112,21 @@ fn every_seed_reply_parses() {
         let body = serde_json::to_vec(&case["body"]).unwrap();
         let reply =
             parse_any_reply(endpoint, &body).unwrap_or_else(|e| panic!("{endpoint:?}: {e}"));
-        // The typed reply serializes back to the seed's fields (errcode/errmsg aside).
-        let mut expected = case["body"].clone();
-        let obj = expected.as_object_mut().unwrap();
-        obj.remove("errcode");
-        if !matches!(reply, AnyReply::Ack(_)) {
-            obj.remove("errmsg");
+        // The typed reply serializes to the seed's fields (errcode/errmsg aside) in the JS
+        // model: camelCase keys, 64-bit ids as decimal strings.
+        let mut expected = serde_json::Map::new();
+        for (key, value) in case["body"].as_object().unwrap() {
+            let keep_errmsg = matches!(reply, AnyReply::Ack(_));
+            if key == "errcode" || (key == "errmsg" && !keep_errmsg) {
+                continue;
+            }
+            let value = match (key.as_str(), value) {
+                ("msg_id" | "msg_data_id", serde_json::Value::Number(n)) => n.to_string().into(),
+                _ => value.clone(),
+            };
+            expected.insert(camel_case(key), value);
         }
+        let expected = serde_json::Value::Object(expected);
         assert_eq!(
             serde_json::to_value(&reply).unwrap(),
             expected,

@@ -401,8 +401,11 @@ fn summary_reports_counts_start_duration_quota_and_notes() {
         "{text}"
     );
     let json = serde_json::to_value(&s).unwrap();
-    assert_eq!(json["earliest_start"]["decision"], "now");
-    assert_eq!(json["quota_used"]["send_calls"], 3);
+    // The JS model: camelCase keys, `msgType` as the input names it.
+    assert_eq!(json["earliestStart"]["decision"], "now");
+    assert_eq!(json["quotaUsed"]["sendCalls"], 3);
+    assert_eq!(json["msgType"], "mpnews");
+    assert_eq!(json["recipients"], 25001);
 }
 
 #[test]

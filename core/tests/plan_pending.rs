@@ -274,28 +274,28 @@ fn the_schedule_serializes_for_the_worker_and_the_npm_package() {
         json["schedule"],
         serde_json::json!([
             {
-                "first_batch": 1,
-                "last_batch": 60,
-                "day_starts_at": china(2030, 3, 7, 0, 0).0,
-                "starts_at": now().0
+                "firstBatch": 1,
+                "lastBatch": 60,
+                "dayStartsAt": china(2030, 3, 7, 0, 0).0,
+                "startsAt": now().0
             },
             {
-                "first_batch": 61,
-                "last_batch": 100,
-                "day_starts_at": china(2030, 3, 8, 0, 0).0,
-                "starts_at": china(2030, 3, 8, 0, 0).0
+                "firstBatch": 61,
+                "lastBatch": 100,
+                "dayStartsAt": china(2030, 3, 8, 0, 0).0,
+                "startsAt": china(2030, 3, 8, 0, 0).0
             }
         ])
     );
-    assert_eq!(json["days_needed"], 2);
-    assert_eq!(json["earliest_start"]["decision"], "now");
+    assert_eq!(json["daysNeeded"], 2);
+    assert_eq!(json["earliestStart"]["decision"], "now");
 }
 
 #[test]
 fn pending_sends_read_from_json_in_wire_or_camel_case() {
     let list: Vec<PendingSend> = serde_json::from_str(
-        r#"[{"not_before":1,"kind":"send_to_users","to_all":false},
-            {"notBefore":2,"kind":"send_all","toAll":true}]"#,
+        r#"[{"not_before":1,"kind":"send","to_all":false},
+            {"notBefore":2,"kind":"sendall","toAll":true}]"#,
     )
     .unwrap();
     assert_eq!(

@@ -298,8 +298,8 @@ fn pacer_spaces_calls_to_60_a_minute_across_endpoints() {
 #[test]
 fn ledger_json_reads_wire_and_camel_names_and_names_every_problem() {
     let ok = SentRecord::list_from_json(
-        br#"[{"at":1700000000000,"kind":"send_all","toAll":true,"succeeded":true},
-             {"at":1700000001000,"kind":"send_to_users","to_all":false,"succeeded":false}]"#,
+        br#"[{"at":1700000000000,"kind":"sendall","toAll":true,"succeeded":true},
+             {"at":1700000001000,"kind":"send","to_all":false,"succeeded":false}]"#,
         "ledger",
     )
     .unwrap();
@@ -321,7 +321,7 @@ fn ledger_json_reads_wire_and_camel_names_and_names_every_problem() {
         ]
     );
     let e = SentRecord::list_from_json(
-        br#"[{"at":-1,"kind":"sendall","toAll":true,"succeeded":true,"x":1},{"at":1}]"#,
+        br#"[{"at":-1,"kind":"send_all","toAll":true,"succeeded":true,"x":1},{"at":1}]"#,
         "ledger",
     )
     .unwrap_err();

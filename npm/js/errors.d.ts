@@ -1,6 +1,6 @@
 /** One problem of a request: where, which rule, a readable message and the offending value. */
 export interface Problem {
-  /** Field path in the request's wire (snake_case) JSON form, e.g. `touser[17]`, `articles[0].thumb_media_id`; `''` for the whole body. */
+  /** Field path, e.g. `touser[17]`, `articles[0].thumbMediaId`; `''` for the whole body. See "Problem paths" in the README. */
   path: string;
   /** Stable rule name: `required`, `count`, `flag`, `openid_format`, `duplicate`, `clientmsgid`, `range`, `type`, `msgtype`, `unknown_field`, … */
   rule: string;
@@ -11,6 +11,9 @@ export interface Problem {
   /** The offending value (shortened), or null when absent. */
   value: string | null;
 }
+
+/** The `code` of an {@link ApiError}: a string, as every error code here. */
+export type ApiErrorCode = 'wechat_busy' | 'wechat_rejected';
 
 /** What to do about a WeChat error. */
 export type ErrorClass = 'retry' | 'refresh-token' | 'quota' | 'duplicate' | 'fatal';
@@ -29,15 +32,17 @@ export declare class WxmassError extends Error {
   problems: Problem[];
 }
 
-/** A WeChat reply with `errcode != 0`. */
+/** A WeChat reply with `errcode != 0`: the same fields as the worker's `error` for it. */
 export declare class ApiError extends Error {
   constructor(
     message: string,
-    props?: { code?: number; errmsg?: string; zh?: string | null; en?: string | null; class?: ErrorClass; msgId?: string | null },
+    props?: { code?: ApiErrorCode; errcode?: number; errmsg?: string; zh?: string | null; en?: string | null; class?: ErrorClass; msgId?: string | null },
   );
   readonly name: 'ApiError';
+  /** `wechat_busy` when retrying later can help (class `retry`), else `wechat_rejected`. */
+  code: ApiErrorCode;
   /** WeChat's errcode. */
-  code: number;
+  errcode: number;
   /** WeChat's errmsg, as sent. */
   errmsg: string;
   /** Chinese text from core's code table (null for a code core does not know). */

@@ -13,12 +13,16 @@ export class WxmassError extends Error {
   }
 }
 
-/** A WeChat reply with `errcode != 0`, with core's Chinese/English text and retry class. */
+/**
+ * A WeChat reply with `errcode != 0`, with core's Chinese/English text and retry class. `code` is
+ * `wechat_busy` or `wechat_rejected` (as in the worker's answers); WeChat's number is `errcode`.
+ */
 export class ApiError extends Error {
   constructor(message, props = {}) {
     super(message);
     this.name = 'ApiError';
-    this.code = props.code;
+    this.code = props.code ?? 'wechat_rejected';
+    this.errcode = props.errcode;
     this.errmsg = props.errmsg ?? '';
     this.zh = props.zh ?? null;
     this.en = props.en ?? null;

@@ -2,7 +2,7 @@
 // snake_case names); outputs are camelCase; 64-bit ids (msgId, msgDataId) are always strings.
 import type { ErrorClass, Problem } from './errors.js';
 export { WxmassError, ApiError } from './errors.js';
-export type { ErrorClass, Problem } from './errors.js';
+export type { ApiErrorCode, ErrorClass, Problem } from './errors.js';
 export { createClient } from './client.js';
 export type { Client, ClientOptions, ClientStats, ClientSendOptions, SendEvent, TokenProviderResult, BatchResult, SendResult } from './client.js';
 export { uploadAudience } from './audience.js';
@@ -280,7 +280,7 @@ export interface PlanBatch {
 export interface SentRecord {
   /** Unix ms. */
   at: number;
-  kind: 'send_all' | 'send_to_users';
+  kind: 'sendall' | 'send';
   toAll: boolean;
   succeeded: boolean;
 }
@@ -316,7 +316,8 @@ export interface ScheduledDay {
 
 export interface PlanSummary {
   jobId: string;
-  msgtype: string;
+  /** The message kind (`mpnews`, `text`, …), named as the input names it. */
+  msgType: string;
   /** `everyone`, `tag <id>` or `openids`. */
   audience: string;
   recipients: number | null;
@@ -403,7 +404,7 @@ export declare function openCallback(input: {
   appId?: string;
   query: CallbackQueryInput;
   body: string | Uint8Array | ArrayBuffer | ArrayBufferView;
-  /** Unix seconds: enables the timestamp-skew check. */
+  /** Unix ms (as every time here, e.g. `Date.now()`): enables the timestamp-skew check. */
   now?: number;
   /**
    * The account's configured mode (消息加解密方式). Default: `safe` with an `encodingAesKey`
@@ -415,9 +416,8 @@ export declare function openCallback(input: {
 export interface MassSendStatus {
   kind: 'success' | 'fail' | 'rejected' | 'other';
   /**
-   * Core's canonical form of the `Status`, not the text as sent: `send success` (also for the
-   * old `sendsuccess`), `send fail` (spacing and case normalized), `err(N)`, or an unknown status
-   * as sent, trimmed.
+   * The `Status` exactly as WeChat sent it (`send success`, the oldest seed's `sendsuccess`,
+   * `err(30003)`, …); `kind` tells what it means.
    */
   wire: string;
   /** For `rejected`: the audit code and reason. */
@@ -472,3 +472,136 @@ export type CallbackMessage = MassSendJobFinishEvent | OtherMessage;
 
 /** Parses a pushed message or event; throws WxmassError (code `event`). */
 export declare function parseEvent(xml: string | Uint8Array | ArrayBuffer | ArrayBufferView): CallbackMessage;
+
+// ---- The worker's admin API ---------------------------------------------------------------------
+// The same output model: camelCase keys, 64-bit ids as decimal strings, times in Unix ms. Core's
+// values inside (a plan summary, a batch, a parsed push, an error) have exactly the shapes the
+// functions above return.
+
+/** A job's state, from its batches'. */
+export type AdminJobState = 'planned' | 'sending' | 'submitted' | 'finished' | 'partly_failed' | 'failed' | 'cancelled';
+export type AdminBatchState = 'pending' | 'sending' | 'submitted' | 'finished' | 'failed' | 'cancelled';
+
+/** Batches by state. */
+export interface AdminBatchCounts {
+  pending: number;
+  sending: number;
+  submitted: number;
+  finished: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** What a MASSSENDJOBFINISH reported for a batch (core's JobResult). */
+export interface JobResult {
+  /** `send success`, `send fail` or `err(N)`. */
+  status: string;
+  totalCount: number;
+  filterCount: number;
+  sentCount: number;
+  errorCount: number;
+}
+
+/** A batch whose push never came, finished by asking mass/get. */
+export interface StatusCheckResult {
+  /** mass/get's `msg_status`, e.g. `SEND_SUCCESS`. */
+  status: MsgStatus;
+  source: 'mass/get';
+  note: string;
+}
+
+/** One batch of a job: the plan's batch, and how it went. */
+export interface AdminBatch extends PlanBatch {
+  jobId: string;
+  state: AdminBatchState;
+  attempts: number;
+  /** Unix ms; while a cron run holds the batch. */
+  leaseUntil: number;
+  /** Unix ms; no attempt before. */
+  nextAttemptAt: number;
+  msgId: string | null;
+  msgDataId: string | null;
+  /** The last attempt's outcome, for a person. */
+  lastOutcome: string | null;
+  failReason: string | null;
+  result: JobResult | StatusCheckResult | null;
+}
+
+export type AdminEventState = 'applied' | 'pending' | 'ignored' | 'stored' | 'unreadable' | 'forward_failed';
+
+/** A stored push. */
+export interface AdminEvent {
+  dedupeKey: string;
+  /** `mass_send_job_finish`, `other`, or `unreadable`. */
+  kind: string;
+  /** The XML's `Event`, if any. */
+  event: string | null;
+  msgId: string | null;
+  batchId: string | null;
+  receivedAt: number;
+  state: AdminEventState;
+  reason: string | null;
+  /** parseEvent's value (without `dedupeKey`, which is above); null for an unreadable push. */
+  payload: Omit<MassSendJobFinishEvent, 'dedupeKey'> | Omit<OtherMessage, 'dedupeKey'> | null;
+  /** The raw XML of an unreadable push. */
+  xml?: string;
+}
+
+/** `GET /api/jobs/{id}` (also `POST /api/jobs`, and `job` in a cancel's answer). */
+export interface AdminJob {
+  id: string;
+  state: AdminJobState;
+  createdAt: number;
+  sendAt: number;
+  cancelledAt: number | null;
+  /** The message as the job was created with it. */
+  message: Record<string, unknown>;
+  /** `{ openids: n }`, `{ tagId }`, `{ everyone: true }` or `{ audienceId, openids: n }`. */
+  audience: Record<string, unknown>;
+  summary: PlanSummary;
+  counts: AdminBatchCounts;
+  /** The MASSSENDJOBFINISH counts of every batch, summed; `events`: pushes stored for the job. */
+  results: { events: number; totalCount: number; filterCount: number; sentCount: number; errorCount: number };
+  batches: AdminBatch[];
+  events: AdminEvent[];
+}
+
+/** `GET /api/jobs`. */
+export interface AdminJobList {
+  jobs: { id: string; state: AdminJobState; createdAt: number; sendAt: number; cancelledAt: number | null; batches: number; counts: AdminBatchCounts }[];
+  nextCursor: string | null;
+}
+
+/** `GET /api/events`. */
+export interface AdminEventList {
+  total: number;
+  events: AdminEvent[];
+  nextCursor: string | null;
+}
+
+/**
+ * The body of every 4xx and 5xx answer. Core's errors keep the fields the npm package throws them
+ * with: a `validation` error has `rule` and `problems` (each a {@link Problem}), a `plan` refusal
+ * too, and a WeChat error (`wechat_rejected`, `wechat_busy`) has `errcode`, `errmsg`, `zh`, `en`,
+ * `class` and `msgId`, as {@link ApiError}.
+ */
+export interface AdminErrorBody {
+  error: {
+    code: string;
+    message: string;
+    path: string;
+    rule?: string;
+    problems?: Problem[];
+    value?: string;
+    errcode?: number;
+    errmsg?: string;
+    zh?: string | null;
+    en?: string | null;
+    class?: ErrorClass;
+    msgId?: string | null;
+    /** For a 500: the id under which the details are in the worker's log. */
+    id?: string;
+    /** For `part_out_of_order`: the part expected next. */
+    expectedPart?: number;
+  };
+}

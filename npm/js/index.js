@@ -306,7 +306,7 @@ function nonce16() {
 
 /**
  * Verifies a `POST` push (plain, compatible or safe mode, by its `encrypt_type`) and returns
- * `{ mode: 'plain' | 'aes', xml }`. `now` (Unix seconds) turns on the timestamp-skew check.
+ * `{ mode: 'plain' | 'aes', xml }`. `now` (Unix ms, e.g. `Date.now()`) turns on the timestamp-skew check.
  */
 export function openCallback({ token, encodingAesKey, appId = '', query, body, now, mode } = {}) {
   const bytes = typeof body === 'string' ? utf8.encode(body) : toBytes(body);

@@ -127,7 +127,8 @@ impl MessageCrypto {
 }
 
 /// Verifies (and in safe mode decrypts) a `POST` push: `{ mode: 'plain' | 'aes', xml }`.
-/// `now` (Unix seconds) turns on the timestamp-skew check. `security` is the account's
+/// `now` (Unix milliseconds, as every time in JS) turns on the timestamp-skew check (WeChat's
+/// `timestamp` is in seconds; core compares whole seconds). `security` is the account's
 /// configured mode (`plain`, `compat`, `safe`); absent, core's default for the key.
 #[wasm_bindgen(js_name = openCallback)]
 pub fn open_callback(
@@ -156,7 +157,7 @@ pub fn open_callback(
         &config,
         &CallbackQuery::from_query_string(query),
         body,
-        now.map(|n| n as i64),
+        now.map(|ms| (ms / 1000.0).floor() as i64),
     )
     .map_err(|e| callback_error(&e))?;
     let o = Object::new();

@@ -10,7 +10,9 @@ use std::cell::RefCell;
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::JsValue;
 use wxmass::error_code::{ApiError, ReplyError};
-use wxmass::{Problem, ValidationError};
+use wxmass::ValidationError;
+
+use crate::to_js::to_js;
 
 thread_local! {
     static CLASSES: RefCell<Option<(Function, Function)>> = const { RefCell::new(None) };
@@ -23,10 +25,6 @@ pub fn register(wxmass_error: Function, api_error: Function) {
 /// Sets `key` on `obj`; setting a property on a fresh plain object cannot fail.
 pub fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
-}
-
-fn opt_str(s: Option<&str>) -> JsValue {
-    s.map_or(JsValue::NULL, JsValue::from_str)
 }
 
 /// `new Class(message, props)` with the registered class, or an `Error` named `name` with `props`
@@ -50,20 +48,14 @@ fn make(api: bool, name: &str, message: &str, props: Object) -> JsValue {
     err
 }
 
-/// One problem as `{ path, rule, message, zh, value }` (`message` in English, `zh` in Chinese).
-pub fn problem(p: &Problem) -> Object {
-    let o = Object::new();
-    set(&o, "path", p.path.as_str());
-    set(&o, "rule", p.rule.code());
-    set(&o, "message", p.to_string());
-    set(&o, "zh", p.zh());
-    set(&o, "value", opt_str(p.value.as_deref()));
-    o
+/// Every problem, as an array of core's `{ path, rule, message, value }`.
+pub fn problems(e: &ValidationError) -> JsValue {
+    to_js(&e.problems).unwrap_or_else(|_| Array::new().into())
 }
 
-/// Every problem, as an array.
-pub fn problems(e: &ValidationError) -> Array {
-    e.problems.iter().map(problem).collect()
+/// Core's JSON of an error as the properties of the JS error.
+fn props_of<T: serde::Serialize>(e: &T) -> Object {
+    to_js(e).map_or_else(|_| Object::new(), Object::from)
 }
 
 /// A `WxmassError` with any `code`, `path` and `rule` (no problems list beyond itself).
@@ -76,32 +68,21 @@ pub fn wxmass_error(code: &str, path: &str, rule: &str, message: &str) -> JsValu
     make(false, "WxmassError", message, props)
 }
 
-/// A `WxmassError` of code `validation`: `path` and `rule` of the first problem, all problems
-/// in `problems`.
+/// A `WxmassError` of code `validation`, with core's JSON of the error (`path` and `rule` of the
+/// first problem, all of them in `problems`): what the worker answers in its 400s.
 pub fn validation(e: &ValidationError) -> JsValue {
-    let props = Object::new();
-    let first = e.problems.first();
-    set(&props, "code", "validation");
-    set(&props, "path", first.map_or("", |p| p.path.as_str()));
-    set(&props, "rule", first.map_or("", |p| p.rule.code()));
-    set(&props, "problems", problems(e));
-    make(false, "WxmassError", &e.to_string(), props)
+    make(false, "WxmassError", &e.to_string(), props_of(e))
 }
 
-/// An `ApiError`: `code` (errcode), `errmsg`, `zh`, `en`, `class`, `msgId` (string or null).
+/// A `WxmassError` with core's JSON of `e` as its properties.
+pub fn from_core<T: serde::Serialize>(e: &T, message: &str) -> JsValue {
+    make(false, "WxmassError", message, props_of(e))
+}
+
+/// An `ApiError`, with core's JSON of it: `code` (`wechat_rejected` or `wechat_busy`),
+/// `errcode`, `errmsg`, `zh`, `en`, `class`, `msgId` (string or null).
 pub fn api(e: &ApiError) -> JsValue {
-    let props = Object::new();
-    set(&props, "code", e.code as f64);
-    set(&props, "errmsg", e.server_message.as_str());
-    set(&props, "zh", opt_str(e.known.map(|k| k.zh)));
-    set(&props, "en", opt_str(e.known.map(|k| k.en)));
-    set(&props, "class", e.class().as_str());
-    set(
-        &props,
-        "msgId",
-        opt_str(e.msg_id.map(|id| id.to_string()).as_deref()),
-    );
-    make(true, "ApiError", &e.to_string(), props)
+    make(true, "ApiError", &e.to_string(), props_of(e))
 }
 
 /// A reply error: an `ApiError`, or a `WxmassError` of code `malformed_reply`.

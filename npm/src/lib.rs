@@ -140,7 +140,7 @@ pub fn validate_request_input(endpoint_index: usize, len: usize) -> Result<JsVal
 fn problems_of(e: EndpointName, json: &[u8]) -> JsValue {
     match AnyRequest::from_json(e, json).and_then(|r| r.validate()) {
         Ok(()) => JsValue::NULL,
-        Err(e) => errors::problems(&e).into(),
+        Err(e) => errors::problems(&e),
     }
 }
 
@@ -164,7 +164,7 @@ pub fn build_upload_img(
 pub fn validate_upload_img(filename: String, media: Vec<u8>) -> JsValue {
     match UploadImgRequest::new(filename, media).validate() {
         Ok(()) => JsValue::NULL,
-        Err(e) => errors::problems(&e).into(),
+        Err(e) => errors::problems(&e),
     }
 }
 

@@ -4,9 +4,7 @@
 
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
-use wxmass::plan::{
-    self, AccountKind, BatchAudience, Outcome, PlanError, PlanOptions, SentRecord, UnixMillis,
-};
+use wxmass::plan::{self, AccountKind, Outcome, PlanError, PlanOptions, SentRecord, UnixMillis};
 use wxmass::validate::{Problem, Rule, ValidationError};
 use wxmass::{Audience, MassMessage};
 
@@ -14,31 +12,10 @@ use crate::errors::{self, set};
 use crate::openid_buffer::OpenIdBuffer;
 use crate::to_js::to_js;
 
+/// A `WxmassError` with core's JSON of the refusal (code `validation` for the message's
+/// problems, `plan` for the rest), as the worker answers it.
 fn plan_error(e: &PlanError) -> JsValue {
-    match e {
-        PlanError::InvalidMessage(v) => errors::validation(v),
-        PlanError::InvalidJobId { .. } => {
-            errors::wxmass_error("plan", "jobId", e.code(), &e.to_string())
-        }
-        PlanError::InvalidOpenIds { shown, .. } => {
-            let path = |pos: usize| format!("audience.openIds[{pos}]");
-            let first = shown.first().map(|i| path(i.position)).unwrap_or_default();
-            let err = errors::wxmass_error("plan", &first, e.code(), &e.to_string());
-            let problems: Array = shown
-                .iter()
-                .map(|i| {
-                    errors::problem(&Problem::new(
-                        path(i.position),
-                        Rule::OpenIdFormat,
-                        Some(&i.value),
-                    ))
-                })
-                .collect();
-            set(&Object::from(err.clone()), "problems", problems);
-            err
-        }
-        _ => errors::wxmass_error("plan", "audience", e.code(), &e.to_string()),
-    }
+    errors::from_core(e, &e.to_string())
 }
 
 fn json_error(path: &str, e: impl std::fmt::Display) -> JsValue {
@@ -166,29 +143,8 @@ impl SendPlan {
 
     /// `[{ index, clientMsgId, endpoint, recipients, isToAll }]` (`recipients`: OpenIDs in the
     /// batch, or `null` for a tag or everyone).
-    pub fn batches(&self) -> Array {
-        self.inner
-            .batches()
-            .iter()
-            .map(|b| {
-                let o = Object::new();
-                set(&o, "index", b.index as f64);
-                set(&o, "clientMsgId", b.clientmsgid.as_str());
-                let endpoint = match b.recipients {
-                    BatchAudience::Filter(_) => "sendall",
-                    BatchAudience::OpenIds(_) => "send",
-                };
-                set(&o, "endpoint", endpoint);
-                set(
-                    &o,
-                    "recipients",
-                    b.recipient_count()
-                        .map_or(JsValue::NULL, |n| JsValue::from(n as f64)),
-                );
-                set(&o, "isToAll", b.is_to_all());
-                o
-            })
-            .collect()
+    pub fn batches(&self) -> Result<JsValue, JsValue> {
+        to_js(self.inner.batches())
     }
 
     /// The OpenIDs of batch `index` (empty for a tag or everyone).

@@ -106,12 +106,14 @@ fn api_errors_carry_class_texts_and_existing_msg_id() {
     .unwrap_err();
     assert!(err.is_instance_of::<js_sys::Error>());
     assert_eq!(text(&err, "name"), "ApiError");
-    assert_eq!(get(&err, "code").as_f64(), Some(45065.0));
+    assert_eq!(text(&err, "code"), "wechat_rejected");
+    assert_eq!(get(&err, "errcode").as_f64(), Some(45065.0));
     assert_eq!(text(&err, "class"), "duplicate");
     assert_eq!(text(&err, "msgId"), "9007199254740993");
     assert!(text(&err, "zh").contains("clientmsgid"));
     let busy = parse_reply_text("get", r#"{"errcode":-1,"errmsg":"system error"}"#).unwrap_err();
     assert_eq!(text(&busy, "class"), "retry");
+    assert_eq!(text(&busy, "code"), "wechat_busy");
     assert!(get(&busy, "msgId").is_null());
 }
 
@@ -222,9 +224,13 @@ fn plan_send_batches_and_core_decisions() {
     )
     .unwrap_or_else(|_| panic!("plan"));
     assert_eq!(plan.batch_count(), 2);
-    let batches = plan.batches();
+    let batches = js_sys::Array::from(&plan.batches().unwrap());
     let a = text(&batches.get(0), "clientMsgId");
     let b = text(&batches.get(1), "clientMsgId");
+    assert_eq!(
+        get(&batches.get(1), "endpoint").as_string().as_deref(),
+        Some("send")
+    );
     assert_ne!(a, b);
     let req: JsValue = plan.request(1, None, Some("T".into())).unwrap().into();
     assert!(text(&req, "body").contains(&format!(r#""clientmsgid":"{b}""#)));

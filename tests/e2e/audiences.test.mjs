@@ -86,7 +86,7 @@ test('120,000 OpenIDs uploaded in 4 parts by the npm helper → 12 batches of 10
   assert.equal(job.status, 201, job.text);
   assert.equal(job.json.batches.length, 12);
   assert.ok(job.json.batches.every((b) => b.recipients === 10_000), JSON.stringify(job.json.batches.map((b) => b.recipients)));
-  assert.equal(new Set(job.json.batches.map((b) => b.clientmsgid)).size, 12);
+  assert.equal(new Set(job.json.batches.map((b) => b.clientMsgId)).size, 12);
   assert.ok(job.counters.d1Queries <= FREE, JSON.stringify(job.counters));
   assert.equal((await stack.api('DELETE', `/api/audiences/${id}`)).status, 409, 'in use by a job that is sending');
 
@@ -105,7 +105,7 @@ test('120,000 OpenIDs uploaded in 4 parts by the npm helper → 12 batches of 10
   assert.equal(state.results.sentCount, 120_000);
   const stats = await stack.simCtl('GET', 'stats');
   assert.equal(stats.duplicateDeliveries, 0);
-  const sends = (await stack.simCtl('GET', 'jobs')).jobs.filter((j) => job.json.batches.some((b) => b.clientmsgid === j.clientmsgid));
+  const sends = (await stack.simCtl('GET', 'jobs')).jobs.filter((j) => job.json.batches.some((b) => b.clientMsgId === j.clientmsgid));
   assert.equal(sends.length, 12);
   const delivered = (await stack.simCtl('GET', 'deliveries')).deliveries ?? {};
   const mine = all.filter((o) => (delivered[o] ?? []).length > 0);
@@ -128,9 +128,9 @@ test('the quota is shared across jobs: after 95 sends queued today, a 12-batch j
   assert.equal(big.status, 201, big.text);
   const s = big.json.summary;
   const nextDay = chinaDayStart(stack.nowSec() * 1000) + 86_400_000;
-  assert.deepEqual(s.schedule.map((d) => [d.first_batch, d.last_batch]), [[1, 5], [6, 12]], JSON.stringify(s));
-  assert.equal(s.schedule[1].day_starts_at, nextDay);
-  assert.equal(s.days_needed, 2);
+  assert.deepEqual(s.schedule.map((d) => [d.firstBatch, d.lastBatch]), [[1, 5], [6, 12]], JSON.stringify(s));
+  assert.equal(s.schedule[1].dayStartsAt, nextDay);
+  assert.equal(s.daysNeeded, 2);
   assert.ok(s.notes.some((n) => /batches 6.12/i.test(n) && /China time/.test(n)), JSON.stringify(s.notes));
 
   // The cron sends the 95 and batches 1–5, and holds 6–12 for the next China day.

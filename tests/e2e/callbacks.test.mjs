@@ -125,7 +125,7 @@ describe('plain mode', () => {
     assert.equal(again.text, 'success');
     const mine = (await events(stack)).events.filter((e) => e.msgId === msgId);
     assert.equal(mine.length, 1);
-    assert.equal(mine[0].payload.sent_count, 2);
+    assert.equal(mine[0].payload.sentCount, 2);
     assert.ok(!JSON.stringify(mine).includes('30003'), JSON.stringify(mine));
   });
 
@@ -167,7 +167,7 @@ describe('compat mode, FORWARD_ALL, STORE_ALL_PUSHES and retention', () => {
     const mine = (await events(stack)).events.filter((e) => e.msgId === msgId);
     assert.equal(mine.length, 1);
     assert.ok(!JSON.stringify(mine[0].payload).includes('30003'), JSON.stringify(mine[0].payload));
-    assert.equal(mine[0].payload.sent_count, 2);
+    assert.equal(mine[0].payload.sentCount, 2);
   });
 
   test('a plain push to a compat-mode account is refused', async () => {

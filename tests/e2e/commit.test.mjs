@@ -73,7 +73,7 @@ test('a cron run with 25 due batches stays within the Free plan (50 D1 queries, 
   assert.ok(runs <= 4, `took ${runs} runs`);
   const sends = (await stack.simCtl('GET', `calls?path=cgi-bin/message/mass/send&since=${since}`)).calls;
   for (const j of jobs) {
-    assert.equal(sends.filter((c) => c.body.includes(j.batches[0].clientmsgid)).length, 1, j.batches[0].clientmsgid);
+    assert.equal(sends.filter((c) => c.body.includes(j.batches[0].clientMsgId)).length, 1, j.batches[0].clientMsgId);
   }
   await noDuplicates();
 });
@@ -90,7 +90,7 @@ test('a push is stored and applied to its batch before it is answered, in at mos
   // No cron run in between: the answer came after the commit.
   const done = (await stack.api('GET', `/api/jobs/${job.id}`)).json;
   assert.equal(done.state, 'finished', JSON.stringify(done.batches));
-  assert.equal(done.batches[0].result.sent_count, 4);
+  assert.equal(done.batches[0].result.sentCount, 4);
   const again = await stack.callback(p);
   assert.equal(again.status, 200);
   assert.ok(again.counters.d1Queries <= 3, JSON.stringify(again.counters));
@@ -120,8 +120,8 @@ test('D1 fails while a push is stored: 503 and nothing half-applied; WeChat\'s r
   assert.equal(retry.text, 'success');
   const done = (await stack.api('GET', `/api/jobs/${job.id}`)).json;
   assert.equal(done.batches[0].state, 'finished');
-  assert.equal(done.batches[0].result.sent_count, 3);
-  assert.equal(done.batches[0].result.error_count, 1);
+  assert.equal(done.batches[0].result.sentCount, 3);
+  assert.equal(done.batches[0].result.errorCount, 1);
   const events = (await stack.api('GET', '/api/events')).json.events.filter((e) => e.msgId === msgId);
   assert.equal(events.length, 1);
   assert.equal(events[0].state, 'applied');
@@ -130,7 +130,7 @@ test('D1 fails while a push is stored: 503 and nothing half-applied; WeChat\'s r
 test('a commit fails in the middle of a batch attempt: the batch keeps its claim, and a later run completes it with the same clientmsgid and one delivery', async () => {
   const created = await stack.api('POST', '/api/jobs', { message: text('settle fails'), audience: { openids: openids(3, 'settle-fails') } });
   assert.equal(created.status, 201, created.text);
-  const clientmsgid = created.json.batches[0].clientmsgid;
+  const clientmsgid = created.json.batches[0].clientMsgId;
   const since = (await stack.simCtl('GET', 'stats')).calls;
   stack.d1("CREATE TRIGGER test_settle_fails BEFORE UPDATE ON batches WHEN NEW.state = 'submitted' BEGIN SELECT RAISE(ABORT, 'test: settle commit fails'); END;");
   try {

@@ -16,7 +16,7 @@ try {
     const job = (await stack.api('GET', `/api/jobs/${created.json.id}`)).json;
     show(job);
     if (['finished', 'failed', 'partly_failed'].includes(job.state)) {
-      for (const b of job.batches) console.log(`  batch ${b.index}: ${b.recipients} OpenIDs, clientmsgid ${b.clientmsgid}, msg_id ${b.msgId}, ${b.state} ${JSON.stringify(b.result)}`);
+      for (const b of job.batches) console.log(`  batch ${b.index}: ${b.recipients} OpenIDs, clientmsgid ${b.clientMsgId}, msg_id ${b.msgId}, ${b.state} ${JSON.stringify(b.result)}`);
       const stats = await stack.simCtl('GET', 'stats');
       console.log(`simulator: ${stats.sends} sends, ${stats.deliveries} deliveries, duplicate deliveries ${stats.duplicateDeliveries}`);
       break;

@@ -51,7 +51,7 @@ try {
   // day go to the first, so core plans the second for the next China day and the cron holds it.
   const second = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: 'a million, again' } }, audience: { audienceId: seal.id } });
   if (second.status !== 201) throw new Error(second.text);
-  const start2 = second.json.summary.earliest_start;
+  const start2 = second.json.summary.earliestStart;
   console.log(`second job ${second.json.id}: earliest start ${start2.decision}${start2.at ? ` ${new Date(start2.at + 8 * 3600e3).toISOString().replace('T', ' ').slice(0, 16)} China time` : ''}; ${second.json.summary.notes.at(-1)}`);
 
   let runs = 0;

@@ -58,13 +58,13 @@ test('a new job\'s quota verdict counts the sends already made (subscription: on
   await stack.advance(25 * 3600e3);
   const first = await stack.api('POST', '/api/jobs', tagJob('the first of the day'));
   assert.equal(first.status, 201, first.text);
-  assert.equal(first.json.summary.earliest_start.decision, 'now', JSON.stringify(first.json.summary));
+  assert.equal(first.json.summary.earliestStart.decision, 'now', JSON.stringify(first.json.summary));
   const sent = await driveJob(stack, first.json.id);
   assert.equal(sent.state, 'finished', JSON.stringify(sent.batches));
   // ...so the next one that day must wait for the next.
   const created = await stack.api('POST', '/api/jobs', tagJob('the second of the day'));
   assert.equal(created.status, 201, created.text);
-  const start = created.json.summary.earliest_start;
+  const start = created.json.summary.earliestStart;
   assert.equal(start.decision, 'not_before', JSON.stringify(created.json.summary));
   assert.ok(start.at > stack.nowSec() * 1000, JSON.stringify(start));
 });

@@ -78,7 +78,7 @@ test('encrypted callback recorded once despite three deliveries', async () => {
   await new Promise((res) => setTimeout(res, 200)); // a late second record would show by now
   assert.equal((await eventsOf(msgId)).length, 1, JSON.stringify(mine));
   assert.equal(mine[0].kind, 'mass_send_job_finish');
-  assert.equal(mine[0].payload.msg_id, msgId);
+  assert.equal(mine[0].payload.msgId, msgId);
 });
 
 test('compat mode push is verified and stored', async () => {
@@ -152,8 +152,8 @@ test('two cron runs fired at once never take the same batch: 12 due batches, eac
   }
   const sends = (await stack.simCtl('GET', `calls?path=cgi-bin/message/mass/send&since=${since}`)).calls;
   for (const j of jobs) {
-    const mine = sends.filter((c) => c.body.includes(j.batches[0].clientmsgid));
-    assert.equal(mine.length, 1, `${j.batches[0].clientmsgid} sent ${mine.length} times`);
+    const mine = sends.filter((c) => c.body.includes(j.batches[0].clientMsgId));
+    assert.equal(mine.length, 1, `${j.batches[0].clientMsgId} sent ${mine.length} times`);
   }
   await noDuplicates();
 });
@@ -258,7 +258,7 @@ test('cancel a job before it sends: the cron sends nothing of it; a second cance
   assert.equal(job.batches[0].state, 'cancelled');
   assert.equal(job.batches[0].attempts, 0);
   const sent = (await stack.simCtl('GET', 'calls?path=cgi-bin/message/mass/send')).calls;
-  assert.equal(sent.filter((x) => x.body.includes(job.batches[0].clientmsgid)).length, 0);
+  assert.equal(sent.filter((x) => x.body.includes(job.batches[0].clientMsgId)).length, 0);
 
   // A job whose batch went out cannot be cancelled.
   const sentJob = await stack.api('POST', '/api/jobs', { message: text('too late to cancel'), audience: { openids: openids(3, 'cancel-late') } });
@@ -275,10 +275,10 @@ test('media, preview, status, speed and delete pass through core to WeChat, and 
   const news = await stack.api('POST', '/api/media/uploadnews', { articles: [{ thumb_media_id: 'sim-thumb-media-id-0001', title: 't', content: 'c' }] });
   assert.equal(news.status, 200, news.text);
   assert.equal(news.json.type, 'news');
-  assert.match(news.json.media_id, /\S+/);
-  const pv = await stack.api('POST', '/api/messages/preview', { touser: openids(1, 'pv')[0], msgtype: 'mpnews', mpnews: { media_id: news.json.media_id } });
+  assert.match(news.json.mediaId, /\S+/);
+  const pv = await stack.api('POST', '/api/messages/preview', { touser: openids(1, 'pv')[0], msgtype: 'mpnews', mpnews: { media_id: news.json.mediaId } });
   assert.equal(pv.status, 200, pv.text);
-  assert.equal(typeof pv.json.msg_id, 'string', pv.text);
+  assert.equal(typeof pv.json.msgId, 'string', pv.text);
   const ss = await stack.api('POST', '/api/speed', { speed: 2 });
   assert.equal(ss.status, 200, ss.text);
   const sp = await stack.api('GET', '/api/speed');
@@ -290,15 +290,15 @@ test('media, preview, status, speed and delete pass through core to WeChat, and 
   assert.equal(bad.json.error.problems[0].path, 'speed');
 
   // Send an mpnews job, then ask mass/get about it and delete its article.
-  const created = await stack.api('POST', '/api/jobs', { message: { msgtype: 'mpnews', mpnews: { media_id: news.json.media_id } }, audience: { openids: openids(2, 'del') } });
+  const created = await stack.api('POST', '/api/jobs', { message: { msgtype: 'mpnews', mpnews: { media_id: news.json.mediaId } }, audience: { openids: openids(2, 'del') } });
   assert.equal(created.status, 201, created.text);
   const job = await driveJob(stack, created.json.id);
   const msgId = job.batches[0].msgId;
   assert.match(msgId, /^\d+$/);
   const st = await stack.api('GET', `/api/messages/${msgId}`);
   assert.equal(st.status, 200, st.text);
-  assert.equal(st.json.msg_id, msgId);
-  assert.equal(st.json.msg_status, 'SEND_SUCCESS', st.text);
+  assert.equal(st.json.msgId, msgId);
+  assert.equal(st.json.msgStatus, 'SEND_SUCCESS', st.text);
   const del = await stack.api('POST', '/api/messages/delete', { msg_id: msgId, article_idx: 1 });
   assert.equal(del.status, 200, del.text);
   const calls = (await stack.simCtl('GET', 'calls?path=cgi-bin/message/mass/delete')).calls;

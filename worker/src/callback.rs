@@ -253,7 +253,9 @@ async fn store_result(
 ) -> Result<(), AppError> {
     let msg_id = e.msg_id.to_string();
     let key = e.dedupe_key();
-    let payload = serde_json::to_string(e).unwrap_or_default();
+    // Stored as `parseEvent` gives it (with its `kind`), as every other push is.
+    let payload =
+        serde_json::to_string(&CallbackMessage::MassSendJobFinish(e.clone())).unwrap_or_default();
     let batch = app.store.batch_by_msg_id(&msg_id).await?;
     let mut event = NewEvent {
         dedupe_key: &key,
@@ -358,7 +360,7 @@ async fn store_push(
 /// What core keeps of an event for a batch.
 fn job_result(e: &MassSendJobFinish) -> JobResult {
     JobResult {
-        status: e.status.as_wire(),
+        status: e.status.meaning.as_wire(),
         total_count: e.total_count,
         filter_count: e.filter_count,
         sent_count: e.sent_count,

@@ -145,18 +145,15 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::BadRequest { code, .. } => code,
-            AppError::Invalid(_) => "invalid",
-            AppError::Plan(PlanError::InvalidMessage(_)) => "invalid",
-            AppError::Plan(_) => "plan_refused",
+            AppError::Invalid(_) => ValidationError::CODE,
+            AppError::Plan(PlanError::InvalidMessage(_)) => ValidationError::CODE,
+            AppError::Plan(_) => "plan",
             AppError::TooLarge { .. } => "too_large",
             AppError::Conflict(_) => "conflict",
             AppError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             AppError::PartReused { .. } => "part_reused",
             AppError::PartOutOfOrder { .. } => "part_out_of_order",
-            AppError::WeChat(e) => match e.class() {
-                ErrorClass::Retry => "wechat_busy",
-                _ => "wechat_rejected",
-            },
+            AppError::WeChat(e) => e.code_name(),
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Upstream(_) => "upstream",
             AppError::Stale(_) => "busy",
@@ -184,23 +181,12 @@ impl AppError {
                     error["value"] = json!(v);
                 }
             }
-            AppError::Invalid(e) | AppError::Plan(PlanError::InvalidMessage(e)) => {
-                error["path"] = json!(first_path(e));
-                error["problems"] = problems(e);
-            }
-            AppError::Plan(e) => {
-                error["path"] = json!("audience");
-                error["rule"] = json!(e.code());
-            }
+            // Core's errors answer in the shape the npm package throws them: one model.
+            AppError::Invalid(e) => error = core_json(e, error),
+            AppError::Plan(e) => error = core_json(e, error),
             AppError::WeChat(e) => {
-                error["errcode"] = json!(e.code);
-                error["zh"] = json!(e.known.map(|k| k.zh));
-                error["en"] = json!(e.known.map(|k| k.en));
-                error["class"] = json!(e.class().as_str());
-                error["serverMessage"] = json!(e.server_message);
-                if let Some(m) = e.msg_id {
-                    error["msgId"] = json!(m.to_string());
-                }
+                error = core_json(e, error);
+                error["path"] = json!("");
                 if status != 422 {
                     retry_after = Some(60);
                 }
@@ -243,23 +229,8 @@ fn error_id() -> String {
         .collect()
 }
 
-fn first_path(e: &ValidationError) -> String {
-    e.problems
-        .first()
-        .map(|p| p.path.clone())
-        .unwrap_or_default()
-}
-
-fn problems(e: &ValidationError) -> Value {
-    e.problems
-        .iter()
-        .map(|p| {
-            json!({
-                "path": p.path,
-                "rule": p.rule.code(),
-                "message": p.to_string(),
-                "value": p.value,
-            })
-        })
-        .collect()
+/// Core's JSON of an error (`code`, `message`, `path`, …), or `fallback` if it cannot be
+/// written (it always can: these are plain structs of strings and numbers).
+fn core_json(e: &impl serde::Serialize, fallback: Value) -> Value {
+    serde_json::to_value(e).unwrap_or(fallback)
 }

@@ -17,6 +17,7 @@ use crate::validate::{check_msg_id, Problems};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeleteRequest {
     /// The send's msg_id (positive).
+    #[serde(serialize_with = "MsgId::serialize_as_number")]
     pub msg_id: MsgId,
     /// 1-based article to delete; 0 or absent deletes every article.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -13,6 +13,7 @@ use crate::validate::{check_msg_id, Problems};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GetStatusRequest {
     /// The send's msg_id (positive). Emitted as a number (one seed writes a string).
+    #[serde(serialize_with = "MsgId::serialize_as_number")]
     pub msg_id: MsgId,
 }
 
@@ -65,6 +66,7 @@ impl<'de> Deserialize<'de> for MsgStatus {
 
 /// Reply of `mass/get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct GetStatusReply {
     /// The send's msg_id.
     pub msg_id: MsgId,

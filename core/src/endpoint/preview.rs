@@ -25,6 +25,7 @@ pub struct PreviewRequest {
 
 /// Reply of `preview`: `{"errcode":0,"errmsg":"preview success","msg_id":…}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct PreviewReply {
     /// The preview's msg_id, when WeChat sends one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -32,6 +32,7 @@ pub struct SendAllRequest {
 
 /// Reply of `sendall` and `send`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct SendReply {
     /// The send job's id.
     pub msg_id: MsgId,

@@ -24,6 +24,7 @@ impl Serialize for SpeedGetRequest {
 
 /// Reply of `speed/get`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct SpeedGetReply {
     /// The level, 0..4.
     pub speed: u8,

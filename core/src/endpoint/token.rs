@@ -27,6 +27,7 @@ pub struct StableTokenRequest {
 
 /// Reply of the token endpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct TokenReply {
     /// The token.
     pub access_token: String,

@@ -25,6 +25,7 @@ pub struct UploadImgRequest {
 
 /// Reply of `uploadimg`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct UploadImgReply {
     /// URL of the image, for use inside article content.
     pub url: String,

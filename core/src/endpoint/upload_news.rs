@@ -18,6 +18,7 @@ pub struct UploadNewsRequest {
 
 /// Reply of uploadnews and uploadvideo: `{"type","media_id","created_at"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase"))]
 pub struct MediaUploadReply {
     /// `news` or `video`.
     #[serde(rename = "type")]

@@ -19,7 +19,10 @@ use crate::validate::ValidationError;
 use super::quota::SendKind;
 
 /// One call of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// JSON (the JS model): `{"index":0,"clientMsgId":"…","endpoint":"send","recipients":5001,
+/// "isToAll":false}`; `recipients` is `null` for a tag or everyone, whose size only WeChat knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
     /// Position in the plan, from 0.
     pub index: usize,
@@ -40,6 +43,19 @@ pub enum BatchAudience {
     /// list is stored once; a batch is a range into it), or, in a [`super::SealedPlan`], of
     /// the sealed audience (batch *i*'s range is chunk *i*'s place in it).
     OpenIds(Range<usize>),
+}
+
+impl Serialize for Batch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Batch", 5)?;
+        m.serialize_field("index", &self.index)?;
+        m.serialize_field("clientMsgId", &self.clientmsgid)?;
+        m.serialize_field("endpoint", self.send_kind().endpoint().as_str())?;
+        m.serialize_field("recipients", &self.recipient_count())?;
+        m.serialize_field("isToAll", &self.is_to_all())?;
+        m.end()
+    }
 }
 
 impl Batch {

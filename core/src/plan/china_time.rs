@@ -141,6 +141,7 @@ impl UnixMillis {
 
 /// A calendar date in China (UTC+8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ChinaDate {
     /// Year (proleptic Gregorian).
     pub year: i64,

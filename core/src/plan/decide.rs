@@ -98,6 +98,7 @@ fn http_retryable(status: u16) -> bool {
 /// What to do next with a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
+#[serde(rename_all_fields = "camelCase")]
 pub enum Action {
     /// WeChat has the send: record the msg_id. The batch is submitted.
     Done {
@@ -130,6 +131,7 @@ pub enum Action {
 /// Why a batch failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all_fields = "camelCase")]
 pub enum FailReason {
     /// WeChat refused the request for a reason retrying cannot fix.
     Api {
@@ -210,6 +212,7 @@ impl fmt::Display for FailReason {
 /// The state of one batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all_fields = "camelCase")]
 pub enum BatchState {
     /// Not attempted yet.
     Pending,
@@ -235,6 +238,7 @@ pub enum BatchState {
         /// Why.
         reason: FailReason,
         /// Whether an attempt may have reached WeChat, so the send may exist anyway.
+        #[serde(alias = "maybe_delivered")]
         maybe_delivered: bool,
     },
     /// Cancelled before it could have been delivered.
@@ -243,21 +247,28 @@ pub enum BatchState {
 
 /// What a MASSSENDJOBFINISH event reported for a batch (the fields a person reads).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JobResult {
     /// `Status`: `send success`, `send fail` or `err(N)`.
     pub status: String,
     /// `TotalCount`: followers targeted.
+    #[serde(alias = "total_count")]
     pub total_count: u64,
     /// `FilterCount`: followers left after WeChat's filters (including the 4-a-month rule).
+    #[serde(alias = "filter_count")]
     pub filter_count: u64,
     /// `SentCount`: sent successfully.
+    #[serde(alias = "sent_count")]
     pub sent_count: u64,
     /// `ErrorCount`: failed.
+    #[serde(alias = "error_count")]
     pub error_count: u64,
 }
 
-/// A batch's state with the counters that bound it. Serde, so it can be stored between runs.
+/// A batch's state with the counters that bound it. Serde, so it can be stored between runs;
+/// the snake_case aliases read what the worker stored before core wrote the JS model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BatchProgress {
     state: BatchState,
     /// Attempts started.
@@ -267,25 +278,25 @@ pub struct BatchProgress {
     #[serde(default)]
     retries: u32,
     /// Token refreshes since the last outcome that was not a token error.
-    #[serde(default)]
+    #[serde(default, alias = "token_refreshes_in_a_row")]
     token_refreshes_in_a_row: u32,
     /// Daily-quota waits scheduled.
-    #[serde(default)]
+    #[serde(default, alias = "quota_waits")]
     quota_waits: u32,
     /// When the first attempt started.
-    #[serde(default)]
+    #[serde(default, alias = "first_attempt_at")]
     first_attempt_at: Option<UnixMillis>,
     /// When the latest attempt started.
-    #[serde(default)]
+    #[serde(default, alias = "last_attempt_at")]
     last_attempt_at: Option<UnixMillis>,
     /// No attempt before this time.
-    #[serde(default)]
+    #[serde(default, alias = "not_before")]
     not_before: Option<UnixMillis>,
     /// An attempt was started and its outcome not yet settled.
-    #[serde(default)]
+    #[serde(default, alias = "awaiting_outcome")]
     awaiting_outcome: bool,
     /// Some attempt may have reached WeChat without a known result.
-    #[serde(default)]
+    #[serde(default, alias = "maybe_delivered")]
     maybe_delivered: bool,
 }
 
@@ -1025,6 +1036,58 @@ mod tests {
         let found: Vec<&str> = e.problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(found, ["p.state.reason.message", "p.state.maybe_delivered"]);
         assert!(BatchProgress::from_json(b"[", "p").is_err());
+    }
+
+    #[test]
+    fn progress_is_stored_in_the_js_model_and_reads_rows_stored_before_it() {
+        let mut p = sending();
+        p.settle(&Outcome::ReplyLost, T0, 0);
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["awaitingOutcome"], false);
+        assert_eq!(json["maybeDelivered"], true);
+        assert_eq!(json["firstAttemptAt"], T0.0);
+        assert!(json.get("maybe_delivered").is_none());
+        let back: BatchProgress = serde_json::from_value(json).unwrap();
+        assert_eq!(back, p);
+
+        // A row the worker wrote before: in flight, its outcome unknown, a retry scheduled.
+        let old = r#"{"state":{"state":"sending","attempt":2},"attempts":2,"retries":1,
+            "token_refreshes_in_a_row":1,"quota_waits":1,"first_attempt_at":5,
+            "last_attempt_at":6,"not_before":7,"awaiting_outcome":true,"maybe_delivered":true}"#;
+        let old: BatchProgress = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (
+                old.token_refreshes_in_a_row,
+                old.quota_waits,
+                old.awaiting_outcome
+            ),
+            (1, 1, true)
+        );
+        assert_eq!(
+            (old.first_attempt_at, old.last_attempt_at, old.not_before),
+            (
+                Some(UnixMillis(5)),
+                Some(UnixMillis(6)),
+                Some(UnixMillis(7))
+            )
+        );
+        assert!(old.maybe_delivered);
+        let failed: BatchState = serde_json::from_str(
+            r#"{"state":"failed","reason":{"kind":"cancelled"},"maybe_delivered":true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            failed,
+            BatchState::Failed {
+                reason: FailReason::Cancelled,
+                maybe_delivered: true
+            }
+        );
+        let result: JobResult = serde_json::from_str(
+            r#"{"status":"send success","total_count":3,"filter_count":2,"sent_count":2,"error_count":0}"#,
+        )
+        .unwrap();
+        assert_eq!((result.total_count, result.sent_count), (3, 2));
     }
 
     #[test]

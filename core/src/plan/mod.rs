@@ -109,13 +109,14 @@ use crate::audience::{Audience, SendAllFilter};
 use crate::endpoint::{SendAllRequest, SendToUsersRequest};
 use crate::limits::{PLAN_INVALID_SHOWN_MAX, PLAN_JOB_ID_MAX_BYTES, PLAN_MAX_BATCHES};
 use crate::message::{MassMessage, Use};
-use crate::validate::{shorten, Problems, ValidationError};
+use crate::validate::{shorten, Problem, Problems, Rule, ValidationError};
 
 use client_msg_id::{is_job_id, PlanDigest};
 
 /// How to plan. Serde, so the worker and the npm package can take it as JSON
 /// (`{"account":"service","skip_invalid":true}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlanOptions {
     /// Send to the valid OpenIDs and report the invalid ones, instead of refusing the plan.
     #[serde(default)]
@@ -148,6 +149,7 @@ impl PlanOptions {
 
 /// An OpenID that is not 28 characters of `[A-Za-z0-9_-]`, at its position in the input list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InvalidOpenId {
     /// Position in the list as given (from 0).
     pub position: usize,
@@ -240,6 +242,50 @@ impl PlanError {
             PlanError::UnsealableText { .. } => "unsealable_text",
             PlanError::InvalidChunks(_) => "chunks",
         }
+    }
+}
+
+/// JSON (the JS model, and the `error` of the worker's 400 answers): a message's problems as
+/// [`ValidationError`] writes them (code `validation`); any other refusal as
+/// `{"code":"plan","message","path","rule","problems"}`, `rule` being [`PlanError::code`], `path`
+/// the input it concerns (`jobId`, `audience`, or the first invalid `audience.openIds[n]`) and
+/// `problems` one per invalid OpenID shown or per chunk problem.
+impl serde::Serialize for PlanError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let openid_problems = |shown: &[InvalidOpenId]| -> Vec<Problem> {
+            shown
+                .iter()
+                .map(|i| {
+                    Problem::new(
+                        format!("audience.openIds[{}]", i.position),
+                        Rule::OpenIdFormat,
+                        Some(&i.value),
+                    )
+                })
+                .collect()
+        };
+        let (path, problems) = match self {
+            PlanError::InvalidMessage(v) => return v.serialize(s),
+            PlanError::InvalidJobId { .. } => ("jobId".to_owned(), Vec::new()),
+            PlanError::InvalidOpenIds { shown, .. } => {
+                let problems = openid_problems(shown);
+                let first = problems.first().map(|p| p.path.clone());
+                (first.unwrap_or_else(|| "audience".to_owned()), problems)
+            }
+            PlanError::InvalidChunks(v) => {
+                let first = v.problems.first().map(|p| p.path.clone());
+                (first.unwrap_or_default(), v.problems.clone())
+            }
+            _ => ("audience".to_owned(), Vec::new()),
+        };
+        let mut m = s.serialize_struct("PlanError", 5)?;
+        m.serialize_field("code", "plan")?;
+        m.serialize_field("message", &self.to_string())?;
+        m.serialize_field("path", &path)?;
+        m.serialize_field("rule", self.code())?;
+        m.serialize_field("problems", &problems)?;
+        m.end()
     }
 }
 

@@ -64,23 +64,21 @@ impl AccountKind {
     }
 }
 
-/// Which endpoint a send used.
+/// Which endpoint a send used. Named as the endpoint is everywhere (`sendall`, `send`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum SendKind {
     /// `mass/sendall` (everyone or a tag).
+    #[serde(rename = "sendall")]
     SendAll,
     /// `mass/send` (a list of OpenIDs).
+    #[serde(rename = "send")]
     SendToUsers,
 }
 
 impl SendKind {
-    /// `send_all` or `send_to_users`, as serialized.
+    /// `sendall` or `send`: the endpoint's name, as serialized.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SendKind::SendAll => "send_all",
-            SendKind::SendToUsers => "send_to_users",
-        }
+        self.endpoint().as_str()
     }
 
     /// The kind named by [`SendKind::as_str`].
@@ -108,13 +106,13 @@ impl SendKind {
 
 /// One past send of the account, as the caller recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SentRecord {
     /// When the call was made.
     pub at: UnixMillis,
     /// The endpoint.
     pub kind: SendKind,
-    /// Whether it was `is_to_all: true` (`toAll` is read too, for JS callers).
-    #[serde(alias = "toAll")]
+    /// Whether it was `is_to_all: true`.
     pub to_all: bool,
     /// Whether WeChat accepted it (returned a msg_id, or 45065 with one). Refused calls do not
     /// count against a quota.
@@ -126,7 +124,7 @@ impl SentRecord {
     /// an array of `{at, kind, to_all | toAll, succeeded}`, every problem with its path under
     /// `path` (`ledger[3].kind`).
     pub fn list_from_json(bytes: &[u8], path: &str) -> Result<Vec<SentRecord>, ValidationError> {
-        const KINDS: &str = "send_all, send_to_users";
+        const KINDS: &str = "sendall, send";
         let mut p = Problems::default();
         let items = match parse_bytes(bytes, &mut p) {
             Some(Json::Array(items)) => items,
@@ -180,6 +178,7 @@ impl SentRecord {
 
 /// The calls a plan makes, as quotas count them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct QuotaNeed {
     /// `sendall` calls (0 or 1).
     pub sendall_calls: usize,
@@ -236,6 +235,7 @@ impl fmt::Display for QuotaRule {
 /// Whether a plan's next call may be made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
+#[serde(rename_all_fields = "camelCase")]
 pub enum QuotaDecision {
     /// It may start now.
     Now,
@@ -433,19 +433,21 @@ pub fn earliest_start(
 
 /// A call of another job that is planned but not made yet (a batch of a pending or scheduled
 /// job). The account's quota is shared, so these go before a new plan's calls: see
-/// [`super::SendPlan::summary_with_pending`]. Serde (`not_before` or `notBefore`, `kind`,
-/// `to_all` or `toAll`), so the worker and the npm package can pass them as JSON.
+/// [`super::SendPlan::summary_with_pending`]. Serde (`notBefore` or `not_before`, `kind`
+/// (`sendall` or `send`), `toAll` or `to_all`), so the worker and the npm package can pass them
+/// as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingSend {
     /// The earliest the call can go out: its job's send time. A call not made yet cannot go out
     /// in the past, so for an overdue one pass the current time (the caller's clock; core has
     /// none): a past `not_before` puts it on a past day, where it takes no quota.
-    #[serde(alias = "notBefore")]
+    #[serde(alias = "not_before")]
     pub not_before: UnixMillis,
     /// The endpoint it will call.
     pub kind: SendKind,
     /// Whether it is `is_to_all: true`.
-    #[serde(alias = "toAll")]
+    #[serde(alias = "to_all")]
     pub to_all: bool,
 }
 

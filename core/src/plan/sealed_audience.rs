@@ -66,6 +66,7 @@ pub enum PartFormat {
 
 /// One part of an audience, read: its counts, its valid OpenIDs and the first invalid ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AudiencePart {
     /// Entries in the part (a JSON array's elements; a text's non-blank lines).
     pub received: u64,
@@ -689,6 +690,7 @@ impl AudienceSealer {
 /// An audience sealed: its unique OpenIDs in balanced chunks, chunk *i* being batch *i* of every
 /// job sent to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SealedAudience {
     /// Unique OpenIDs (the sum of the chunks' counts).
     pub valid: u64,
@@ -708,6 +710,7 @@ impl SealedAudience {
 
 /// One chunk of a sealed audience: the OpenIDs of one batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SealedChunk {
     /// Position among the chunks, from 0 (the batch index).
     pub index: usize,
@@ -752,6 +755,7 @@ pub fn chunk_digest(openids: &str) -> Option<String> {
 /// What a plan needs of one chunk of a sealed audience: what the worker keeps per chunk.
 /// Serde, as `{"count":10000,"digest":"9f86d0…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ChunkRef {
     /// OpenIDs in the chunk.
     pub count: usize,

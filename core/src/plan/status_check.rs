@@ -25,6 +25,7 @@ use crate::limits::{RESULT_EVENT_WAIT_MS, STATUS_CHECK_GIVE_UP_MS, STATUS_CHECK_
 /// What to do with a submitted batch after a mass/get check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(rename_all_fields = "camelCase")]
 pub enum StatusCheck {
     /// The send ended: the batch is finished, without the event's counts.
     Finished {

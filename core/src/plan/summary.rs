@@ -19,10 +19,12 @@ use crate::message::MassMessage;
 
 /// What a plan will do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlanSummary {
     /// The job id.
     pub job_id: String,
-    /// The message kind (`mpnews`, `text`, …).
+    /// The message kind (`mpnews`, `text`, …); `msgType` in JSON, as the input names it.
+    #[serde(rename = "msgType")]
     pub msgtype: &'static str,
     /// `everyone`, `tag <id>` or `openids`.
     pub audience: String,
@@ -59,8 +61,9 @@ pub struct PlanSummary {
 
 /// The batches of a plan that go out on one China day.
 ///
-/// JSON: `{"first_batch":61,"last_batch":100,"day_starts_at":1899129600000,"starts_at":1899129600000}`.
+/// JSON: `{"firstBatch":61,"lastBatch":100,"dayStartsAt":1899129600000,"startsAt":1899129600000}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScheduledDay {
     /// The day's first batch, numbered from 1 (batch index + 1), as a person counts them.
     pub first_batch: usize,

@@ -184,7 +184,9 @@ test('parseReply throws ApiError with zh/en text, class and the existing msg_id 
   }
   assert.ok(err instanceof wx.ApiError && err instanceof Error);
   assert.equal(err.name, 'ApiError');
-  assert.equal(err.code, 45065);
+  // `code` is a string, as on every error here (and in the worker's answers); the number is errcode.
+  assert.equal(err.code, 'wechat_rejected');
+  assert.equal(err.errcode, 45065);
   assert.equal(err.class, 'duplicate');
   assert.equal(err.msgId, BIG);
   assert.equal(err.errmsg, 'clientmsgid exist');
@@ -193,6 +195,7 @@ test('parseReply throws ApiError with zh/en text, class and the existing msg_id 
   const classes = { '-1': 'retry', 42001: 'refresh-token', 45009: 'quota', 45066: 'duplicate', 40003: 'fatal', 99999: 'fatal' };
   for (const [code, cls] of Object.entries(classes)) {
     const r = wx.readReply('sendall', `{"errcode":${code},"errmsg":"x"}`);
+    assert.equal(r.error.code, cls === 'retry' ? 'wechat_busy' : 'wechat_rejected', code);
     assert.equal(r.ok, false);
     assert.equal(r.error.class, cls, code);
     assert.equal(r.error.msgId, null);
@@ -267,7 +270,7 @@ test('planSend: batches with fixed clientmsgids, requests, summary; ids and coun
   assert.deepEqual(s.quotaUsed, { sendallCalls: 0, sendCalls: 3, toAll: false });
   assert.ok(Array.isArray(s.notes) && s.notes.length > 0);
   assert.match(plan.summaryText(), /job-42/);
-  const ledger = Array.from({ length: 100 }, () => ({ at: Date.UTC(2025, 0, 1, 1), kind: 'send_to_users', toAll: false, succeeded: true }));
+  const ledger = Array.from({ length: 100 }, () => ({ at: Date.UTC(2025, 0, 1, 1), kind: 'send', toAll: false, succeeded: true }));
   assert.notDeepEqual(plan.summary({ ledger, now: Date.UTC(2025, 0, 1, 2) }).earliestStart, { decision: 'now' });
   assert.deepEqual(wx.summarizePlan(input, { now: Date.UTC(2025, 0, 1) }), s);
 });

@@ -244,10 +244,10 @@ test('a 4xx surfaces at once as a WxmassError with the status, the worker code a
   assert.equal(err.audienceId, null);
   assert.equal(log.length, 1, 'a 4xx is not retried');
 
-  faults.push({ route: 'part', part: 2, action: 'status', status: 400, code: 'invalid', message: 'bad part' });
+  faults.push({ route: 'part', part: 2, action: 'status', status: 400, code: 'validation', message: 'bad part' });
   const ids = Array.from({ length: 30 }, (_, i) => openid(i));
   const bad = await uploadAudience({ url: base, adminToken: TOKEN, openIds: ids, partSize: 10 }).then(() => null, (e) => e);
-  assert.equal(bad.code, 'invalid');
+  assert.equal(bad.code, 'validation');
   assert.equal(bad.status, 400);
   assert.equal(bad.part, 2);
   const id = [...audiences.keys()][0];

@@ -101,7 +101,10 @@ test('openCallback: plain mode by signature; aes needs a key; skew checked when 
   assert.equal(wx.openCallback({ ...withKey, mode: 'plain' }).mode, 'plain');
   assert.throws(() => wx.openCallback({ token, query, body: EVENT, mode: 'safe' }), (e) => e.rule === 'aes_key_not_configured');
   assert.throws(() => wx.openCallback({ ...withKey, mode: 'aes' }), (e) => e.rule === 'security_mode' && e.path === 'mode');
-  assert.throws(() => wx.openCallback({ token, query, body: EVENT, now: 1700000000 + 3600 }), (e) => e.rule === 'timestamp_skew');
+  // `now` is in milliseconds, as every time in JS: 5 s after the signed timestamp passes, an
+  // hour after is refused.
+  assert.equal(wx.openCallback({ token, query, body: EVENT, now: 1700000000 * 1000 + 5000 }).mode, 'plain');
+  assert.throws(() => wx.openCallback({ token, query, body: EVENT, now: (1700000000 + 3600) * 1000 }), (e) => e.rule === 'timestamp_skew');
 });
 
 test('parseEvent: MASSSENDJOBFINISH with copyright check, article URLs, the audit reason and a 64-bit MsgID as a string', () => {

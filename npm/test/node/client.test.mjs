@@ -74,7 +74,7 @@ test('API errors reach the caller as ApiError with core class; bad input never r
   await control('POST', 'reset');
   const c = client();
   await control('POST', 'faults', { path: '/cgi-bin/message/mass/get', kind: 'quota_45009' });
-  await assert.rejects(c.call('get', { msgId: '1' }), (e) => e instanceof ApiError && e.code === 45009 && e.class === 'quota');
+  await assert.rejects(c.call('get', { msgId: '1' }), (e) => e instanceof ApiError && e.code === 'wechat_rejected' && e.errcode === 45009 && e.class === 'quota');
   const before = (await control('GET', 'stats')).calls;
   await assert.rejects(c.call('send', { toUser: ['x'], msgType: 'text', text: { content: 'x' } }), (e) => e instanceof WxmassError && e.code === 'validation');
   assert.equal((await control('GET', 'stats')).calls, before);

@@ -68,7 +68,8 @@ const r = readReply('send', '{}');
 if (r.ok) {
   const m: string = r.value.msgId;
 } else if (r.error instanceof ApiError) {
-  const c: number = r.error.code;
+  const c: 'wechat_busy' | 'wechat_rejected' = r.error.code;
+  const errcode: number = r.error.errcode;
   const cls: ErrorClass = r.error.class;
   const existing: string | null = r.error.msgId;
 } else {
@@ -100,7 +101,7 @@ const wrong: number = reply.msgId;
 
 const plan: SendPlan = planSend({ jobId: 'j', message: { msgType: 'text', text: { content: 'x' } }, audience: { openIds: ['a', 'b'] } });
 const cid: string = plan.batches()[0].clientMsgId;
-const summary: PlanSummary = plan.summary({ ledger: [{ at: 0, kind: 'send_to_users', toAll: false, succeeded: true }] });
+const summary: PlanSummary = plan.summary({ ledger: [{ at: 0, kind: 'send', toAll: false, succeeded: true }] });
 const start = summary.earliestStart.decision;
 summarizePlan({ jobId: 'j', message: { msgType: 'image', image: { mediaId: 'm' } }, audience: 'everyone', account: 'subscription' });
 async function sendIt(): Promise<string[]> {

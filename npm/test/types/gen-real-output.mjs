@@ -106,10 +106,10 @@ emit('plan fields', '{ jobId: string; account: wx.AccountKind; batchCount: numbe
 emit('plan.summary()', 'wx.PlanSummary', plan.summary({ now }));
 emit('plan.summaryText()', 'string', plan.summaryText({ now }));
 // held back: a service account's 100 sends of the day are used up
-const full = Array.from({ length: 100 }, () => ({ at: Date.UTC(2025, 0, 1, 1), kind: 'send_to_users', toAll: false, succeeded: true }));
+const full = Array.from({ length: 100 }, () => ({ at: Date.UTC(2025, 0, 1, 1), kind: 'send', toAll: false, succeeded: true }));
 emit('plan.summary() with a full ledger', 'wx.PlanSummary', plan.summary({ ledger: full, now }));
 const msg = { msgType: 'image', image: { mediaId: 'm' } };
-const subLedger = [{ at: Date.UTC(2025, 0, 1, 1), kind: 'send_all', toAll: true, succeeded: true }];
+const subLedger = [{ at: Date.UTC(2025, 0, 1, 1), kind: 'sendall', toAll: true, succeeded: true }];
 for (const [label, plInput, options] of [
   ['tag', { jobId: 'j-tag', message: msg, audience: { tagId: '7' } }, { now }],
   ['everyone, subscription', { jobId: 'j-all', message: msg, audience: 'everyone', account: 'subscription' }, { now }],
@@ -118,7 +118,7 @@ for (const [label, plInput, options] of [
   [
     'everyone, service, 4 this month',
     { jobId: 'j-all', message: msg, audience: { everyone: true } },
-    { ledger: [1, 2, 3, 4].map((d) => ({ at: Date.UTC(2025, 0, d, 1), kind: 'send_all', toAll: true, succeeded: true })), now: Date.UTC(2025, 0, 5, 2) },
+    { ledger: [1, 2, 3, 4].map((d) => ({ at: Date.UTC(2025, 0, d, 1), kind: 'sendall', toAll: true, succeeded: true })), now: Date.UTC(2025, 0, 5, 2) },
   ],
 ]) {
   emit(`summarizePlan(${label})`, 'wx.PlanSummary', wx.summarizePlan(plInput, options));
@@ -192,7 +192,7 @@ const KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const APPID = 'wxb11529c136998cb6';
 const EVENT = readFileSync(join(eventsDir, 'send_success_full.xml'), 'utf8');
 const query = { signature: sha1(token, '1700000000', 'abc'), timestamp: '1700000000', nonce: 'abc' };
-emit('openCallback(plain)', 'wx.OpenedCallback', wx.openCallback({ token, query, body: EVENT, now: 1700000000 }));
+emit('openCallback(plain)', 'wx.OpenedCallback', wx.openCallback({ token, query, body: EVENT, now: 1700000000 * 1000 }));
 const crypto = new wx.MessageCrypto({ token, encodingAesKey: KEY, appId: APPID });
 const encrypt = crypto.encrypt(EVENT);
 const aes = { ...query, encrypt_type: 'aes', msg_signature: sha1(token, '1700000000', 'abc', encrypt) };

@@ -2,12 +2,11 @@
 //! stored (in that state). States: `applied`, `pending`, `ignored`, `stored`, `unreadable`,
 //! `forward_failed`.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::{Request, Response};
 
-use super::{jobs::ids_as_strings, reply, Page};
+use super::{reply, view, Page};
 use crate::error::AppError;
-use crate::store::EventRow;
 use crate::Ctx;
 
 const STATES: [&str; 6] = [
@@ -18,26 +17,6 @@ const STATES: [&str; 6] = [
     "unreadable",
     "forward_failed",
 ];
-
-/// A stored push as answered. An unreadable one carries its raw XML, since that is all there is.
-pub fn event_json(e: &EventRow) -> Value {
-    let payload: Value = serde_json::from_str(&e.payload_json).unwrap_or(Value::Null);
-    let mut v = json!({
-        "dedupeKey": e.dedupe_key,
-        "kind": e.kind,
-        "event": e.event,
-        "msgId": e.msg_id,
-        "batchId": e.batch_id,
-        "receivedAt": e.received_at,
-        "state": e.state,
-        "reason": e.reason,
-        "payload": ids_as_strings(payload),
-    });
-    if e.state == "unreadable" || e.kind == "unreadable" {
-        v["xml"] = json!(e.xml);
-    }
-    v
-}
 
 pub async fn list(req: &Request, app: &Ctx) -> Result<Response, AppError> {
     let page = Page::from_request(req)?;
@@ -72,7 +51,7 @@ pub async fn list(req: &Request, app: &Ctx) -> Result<Response, AppError> {
         200,
         &json!({
             "total": total,
-            "events": events.iter().map(event_json).collect::<Vec<_>>(),
+            "events": events.iter().map(view::event).collect::<Vec<_>>(),
             "nextCursor": next,
         }),
     )

@@ -23,11 +23,11 @@ use wxmass::plan::{
 };
 use wxmass::{Audience, MassMessage};
 
-use super::{reply, Page};
+use super::{reply, view, Page};
 use crate::calls::Ledger;
 use crate::cron::LEDGER_LOOKBACK_MS;
 use crate::error::AppError;
-use crate::store::{self, BatchCounts, BatchRow, EventRow, JobRow};
+use crate::store::{self, JobRow};
 use crate::Ctx;
 
 /// Longest Idempotency-Key accepted.
@@ -322,127 +322,6 @@ fn sealed_audience_id(audience: &Value) -> Result<Option<String>, AppError> {
     }
 }
 
-/// A job's state, from how many of its batches are in each state.
-fn job_state(c: &BatchCounts, cancelled_at: Option<i64>) -> &'static str {
-    let n = c.batches;
-    if n > 0 && c.cancelled == n {
-        "cancelled"
-    } else if n > 0 && c.finished + c.failed + c.cancelled == n {
-        if c.failed == 0 {
-            "finished"
-        } else if c.finished == 0 {
-            "failed"
-        } else {
-            "partly_failed"
-        }
-    } else if c.pending == n && c.attempted == 0 {
-        if cancelled_at.is_some() {
-            "cancelled"
-        } else {
-            "planned"
-        }
-    } else if c.pending + c.sending > 0 {
-        "sending"
-    } else {
-        "submitted"
-    }
-}
-
-fn counts(batches: &[BatchRow]) -> BatchCounts {
-    let count = |s: &str| batches.iter().filter(|b| b.state == s).count() as i64;
-    BatchCounts {
-        batches: batches.len() as i64,
-        pending: count("pending"),
-        sending: count("sending"),
-        submitted: count("submitted"),
-        finished: count("finished"),
-        failed: count("failed"),
-        cancelled: count("cancelled"),
-        attempted: batches.iter().filter(|b| b.attempt > 0).count() as i64,
-    }
-}
-
-fn counts_json(c: &BatchCounts) -> Value {
-    json!({
-        "pending": c.pending, "sending": c.sending, "submitted": c.submitted,
-        "finished": c.finished, "failed": c.failed, "cancelled": c.cancelled,
-    })
-}
-
-fn parsed(text: Option<&str>) -> Value {
-    text.and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or(Value::Null)
-}
-
-fn batch_json(b: &BatchRow) -> Value {
-    json!({
-        "index": b.idx,
-        "clientmsgid": b.clientmsgid,
-        "endpoint": b.endpoint,
-        "recipients": b.recipients,
-        "state": b.state,
-        "attempts": b.attempt,
-        "jobId": b.job_id,
-        "leaseUntil": b.lease_until,
-        "nextAttemptAt": b.next_attempt_at,
-        "msgId": b.msg_id,
-        "msgDataId": b.msg_data_id,
-        "lastOutcome": b.last_outcome,
-        "failReason": b.fail_reason,
-        "result": parsed(b.result_json.as_deref()),
-    })
-}
-
-fn view(job: &JobRow, batches: &[BatchRow], events: &[EventRow]) -> Value {
-    let c = counts(batches);
-    let (mut total, mut filter, mut sent, mut error) = (0u64, 0u64, 0u64, 0u64);
-    for b in batches {
-        let result = parsed(b.result_json.as_deref());
-        total += result["total_count"].as_u64().unwrap_or(0);
-        filter += result["filter_count"].as_u64().unwrap_or(0);
-        sent += result["sent_count"].as_u64().unwrap_or(0);
-        error += result["error_count"].as_u64().unwrap_or(0);
-    }
-    let events: Vec<Value> = events.iter().map(super::events::event_json).collect();
-    json!({
-        "id": job.id,
-        "state": job_state(&c, job.cancelled_at),
-        "createdAt": job.created_at,
-        "sendAt": job.send_at,
-        "cancelledAt": job.cancelled_at,
-        "message": parsed(Some(&job.message_json)),
-        "audience": parsed(Some(&job.audience_json)),
-        "summary": ids_as_strings(parsed(Some(&job.summary_json))),
-        "counts": counts_json(&c),
-        "results": { "events": events.len(), "totalCount": total, "filterCount": filter, "sentCount": sent, "errorCount": error },
-        "batches": batches.iter().map(batch_json).collect::<Vec<_>>(),
-        "events": events,
-    })
-}
-
-/// Turns every `msg_id`/`msg_data_id` number into a decimal string, at any depth: JavaScript
-/// numbers cannot hold WeChat's 64-bit ids.
-pub fn ids_as_strings(mut v: Value) -> Value {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                for (k, val) in map.iter_mut() {
-                    match val {
-                        Value::Number(num) if matches!(k.as_str(), "msg_id" | "msg_data_id") => {
-                            *val = Value::String(num.to_string());
-                        }
-                        _ => walk(val),
-                    }
-                }
-            }
-            Value::Array(list) => list.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut v);
-    v
-}
-
 /// A job as answered: one read of three queries.
 async fn view_of(id: &str, app: &Ctx) -> Result<Value, AppError> {
     let (job, batches, events) = app
@@ -450,7 +329,8 @@ async fn view_of(id: &str, app: &Ctx) -> Result<Value, AppError> {
         .read_job(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no job {id}")))?;
-    Ok(view(&job, &batches, &events))
+    serde_json::to_value(view::job(&job, &batches, &events))
+        .map_err(|e| AppError::Internal(format!("job view: {e}")))
 }
 
 /// `GET /api/jobs/{id}`.
@@ -471,20 +351,7 @@ pub async fn list(req: &Request, app: &Ctx) -> Result<Response, AppError> {
     }
     let after = page.after.as_ref().map(|(t, k)| (*t, k.as_str()));
     let rows = app.store.list_jobs(page.limit, after).await?;
-    let jobs: Vec<Value> = rows
-        .iter()
-        .map(|j| {
-            json!({
-                "id": j.id,
-                "state": job_state(&j.counts, j.cancelled_at),
-                "createdAt": j.created_at,
-                "sendAt": j.send_at,
-                "cancelledAt": j.cancelled_at,
-                "batches": j.counts.batches,
-                "counts": counts_json(&j.counts),
-            })
-        })
-        .collect();
+    let jobs: Vec<view::JobListItem> = rows.iter().map(view::list_item).collect();
     let next = page.next_cursor(
         rows.len(),
         rows.last().map(|j| (j.created_at, j.id.as_str())),

@@ -3,10 +3,9 @@
 
 use serde_json::Value;
 use worker::{FormEntry, Request, Response};
-use wxmass::endpoint::{AnyReply, AnyRequest, EndpointName, UploadImgRequest};
+use wxmass::endpoint::{AnyRequest, EndpointName, UploadImgRequest};
 use wxmass::Endpoint;
 
-use super::jobs::ids_as_strings;
 use super::reply;
 use crate::calls::admin_call;
 use crate::error::AppError;
@@ -14,11 +13,6 @@ use crate::Ctx;
 
 /// Largest multipart body accepted; core's own limit on the image is checked by core.
 const MAX_UPLOAD_BODY_BYTES: usize = 2 * 1024 * 1024;
-
-/// A reply as JSON for people and JavaScript: 64-bit ids as strings.
-fn reply_json(r: &AnyReply) -> Value {
-    ids_as_strings(serde_json::to_value(r).unwrap_or(Value::Null))
-}
 
 /// `POST /api/media/uploadimg`: multipart with the image in part `media` (as WeChat wants it).
 pub async fn upload_img(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
@@ -54,7 +48,7 @@ pub async fn upload_img(mut req: Request, app: &Ctx) -> Result<Response, AppErro
         .build(&app.cfg.base)
         .map_err(AppError::Invalid)?;
     let r = admin_call(app, EndpointName::UploadImg, &http).await?;
-    reply(200, &reply_json(&r))
+    reply(200, &r)
 }
 
 /// Builds a JSON endpoint's request from the admin body (core reads it: wire names or
@@ -68,7 +62,7 @@ pub async fn pass_through(
         .and_then(|r| r.build(&app.cfg.base))
         .map_err(AppError::Invalid)?;
     let r = admin_call(app, endpoint, &http).await?;
-    reply(200, &reply_json(&r))
+    reply(200, &r)
 }
 
 /// `POST /api/media/uploadnews`: `{"articles": [...]}`.

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod media;
 pub mod messages;
 pub mod status;
+pub mod view;
 
 /// Checks the bearer token in constant time. The scheme name is case-insensitive (RFC 7235).
 pub fn authorize(req: &Request, app: &Ctx) -> Result<(), AppError> {
@@ -30,7 +31,7 @@ pub fn authorize(req: &Request, app: &Ctx) -> Result<(), AppError> {
 }
 
 /// A JSON answer with a status.
-pub fn reply(status: u16, body: &Value) -> Result<Response, AppError> {
+pub fn reply(status: u16, body: &impl serde::Serialize) -> Result<Response, AppError> {
     Ok(Response::from_json(body)?.with_status(status))
 }
 
