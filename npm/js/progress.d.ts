@@ -1,3 +1,5 @@
+import type { JobResult } from './index.js';
+
 /** Why a batch failed (core's FailReason). */
 export type FailReason =
   | { kind: 'api'; code: number; message: string }
@@ -7,15 +9,6 @@ export type FailReason =
   | { kind: 'token_refresh_loop'; refreshes: number; last: string }
   | { kind: 'quota_waits_exhausted'; waits: number }
   | { kind: 'cancelled' };
-
-/** What a MASSSENDJOBFINISH event reported for a batch. */
-export interface JobResult {
-  status: string;
-  totalCount: number;
-  filterCount: number;
-  sentCount: number;
-  errorCount: number;
-}
 
 /** The state of one batch (core's BatchState); msg ids are decimal strings. */
 export type BatchState =

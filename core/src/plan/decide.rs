@@ -520,9 +520,9 @@ impl BatchProgress {
 }
 
 impl BatchProgress {
-    /// A progress stored as JSON (its serde form, or the npm package's camelCase form with msg
-    /// ids as strings), read with core's input walker: every problem with its path under
-    /// `path`, unknown fields refused. The npm package restores a batch with this rather than
+    /// A progress stored as JSON (its serde form: camelCase, msg ids as strings; the snake_case
+    /// of rows stored before is read too), read with core's input walker: every problem with its
+    /// path under `path`, unknown fields refused. The npm package restores a batch with this rather than
     /// serde's `Deserialize`, whose internally tagged enums would add ~20 KB to its WebAssembly.
     pub fn from_json(bytes: &[u8], path: &str) -> Result<BatchProgress, ValidationError> {
         read_bytes(bytes, |json| {
@@ -549,17 +549,17 @@ fn read_progress(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchProgress> {
     };
     let attempts = count("attempts", "");
     let retries = count("retries", "");
-    let token_refreshes_in_a_row = count("token_refreshes_in_a_row", "tokenRefreshesInARow");
-    let quota_waits = count("quota_waits", "quotaWaits");
+    let token_refreshes_in_a_row = count("tokenRefreshesInARow", "token_refreshes_in_a_row");
+    let quota_waits = count("quotaWaits", "quota_waits");
     let mut time = |name: &str, alias: &str| o.opt_u64(name, alias, p).map(millis);
-    let first_attempt_at = time("first_attempt_at", "firstAttemptAt");
-    let last_attempt_at = time("last_attempt_at", "lastAttemptAt");
-    let not_before = time("not_before", "notBefore");
+    let first_attempt_at = time("firstAttemptAt", "first_attempt_at");
+    let last_attempt_at = time("lastAttemptAt", "last_attempt_at");
+    let not_before = time("notBefore", "not_before");
     let awaiting_outcome = o
-        .opt_bool("awaiting_outcome", "awaitingOutcome", p)
+        .opt_bool("awaitingOutcome", "awaiting_outcome", p)
         .unwrap_or(false);
     let maybe_delivered = o
-        .opt_bool("maybe_delivered", "maybeDelivered", p)
+        .opt_bool("maybeDelivered", "maybe_delivered", p)
         .unwrap_or(false);
     o.finish(p);
     Some(BatchProgress {
@@ -594,10 +594,10 @@ fn read_state(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchState> {
             .u64("attempt", "", p)
             .map(|n| BatchState::Sending { attempt: small(n) }),
         "submitted" => o
-            .msg_id("msg_id", "msgId", p)
+            .msg_id("msgId", "msg_id", p)
             .map(|msg_id| BatchState::Submitted { msg_id }),
         "finished" => {
-            let msg_id = o.msg_id("msg_id", "msgId", p);
+            let msg_id = o.msg_id("msgId", "msg_id", p);
             let result = match o.opt_obj("result", "", p) {
                 Some(r) => read_result(r, p),
                 None => {
@@ -617,7 +617,7 @@ fn read_state(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchState> {
                     None
                 }
             };
-            let maybe_delivered = o.bool("maybe_delivered", "maybeDelivered", p);
+            let maybe_delivered = o.bool("maybeDelivered", "maybe_delivered", p);
             reason
                 .zip(maybe_delivered)
                 .map(|(reason, maybe_delivered)| BatchState::Failed {
@@ -642,10 +642,10 @@ fn read_state(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchState> {
 
 fn read_result(mut o: Obj<'_>, p: &mut Problems) -> Option<JobResult> {
     let status = o.string("status", "", p);
-    let total_count = o.u64("total_count", "totalCount", p);
-    let filter_count = o.u64("filter_count", "filterCount", p);
-    let sent_count = o.u64("sent_count", "sentCount", p);
-    let error_count = o.u64("error_count", "errorCount", p);
+    let total_count = o.u64("totalCount", "total_count", p);
+    let filter_count = o.u64("filterCount", "filter_count", p);
+    let sent_count = o.u64("sentCount", "sent_count", p);
+    let error_count = o.u64("errorCount", "error_count", p);
     o.finish(p);
     Some(JobResult {
         status,
@@ -994,9 +994,12 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_progress_reads_camel_case_and_ids_as_strings() {
+    fn a_stored_progress_reads_camel_case_ids_as_strings_and_older_snake_case() {
         let json = br#"{"state":{"state":"finished","msgId":"9007199254740993","result":{"status":"send success","totalCount":3,"filterCount":2,"sentCount":2,"errorCount":0}},"attempts":2,"retries":1,"tokenRefreshesInARow":0,"quotaWaits":0,"firstAttemptAt":1,"lastAttemptAt":61001,"notBefore":null,"awaitingOutcome":false,"maybeDelivered":true}"#;
         let p = BatchProgress::from_json(json, "progress").unwrap();
+        // A row stored before the model went camelCase: snake_case keys, the id a number.
+        let snake = br#"{"state":{"state":"finished","msg_id":9007199254740993,"result":{"status":"send success","total_count":3,"filter_count":2,"sent_count":2,"error_count":0}},"attempts":2,"retries":1,"token_refreshes_in_a_row":0,"quota_waits":0,"first_attempt_at":1,"last_attempt_at":61001,"not_before":null,"awaiting_outcome":false,"maybe_delivered":true}"#;
+        assert_eq!(BatchProgress::from_json(snake, "progress").unwrap(), p);
         assert_eq!(p.attempts(), 2);
         assert!(p.maybe_delivered());
         match p.state() {
@@ -1034,7 +1037,7 @@ mod tests {
         )
         .unwrap_err();
         let found: Vec<&str> = e.problems.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(found, ["p.state.reason.message", "p.state.maybe_delivered"]);
+        assert_eq!(found, ["p.state.reason.message", "p.state.maybeDelivered"]);
         assert!(BatchProgress::from_json(b"[", "p").is_err());
     }
 
