@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorInfo, planSend } from 'wxmass';
 
-import { dir, lines, wxmass } from './cli-helpers.mjs';
+import { dir, lines, start, until, wxmass } from './cli-helpers.mjs';
 
 const repo = process.env.WXMASS_REPO;
 assert.ok(repo, 'WXMASS_REPO must point at the repository (scripts/test-npm sets it)');
@@ -276,6 +276,25 @@ test('send: every batch submitted once, the state file holds each msg_id exactly
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /resuming job cli-send .*1 submitted, msg_id/);
   assert.equal((await sendCalls()).length, 3, 'nothing sent again');
+});
+
+test('send: Ctrl-C while a request is in flight waits for its answer, saves it and exits 130; the same command then sends only the rest', async () => {
+  await control('POST', 'reset');
+  const p = await planFile('cli-ctrl-c', 20_001);
+  await control('POST', 'faults', { path: '/cgi-bin/message/mass/send', kind: 'delay', ms: 1500, count: 1, skip: 1 });
+  const run = start(['send', '--plan', p.plan, '--state', p.state], { env: credentials() });
+  await until(async () => (await control('GET', 'faults')).faults[0].hits === 1, 'batch 2 at WeChat');
+  run.child.kill('SIGINT');
+  const stopped = await run.done;
+  assert.equal(stopped.code, 130, stopped.stderr);
+  assert.match(stopped.stderr, /stopping after the request in flight[^]*✓ batch 2\/3: submitted[^]*stopped; progress is in/);
+  const state = JSON.parse(readFileSync(p.state, 'utf8'));
+  assert.deepEqual(state.batches.map((b) => b.progress?.state.state ?? null), ['submitted', 'submitted', null]);
+  const rest = await wxmass(['send', '--plan', p.plan, '--state', p.state], { env: credentials() });
+  assert.equal(rest.code, 0, rest.stderr);
+  assert.match(rest.stderr, /resuming job cli-ctrl-c .*; 3 pending/);
+  assert.equal((await sendCalls()).length, 3, 'each batch once');
+  assert.equal((await control('GET', 'stats')).duplicateDeliveries, 0);
 });
 
 test('send: WeChat refusing a batch exits 3 and the state says why; the others still go out', async () => {
