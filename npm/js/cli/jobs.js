@@ -207,10 +207,13 @@ async function list({ values, out, w }) {
   const page = await call(w, 'GET', `/api/jobs${q.size ? `?${q}` : ''}`);
   out.result(page);
   const { c } = out;
-  out.out(c.bold(`${pad('id', 28)} ${pad('state', 14)} ${pad('batches', 8)} ${pad('created', 32)} send at`));
-  for (const j of page.jobs) {
-    out.out(`${pad(j.id, 28)} ${pad(stateColour(c, j.state), 14)} ${pad(String(j.batches), 8)} ${pad(when(j.createdAt), 32)} ${when(j.sendAt)}`);
-  }
+  const created = page.jobs.map((j) => when(j.createdAt));
+  const width = Math.max(7, ...created.map((t) => t.length));
+  const idWidth = Math.max(2, ...page.jobs.map((j) => j.id.length));
+  out.out(c.bold(`${pad('id', idWidth)}  ${pad('state', 13)}  ${pad('batches', 7)}  ${pad('created', width)}  send at`));
+  page.jobs.forEach((j, i) => {
+    out.out(`${pad(j.id, idWidth)}  ${pad(stateColour(c, j.state), 13)}  ${pad(String(j.batches), 7)}  ${pad(created[i], width)}  ${when(j.sendAt)}`);
+  });
   if (page.nextCursor) out.out(c.dim(`more: wxmass jobs list --cursor ${page.nextCursor}`));
   return EXIT.OK;
 }
@@ -268,7 +271,7 @@ function batchTable(job, c) {
   return job.batches.map((b) => {
     const tail = b.failReason ? c.red(b.failReason) : b.msgId ? `msg_id ${b.msgId}` : b.lastOutcome ?? '';
     const result = b.result?.sentCount !== undefined ? ` sent ${int(b.result.sentCount)}` : '';
-    return `  ${String(b.index + 1).padStart(4)}  ${pad(stateColour(c, b.state), 10)} ${int(b.recipients ?? 0).padStart(7)} OpenIDs  attempts ${b.attempts}  ${tail}${result}`;
+    return `  ${String(b.index + 1).padStart(4)}  ${pad(stateColour(c, b.state), 10)} ${int(b.recipients ?? 0).padStart(7)} OpenIDs  attempts ${b.attempts}  ${tail}${result}`.trimEnd();
   });
 }
 
