@@ -25,7 +25,7 @@ use crate::validate::{without_repeats, ValidationError};
 /// is spelled the same in both namings). Some aliases are not mechanical (`clientmsgid` →
 /// `clientMsgId`, `touser` → `toUser`): they are the npm package's names, so they are listed
 /// rather than derived.
-const NAMES: [(&str, &str); 37] = [
+const NAMES: [(&str, &str); 60] = [
     // message bodies (sendall, send, preview)
     ("msgtype", "msgType"),
     ("media_id", "mediaId"),
@@ -69,6 +69,30 @@ const NAMES: [(&str, &str); 37] = [
     ("kind", ""),
     ("to_all", "toAll"),
     ("succeeded", ""),
+    // a stored batch progress (BatchProgress::from_json; `msg_id` and `kind` are above)
+    ("state", ""),
+    ("attempt", ""),
+    ("attempts", ""),
+    ("retries", ""),
+    ("token_refreshes_in_a_row", "tokenRefreshesInARow"),
+    ("quota_waits", "quotaWaits"),
+    ("first_attempt_at", "firstAttemptAt"),
+    ("last_attempt_at", "lastAttemptAt"),
+    ("not_before", "notBefore"),
+    ("awaiting_outcome", "awaitingOutcome"),
+    ("maybe_delivered", "maybeDelivered"),
+    ("result", ""),
+    ("status", ""),
+    ("total_count", "totalCount"),
+    ("filter_count", "filterCount"),
+    ("sent_count", "sentCount"),
+    ("error_count", "errorCount"),
+    ("reason", ""),
+    ("code", ""),
+    ("message", ""),
+    ("last", ""),
+    ("refreshes", ""),
+    ("waits", ""),
 ];
 
 /// Keys the readers accept for a field besides its wire name and alias: the oldest seed's

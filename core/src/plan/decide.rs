@@ -37,7 +37,7 @@ use super::china_time::UnixMillis;
 use crate::endpoint::SendReply;
 use crate::error_code::{codes, ApiError, ErrorClass, ReplyError};
 use crate::ids::MsgId;
-use crate::json_input::{read_bytes, show, Json, Obj};
+use crate::json_input::{read_bytes, show, wire, FieldName, Json, Obj};
 use crate::limits::{
     BATCH_ATTEMPTS_MAX, QUOTA_WAIT_MAX, RATE_LIMITED_WAIT_MS, RETRY_BASE_MS, RETRY_CAP_MS,
     RETRY_MAX, RETRY_SAME_CLIENT_MSG_ID_AFTER_MS, TOKEN_REFRESH_MAX_IN_A_ROW,
@@ -525,7 +525,7 @@ impl BatchProgress {
     /// path under `path`, unknown fields refused. The npm package restores a batch with this rather than
     /// serde's `Deserialize`, whose internally tagged enums would add ~20 KB to its WebAssembly.
     pub fn from_json(bytes: &[u8], path: &str) -> Result<BatchProgress, ValidationError> {
-        read_bytes(bytes, |json| {
+        read_bytes(bytes, path, |json| {
             let mut p = Problems::default();
             let progress = Obj::new(json, path, &mut p).and_then(|o| read_progress(o, &mut p));
             p.into_result()?;
@@ -536,31 +536,27 @@ impl BatchProgress {
 }
 
 fn read_progress(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchProgress> {
-    let state = match o.opt_obj("state", "", p) {
+    let state = match o.opt_obj(wire!("state"), p) {
         Some(s) => read_state(s, p),
         None => {
             p.push(o.field_path("state"), Rule::Required, None);
             None
         }
     };
-    let mut count = |name: &str, alias: &str| -> u32 {
-        o.opt_u64(name, alias, p)
+    let mut count = |name: FieldName| -> u32 {
+        o.opt_u64(name, p)
             .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
     };
-    let attempts = count("attempts", "");
-    let retries = count("retries", "");
-    let token_refreshes_in_a_row = count("tokenRefreshesInARow", "token_refreshes_in_a_row");
-    let quota_waits = count("quotaWaits", "quota_waits");
-    let mut time = |name: &str, alias: &str| o.opt_u64(name, alias, p).map(millis);
-    let first_attempt_at = time("firstAttemptAt", "first_attempt_at");
-    let last_attempt_at = time("lastAttemptAt", "last_attempt_at");
-    let not_before = time("notBefore", "not_before");
-    let awaiting_outcome = o
-        .opt_bool("awaitingOutcome", "awaiting_outcome", p)
-        .unwrap_or(false);
-    let maybe_delivered = o
-        .opt_bool("maybeDelivered", "maybe_delivered", p)
-        .unwrap_or(false);
+    let attempts = count(wire!("attempts"));
+    let retries = count(wire!("retries"));
+    let token_refreshes_in_a_row = count(wire!("token_refreshes_in_a_row"));
+    let quota_waits = count(wire!("quota_waits"));
+    let mut time = |name: FieldName| o.opt_u64(name, p).map(millis);
+    let first_attempt_at = time(wire!("first_attempt_at"));
+    let last_attempt_at = time(wire!("last_attempt_at"));
+    let not_before = time(wire!("not_before"));
+    let awaiting_outcome = o.opt_bool(wire!("awaiting_outcome"), p).unwrap_or(false);
+    let maybe_delivered = o.opt_bool(wire!("maybe_delivered"), p).unwrap_or(false);
     o.finish(p);
     Some(BatchProgress {
         state: state?,
@@ -586,19 +582,19 @@ fn small(n: u64) -> u32 {
 
 fn read_state(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchState> {
     const STATES: &str = "pending, sending, submitted, finished, failed, cancelled";
-    let present = o.has("state", "");
-    let name = o.string("state", "", p);
+    let present = o.has(wire!("state"));
+    let name = o.string(wire!("state"), p);
     let state = match name.as_str() {
         "pending" => Some(BatchState::Pending),
         "sending" => o
-            .u64("attempt", "", p)
+            .u64(wire!("attempt"), p)
             .map(|n| BatchState::Sending { attempt: small(n) }),
         "submitted" => o
-            .msg_id("msgId", "msg_id", p)
+            .msg_id(wire!("msg_id"), p)
             .map(|msg_id| BatchState::Submitted { msg_id }),
         "finished" => {
-            let msg_id = o.msg_id("msgId", "msg_id", p);
-            let result = match o.opt_obj("result", "", p) {
+            let msg_id = o.msg_id(wire!("msg_id"), p);
+            let result = match o.opt_obj(wire!("result"), p) {
                 Some(r) => read_result(r, p),
                 None => {
                     p.push(o.field_path("result"), Rule::Required, None);
@@ -610,14 +606,14 @@ fn read_state(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchState> {
                 .map(|(msg_id, result)| BatchState::Finished { msg_id, result })
         }
         "failed" => {
-            let reason = match o.opt_obj("reason", "", p) {
+            let reason = match o.opt_obj(wire!("reason"), p) {
                 Some(r) => read_reason(r, p),
                 None => {
                     p.push(o.field_path("reason"), Rule::Required, None);
                     None
                 }
             };
-            let maybe_delivered = o.bool("maybeDelivered", "maybe_delivered", p);
+            let maybe_delivered = o.bool(wire!("maybe_delivered"), p);
             reason
                 .zip(maybe_delivered)
                 .map(|(reason, maybe_delivered)| BatchState::Failed {
@@ -641,11 +637,11 @@ fn read_state(mut o: Obj<'_>, p: &mut Problems) -> Option<BatchState> {
 }
 
 fn read_result(mut o: Obj<'_>, p: &mut Problems) -> Option<JobResult> {
-    let status = o.string("status", "", p);
-    let total_count = o.u64("totalCount", "total_count", p);
-    let filter_count = o.u64("filterCount", "filter_count", p);
-    let sent_count = o.u64("sentCount", "sent_count", p);
-    let error_count = o.u64("errorCount", "error_count", p);
+    let status = o.string(wire!("status"), p);
+    let total_count = o.u64(wire!("total_count"), p);
+    let filter_count = o.u64(wire!("filter_count"), p);
+    let sent_count = o.u64(wire!("sent_count"), p);
+    let error_count = o.u64(wire!("error_count"), p);
     o.finish(p);
     Some(JobResult {
         status,
@@ -658,12 +654,12 @@ fn read_result(mut o: Obj<'_>, p: &mut Problems) -> Option<JobResult> {
 
 fn read_reason(mut o: Obj<'_>, p: &mut Problems) -> Option<FailReason> {
     const KINDS: &str = "api, http_status, delivered_without_msg_id, retries_exhausted, token_refresh_loop, quota_waits_exhausted, cancelled";
-    let present = o.has("kind", "");
-    let kind = o.string("kind", "", p);
+    let present = o.has(wire!("kind"));
+    let kind = o.string(wire!("kind"), p);
     let reason = match kind.as_str() {
         "api" => {
             // WeChat's codes include -1 (busy): a signed integer.
-            let code = match o.take("code", "") {
+            let code = match o.take(wire!("code")) {
                 Some(f) => match f.value {
                     Json::Unsigned(u) => i64::try_from(u).ok(),
                     Json::Negative(i) => Some(i),
@@ -683,31 +679,31 @@ fn read_reason(mut o: Obj<'_>, p: &mut Problems) -> Option<FailReason> {
                     None
                 }
             };
-            let message = o.string("message", "", p);
+            let message = o.string(wire!("message"), p);
             code.map(|code| FailReason::Api { code, message })
         }
-        "http_status" => o.u64("status", "", p).map(|s| FailReason::HttpStatus {
+        "http_status" => o.u64(wire!("status"), p).map(|s| FailReason::HttpStatus {
             status: u16::try_from(s).unwrap_or(u16::MAX),
         }),
         "delivered_without_msg_id" => Some(FailReason::DeliveredWithoutMsgId),
         "retries_exhausted" => {
-            let attempts = o.u64("attempts", "", p);
-            let last = o.string("last", "", p);
+            let attempts = o.u64(wire!("attempts"), p);
+            let last = o.string(wire!("last"), p);
             attempts.map(|a| FailReason::RetriesExhausted {
                 attempts: small(a),
                 last,
             })
         }
         "token_refresh_loop" => {
-            let refreshes = o.u64("refreshes", "", p);
-            let last = o.string("last", "", p);
+            let refreshes = o.u64(wire!("refreshes"), p);
+            let last = o.string(wire!("last"), p);
             refreshes.map(|r| FailReason::TokenRefreshLoop {
                 refreshes: small(r),
                 last,
             })
         }
         "quota_waits_exhausted" => o
-            .u64("waits", "", p)
+            .u64(wire!("waits"), p)
             .map(|w| FailReason::QuotaWaitsExhausted { waits: small(w) }),
         "cancelled" => Some(FailReason::Cancelled),
         "" if !present => None,
@@ -1033,6 +1029,15 @@ mod tests {
         );
         let e = BatchProgress::from_json(
             br#"{"state":{"state":"failed","reason":{"kind":"api","code":-1}}}"#,
+            "p",
+        )
+        .unwrap_err();
+        let found: Vec<&str> = e.problems.iter().map(|p| p.path.as_str()).collect();
+        // A missing field is named in the body's naming (json_input::names): wire names here…
+        assert_eq!(found, ["p.state.reason.message", "p.state.maybe_delivered"]);
+        // …camelCase in a snapshot that writes camelCase, as the npm package's does.
+        let e = BatchProgress::from_json(
+            br#"{"state":{"state":"failed","reason":{"kind":"api","code":-1}},"quotaWaits":0}"#,
             "p",
         )
         .unwrap_err();
