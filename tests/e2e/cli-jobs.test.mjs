@@ -118,6 +118,10 @@ test('jobs cancel: a job held for later is cancelled (exit 0; again: nothing mor
   const watch = await wxmass(['jobs', 'watch', id, '--interval', '100']);
   assert.equal(watch.code, 0);
   assert.match(watch.stdout, new RegExp(`^job ${id} cancelled: `));
+  const json = await wxmass(['jobs', 'watch', id, '--json']);
+  const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => [l.type, l.state]), [['job', 'cancelled'], ['result', 'cancelled']]);
+  assert.deepEqual(lines[0].batches.map((b) => b.state), ['cancelled']);
 
   const now = JSON.parse((await wxmass(['jobs', 'create', '--tag', '2', '--message', message, '--json'])).stdout).job.id;
   await stack.cron();

@@ -25,7 +25,8 @@ Jobs on a wxmass worker: WXMASS_URL (or --url) is the worker, WXMASS_ADMIN_TOKEN
                                            then prints the result counts
   jobs cancel <id>                         cancels every batch not yet sent
 
-  --json   print the worker's answers as JSON (watch: one line per change)
+  --json   print the worker's answers as JSON (create and watch: one line per step or change,
+           then a result line)
 
 Exit 0 when done (watch: the job finished or was cancelled), 1 when the input has problems or
 the job ended failed or partly failed, 2 for usage errors (no WXMASS_URL, a refused token, no
@@ -165,7 +166,7 @@ async function create({ values, out, w }) {
     if (seal.invalid > 0 && !values['skip-invalid']) {
       // Nothing will send to it: the audience goes (a job of the valid ones is --skip-invalid).
       await call(w, 'DELETE', `/api/audiences/${encodeURIComponent(seal.id)}`).catch(() => {});
-      out.result({ ok: false, audience: { ...seal, invalidShown } });
+      out.event({ type: 'result', ok: false, audience: { ...seal, invalidShown } });
       out.info(ce.red(`No job created: ${int(seal.invalid)} invalid OpenID${seal.invalid === 1 ? '' : 's'}. Fix ${seal.invalid === 1 ? 'it' : 'them'}, or run again with --skip-invalid to send to the valid ones only.`));
       return EXIT.PROBLEMS;
     }
@@ -195,7 +196,7 @@ async function create({ values, out, w }) {
       await sleep(1000 * attempt);
     }
   }
-  out.result({ ok: true, job, audience: seal });
+  out.event({ type: 'result', ok: true, job, audience: seal });
   printJob(job, out);
   return EXIT.OK;
 }
@@ -252,7 +253,7 @@ async function watch({ id, values, out, w }) {
   }
   out.keep();
   const r = job.results ?? {};
-  out.result({ type: 'result', id: job.id, state: job.state, results: r });
+  out.event({ type: 'result', id: job.id, state: job.state, results: r });
   out.out(`job ${job.id} ${job.state}: total ${int(r.totalCount)}, filtered ${int(r.filterCount)}, sent ${int(r.sentCount)}, errors ${int(r.errorCount)}`);
   return job.state === 'finished' || job.state === 'cancelled' ? EXIT.OK : EXIT.PROBLEMS;
 }

@@ -69,7 +69,8 @@ export async function main(argv, { env = process.env, stdout = process.stdout, s
       return EXIT.PROBLEMS;
     }
     if (json) {
-      stdout.write(`${JSON.stringify({ ok: false, error: { message: e.message, exitCode: e.exitCode, ...e.detail } }, null, 2)}\n`);
+      // One line: after `send` or `watch` events it is the last line of the stream.
+      stdout.write(`${JSON.stringify({ ok: false, error: { message: e.message, exitCode: e.exitCode, ...e.detail } })}\n`);
     } else {
       const { ce } = out;
       out.info(`${ce.red('error:')} ${e.message}`);
