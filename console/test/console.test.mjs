@@ -1,0 +1,376 @@
+// The admin console as a person uses it: headless Chromium (Debian's, through playwright-core)
+// on the console the worker serves under `wrangler dev`, against the WeChat simulator (the
+// harness of tests/e2e). Each step leaves a screenshot in target/console-screenshots/. What the
+// page shows is checked against what the worker stored (GET /api/jobs/{id}) and what reached
+// WeChat (the simulator's calls, sends and duplicate counter).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startStack, driveJob, openids, ADMIN_TOKEN, ROOT } from '../../tests/e2e/harness.mjs';
+
+const SHOTS = join(ROOT, 'target', 'console-screenshots');
+const WAIT = { timeout: 30_000 };
+let stack;
+let browser;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  [stack, browser] = await Promise.all([
+    startStack(),
+    chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    }),
+  ]);
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** A fresh page (own sessionStorage) on the console; page errors and CSP reports fail the test. */
+async function open(name) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of (400|401|404|409|422)/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  let n = 0;
+  const shot = (step) => page.screenshot({ path: join(SHOTS, `${name}-${String(++n).padStart(2, '0')}-${step}.png`), fullPage: true });
+  await page.goto(`${stack.workerUrl}/`);
+  return { page, context, shot, problems };
+}
+
+async function signIn(page, token = ADMIN_TOKEN) {
+  await page.getByLabel('管理令牌').fill(token);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+}
+
+const text = (page, selector) => page.locator(selector).innerText();
+
+test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs from a file, preview, send, cron, finished', async () => {
+  const { page, context, shot, problems } = await open('journey');
+  // The CSP comes with the page, as a header from the assets' _headers.
+  const home = await fetch(`${stack.workerUrl}/`);
+  assert.match(home.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
+  await shot('sign-in');
+  await signIn(page);
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('wxmass.adminToken')), ADMIN_TOKEN);
+  await shot('compose');
+
+  // An mpnews written here: the cover is left blank (a bad field).
+  await page.getByLabel('图文', { exact: true }).check();
+  await page.getByLabel('标题', { exact: true }).fill('春季上新');
+  await page.getByLabel('正文(HTML)').fill('<p>新品到店</p>');
+  const thumb = page.getByLabel('封面 thumb_media_id');
+  await thumb.fill(' ');
+  await thumb.blur();
+  const thumbError = page.locator('#f-articles-0-thumbmediaid-error');
+  await thumbError.waitFor(WAIT);
+  assert.match(await thumbError.innerText(), /articles\[0\]\.(thumbMediaId|thumb_media_id) is required/);
+  assert.match(await thumbError.innerText(), /required/);
+  assert.equal(await thumb.getAttribute('aria-invalid'), 'true');
+  assert.match(await thumb.getAttribute('aria-describedby'), /f-articles-0-thumbmediaid-error/);
+  assert.equal(await page.locator('#send').isDisabled(), true);
+  assert.equal(await page.getByRole('button', { name: '上传图文(uploadnews)' }).isDisabled(), true);
+  assert.match(await text(page, '#problem-summary'), /articles\[0\]\.(thumbMediaId|thumb_media_id)/);
+  await shot('bad-field');
+
+  // Fixed: the problem leaves its field, the articles go up through uploadnews.
+  await thumb.fill('sim-thumb-media-id-0001');
+  await thumbError.waitFor({ state: 'detached', ...WAIT });
+  await page.getByLabel('打开留言').check();
+  await page.getByRole('button', { name: '上传图文(uploadnews)' }).click();
+  await page.locator('#news-media-id').waitFor(WAIT);
+  const mediaId = await text(page, '#news-media-id');
+  const news = (await stack.simCtl('GET', 'calls?path=/cgi-bin/media/uploadnews')).calls;
+  assert.equal(news.length, 1);
+  const article = JSON.parse(news[0].body).articles[0];
+  assert.deepEqual([article.title, article.thumb_media_id, article.need_open_comment], ['春季上新', 'sim-thumb-media-id-0001', 1]);
+  assert.equal(JSON.parse(news[0].reply).media_id, mediaId);
+  await shot('articles-uploaded');
+
+  // 25,001 OpenIDs from a file: the browser's plan, then the upload in parts and the seal.
+  const list = openids(25_001, 'console');
+  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
+  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'followers.txt', mimeType: 'text/plain', buffer: Buffer.from(`${list.join('\n')}\n`) });
+  await page.locator('#count-batches').waitFor(WAIT);
+  assert.equal(await text(page, '#count-valid'), '25,001');
+  assert.equal(await text(page, '#count-invalid'), '0');
+  assert.equal(await text(page, '#count-duplicates'), '0');
+  assert.equal(await text(page, '#count-batches'), '3');
+  await page.locator('#upload-status', { hasText: '已封存' }).waitFor(WAIT);
+  assert.equal(await page.locator('#upload-progress').evaluate((p) => p.value === p.max && p.max === 25_001), true);
+  assert.match(await text(page, '#upload-status'), /有效 25,001.*3 批/);
+  await shot('audience');
+
+  // The summary: recipients, batches, quota and the earliest start, before the button.
+  await page.locator('#summary-recipients').waitFor(WAIT);
+  assert.equal(await text(page, '#summary-recipients'), '25,001');
+  assert.match(await text(page, '#summary-batches'), /^3/);
+  assert.match(await text(page, '#summary-start'), /立即/);
+  assert.match(await text(page, '#quota'), /service_sends_per_day[\s\S]*100/);
+  assert.match(await text(page, '#summary-notes'), /100 API mass sends a day/);
+  const send = page.locator('#send');
+  assert.equal(await send.innerText(), '发送给 25,001 位粉丝');
+  assert.equal(await send.isDisabled(), false);
+  await shot('summary');
+
+  // A preview to a WeChat ID.
+  await page.getByLabel('预览接收者').fill('wxmass-operator');
+  await page.getByRole('button', { name: '发送预览' }).click();
+  await page.locator('#preview-done').waitFor(WAIT);
+  const previews = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/preview')).calls;
+  assert.equal(previews.length, 1);
+  assert.deepEqual(JSON.parse(previews[0].body), { towxname: 'wxmass-operator', mpnews: { media_id: mediaId }, msgtype: 'mpnews' });
+  await shot('preview');
+
+  // Send now: the confirmation names the count; nothing is created before it is confirmed.
+  await send.click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor(WAIT);
+  assert.match(await dialog.innerText(), /发送给 25,001 位粉丝[\s\S]*3 批/);
+  assert.equal((await stack.api('GET', '/api/jobs')).json.jobs.length, 0);
+  await shot('confirm');
+  await dialog.getByRole('button', { name: '确认发送' }).click();
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const jobId = page.url().split('/').pop();
+  await page.getByRole('heading', { name: new RegExp(`任务 ${jobId}`) }).waitFor(WAIT);
+  const created = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+  assert.deepEqual([created.state, created.batches.length, created.summary.recipients], ['planned', 3, 25_001]);
+  assert.deepEqual(created.message, { msgType: 'mpnews', mpnews: { mediaId } });
+  await shot('job-planned');
+
+  // The cron fires; the page follows the job to finished with the callbacks' counts.
+  const job = await driveJob(stack, jobId);
+  assert.equal(job.state, 'finished', JSON.stringify(job.batches));
+  await page.locator('h1 .badge', { hasText: 'finished' }).waitFor(WAIT);
+  await page.locator('#result-sent', { hasText: '25,001' }).waitFor(WAIT);
+  assert.equal(await text(page, '#result-total'), '25,001');
+  assert.equal(await text(page, '#result-events'), '3');
+  const rows = page.locator('#batches tbody tr');
+  assert.equal(await rows.count(), 3);
+  for (const b of job.batches) {
+    const row = await page.locator(`#batches tr[data-batch="${b.index}"]`).innerText();
+    assert.ok(row.includes(b.msgId) && row.includes(b.clientMsgId) && row.includes('finished'), row);
+    assert.ok(row.includes(b.result.sentCount.toLocaleString('en-US')), row);
+  }
+  const bars = await page.locator('#result-chart rect.bar-sent').evaluateAll((rs) => rs.map((r) => Number(r.dataset.count)));
+  assert.deepEqual(bars, job.batches.map((b) => b.result.sentCount));
+  // Each article's originality check and URL, from the pushes.
+  const urls = job.events.map((e) => e.payload.articleUrls[0].url);
+  const shown = await page.locator('a.article-url').evaluateAll((as) => as.map((a) => a.href));
+  assert.deepEqual(shown.sort(), urls.sort());
+  assert.equal(await page.locator('.articles-result').count(), 3);
+  const stats = await stack.simCtl('GET', 'stats');
+  // 25,001 followers once each, and the preview to the WeChat ID.
+  assert.deepEqual([stats.sends, stats.previews, stats.deliveries, stats.duplicateDeliveries], [3, 1, 25_002, 0]);
+  await shot('job-finished');
+
+  // Delete the article of the first batch's send, after a confirmation.
+  await page.getByLabel('文章序号(article_idx,0 = 全部文章)').fill('1');
+  await page.getByRole('button', { name: '删除', exact: true }).click();
+  await dialog.waitFor(WAIT);
+  assert.match(await dialog.innerText(), new RegExp(`${job.batches[0].msgId}[\\s\\S]*第 1 篇文章`));
+  await shot('delete-confirm');
+  await dialog.getByRole('button', { name: '确认删除' }).click();
+  await page.locator('#delete-done').waitFor(WAIT);
+  const deletes = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/delete')).calls;
+  assert.equal(deletes.length, 1);
+  assert.match(deletes[0].body, new RegExp(`"msg_id":${job.batches[0].msgId}\\b`));
+  assert.match(deletes[0].body, /"article_idx":1\b/);
+  assert.equal(deletes[0].errcode, 0);
+  await shot('deleted');
+
+  // The jobs list links to it; the status page shows the ledger the sends made.
+  await page.getByRole('link', { name: '群发任务' }).click();
+  await page.getByRole('link', { name: jobId }).waitFor(WAIT);
+  await page.getByRole('link', { name: '状态与速度' }).click();
+  await page.locator('#status-quota').waitFor(WAIT);
+  assert.match(await text(page, '#status-quota'), /service_sends_per_day[\s\S]*\b3\b[\s\S]*\b97\b/);
+  assert.match(await text(page, '#token-age'), /已获取/);
+  await shot('status');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a scheduled job, cancelled from its page after a confirmation, sends nothing', async () => {
+  const { page, context, shot, problems } = await open('cancel');
+  await signIn(page);
+  await page.getByLabel('文本内容').fill('周末活动提醒');
+  await page.getByLabel('一个标签').check();
+  await page.getByLabel('标签 ID(tag_id)').fill('2');
+  await page.getByLabel('定时(北京时间)').check();
+  const send = page.locator('#send');
+  assert.equal(await send.isDisabled(), true, 'no date and time yet');
+  await page.getByLabel('日期').fill('2030-03-07');
+  await page.getByLabel('时间(北京时间)').fill('08:00');
+  await page.locator('#summary-start', { hasText: '2030-03-07 08:00' }).waitFor(WAIT);
+  assert.equal(await send.innerText(), '定时发送给标签 2 的粉丝');
+  await shot('scheduled');
+  await send.click();
+  await page.getByRole('dialog').getByRole('button', { name: '确认发送' }).click();
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const jobId = page.url().split('/').pop();
+  await page.locator('#job-send-at', { hasText: '2030-03-07 08:00' }).waitFor(WAIT);
+  const stored = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+  assert.equal(stored.sendAt, Date.UTC(2030, 2, 7, 0, 0, 0));
+  assert.deepEqual(stored.audience, { tagId: 2 });
+  await shot('job');
+
+  await page.getByRole('button', { name: '取消未发送的批次' }).click();
+  const dialog = page.getByRole('dialog');
+  assert.match(await dialog.innerText(), new RegExp(`${jobId}[\\s\\S]*1 个批次`));
+  await shot('cancel-confirm');
+  // "Keep them" first: nothing changes.
+  await dialog.getByRole('button', { name: '不取消' }).click();
+  assert.equal((await stack.api('GET', `/api/jobs/${jobId}`)).json.state, 'planned');
+  await page.getByRole('button', { name: '取消未发送的批次' }).click();
+  await dialog.getByRole('button', { name: '确认取消' }).click();
+  await page.locator('#cancel-done').waitFor(WAIT);
+  await page.locator('h1 .badge', { hasText: 'cancelled' }).waitFor(WAIT);
+  const job = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+  assert.equal(job.state, 'cancelled');
+  assert.deepEqual(job.batches.map((b) => b.state), ['cancelled']);
+  await stack.cron();
+  const sendalls = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/sendall')).calls;
+  assert.equal(sendalls.length, 0);
+  await shot('cancelled');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a wrong token is refused with a clear message and is not kept', async () => {
+  const { page, context, shot, problems } = await open('wrong-token');
+  await signIn(page, 'not-the-admin-token');
+  const error = page.locator('#token-error');
+  await error.waitFor(WAIT);
+  assert.match(await error.innerText(), /令牌不正确.*401/);
+  assert.equal(await page.getByLabel('管理令牌').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('wxmass.adminToken')), null);
+  await shot('refused');
+  // In English too.
+  await page.getByRole('button', { name: 'Switch to English' }).click();
+  await page.getByLabel('Admin token').fill('still-wrong');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.locator('#token-error', { hasText: 'The worker refused this token (401)' }).waitFor(WAIT);
+  await shot('refused-en');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an OpenID file with bad lines: their line numbers, the duplicates, and the worker agrees', async () => {
+  const { page, context, shot, problems } = await open('bad-lines');
+  await signIn(page);
+  await page.getByLabel('文本内容').fill('会员日');
+  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
+  const good = openids(5, 'bad-lines');
+  // A CSV with a header, a blank line, two bad OpenIDs and a duplicate.
+  const lines = ['openid,name', `${good[0]},a`, `${good[1]},b`, '', `"${good[2]}",c`, 'oR5G-too-short,d', `${good[3]},e`, `${good[1]},dup`, `${good[4]},f`];
+  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'members.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\r\n')) });
+  await page.locator('#invalid-lines').waitFor(WAIT);
+  assert.equal(await text(page, '#count-valid'), '5');
+  assert.equal(await text(page, '#count-invalid'), '2');
+  assert.equal(await text(page, '#count-duplicates'), '1');
+  assert.equal(await text(page, '#count-batches'), '1');
+  const shown = await page.locator('#invalid-lines li').allInnerTexts();
+  assert.deepEqual(shown, ['第 1 行: openid', '第 6 行: oR5G-too-short']);
+  await page.locator('#upload-status', { hasText: '已封存' }).waitFor(WAIT);
+  const audienceId = (await text(page, '#upload-status')).match(/受众 ([0-9A-Za-z]+)/)[1];
+  const sealed = (await stack.api('GET', `/api/audiences/${audienceId}`)).json;
+  assert.deepEqual([sealed.valid, sealed.invalid, sealed.duplicates, sealed.batches], [5, 2, 1, 1]);
+  await shot('lines');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('keyboard only: compose has a label on every control, a focus order that follows the page, and sends', async () => {
+  const { page, context, shot, problems } = await open('keyboard');
+  await page.getByLabel('管理令牌').focus();
+  await page.keyboard.type(ADMIN_TOKEN);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  // After signing in the focus is on the screen's heading; Tab goes on into the form, Shift+Tab
+  // back through the header. Every control that gets the focus has a label.
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    if (!e || e === document.body) return null;
+    const labelled = e.labels?.[0]?.innerText ?? e.getAttribute('aria-label') ?? (['BUTTON', 'A', 'H1'].includes(e.tagName) ? e.innerText : null);
+    return { tag: e.tagName.toLowerCase(), name: labelled?.trim() ?? null, id: e.id };
+  });
+  assert.deepEqual(await focused(), { tag: 'h1', name: '新建群发', id: 'compose-title' });
+  const walk = async (key) => {
+    const seen = [];
+    const keys = new Set();
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press(key);
+      const el = await focused();
+      // Until the heading again, or the page's end (past it the focus wraps round).
+      const k = el && `${el.tag}#${el.id}#${el.name}`;
+      if (el === null || el.tag === 'h1' || keys.has(k)) break;
+      keys.add(k);
+      seen.push(el);
+      if (el.name === 'wxmass 群发控制台') break;
+    }
+    await page.locator('#compose-title').focus();
+    return seen;
+  };
+  const forward = await walk('Tab');
+  const back = await walk('Shift+Tab');
+  for (const el of [...forward, ...back]) assert.ok(el.name, `focused ${JSON.stringify(el)} has no label`);
+  const names = forward.map((e) => e.name);
+  // One stop per radio group (its checked radio), disabled buttons left out, top to bottom.
+  assert.deepEqual(names.slice(0, 6), ['文本', '文本内容', '全部粉丝(is_to_all)', '立即发送', '微信号(towxname)', '预览接收者'], names.join(' | '));
+  assert.match(names[6], /^text\.content: text\.content is required/);
+  assert.equal(forward.length, 7, names.join(' | '));
+  assert.deepEqual(back.map((e) => e.name), ['退出', 'Switch to English', '状态与速度', '推送', '群发任务', '新建群发', 'wxmass 群发控制台']);
+  await shot('tab-order');
+
+  // Compose and send with keys alone: arrows pick the kind, type the text, Enter confirms.
+  await page.getByLabel('文本', { exact: true }).focus();
+  await page.keyboard.press('ArrowRight'); // 图文
+  assert.equal(await page.getByLabel('图文', { exact: true }).isChecked(), true);
+  await page.keyboard.press('ArrowLeft'); // back to 文本
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'f-text-content');
+  await page.keyboard.type('键盘发送');
+  await page.keyboard.press('Tab'); // the audience radios: 全部粉丝
+  await page.keyboard.press('ArrowRight'); // 一个标签
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'f-filter-tagid');
+  await page.keyboard.type('x');
+  await page.locator('#f-filter-tagid-error').waitFor(WAIT);
+  assert.match(await text(page, '#f-filter-tagid-error'), /filter\.(tagId|tag_id)/);
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('100');
+  await page.locator('#send:not([disabled])').waitFor(WAIT);
+  await page.locator('#send').focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor(WAIT);
+  // The focus starts on the safe choice; Escape goes back without sending.
+  assert.equal(await page.evaluate(() => document.activeElement.innerText), '返回修改');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached', ...WAIT });
+  await page.locator('#send').focus();
+  await page.keyboard.press('Enter');
+  await dialog.waitFor(WAIT);
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.innerText), '确认发送');
+  await shot('confirm');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const jobId = page.url().split('/').pop();
+  const job = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+  assert.deepEqual([job.audience, job.message], [{ tagId: 100 }, { msgType: 'text', text: { content: '键盘发送' } }]);
+  await stack.api('POST', `/api/jobs/${jobId}/cancel`);
+  await shot('sent');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
