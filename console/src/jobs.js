@@ -84,7 +84,7 @@ function Articles({ job }) {
       <h3>${t('batch')} ${b ? b.index + 1 : '?'} · msg_id <code>${p.msgId}</code> · <${Badge} state=${p.status.wire} />
         ${p.status.kind === 'rejected' && html` <span>${(getLang() === 'zh' ? p.status.zh : p.status.en) ?? p.status.reason ?? ''}</span>`}</h3>
       ${p.copyrightCheck && html`<p>${t('checkState')}: <strong>${p.copyrightCheck.checkState ?? '—'}</strong></p>`}
-      <table class="articles-table">
+      <div class="scroll"><table class="articles-table">
         <thead><tr><th scope="col">${t('articleIdx')}</th><th scope="col">${t('userDeclareState')}</th><th scope="col">${t('auditState')}</th><th scope="col">${t('canReprint')}</th><th scope="col">${t('needReplaceContent')}</th><th scope="col">${t('needShowReprintSource')}</th><th scope="col">${t('originalUrl')}</th><th scope="col">${t('articleUrl')}</th></tr></thead>
         <tbody>${idxs.map((idx) => {
           const c = items.find((x) => x.articleIdx === idx);
@@ -95,7 +95,7 @@ function Articles({ job }) {
             <td>${urls.has(idx) ? html`<a href=${urls.get(idx)} rel="noreferrer noopener" target="_blank" class="article-url">${urls.get(idx)}</a>` : '—'}</td>
           </tr>`;
         })}</tbody>
-      </table>
+      </table></div>
     </div>`;
   })}`;
 }

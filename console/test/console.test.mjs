@@ -86,6 +86,8 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   await thumb.fill('sim-thumb-media-id-0001');
   await thumbError.waitFor({ state: 'detached', ...WAIT });
   await page.getByLabel('打开留言').check();
+  // Go on when WeChat judges an article a reprint (send_ignore_reprint = 1).
+  await page.getByLabel('文章被判定为转载时仍然继续群发(send_ignore_reprint = 1)').check();
   await page.getByRole('button', { name: '上传图文(uploadnews)' }).click();
   await page.locator('#news-media-id').waitFor(WAIT);
   const mediaId = await text(page, '#news-media-id');
@@ -147,7 +149,9 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   assert.deepEqual(created.message, { msgType: 'mpnews', mpnews: { mediaId } });
   await shot('job-planned');
 
-  // The cron fires; the page follows the job to finished with the callbacks' counts.
+  // The cron fires; the page follows the job to finished with the callbacks' counts. WeChat
+  // judges the first send's article a reprint that may be reprinted: it goes out all the same.
+  await stack.simCtl('POST', 'faults', { kind: 'reprint', canReprint: 1, path: '/cgi-bin/message/mass/send' });
   const job = await driveJob(stack, jobId);
   assert.equal(job.state, 'finished', JSON.stringify(job.batches));
   await page.locator('h1 .badge', { hasText: 'finished' }).waitFor(WAIT);
@@ -168,6 +172,16 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   const shown = await page.locator('a.article-url').evaluateAll((as) => as.map((a) => a.href));
   assert.deepEqual(shown.sort(), urls.sort());
   assert.equal(await page.locator('.articles-result').count(), 3);
+  const judged = job.events.map((e) => e.payload).filter((p) => p.copyrightCheck.items.length > 0);
+  assert.equal(judged.length, 1);
+  const item = judged[0].copyrightCheck.items[0];
+  const checked = page.locator(`.articles-result[data-msg-id="${judged[0].msgId}"]`);
+  assert.match(await checked.innerText(), new RegExp(`CheckState: ${judged[0].copyrightCheck.checkState}`));
+  const cells = await checked.locator('tbody tr').first().locator('td').allInnerTexts();
+  assert.deepEqual(cells.slice(0, 7), [item.articleIdx, item.userDeclareState, item.auditState, item.canReprint, item.needReplaceContent, item.needShowReprintSource, item.originalArticleUrl].map(String));
+  // Judged a reprint and sent all the same (CheckState 2, not 3 and err(30003)): WeChat got the
+  // console's send_ignore_reprint = 1.
+  assert.deepEqual([judged[0].copyrightCheck.checkState, judged[0].status.wire], [2, 'send success']);
   const stats = await stack.simCtl('GET', 'stats');
   // 25,001 followers once each, and the preview to the WeChat ID.
   assert.deepEqual([stats.sends, stats.previews, stats.deliveries, stats.duplicateDeliveries], [3, 1, 25_002, 0]);
@@ -186,6 +200,8 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   assert.match(deletes[0].body, new RegExp(`"msg_id":${job.batches[0].msgId}\\b`));
   assert.match(deletes[0].body, /"article_idx":1\b/);
   assert.equal(deletes[0].errcode, 0);
+  const sent = (await stack.simCtl('GET', 'jobs')).jobs.find((j) => j.msgId === job.batches[0].msgId);
+  assert.deepEqual(sent.deletedArticles, [1]);
   await shot('deleted');
 
   // The jobs list links to it; the status page shows the ledger the sends made.
