@@ -8,17 +8,22 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startStack, driveJob, openids, ADMIN_TOKEN, ROOT } from '../../tests/e2e/harness.mjs';
+import { startStack, startUpstream, driveJob, openids, ADMIN_TOKEN, ROOT } from '../../tests/e2e/harness.mjs';
+import { signedPush } from '../../tests/e2e/push.mjs';
 
 const SHOTS = join(ROOT, 'target', 'console-screenshots');
 const WAIT = { timeout: 30_000 };
 let stack;
 let browser;
+// The account's own server behind the worker (FORWARD_URL): the events test makes it fail, so a
+// user's message ends up forward_failed.
+let upstream;
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
+  upstream = await startUpstream();
   [stack, browser] = await Promise.all([
-    startStack(),
+    startStack({}, { vars: { FORWARD_URL: upstream.url } }),
     chromium.launch({
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
       headless: true,
@@ -29,6 +34,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await stack?.stop();
+  await upstream?.close();
 });
 
 /** A fresh page (own sessionStorage) on the console; page errors and CSP reports fail the test. */
@@ -387,6 +393,67 @@ test('keyboard only: compose has a label on every control, a focus order that fo
   assert.deepEqual([job.audience, job.message], [{ tagId: 100 }, { msgType: 'text', text: { content: '键盘发送' } }]);
   await stack.api('POST', `/api/jobs/${jobId}/cancel`);
   await shot('sent');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('events mark unreadable and forward-failed pushes; speed is read and set through core\'s check; status counts them', async () => {
+  const v = stack.vars;
+  const xml = '<xml><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgID>not-a-number-18</MsgID></xml>';
+  const push = signedPush({ token: v.CALLBACK_TOKEN, encodingAESKey: v.ENCODING_AES_KEY, appId: v.APP_ID, xml, mode: 'safe', nowSec: stack.nowSec() });
+  // The account's server takes the unreadable push (so it stays `unreadable`) and fails the
+  // user's message (`forward_failed`).
+  upstream.answer({ status: 200, body: 'success' });
+  const answered = await stack.callback(push);
+  assert.equal(answered.text, 'success', `${stack.workerUrl} ${stack.sim.url} ${upstream.url}`);
+  upstream.answer({ status: 500, body: 'down' });
+  // WeChat waits 5 s for an answer (the simulator's other durations run 100 times faster).
+  const user = await stack.simCtl('POST', 'callbacks/push', { message: { msgType: 'text', content: '你好' }, timeoutMs: 5000 });
+  assert.equal(user.status, 200, JSON.stringify(user));
+
+  const { page, context, shot, problems } = await open('events');
+  await signIn(page);
+  await page.getByRole('link', { name: '推送' }).click();
+  await page.locator('#events').waitFor(WAIT);
+  const stored = (await stack.api('GET', '/api/events?limit=20')).json;
+  assert.match(await page.locator('main').innerText(), new RegExp(`共 ${stored.total} 条`));
+  const unreadable = page.locator('#events tr[data-state="unreadable"]');
+  const failed = page.locator('#events tr[data-state="forward_failed"]');
+  assert.equal(await unreadable.count(), 1);
+  assert.equal(await failed.count(), 1);
+  assert.match(await unreadable.innerText(), /⚠ 无法解析/);
+  assert.match(await failed.innerText(), /⚠ 转发失败/);
+  const reasons = Object.fromEntries(stored.events.filter((e) => e.reason).map((e) => [e.state, e.reason]));
+  assert.ok((await unreadable.innerText()).includes(reasons.unreadable), await unreadable.innerText());
+  assert.ok((await failed.innerText()).includes(reasons.forward_failed), await failed.innerText());
+  assert.equal(await page.locator('#events tr.marked').count(), 2);
+  await unreadable.getByText('原始 XML').click();
+  assert.match(await unreadable.locator('pre').innerText(), /not-a-number-18/);
+  await shot('all');
+  await page.getByLabel('按状态筛选').selectOption('forward_failed');
+  await page.locator('#events tbody tr').first().waitFor(WAIT);
+  await page.waitForFunction(() => [...document.querySelectorAll('#events tbody tr')].every((r) => r.dataset.state === 'forward_failed'), null, WAIT);
+  assert.equal(await page.locator('#events tbody tr').count(), 1);
+  await shot('forward-failed');
+
+  // Status and speed.
+  await page.getByRole('link', { name: '状态与速度' }).click();
+  await page.locator('#speed-now').waitFor(WAIT);
+  const before = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/speed/get')).calls;
+  assert.match(await text(page, '#speed-now'), new RegExp(`速度等级 ${JSON.parse(before.at(-1).reply).speed}`));
+  assert.match(await text(page, '#status'), /转发失败的推送\s*1/);
+  const speed = page.getByLabel('新的速度等级(speed)');
+  await speed.fill('9');
+  await page.locator('#f-speed-error').waitFor(WAIT);
+  assert.match(await text(page, '#f-speed-error'), /speed must be between 0 and 4[\s\S]*range/);
+  assert.equal(await page.locator('#speed-set').isDisabled(), true);
+  await shot('speed-bad');
+  await speed.fill('3');
+  await page.locator('#speed-set').click();
+  await page.locator('#speed-now', { hasText: '速度等级 3' }).waitFor(WAIT);
+  const sets = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/speed/set')).calls;
+  assert.deepEqual(sets.map((c) => JSON.parse(c.body)), [{ speed: 3 }]);
+  await shot('speed-set');
   assert.deepEqual(problems, []);
   await context.close();
 });
