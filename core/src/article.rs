@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::validate::{require_text, Problems};
 
 /// An article. `thumb_media_id`, `title` and `content` are required; the rest are optional and
@@ -58,15 +58,15 @@ impl Article {
 
     pub(crate) fn read(mut o: Obj, p: &mut Problems) -> Article {
         let a = Article {
-            thumb_media_id: o.string("thumb_media_id", "thumbMediaId", p),
-            author: o.opt_string("author", "", p),
-            title: o.string("title", "", p),
-            content_source_url: o.opt_string("content_source_url", "contentSourceUrl", p),
-            content: o.string("content", "", p),
-            digest: o.opt_string("digest", "", p),
-            show_cover_pic: o.opt_flag("show_cover_pic", "showCoverPic", p),
-            need_open_comment: o.opt_flag("need_open_comment", "needOpenComment", p),
-            only_fans_can_comment: o.opt_flag("only_fans_can_comment", "onlyFansCanComment", p),
+            thumb_media_id: o.string(wire!("thumb_media_id"), p),
+            author: o.opt_string(wire!("author"), p),
+            title: o.string(wire!("title"), p),
+            content_source_url: o.opt_string(wire!("content_source_url"), p),
+            content: o.string(wire!("content"), p),
+            digest: o.opt_string(wire!("digest"), p),
+            show_cover_pic: o.opt_flag(wire!("show_cover_pic"), p),
+            need_open_comment: o.opt_flag(wire!("need_open_comment"), p),
+            only_fans_can_comment: o.opt_flag(wire!("only_fans_can_comment"), p),
         };
         o.finish(p);
         a

@@ -3,7 +3,7 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::json_input::{read_bytes, Json, Obj};
+use crate::json_input::{read_bytes, read_value, wire, Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// The audience of a mass send, as a person plans it. `sendall` takes [`SendAllFilter`] (everyone
@@ -25,12 +25,12 @@ impl Audience {
     /// a stray `"everyone": true` beside a list must never turn a targeted send into one to every
     /// follower, and a `null` tag is a missing tag, not "everyone".
     pub fn from_value(value: serde_json::Value, path: &str) -> Result<Audience, ValidationError> {
-        Self::from_tree(Json::borrow(&value), path)
+        read_value(&value, path, |json| Self::from_tree(json, path))
     }
 
     /// [`Audience::from_value`] from JSON text (the npm package's input).
     pub fn from_json(bytes: &[u8], path: &str) -> Result<Audience, ValidationError> {
-        read_bytes(bytes, |json| Self::from_tree(json, path))
+        read_bytes(bytes, path, |json| Self::from_tree(json, path))
     }
 
     fn from_tree(json: Json<'_>, path: &str) -> Result<Audience, ValidationError> {
@@ -40,14 +40,14 @@ impl Audience {
             return Err(p.into_error());
         };
         let named = [
-            o.has("everyone", ""),
-            o.has("tag_id", "tagId"),
-            o.has("openids", "openIds"),
+            o.has(wire!("everyone")),
+            o.has(wire!("tag_id")),
+            o.has(wire!("openids")),
         ];
         let everyone_path = join(path, "everyone");
-        let everyone = o.opt_bool("everyone", "", &mut p);
-        let tag = o.opt_u64("tag_id", "tagId", &mut p);
-        let ids = o.opt_string_list("openids", "openIds", &mut p);
+        let everyone = o.opt_bool(wire!("everyone"), &mut p);
+        let tag = o.opt_u64(wire!("tag_id"), &mut p);
+        let ids = o.opt_string_list(wire!("openids"), &mut p);
         o.finish(&mut p);
         if named.iter().filter(|n| **n).count() != 1 {
             p.push(path, Rule::OneOf { fields: FIELDS }, None);
@@ -105,12 +105,12 @@ impl SendAllFilter {
     /// Reads `filter`: `is_to_all` (bool, default false) and `tag_id` (number or numeric string).
     /// The oldest seed's `group_id` is read as `tag_id` (groups became tags in 2016).
     pub(crate) fn read(mut o: Obj, p: &mut Problems) -> Option<SendAllFilter> {
-        let to_all = o.opt_bool("is_to_all", "isToAll", p);
-        let has_tag = o.has("tag_id", "tagId") || o.has("group_id", "groupId");
-        let tag = if o.has("tag_id", "tagId") {
-            o.opt_u64("tag_id", "tagId", p)
+        let to_all = o.opt_bool(wire!("is_to_all"), p);
+        let has_tag = o.has(wire!("tag_id")) || o.has(wire!("group_id"));
+        let tag = if o.has(wire!("tag_id")) {
+            o.opt_u64(wire!("tag_id"), p)
         } else {
-            o.opt_u64("group_id", "groupId", p)
+            o.opt_u64(wire!("group_id"), p)
         };
         let missing_tag_path = (!has_tag).then(|| o.field_path("tag_id"));
         o.finish(p);
@@ -156,9 +156,9 @@ impl PreviewTarget {
     }
 
     pub(crate) fn read(o: &mut Obj, p: &mut Problems) -> Option<PreviewTarget> {
-        let has_openid = o.has("touser", "toUser");
-        let openid = o.opt_string("touser", "toUser", p);
-        if let Some(name) = o.opt_string("towxname", "toWxName", p) {
+        let has_openid = o.has(wire!("touser"));
+        let openid = o.opt_string(wire!("touser"), p);
+        if let Some(name) = o.opt_string(wire!("towxname"), p) {
             return Some(PreviewTarget::WxName(name));
         }
         if !has_openid {

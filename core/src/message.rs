@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::ser::SerializeMap;
 use serde::Serialize;
 
-use crate::json_input::{self, read_bytes, show, Json, Obj};
+use crate::json_input::{self, read_bytes, read_value, show, wire, FieldName, Json, Obj};
 use crate::validate::{join, require_text, Problems, Rule, ValidationError};
 
 /// A message to mass-send or preview.
@@ -234,12 +234,12 @@ impl MassMessage {
         value: serde_json::Value,
         path: &str,
     ) -> Result<MassMessage, ValidationError> {
-        Self::from_tree(Json::borrow(&value), path)
+        read_value(&value, path, |json| Self::from_tree(json, path))
     }
 
     /// [`MassMessage::from_value`] from JSON text (the npm package's input).
     pub fn from_json(bytes: &[u8], path: &str) -> Result<MassMessage, ValidationError> {
-        read_bytes(bytes, |json| Self::from_tree(json, path))
+        read_bytes(bytes, path, |json| Self::from_tree(json, path))
     }
 
     fn from_tree(json: Json<'_>, path: &str) -> Result<MassMessage, ValidationError> {
@@ -249,12 +249,9 @@ impl MassMessage {
         };
         let mut p = Problems::default();
         let msg = Obj::new(json, path, &mut p).and_then(|mut o| {
-            for (name, alias) in [
-                ("send_ignore_reprint", "sendIgnoreReprint"),
-                ("clientmsgid", "clientMsgId"),
-            ] {
-                if o.take(name, alias).is_some() {
-                    p.push(o.field_path(name), PLAN_OPTION, None);
+            for name in [wire!("send_ignore_reprint"), wire!("clientmsgid")] {
+                if let Some(f) = o.take(name) {
+                    p.push(o.field_path(f.key), PLAN_OPTION, None);
                 }
             }
             let msg = MassMessage::read(&mut o, &mut p);
@@ -287,7 +284,7 @@ impl MassMessage {
 
     /// Reads `msgtype` and the one message object it names from a body.
     pub(crate) fn read(o: &mut Obj, p: &mut Problems) -> Option<MassMessage> {
-        let kind = match o.take("msgtype", "msgType") {
+        let kind = match o.take(wire!("msgtype")) {
             None => {
                 p.push(o.field_path("msgtype"), Rule::Required, None);
                 None
@@ -295,11 +292,7 @@ impl MassMessage {
             Some(f) => match f.value.as_str().and_then(MsgType::parse) {
                 Some(k) => Some(k),
                 None => {
-                    p.push(
-                        o.field_path("msgtype"),
-                        Rule::MsgType,
-                        Some(&show(&f.value)),
-                    );
+                    p.push(o.field_path(f.key), Rule::MsgType, Some(&show(&f.value)));
                     None
                 }
             },
@@ -311,7 +304,9 @@ impl MassMessage {
         let mut found = None;
         let mut present = false;
         for key in keys {
-            let Some(f) = o.take(key, "") else { continue };
+            let Some(f) = o.take(FieldName::unaliased(key)) else {
+                continue;
+            };
             let Some(kind) = kind else {
                 continue; // msgtype itself is already reported
             };
@@ -338,25 +333,25 @@ impl MassMessage {
         };
         let msg = match kind {
             MsgType::Mpnews => MassMessage::Mpnews {
-                media_id: b.string("media_id", "mediaId", p),
+                media_id: b.string(wire!("media_id"), p),
             },
             MsgType::Text => MassMessage::Text {
-                content: b.string("content", "", p),
+                content: b.string(wire!("content"), p),
             },
             MsgType::Voice => MassMessage::Voice {
-                media_id: b.string("media_id", "mediaId", p),
+                media_id: b.string(wire!("media_id"), p),
             },
             MsgType::Image => MassMessage::Image {
-                media_id: b.string("media_id", "mediaId", p),
+                media_id: b.string(wire!("media_id"), p),
             },
             MsgType::Mpvideo => MassMessage::Mpvideo {
-                media_id: b.string("media_id", "mediaId", p),
-                title: b.opt_string("title", "", p),
-                description: b.opt_string("description", "", p),
+                media_id: b.string(wire!("media_id"), p),
+                title: b.opt_string(wire!("title"), p),
+                description: b.opt_string(wire!("description"), p),
             },
             MsgType::Wxcard => MassMessage::Wxcard {
-                card_id: b.string("card_id", "cardId", p),
-                card_ext: b.opt_string("card_ext", "cardExt", p),
+                card_id: b.string(wire!("card_id"), p),
+                card_ext: b.opt_string(wire!("card_ext"), p),
             },
         };
         b.finish(p);

@@ -178,8 +178,13 @@ impl fmt::Display for Rule {
 /// One problem: where (`articles[3].title`), which rule, and the offending value (shortened).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Field path in the request's JSON form, e.g. `touser[17]` or `articles[0].show_cover_pic`.
-    /// Empty for the whole body.
+    /// Field path, e.g. `touser[17]` or `articles[0].show_cover_pic`; empty for the whole body.
+    ///
+    /// Read from JSON (`from_json`, `from_value`), a path is in the caller's naming: a key present
+    /// in the input is named exactly as written (`articles[0].showCoverPic`); an absent one (a
+    /// missing required field) by its camelCase alias when any key of the body is a camelCase
+    /// alias, by its wire name otherwise. A typed request built in Rust names its fields by their
+    /// wire names.
     pub path: String,
     /// The rule broken.
     pub rule: Rule,
@@ -300,28 +305,8 @@ impl Problems {
         if self.list.is_empty() {
             self.push("", Rule::Required, None);
         }
-        // A field missing in the JSON is also blank in the partial request: report it once.
-        // (The duplicate finder of OpenID lists: a std HashSet here would link a second hash
-        // table into the npm package's WebAssembly for an error path.)
-        let keys: Vec<String> = self
-            .list
-            .iter()
-            .map(|p| format!("{}\0{}", p.path, p.rule.code()))
-            .collect();
-        let mut repeated = vec![false; keys.len()];
-        for_each_duplicate(&keys, |i, _| {
-            if let Some(r) = repeated.get_mut(i) {
-                *r = true;
-            }
-        });
-        let mut i = 0;
-        self.list.retain(|_| {
-            let keep = !repeated.get(i).copied().unwrap_or(false);
-            i += 1;
-            keep
-        });
         ValidationError {
-            problems: self.list,
+            problems: without_repeats(self.list),
         }
     }
 
@@ -334,6 +319,30 @@ impl Problems {
             })
         }
     }
+}
+
+/// `list` with each problem of the same path and rule as an earlier one left out: a field missing
+/// in the JSON is also blank in the partial request, and is reported once.
+pub(crate) fn without_repeats(mut list: Vec<Problem>) -> Vec<Problem> {
+    // (The duplicate finder of OpenID lists: a std HashSet here would link a second hash table
+    // into the npm package's WebAssembly for an error path.)
+    let keys: Vec<String> = list
+        .iter()
+        .map(|p| format!("{}\0{}", p.path, p.rule.code()))
+        .collect();
+    let mut repeated = vec![false; keys.len()];
+    for_each_duplicate(&keys, |i, _| {
+        if let Some(r) = repeated.get_mut(i) {
+            *r = true;
+        }
+    });
+    let mut i = 0;
+    list.retain(|_| {
+        let keep = !repeated.get(i).copied().unwrap_or(false);
+        i += 1;
+        keep
+    });
+    list
 }
 
 /// Joins a parent path and a field name (`articles[0]` + `title`).

@@ -337,7 +337,8 @@ fn ledger_json_reads_wire_and_camel_names_and_names_every_problem() {
             ("ledger[0].kind", "one_of"),
             ("ledger[0].x", "unknown_field"),
             ("ledger[1].kind", "required"),
-            ("ledger[1].to_all", "required"),
+            // The ledger writes `toAll`: the missing one is named so too.
+            ("ledger[1].toAll", "required"),
             ("ledger[1].succeeded", "required"),
         ]
     );

@@ -704,8 +704,9 @@ fn a_planned_message_refuses_send_options_and_reads_text_and_values_alike() {
     assert_eq!(
         found,
         [
+            // Each key as written.
             ("message.send_ignore_reprint", "not_allowed"),
-            ("message.clientmsgid", "not_allowed"),
+            ("message.clientMsgId", "not_allowed"),
             ("message.text.content", "required"),
         ]
     );

@@ -1,6 +1,11 @@
 /** One problem of a request: where, which rule, a readable message and the offending value. */
 export interface Problem {
-  /** Field path, e.g. `touser[17]`, `articles[0].thumbMediaId`; `''` for the whole body. See "Problem paths" in the README. */
+  /**
+   * Field path in your own naming, so a form can show the problem next to its field. A key you
+   * wrote is named exactly as written (`toUser[17]`, `articles[0].showCoverPic`); a missing one by
+   * its camelCase name when any key of the body is a camelCase one (`mpnews.mediaId`), by its wire
+   * (snake_case) name otherwise (`msgtype`). List entries are `[n]`; `''` is the whole body.
+   */
   path: string;
   /** Stable rule name: `required`, `count`, `flag`, `openid_format`, `duplicate`, `clientmsgid`, `range`, `type`, `msgtype`, `unknown_field`, … */
   rule: string;

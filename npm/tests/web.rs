@@ -49,7 +49,7 @@ fn validation_error_is_an_error_with_code_path_rule_and_problems() {
     assert!(err.is_instance_of::<js_sys::Error>());
     assert_eq!(text(&err, "name"), "WxmassError");
     assert_eq!(text(&err, "code"), "validation");
-    assert_eq!(text(&err, "path"), "touser[0]");
+    assert_eq!(text(&err, "path"), "toUser[0]");
     assert_eq!(text(&err, "rule"), "openid_format");
     let problems: Array = get(&err, "problems").dyn_into().unwrap();
     let rules: Vec<String> = problems.iter().map(|p| text(&p, "rule")).collect();
@@ -177,7 +177,8 @@ fn input_buffer_calls_read_what_the_facade_wrote() {
         .unwrap()
         .dyn_into()
         .unwrap();
-    assert_eq!(text(&problems.get(0), "path"), "msgtype");
+    // Missing, so named in the body's naming (it writes `isToAll`).
+    assert_eq!(text(&problems.get(0), "path"), "msgType");
     let get = text_input::endpoint_number("get").unwrap();
     let len = write_input(br#"{"msg_id":"201053012","msg_status":"SEND_SUCCESS"}"#);
     assert_eq!(

@@ -11,9 +11,13 @@ import { jobFinishXml, signedPush } from './push.mjs';
 const text = (content) => ({ msgtype: 'text', text: { content } });
 const REPLY = '<xml><ToUserName><![CDATA[oUser]]></ToUserName><FromUserName><![CDATA[gh_account]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[您好，已收到 ✓]]></Content></xml>';
 
-/** WeChat pushes one message (`message` or `xml`) and reports what the worker answered. */
+/**
+ * WeChat pushes one message (`message` or `xml`) and reports what the worker answered. WeChat
+ * waits 5 s for an answer; the simulator's default is scaled with its clock (50 ms here), which a
+ * loaded machine can miss, so a test that is not about the wait gives it WeChat's own.
+ */
 async function push(stack, spec) {
-  const r = await fetch(`${stack.sim.url}/__sim/callbacks/push`, { method: 'POST', body: JSON.stringify(spec) });
+  const r = await fetch(`${stack.sim.url}/__sim/callbacks/push`, { method: 'POST', body: JSON.stringify({ timeoutMs: 5000, ...spec }) });
   const json = await r.json();
   assert.equal(r.status, 200, JSON.stringify(json));
   return json;

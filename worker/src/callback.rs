@@ -50,8 +50,8 @@ fn refused(e: &CallbackError) -> Result<Response, AppError> {
 
 /// GET: echo `echostr` when the signature matches the token.
 pub fn verify(req: &Request, app: &Ctx) -> Result<Response, AppError> {
-    let token = crate::config::secret(&app.env, "CALLBACK_TOKEN")?;
-    match verify_url(&token, &query(req)?) {
+    let token = app.acct()?.secret("callbackToken")?;
+    match verify_url(token, &query(req)?) {
         Ok(echostr) => Ok(Response::ok(echostr)?),
         Err(e) => refused(&e),
     }
@@ -62,11 +62,12 @@ const FORWARD_TIMEOUT_MS: u64 = 4_000;
 
 /// The account's callback settings: the token, the key and the configured mode.
 fn callback_config(app: &Ctx) -> Result<CallbackConfig, AppError> {
-    let token = crate::config::secret(&app.env, "CALLBACK_TOKEN")?;
-    let aes_key = crate::config::optional_secret(&app.env, "ENCODING_AES_KEY");
-    let config = CallbackConfig::new(&token, aes_key.as_deref(), &app.cfg.app_id)
-        .map_err(|e| AppError::Config(format!("ENCODING_AES_KEY: {e}")))?;
-    let config = match app.cfg.callback_mode {
+    let account = app.acct()?;
+    let token = account.secret("callbackToken")?;
+    let aes_key = account.secrets.encoding_aes_key.as_deref();
+    let config = CallbackConfig::new(token, aes_key, &account.app_id)
+        .map_err(|e| AppError::Config(format!("account {}: EncodingAESKey: {e}", account.id)))?;
+    let config = match account.callback_mode {
         Some(mode) => config
             .with_mode(mode)
             .map_err(|e| AppError::Config(format!("CALLBACK_MODE={}: {e}", mode.as_str())))?,
@@ -163,7 +164,7 @@ async fn pass_on(
         Ok(_) => None,
     };
     let mut answer = Response::ok(CALLBACK_SUCCESS_REPLY)?;
-    let forwarded = app.cfg.forward_url.is_some();
+    let forwarded = app.acct()?.secrets.forward_url.is_some();
     if forwarded {
         match forward(app, incoming).await {
             Some(Ok(upstream)) => answer = upstream,
@@ -203,7 +204,7 @@ async fn pass_on(
 /// Forwards the push as it came. `Some(Ok)`: the upstream's answer for WeChat; `Some(Err)`:
 /// why it failed; `None`: no `FORWARD_URL`.
 async fn forward(app: &Ctx, incoming: &Incoming) -> Option<Result<Response, String>> {
-    let url = app.cfg.forward_url.as_deref()?;
+    let url = app.account.as_ref()?.secrets.forward_url.as_deref()?;
     let sent = app
         .wechat
         .forward(

@@ -1,31 +1,19 @@
 //! Settings from `[vars]` (wrangler.toml) and secrets (`wrangler secret put`), read on each
-//! invocation.
+//! invocation: the worker's own. An official account's settings are in `account.rs` (the vars
+//! `APP_ID`, `ACCOUNT_KIND`, `WECHAT_API_BASE`, `TOKEN_URL`, `CALLBACK_MODE` and the secrets are
+//! the `default` account's).
 
 use worker::Env;
-use wxmass::callback::SecurityMode;
-use wxmass::plan::AccountKind;
-use wxmass::ApiBase;
 
 use crate::budget::{FREE_D1_QUERIES, FREE_SUBREQUESTS};
 use crate::error::AppError;
 
+#[derive(Clone)]
 pub struct Config {
-    /// Where API calls go (`WECHAT_API_BASE`; a fixed-IP proxy for WeChat's IP whitelist).
-    pub base: ApiBase,
-    pub app_id: String,
-    pub account: AccountKind,
-    /// An operator's token service, instead of calling stable_token (`TOKEN_URL`).
-    pub token_url: Option<String>,
     /// `D1_QUERIES_PER_INVOCATION` (default 50, the Free plan).
     pub max_queries: u32,
     /// `SUBREQUESTS_PER_INVOCATION` (default 50, the Free plan).
     pub max_subrequests: u32,
-    /// `CALLBACK_MODE` (`plain`, `compat`, `safe`); absent: core's default for the key (safe
-    /// with `ENCODING_AES_KEY`, plain without).
-    pub callback_mode: Option<SecurityMode>,
-    /// `FORWARD_URL`: the account's own server, which gets every push that is not a mass-send
-    /// result (a secret when it carries credentials, or a var).
-    pub forward_url: Option<String>,
     /// `FORWARD_ALL=true`: mass-send results are forwarded too (after they are stored here).
     pub forward_all: bool,
     /// `STORE_ALL_PUSHES=true`: pushes that are not mass-send results are stored too.
@@ -57,15 +45,6 @@ pub fn optional_secret(env: &Env, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// A secret that must be set.
-pub fn secret(env: &Env, name: &str) -> Result<String, AppError> {
-    optional_secret(env, name).ok_or_else(|| {
-        AppError::Config(format!(
-            "secret {name} is not set (wrangler secret put {name})"
-        ))
-    })
-}
-
 fn limit(env: &Env, name: &str, default: u32) -> Result<u32, AppError> {
     match var(env, name) {
         None => Ok(default),
@@ -95,35 +74,9 @@ fn flag(env: &Env, name: &str) -> Result<bool, AppError> {
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, AppError> {
-        let base = match var(env, "WECHAT_API_BASE") {
-            Some(url) => ApiBase::parse(&url).map_err(|e| AppError::Config(e.to_string()))?,
-            None => ApiBase::default(),
-        };
-        let account = match var(env, "ACCOUNT_KIND") {
-            None => AccountKind::Service,
-            Some(name) => AccountKind::parse(&name).ok_or_else(|| {
-                AppError::Config(format!(
-                    "ACCOUNT_KIND must be service or subscription, not {name:?}"
-                ))
-            })?,
-        };
         Ok(Config {
-            base,
-            app_id: var(env, "APP_ID")
-                .ok_or_else(|| AppError::Config("APP_ID is not set".into()))?,
-            account,
-            token_url: var(env, "TOKEN_URL"),
             max_queries: limit(env, "D1_QUERIES_PER_INVOCATION", FREE_D1_QUERIES)?,
             max_subrequests: limit(env, "SUBREQUESTS_PER_INVOCATION", FREE_SUBREQUESTS)?,
-            callback_mode: match var(env, "CALLBACK_MODE") {
-                None => None,
-                Some(name) => Some(SecurityMode::parse(name.trim()).ok_or_else(|| {
-                    AppError::Config(format!(
-                        "CALLBACK_MODE must be plain, compat or safe, not {name:?}"
-                    ))
-                })?),
-            },
-            forward_url: optional_secret(env, "FORWARD_URL"),
             forward_all: flag(env, "FORWARD_ALL")?,
             store_all_pushes: flag(env, "STORE_ALL_PUSHES")?,
             event_retention_days: limit(env, "EVENT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?,

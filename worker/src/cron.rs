@@ -14,6 +14,12 @@
 //! A submitted batch whose MASSSENDJOBFINISH has not come 30 minutes after WeChat accepted it
 //! is asked about with mass/get, and core's `after_status` settles it or sets the next check.
 //! A result event that came before its batch's msg_id was recorded is applied here.
+//!
+//! **Accounts take turns.** A run first finds the accounts with due work (one query), the one
+//! that has waited longest first, and gives each an equal share of the queries left — the last
+//! account's share is what the others did not use — so one account's backlog of 100 batches
+//! never holds another's single send back by more than a run. Each account's steps use its own
+//! token, pacer and quota ledger.
 
 use std::fmt;
 
@@ -29,6 +35,7 @@ use wxmass::plan::{
 };
 use wxmass::{Endpoint, ErrorClass, HttpRequest, MassMessage, MsgId, ReplyError};
 
+use crate::account::Account;
 use crate::callback::apply_result;
 use crate::calls::{self, Ledger};
 use crate::error::AppError;
@@ -42,7 +49,7 @@ pub const LEASE_MS: i64 = 60_000;
 const MAX_RUN_MS: i64 = 25_000;
 /// How far back the quota ledger is read (a China month and a bit).
 pub const LEDGER_LOOKBACK_MS: i64 = 32 * 24 * 3600 * 1000;
-/// D1 queries of the run's one read (statements of its batch).
+/// D1 queries of an account's one read (statements of its batch).
 const READ_QUERIES: u32 = 6;
 /// D1 queries of one attempt or status check after the read: the claim, then the batch and
 /// its ledger row.
@@ -68,6 +75,8 @@ pub struct RunReport {
     pub deferred: u32,
     /// Stored pushes deleted for retention (`None`: the budget left no room to look).
     pub purged: Option<u64>,
+    /// Accounts that had due work.
+    pub accounts: u32,
     /// Why the run stopped before the end of what was due, if it did.
     pub stopped: Option<&'static str>,
     /// The error that ended the run, if one did.
@@ -77,6 +86,7 @@ pub struct RunReport {
 impl RunReport {
     pub fn to_json(&self) -> Value {
         json!({
+            "accounts": self.accounts,
             "attempts": self.attempts,
             "statusChecks": self.status_checks,
             "resultsApplied": self.results_applied,
@@ -105,10 +115,11 @@ impl fmt::Display for RunReport {
     }
 }
 
-/// One cron run: the sends, then, with what the budget has left, the retention purge.
+/// One cron run: each account's sends in turn, then, with what the budget has left, the
+/// retention purge.
 pub async fn run(app: &Ctx) -> RunReport {
     let mut report = RunReport::default();
-    if let Err(e) = run_steps(app, &mut report).await {
+    if let Err(e) = run_accounts(app, &mut report).await {
         worker::console_error!("cron run ended early: {e:?}");
         report.error = Some(e.to_string());
     }
@@ -142,7 +153,7 @@ async fn purge(app: &Ctx) -> Result<u64, AppError> {
 }
 
 /// What a step needs after the read, to be started at all.
-fn can_start(app: &Ctx, token: &Token, queries: u32) -> bool {
+fn can_start(app: &Ctx, share: Share, token: &Token, queries: u32) -> bool {
     let (q, s) = if token.is_fresh(app.now()) {
         (queries, 1)
     } else {
@@ -151,16 +162,63 @@ fn can_start(app: &Ctx, token: &Token, queries: u32) -> bool {
             1 + token::REFRESH_SUBREQUESTS,
         )
     };
-    app.budget.can_afford(q, s)
+    share.can_afford(app, q, s)
 }
 
-async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
+/// The accounts with due work, each with its share of the run.
+async fn run_accounts(base: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
     let started = Date::now().as_millis() as i64;
+    let due = base.store.accounts_with_due_work(base.now()).await?;
+    report.accounts = u32::try_from(due.len()).unwrap_or(u32::MAX);
+    for (i, d) in due.iter().enumerate() {
+        let still_to_go = u32::try_from(due.len() - i).unwrap_or(u32::MAX);
+        let left = base
+            .budget
+            .max_queries()
+            .saturating_sub(base.budget.queries());
+        let ceiling = base.budget.queries() + left / still_to_go;
+        let account = match Account::load(&d.account_id, base).await {
+            Ok(a) => a,
+            Err(e) => {
+                // One account's broken settings must not hold the others' sends back.
+                worker::console_error!("cron: account {} skipped: {e:?}", d.account_id);
+                report.error = Some(format!("account {}: {e}", d.account_id));
+                continue;
+            }
+        };
+        let app = base.with_account(account);
+        let queries_before = base.budget.queries();
+        run_steps(&app, report, Share { ceiling, started }).await?;
+        worker::console_log!(
+            "cron: account {}: {} D1 queries",
+            d.account_id,
+            base.budget.queries() - queries_before
+        );
+    }
+    Ok(())
+}
+
+/// What one account may spend of a run: D1 queries up to `ceiling` (the invocation's count),
+/// and the run's wall time from `started`.
+#[derive(Clone, Copy)]
+struct Share {
+    ceiling: u32,
+    started: i64,
+}
+
+impl Share {
+    fn can_afford(&self, app: &Ctx, queries: u32, subrequests: u32) -> bool {
+        app.budget.can_afford(queries, subrequests)
+            && app.budget.queries().saturating_add(queries) <= self.ceiling
+    }
+}
+
+async fn run_steps(app: &Ctx, report: &mut RunReport, share: Share) -> Result<(), AppError> {
     let now = app.now();
-    // Read no more than the budget lets this run act on.
-    let affordable = app
-        .budget
-        .max_queries()
+    // Read no more than the account's share lets it act on.
+    let affordable = share
+        .ceiling
+        .saturating_sub(app.budget.queries())
         .saturating_sub(READ_QUERIES + token::REFRESH_QUERIES)
         / STEP_QUERIES;
     let due_limit = affordable.clamp(1, MAX_DUE_PER_RUN);
@@ -180,7 +238,7 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
     }
 
     for pending in read.pending_results {
-        if !app.budget.can_afford(RESULT_QUERIES, 0) {
+        if !share.can_afford(app, RESULT_QUERIES, 0) {
             report.stopped = Some("D1 query budget");
             return Ok(());
         }
@@ -191,18 +249,18 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
     for row in read.due {
         // A batch of a sealed audience reads its chunk with the claim: one query more.
         let cost = STEP_QUERIES + u32::from(row.audience_id.is_some());
-        if let Some(why) = must_stop(app, &token, &ledger, started, cost) {
+        if let Some(why) = must_stop(app, share, &token, &ledger, cost) {
             report.stopped = Some(why);
             return Ok(());
         }
-        match attempt(app, row, &mut ledger, &mut token).await? {
+        match attempt(app, share, row, &mut ledger, &mut token).await? {
             Step::Called(n) => report.attempts += n,
             Step::Deferred => report.deferred += 1,
             Step::Skipped => {}
         }
     }
     for row in read.overdue {
-        if let Some(why) = must_stop(app, &token, &ledger, started, STEP_QUERIES) {
+        if let Some(why) = must_stop(app, share, &token, &ledger, STEP_QUERIES) {
             report.stopped = Some(why);
             return Ok(());
         }
@@ -216,15 +274,15 @@ async fn run_steps(app: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
 /// Why the run may start no further step that calls WeChat, if it may not.
 fn must_stop(
     app: &Ctx,
+    share: Share,
     token: &Token,
     ledger: &Ledger,
-    started: i64,
     queries: u32,
 ) -> Option<&'static str> {
     let now = app.now();
-    if Date::now().as_millis() as i64 - started >= MAX_RUN_MS {
+    if Date::now().as_millis() as i64 - share.started >= MAX_RUN_MS {
         Some("run time")
-    } else if !can_start(app, token, queries) {
+    } else if !can_start(app, share, token, queries) {
         Some("D1 query or subrequest budget")
     } else if ledger.next_slot(now) > now {
         Some("60 mass calls a minute")
@@ -331,6 +389,7 @@ async fn defer(
 
 async fn attempt(
     app: &Ctx,
+    share: Share,
     mut row: BatchRow,
     ledger: &mut Ledger,
     token: &mut Token,
@@ -355,7 +414,7 @@ async fn attempt(
             send_calls: usize::from(kind == SendKind::SendToUsers),
             to_all: row.to_all != 0,
         };
-        match earliest_start(app.cfg.account, ledger.sends(), &need, UnixMillis(now)) {
+        match earliest_start(app.acct()?.kind, ledger.sends(), &need, UnixMillis(now)) {
             QuotaDecision::Now => {}
             QuotaDecision::NotBefore { at, .. } => {
                 let why = format!(
@@ -411,7 +470,7 @@ async fn attempt(
         claimed.version = row.version + 1;
         let endpoint = kind.endpoint();
         let req = match &row.audience_id {
-            None => endpoint.request_for_built_body(&app.cfg.base, body.into_bytes()),
+            None => endpoint.request_for_built_body(&app.acct()?.base, body.into_bytes()),
             Some(_) => chunk_request(app, &row, chunk)?,
         };
         let made = calls::make(app, ledger, endpoint, &req, &tok, now).await?;
@@ -440,7 +499,7 @@ async fn attempt(
         token.reject();
         row = settled;
         row.version = claimed.version + 1;
-        if !can_start(app, token, STEP_QUERIES) {
+        if !can_start(app, share, token, STEP_QUERIES) {
             break;
         }
     }
@@ -466,7 +525,7 @@ fn chunk_request(
     request.send_ignore_reprint = row.job_reprint.map(|r| r != 0);
     request.clientmsgid = Some(row.clientmsgid.clone());
     request
-        .build(&app.cfg.base)
+        .build(&app.acct()?.base)
         .map_err(|e| broken(format!("its request: {e}")))
 }
 
@@ -498,7 +557,7 @@ async fn check_status(
         return Ok(false); // another run has it
     }
     let req = GetStatusRequest { msg_id }
-        .build(&app.cfg.base)
+        .build(&app.acct()?.base)
         .map_err(|e| AppError::Internal(format!("mass/get for batch {}: {e}", row.id)))?;
     let made = calls::make(app, ledger, EndpointName::GetStatus, &req, &tok, now).await?;
     let mut call = made.call;

@@ -16,9 +16,12 @@ use wxmass::{ApiError, ErrorClass, ValidationError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Missing or wrong `Authorization: Bearer <ADMIN_TOKEN>`.
-    #[error("send Authorization: Bearer <ADMIN_TOKEN>")]
+    /// Missing, wrong or revoked `Authorization: Bearer <token>`.
+    #[error("send Authorization: Bearer <ADMIN_TOKEN or a token from POST /api/tokens>")]
     Unauthorized,
+    /// The token's role or accounts do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// No such route or record.
     #[error("{0}")]
     NotFound(String),
@@ -121,6 +124,7 @@ impl AppError {
     fn status(&self) -> u16 {
         match self {
             AppError::Unauthorized => 401,
+            AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::MethodNotAllowed { .. } => 405,
             AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Plan(_) => 400,
@@ -142,6 +146,7 @@ impl AppError {
     fn code(&self) -> &'static str {
         match self {
             AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::BadRequest { code, .. } => code,

@@ -15,7 +15,10 @@
 //! | `GET  /api/status` | callback mode, forwarding, pushes by state, token age, calls | `admin/status.rs` |
 //! | `POST /api/media/uploadimg`, `/uploadnews`, `/uploadvideo` | media | `admin/media.rs` |
 //! | `POST /api/messages/delete`, `/preview`; `GET /api/messages/{msg_id}`; `GET/POST /api/speed` | sent messages, speed | `admin/messages.rs` |
-//! | cron | due batches, overdue results | `cron.rs` |
+//! | `/api/accounts/{id}/…`, `/wechat/callback/{id}` | the routes above, for account `id` | `account.rs` |
+//! | `GET/POST /api/accounts`, `GET/PATCH /api/accounts/{id}`, `POST /api/master-key/rotate` | accounts, sealed secrets | `admin/accounts.rs`, `secrets.rs` |
+//! | `GET/POST /api/tokens`, `DELETE /api/tokens/{id}` | scoped admin tokens | `admin/tokens.rs` |
+//! | cron | due batches, overdue results, every account in turn | `cron.rs` |
 //!
 //! Below them: `store.rs` (all SQL), `calls.rs` (pacing and the call ledger), `token.rs`,
 //! `wechat.rs` (the transport), `budget.rs` (D1 queries and subrequests per invocation),
@@ -28,6 +31,7 @@ use worker::{
     event, Context, Date, Env, Method, Request, Response, ScheduleContext, ScheduledEvent,
 };
 
+mod account;
 mod admin;
 mod budget;
 mod callback;
@@ -35,10 +39,13 @@ mod calls;
 mod config;
 mod cron;
 mod error;
+mod secrets;
 mod store;
 mod token;
 mod wechat;
 
+use account::{Account, DEFAULT_ACCOUNT};
+use admin::Need;
 use budget::Budget;
 use config::Config;
 use error::AppError;
@@ -52,9 +59,13 @@ pub(crate) const MAX_ADMIN_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub(crate) struct Ctx {
     pub env: Env,
     pub cfg: Config,
+    /// D1, scoped to [`Ctx::account`] (the default account's until one is chosen).
     pub store: Store,
     pub wechat: Transport,
     pub budget: Rc<Budget>,
+    /// The official account this request or cron step acts for; `None` for the routes that
+    /// manage accounts and tokens.
+    pub account: Option<Account>,
     /// The test clock's offset (0 unless `TEST_CLOCK=1`).
     clock_offset_ms: i64,
 }
@@ -63,7 +74,7 @@ impl Ctx {
     async fn new(env: Env) -> Result<Ctx, AppError> {
         let cfg = Config::from_env(&env)?;
         let budget = Rc::new(Budget::new(cfg.max_queries, cfg.max_subrequests));
-        let store = Store::new(env.d1("DB")?, budget.clone());
+        let store = Store::new(env.d1("DB")?, budget.clone(), DEFAULT_ACCOUNT);
         let clock_offset_ms = if cfg.test_clock {
             store.test_clock_offset().await
         } else {
@@ -75,8 +86,29 @@ impl Ctx {
             cfg,
             store,
             budget,
+            account: None,
             clock_offset_ms,
         })
+    }
+
+    /// This invocation's context for `account`: the store scoped to it, the same budget.
+    pub fn with_account(&self, account: Account) -> Ctx {
+        Ctx {
+            env: self.env.clone(),
+            cfg: self.cfg.clone(),
+            store: self.store.for_account(&account.id),
+            wechat: Transport::new(self.budget.clone()),
+            budget: self.budget.clone(),
+            account: Some(account),
+            clock_offset_ms: self.clock_offset_ms,
+        }
+    }
+
+    /// The account this request acts for.
+    pub fn acct(&self) -> Result<&Account, AppError> {
+        self.account
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("no account chosen for this route".into()))
     }
 
     /// Now, in ms: the runtime's clock, plus the test offset when `TEST_CLOCK=1`.
@@ -133,12 +165,42 @@ enum Route<'a> {
     Audience(&'a str),
     AudienceParts(&'a str),
     AudienceSeal(&'a str),
+    Accounts,
+    Account(&'a str),
+    RotateMasterKey,
+    Tokens,
+    Token(&'a str),
     TestClock,
     TestLastCron,
 }
 
 impl<'a> Route<'a> {
-    fn find(segments: &[&'a str], cfg: &Config) -> Option<Route<'a>> {
+    /// The route of a path, and the account it names: `/api/accounts/{id}/<route>` and
+    /// `/wechat/callback/{id}` are account `id`'s, the same paths without it the default
+    /// account's; the routes that manage accounts and tokens are no account's.
+    fn find(segments: &[&'a str], cfg: &Config) -> Option<(Route<'a>, Option<&'a str>)> {
+        match segments {
+            ["wechat", "callback", id] => return Some((Route::Callback, Some(id))),
+            ["api", "accounts"] => return Some((Route::Accounts, None)),
+            ["api", "accounts", id] => return Some((Route::Account(id), None)),
+            ["api", "master-key", "rotate"] => return Some((Route::RotateMasterKey, None)),
+            ["api", "tokens"] => return Some((Route::Tokens, None)),
+            ["api", "tokens", id] => return Some((Route::Token(id), None)),
+            ["__test", "last-cron"] if cfg.test_counters => {
+                return Some((Route::TestLastCron, None))
+            }
+            ["api", "accounts", id, rest @ ..] => {
+                let mut inner = vec!["api"];
+                inner.extend_from_slice(rest);
+                return Route::for_account(&inner, cfg).map(|r| (r, Some(*id)));
+            }
+            _ => {}
+        }
+        Route::for_account(segments, cfg).map(|r| (r, Some(DEFAULT_ACCOUNT)))
+    }
+
+    /// The routes that act for one account.
+    fn for_account(segments: &[&'a str], cfg: &Config) -> Option<Route<'a>> {
         Some(match segments {
             ["wechat", "callback"] => Route::Callback,
             ["api", "jobs"] => Route::Jobs,
@@ -158,15 +220,18 @@ impl<'a> Route<'a> {
             ["api", "audiences", id, "openids"] => Route::AudienceParts(id),
             ["api", "audiences", id, "seal"] => Route::AudienceSeal(id),
             ["api", "test", "clock"] if cfg.test_clock => Route::TestClock,
-            ["__test", "last-cron"] if cfg.test_counters => Route::TestLastCron,
             _ => return None,
         })
     }
 
     fn methods(&self) -> &'static [Method] {
         match self {
-            Route::Callback | Route::Jobs | Route::Speed => &[Method::Get, Method::Post],
+            Route::Callback | Route::Jobs | Route::Speed | Route::Accounts | Route::Tokens => {
+                &[Method::Get, Method::Post]
+            }
             Route::Audience(_) => &[Method::Get, Method::Delete],
+            Route::Account(_) => &[Method::Get, Method::Patch],
+            Route::Token(_) => &[Method::Delete],
             Route::Job(_)
             | Route::Events
             | Route::MessageStatus(_)
@@ -179,13 +244,28 @@ impl<'a> Route<'a> {
     fn is_admin(&self) -> bool {
         !matches!(self, Route::Callback | Route::TestLastCron)
     }
+
+    /// What the caller's role must allow.
+    fn need(&self, method: &Method) -> Need {
+        match self {
+            Route::Accounts
+            | Route::Account(_)
+            | Route::RotateMasterKey
+            | Route::Tokens
+            | Route::Token(_)
+            | Route::TestClock => Need::Admin,
+            Route::Speed if *method == Method::Post => Need::Admin,
+            _ if *method == Method::Get => Need::Read,
+            _ => Need::Send,
+        }
+    }
 }
 
-async fn route(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
+async fn route(mut req: Request, base: &Ctx) -> Result<Response, AppError> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    let Some(route) = Route::find(&segments, &app.cfg) else {
+    let Some((route, account_id)) = Route::find(&segments, &base.cfg) else {
         return Err(AppError::NotFound(format!("no route {method} {path}")));
     };
     if !route.methods().contains(&method) {
@@ -196,8 +276,23 @@ async fn route(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
         });
     }
     if route.is_admin() {
-        admin::authorize(&req, app)?;
+        let who = admin::authorize(&req, base).await?;
+        if !who.allows(route.need(&method), account_id) {
+            return Err(AppError::Forbidden(match account_id {
+                Some(id) => format!("this token may not do this for account {id}"),
+                None => "only an admin token may manage accounts and tokens".into(),
+            }));
+        }
     }
+    // The account the route acts for, loaded (its secrets opened) only once the caller may.
+    let scoped;
+    let app = match account_id {
+        Some(id) => {
+            scoped = base.with_account(Account::load(id, base).await?);
+            &scoped
+        }
+        None => base,
+    };
     match (route, method) {
         (Route::Callback, Method::Get) => callback::verify(&req, app),
         (Route::Callback, _) => callback::receive(req, app).await,
@@ -226,6 +321,14 @@ async fn route(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
             admin::audiences::add_part(&req, id, body, app).await
         }
         (Route::AudienceSeal(id), _) => admin::audiences::seal(id, app).await,
+        (Route::Accounts, Method::Get) => admin::accounts::list(app).await,
+        (Route::Accounts, _) => admin::accounts::create(json(&mut req).await?, app).await,
+        (Route::Account(id), Method::Get) => admin::accounts::get(id, app).await,
+        (Route::Account(id), _) => admin::accounts::update(id, json(&mut req).await?, app).await,
+        (Route::RotateMasterKey, _) => admin::accounts::rotate(&req, app).await,
+        (Route::Tokens, Method::Get) => admin::tokens::list(app).await,
+        (Route::Tokens, _) => admin::tokens::create(json(&mut req).await?, app).await,
+        (Route::Token(id), _) => admin::tokens::revoke(id, app).await,
         (Route::TestClock, _) => admin::test_clock(json(&mut req).await?, app).await,
         (Route::TestLastCron, _) => {
             let report = app.store.test_value(cron::LAST_RUN_KEY).await;

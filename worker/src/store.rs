@@ -221,6 +221,7 @@ pub struct EventRow {
     pub received_at: i64,
     pub state: String,
     pub reason: Option<String>,
+    pub account_id: String,
 }
 
 /// A push to store.
@@ -244,6 +245,41 @@ pub struct PendingResult {
     pub event_xml: String,
     #[serde(flatten)]
     pub batch: BatchRow,
+}
+
+/// An account's row: its settings, and its secrets sealed (`secrets.rs`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccountRow {
+    pub id: String,
+    pub app_id: String,
+    pub kind: String,
+    pub callback_mode: Option<String>,
+    pub api_base: Option<String>,
+    pub token_url: Option<String>,
+    pub secrets: String,
+    pub key_id: String,
+    pub created_at: i64,
+    pub version: i64,
+}
+
+/// An account with due work (the query orders them by how long it has waited).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DueAccount {
+    pub account_id: String,
+}
+
+/// A scoped admin token (its hash only).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminTokenRow {
+    pub id: String,
+    pub token_hash: String,
+    pub role: String,
+    /// JSON array of account ids, or `["*"]`.
+    pub accounts: String,
+    pub label: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
 }
 
 /// A small shared value: the access_token (with its refresh lock) or the test clock.
@@ -349,17 +385,47 @@ const PACER_ROWS: i64 = wxmass::limits::MAX_CALLS_PER_MINUTE as i64;
 
 pub const TOKEN_KEY: &str = "access_token";
 const TOKEN_SELECT: &str = "SELECT value, expires_at FROM kv WHERE key = ?1";
+/// The account's sends since ?1 (the quota window), oldest first.
+const SENDS_SELECT: &str = "SELECT at, endpoint, to_all, succeeded FROM calls WHERE account_id = ?2 AND endpoint IN ('sendall', 'send') AND at >= ?1 ORDER BY at";
+/// The account's latest ?1 calls (the pacer's window), newest first.
+const PACER_SELECT: &str = "SELECT at, endpoint, to_all, succeeded FROM calls WHERE account_id = ?2 ORDER BY at DESC LIMIT ?1";
 const TEST_CLOCK_KEY: &str = "test_clock_offset_ms";
 
 /// The D1 database, with every statement counted against the invocation's budget.
 pub struct Store {
-    db: D1Database,
+    /// Shared by the stores of one invocation (one per account in a cron run).
+    db: Rc<D1Database>,
     budget: Rc<Budget>,
+    /// The account every statement is about: its rows are the only ones read or written.
+    account: String,
 }
 
 impl Store {
-    pub fn new(db: D1Database, budget: Rc<Budget>) -> Self {
-        Store { db, budget }
+    pub fn new(db: D1Database, budget: Rc<Budget>, account: &str) -> Self {
+        Store {
+            db: Rc::new(db),
+            budget,
+            account: account.to_owned(),
+        }
+    }
+
+    /// The same database and budget, about another account.
+    pub fn for_account(&self, account: &str) -> Store {
+        Store {
+            db: self.db.clone(),
+            budget: self.budget.clone(),
+            account: account.to_owned(),
+        }
+    }
+
+    /// The account, as a bound parameter.
+    fn acc(&self) -> JsValue {
+        s(&self.account)
+    }
+
+    /// `key` in a table shared by every account (see [`crate::account::scoped`]).
+    fn key(&self, key: &str) -> JsValue {
+        s(&crate::account::scoped(&self.account, key))
     }
 
     fn sql(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, AppError> {
@@ -413,26 +479,20 @@ impl Store {
         let r = self
             .batch(vec![
                 self.sql(
-                    &format!("SELECT {BATCH_COLUMNS}, j.message_json AS job_message, j.send_ignore_reprint AS job_reprint FROM batches b LEFT JOIN jobs j ON j.id = b.job_id AND b.audience_id IS NOT NULL WHERE b.next_attempt_at <= ?1 AND (b.state = 'pending' OR (b.state = 'sending' AND b.lease_until < ?1)) ORDER BY b.next_attempt_at, b.job_id, b.idx LIMIT ?2"),
-                    &[n(now), n(i64::from(due_limit))],
+                    &format!("SELECT {BATCH_COLUMNS}, j.message_json AS job_message, j.send_ignore_reprint AS job_reprint FROM batches b LEFT JOIN jobs j ON j.id = b.job_id AND b.audience_id IS NOT NULL WHERE b.account_id = ?3 AND b.next_attempt_at <= ?1 AND (b.state = 'pending' OR (b.state = 'sending' AND b.lease_until < ?1)) ORDER BY b.next_attempt_at, b.job_id, b.idx LIMIT ?2"),
+                    &[n(now), n(i64::from(due_limit)), self.acc()],
                 )?,
                 self.sql(
-                    &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.state = 'submitted' AND b.next_attempt_at <= ?1 ORDER BY b.next_attempt_at LIMIT ?2"),
-                    &[n(now), n(i64::from(due_limit))],
+                    &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.account_id = ?3 AND b.state = 'submitted' AND b.next_attempt_at <= ?1 ORDER BY b.next_attempt_at LIMIT ?2"),
+                    &[n(now), n(i64::from(due_limit)), self.acc()],
                 )?,
                 self.sql(
-                    &format!("SELECT e.dedupe_key AS event_key, e.xml AS event_xml, {BATCH_COLUMNS} FROM events e JOIN batches b ON b.msg_id = e.msg_id WHERE e.state = 'pending' AND b.state IN ('submitted', 'finished') ORDER BY e.received_at LIMIT ?1"),
-                    &[n(i64::from(due_limit))],
+                    &format!("SELECT e.dedupe_key AS event_key, e.xml AS event_xml, {BATCH_COLUMNS} FROM events e JOIN batches b ON b.msg_id = e.msg_id AND b.account_id = e.account_id WHERE e.account_id = ?2 AND e.state = 'pending' AND b.state IN ('submitted', 'finished') ORDER BY e.received_at LIMIT ?1"),
+                    &[n(i64::from(due_limit)), self.acc()],
                 )?,
-                self.sql(
-                    "SELECT at, endpoint, to_all, succeeded FROM calls WHERE endpoint IN ('sendall', 'send') AND at >= ?1 ORDER BY at",
-                    &[n(sends_since)],
-                )?,
-                self.sql(
-                    "SELECT at, endpoint, to_all, succeeded FROM calls ORDER BY at DESC LIMIT ?1",
-                    &[n(PACER_ROWS)],
-                )?,
-                self.sql(TOKEN_SELECT, &[s(TOKEN_KEY)])?,
+                self.sql(SENDS_SELECT, &[n(sends_since), self.acc()])?,
+                self.sql(PACER_SELECT, &[n(PACER_ROWS), self.acc()])?,
+                self.sql(TOKEN_SELECT, &[self.key(TOKEN_KEY)])?,
             ])
             .await?;
         Ok(RunRead {
@@ -449,11 +509,8 @@ impl Store {
     pub async fn read_for_call(&self) -> Result<(Option<KvRow>, Vec<CallRow>), AppError> {
         let r = self
             .batch(vec![
-                self.sql(TOKEN_SELECT, &[s(TOKEN_KEY)])?,
-                self.sql(
-                    "SELECT at, endpoint, to_all, succeeded FROM calls ORDER BY at DESC LIMIT ?1",
-                    &[n(PACER_ROWS)],
-                )?,
+                self.sql(TOKEN_SELECT, &[self.key(TOKEN_KEY)])?,
+                self.sql(PACER_SELECT, &[n(PACER_ROWS), self.acc()])?,
             ])
             .await?;
         Ok((first(&r, 0)?, rows(&r, 1)?))
@@ -461,7 +518,7 @@ impl Store {
 
     /// The cached token alone (a non-mass call: no pacing).
     pub async fn read_token(&self) -> Result<Option<KvRow>, AppError> {
-        self.one(TOKEN_SELECT, &[s(TOKEN_KEY)]).await
+        self.one(TOKEN_SELECT, &[self.key(TOKEN_KEY)]).await
     }
 
     /// What creating a job decides from: an earlier job under the same key, the sends of the
@@ -475,15 +532,12 @@ impl Store {
             .batch(vec![
                 self.sql(
                     "SELECT * FROM jobs WHERE idempotency_key = ?1",
-                    &[opt(idempotency_key)],
+                    &[idempotency_key.map_or(JsValue::NULL, |k| self.key(k))],
                 )?,
+                self.sql(SENDS_SELECT, &[n(sends_since), self.acc()])?,
                 self.sql(
-                    "SELECT at, endpoint, to_all, succeeded FROM calls WHERE endpoint IN ('sendall', 'send') AND at >= ?1 ORDER BY at",
-                    &[n(sends_since)],
-                )?,
-                self.sql(
-                    "SELECT next_attempt_at, endpoint, to_all FROM batches WHERE state IN ('pending', 'sending') ORDER BY next_attempt_at, job_id, idx",
-                    &[],
+                    "SELECT next_attempt_at, endpoint, to_all FROM batches WHERE account_id = ?1 AND state IN ('pending', 'sending') ORDER BY next_attempt_at, job_id, idx",
+                    &[self.acc()],
                 )?,
             ])
             .await?;
@@ -492,10 +546,11 @@ impl Store {
 
     /// A job by its idempotency key (after a create lost the race for it).
     pub async fn job_by_idempotency_key(&self, key: &str) -> Result<Option<JobRow>, AppError> {
-        let r =
-            self.batch(vec![
-                self.sql("SELECT * FROM jobs WHERE idempotency_key = ?1", &[s(key)])?
-            ])
+        let r = self
+            .batch(vec![self.sql(
+                "SELECT * FROM jobs WHERE idempotency_key = ?1",
+                &[self.key(key)],
+            )?])
             .await?;
         first(&r, 0)
     }
@@ -507,14 +562,17 @@ impl Store {
     ) -> Result<Option<(JobRow, Vec<BatchRow>, Vec<EventRow>)>, AppError> {
         let r = self
             .batch(vec![
-                self.sql("SELECT * FROM jobs WHERE id = ?1", &[s(id)])?,
                 self.sql(
-                    &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.job_id = ?1 ORDER BY b.idx"),
-                    &[s(id)],
+                    "SELECT * FROM jobs WHERE id = ?1 AND account_id = ?2",
+                    &[s(id), self.acc()],
                 )?,
                 self.sql(
-                    "SELECT e.* FROM events e JOIN batches b ON b.msg_id = e.msg_id WHERE b.job_id = ?1 AND e.kind = 'mass_send_job_finish' ORDER BY e.received_at",
-                    &[s(id)],
+                    &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.job_id = ?1 AND b.account_id = ?2 ORDER BY b.idx"),
+                    &[s(id), self.acc()],
+                )?,
+                self.sql(
+                    "SELECT e.* FROM events e JOIN batches b ON b.msg_id = e.msg_id AND b.account_id = e.account_id WHERE b.job_id = ?1 AND b.account_id = ?2 AND e.kind = 'mass_send_job_finish' ORDER BY e.received_at",
+                    &[s(id), self.acc()],
                 )?,
             ])
             .await?;
@@ -539,9 +597,9 @@ impl Store {
                  coalesce(sum(b.state = 'failed'), 0) AS failed, coalesce(sum(b.state = 'cancelled'), 0) AS cancelled, \
                  coalesce(sum(b.attempt > 0), 0) AS attempted \
                  FROM jobs j LEFT JOIN batches b ON b.job_id = j.id \
-                 WHERE ?1 IS NULL OR j.created_at < ?1 OR (j.created_at = ?1 AND j.id < ?2) \
+                 WHERE j.account_id = ?4 AND (?1 IS NULL OR j.created_at < ?1 OR (j.created_at = ?1 AND j.id < ?2)) \
                  GROUP BY j.id ORDER BY j.created_at DESC, j.id DESC LIMIT ?3",
-            &[at, id, n(i64::from(limit))],
+            &[at, id, n(i64::from(limit)), self.acc()],
         )
         .await
     }
@@ -549,8 +607,8 @@ impl Store {
     /// The batch WeChat knows as `msg_id`.
     pub async fn batch_by_msg_id(&self, msg_id: &str) -> Result<Option<BatchRow>, AppError> {
         self.one(
-            &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.msg_id = ?1 LIMIT 1"),
-            &[s(msg_id)],
+            &format!("SELECT {BATCH_COLUMNS} FROM batches b WHERE b.msg_id = ?1 AND b.account_id = ?2 LIMIT 1"),
+            &[s(msg_id), self.acc()],
         )
         .await
     }
@@ -570,12 +628,12 @@ impl Store {
         let r = self
             .batch(vec![
                 self.sql(
-                    "SELECT * FROM events WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR received_at < ?2 OR (received_at = ?2 AND dedupe_key < ?3)) ORDER BY received_at DESC, dedupe_key DESC LIMIT ?4",
-                    &[opt(state), at, key, n(i64::from(limit))],
+                    "SELECT * FROM events WHERE account_id = ?5 AND (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR received_at < ?2 OR (received_at = ?2 AND dedupe_key < ?3)) ORDER BY received_at DESC, dedupe_key DESC LIMIT ?4",
+                    &[opt(state), at, key, n(i64::from(limit)), self.acc()],
                 )?,
                 self.sql(
-                    "SELECT count(*) AS n FROM events WHERE ?1 IS NULL OR state = ?1",
-                    &[opt(state)],
+                    "SELECT count(*) AS n FROM events WHERE account_id = ?2 AND (?1 IS NULL OR state = ?1)",
+                    &[opt(state), self.acc()],
                 )?,
             ])
             .await?;
@@ -590,12 +648,15 @@ impl Store {
     ) -> Result<Option<(JobRow, Vec<BatchRow>)>, AppError> {
         let r = self
             .batch(vec![
-                self.sql("SELECT * FROM jobs WHERE id = ?1", &[s(job_id)])?,
+                self.sql(
+                    "SELECT * FROM jobs WHERE id = ?1 AND account_id = ?2",
+                    &[s(job_id), self.acc()],
+                )?,
                 self.sql(
                     &format!(
-                        "SELECT {BATCH_COLUMNS} FROM batches b WHERE b.job_id = ?1 ORDER BY b.idx"
+                        "SELECT {BATCH_COLUMNS} FROM batches b WHERE b.job_id = ?1 AND b.account_id = ?2 ORDER BY b.idx"
                     ),
-                    &[s(job_id)],
+                    &[s(job_id), self.acc()],
                 )?,
             ])
             .await?;
@@ -665,7 +726,7 @@ impl Store {
     /// Records a call in the ledger.
     pub fn insert_call(&self, c: &NewCall) -> Result<D1PreparedStatement, AppError> {
         self.sql(
-            "INSERT INTO calls (at, endpoint, batch_id, to_all, succeeded, answered) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO calls (at, endpoint, batch_id, to_all, succeeded, answered, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             &[
                 n(c.at),
                 s(c.endpoint),
@@ -673,11 +734,12 @@ impl Store {
                 n(i64::from(c.to_all)),
                 n(i64::from(c.succeeded)),
                 n(i64::from(c.answered)),
+                self.acc(),
             ],
         )
     }
 
-    /// Stores a push once (its dedupe key). A repeat changes nothing, unless the stored one is
+    /// Stores a push once (its dedupe key, core's, scoped to the account here). A repeat changes nothing, unless the stored one is
     /// still `pending` (its batch had no msg_id yet): then it takes the new state. With
     /// `if_previous_changed`, only when the statement before it in the commit changed a row
     /// (its batch update matched), so an event is never marked applied to a batch that did not
@@ -694,9 +756,9 @@ impl Store {
             "1"
         };
         self.sql(
-            &format!("INSERT INTO events (dedupe_key, kind, event, msg_id, batch_id, payload_json, xml, received_at, state, reason) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE {guard} ON CONFLICT(dedupe_key) DO UPDATE SET state = excluded.state, batch_id = excluded.batch_id, reason = excluded.reason WHERE events.state = 'pending'"),
+            &format!("INSERT INTO events (dedupe_key, kind, event, msg_id, batch_id, payload_json, xml, received_at, state, reason, account_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE {guard} ON CONFLICT(dedupe_key) DO UPDATE SET state = excluded.state, batch_id = excluded.batch_id, reason = excluded.reason WHERE events.state = 'pending'"),
             &[
-                s(e.dedupe_key),
+                self.key(e.dedupe_key),
                 s(e.kind),
                 opt(e.event),
                 opt(e.msg_id),
@@ -706,11 +768,12 @@ impl Store {
                 n(e.received_at),
                 s(e.state),
                 opt(e.reason),
+                self.acc(),
             ],
         )
     }
 
-    /// Marks a stored push applied to `batch_id` (or ignored, with the reason), only when the
+    /// Marks a stored push (by its stored key, as read) applied to `batch_id` (or ignored, with the reason), only when the
     /// statement before it changed a row (its batch update matched) or `unconditional`.
     pub fn settle_event(
         &self,
@@ -740,10 +803,12 @@ impl Store {
         batches: &[NewBatch],
     ) -> Result<Vec<D1PreparedStatement>, AppError> {
         let mut stmts = vec![self.sql(
-            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at, audience_id, send_ignore_reprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at, audience_id, send_ignore_reprint, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             &[
                 s(&job.id),
-                opt(job.idempotency_key.as_deref()),
+                job.idempotency_key
+                    .as_deref()
+                    .map_or(JsValue::NULL, |k| self.key(k)),
                 opt(job.request_hash.as_deref()),
                 s(&job.message_json),
                 s(&job.audience_json),
@@ -752,6 +817,7 @@ impl Store {
                 n(job.created_at),
                 opt(job.audience_id.as_deref()),
                 opt_n(job.send_ignore_reprint),
+                self.acc(),
             ],
         )?];
         let mut group: Vec<&NewBatch> = Vec::new();
@@ -778,9 +844,11 @@ impl Store {
         job: &JobRow,
         group: &[&NewBatch],
     ) -> Result<D1PreparedStatement, AppError> {
-        let values =
-            vec!["(?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)"; group.len()].join(", ");
-        let mut args = Vec::with_capacity(group.len() * 12);
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; group.len()].join(", ");
+        // The account is bound once for the whole statement (12 parameters a batch, 8 batches:
+        // 97); its `?` comes first in the text, so it is the first parameter.
+        let mut args = Vec::with_capacity(group.len() * 12 + 1);
+        args.push(self.acc());
         for b in group {
             args.extend([
                 s(&format!("{}-{}", job.id, b.idx)),
@@ -798,7 +866,7 @@ impl Store {
             ]);
         }
         self.sql(
-            &format!("INSERT INTO batches (id, job_id, idx, clientmsgid, endpoint, to_all, recipients, request_body, state, progress_json, next_attempt_at, updated_at, audience_id) VALUES {values}"),
+            &format!("INSERT INTO batches (id, job_id, idx, clientmsgid, endpoint, to_all, recipients, request_body, state, progress_json, next_attempt_at, updated_at, audience_id, account_id) SELECT column1, column2, column3, column4, column5, column6, column7, column8, 'pending', column9, column10, column11, column12, ? FROM (VALUES {values})"),
             &args,
         )
     }
@@ -806,8 +874,8 @@ impl Store {
     /// Marks a job cancelled (the first cancel's time is kept).
     pub fn cancel_job(&self, id: &str, now: i64) -> Result<D1PreparedStatement, AppError> {
         self.sql(
-            "UPDATE jobs SET cancelled_at = ?2 WHERE id = ?1 AND cancelled_at IS NULL",
-            &[s(id), n(now)],
+            "UPDATE jobs SET cancelled_at = ?2 WHERE id = ?1 AND account_id = ?3 AND cancelled_at IS NULL",
+            &[s(id), n(now), self.acc()],
         )
     }
 
@@ -829,9 +897,9 @@ impl Store {
             .batch(vec![
                 self.sql(
                     "INSERT OR IGNORE INTO push_seen (key, body_digest, remember_until) VALUES (?1, ?2, ?3)",
-                    &[s(key), s(body_digest), n(remember_until)],
+                    &[self.key(key), s(body_digest), n(remember_until)],
                 )?,
-                self.sql("SELECT body_digest FROM push_seen WHERE key = ?1", &[s(key)])?,
+                self.sql("SELECT body_digest FROM push_seen WHERE key = ?1", &[self.key(key)])?,
             ])
             .await?;
         Ok(first::<Seen>(&r, 1)?.map_or_else(|| body_digest.to_owned(), |x| x.body_digest))
@@ -874,10 +942,13 @@ impl Store {
         }
         let r = self
             .batch(vec![
-                self.sql("SELECT state, count(*) AS n FROM events GROUP BY state", &[])?,
+                self.sql(
+                    "SELECT state, count(*) AS n FROM events WHERE account_id = ?1 GROUP BY state",
+                    &[self.acc()],
+                )?,
                 self.sql(
                     "SELECT updated_at, expires_at FROM kv WHERE key = ?1 AND value != ''",
-                    &[s(TOKEN_KEY)],
+                    &[self.key(TOKEN_KEY)],
                 )?,
                 self.sql(
                     "SELECT coalesce(sum(at >= ?1), 0) AS last_minute, \
@@ -885,8 +956,8 @@ impl Store {
                      coalesce(sum(endpoint IN ('sendall', 'send') AND succeeded = 1), 0) AS sends_this_month, \
                      coalesce(sum(at >= ?2 AND to_all = 1 AND succeeded = 1), 0) AS to_all_today, \
                      coalesce(sum(to_all = 1 AND succeeded = 1), 0) AS to_all_this_month \
-                     FROM calls WHERE at >= ?3",
-                    &[n(minute_start), n(day_start), n(month_start)],
+                     FROM calls WHERE account_id = ?4 AND at >= ?3",
+                    &[n(minute_start), n(day_start), n(month_start), self.acc()],
                 )?,
                 self.sql(
                     "SELECT at, endpoint, to_all, succeeded FROM calls WHERE endpoint IN ('sendall', 'send') AND succeeded = 1 AND at >= ?1 ORDER BY at",
@@ -909,8 +980,8 @@ impl Store {
     /// A new, open audience.
     pub fn insert_audience(&self, id: &str, now: i64) -> Result<D1PreparedStatement, AppError> {
         self.sql(
-            "INSERT INTO audiences (id, state, created_at) VALUES (?1, 'open', ?2)",
-            &[s(id), n(now)],
+            "INSERT INTO audiences (id, state, created_at, account_id) VALUES (?1, 'open', ?2, ?3)",
+            &[s(id), n(now), self.acc()],
         )
     }
 
@@ -925,7 +996,10 @@ impl Store {
         }
         let r = self
             .batch(vec![
-                self.sql("SELECT * FROM audiences WHERE id = ?1", &[s(id)])?,
+                self.sql(
+                    "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2",
+                    &[s(id), self.acc()],
+                )?,
                 self.sql(
                     "SELECT part, first_position, received, valid, invalid, body_hash, answer_json FROM audience_parts WHERE audience_id = ?1 ORDER BY part",
                     &[s(id)],
@@ -956,7 +1030,10 @@ impl Store {
         let part_sql = "SELECT part, first_position, received, valid, invalid, body_hash, answer_json FROM audience_parts WHERE audience_id = ?1 AND part = ?2";
         let r = self
             .batch(vec![
-                self.sql("SELECT * FROM audiences WHERE id = ?1", &[s(id)])?,
+                self.sql(
+                    "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2",
+                    &[s(id), self.acc()],
+                )?,
                 self.sql(part_sql, &[s(id), n(part)])?,
                 self.sql(part_sql, &[s(id), n(part - 1)])?,
             ])
@@ -1069,15 +1146,21 @@ impl Store {
     pub fn delete_audience(&self, id: &str) -> Result<Vec<D1PreparedStatement>, AppError> {
         Ok(vec![
             self.sql(
-                "DELETE FROM audience_chunks WHERE audience_id = ?1",
-                &[s(id)],
+                "DELETE FROM audience_chunks WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND account_id = ?2)",
+                &[s(id), self.acc()],
             )?,
-            self.sql("DELETE FROM audience_raw WHERE audience_id = ?1", &[s(id)])?,
             self.sql(
-                "DELETE FROM audience_parts WHERE audience_id = ?1",
-                &[s(id)],
+                "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND account_id = ?2)",
+                &[s(id), self.acc()],
             )?,
-            self.sql("DELETE FROM audiences WHERE id = ?1", &[s(id)])?,
+            self.sql(
+                "DELETE FROM audience_parts WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND account_id = ?2)",
+                &[s(id), self.acc()],
+            )?,
+            self.sql(
+                "DELETE FROM audiences WHERE id = ?1 AND account_id = ?2",
+                &[s(id), self.acc()],
+            )?,
         ])
     }
 
@@ -1088,7 +1171,10 @@ impl Store {
     ) -> Result<(Option<AudienceRow>, Vec<ChunkMeta>), AppError> {
         let r = self
             .batch(vec![
-                self.sql("SELECT * FROM audiences WHERE id = ?1", &[s(id)])?,
+                self.sql(
+                    "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2",
+                    &[s(id), self.acc()],
+                )?,
                 self.sql(
                     "SELECT idx, count, digest FROM audience_chunks WHERE audience_id = ?1 ORDER BY idx",
                     &[s(id)],
@@ -1098,6 +1184,141 @@ impl Store {
         Ok((first(&r, 0)?, rows(&r, 1)?))
     }
 
+    // ---- accounts and admin tokens (not scoped: they are the scopes) ----------------------
+
+    /// An account's row.
+    pub async fn read_account(&self, id: &str) -> Result<Option<AccountRow>, AppError> {
+        self.one("SELECT * FROM accounts WHERE id = ?1", &[s(id)])
+            .await
+    }
+
+    /// Every account's row, by id.
+    pub async fn list_accounts(&self) -> Result<Vec<AccountRow>, AppError> {
+        self.all("SELECT * FROM accounts ORDER BY id", &[]).await
+    }
+
+    /// A new account; changes nothing when the id or the AppID is taken (see [`changed`]).
+    pub fn insert_account(&self, a: &AccountRow) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "INSERT OR IGNORE INTO accounts (id, app_id, kind, callback_mode, api_base, token_url, secrets, key_id, created_at, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 0)",
+            &[
+                s(&a.id),
+                s(&a.app_id),
+                s(&a.kind),
+                opt(a.callback_mode.as_deref()),
+                opt(a.api_base.as_deref()),
+                opt(a.token_url.as_deref()),
+                s(&a.secrets),
+                s(&a.key_id),
+                n(a.created_at),
+            ],
+        )
+    }
+
+    /// An account's new values, if nobody changed it since it was read at `read_version`.
+    pub fn update_account(
+        &self,
+        a: &AccountRow,
+        read_version: i64,
+        now: i64,
+    ) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "UPDATE accounts SET app_id = ?3, kind = ?4, callback_mode = ?5, api_base = ?6, token_url = ?7, secrets = ?8, key_id = ?9, updated_at = ?10, version = version + 1 WHERE id = ?1 AND version = ?2",
+            &[
+                s(&a.id),
+                n(read_version),
+                s(&a.app_id),
+                s(&a.kind),
+                opt(a.callback_mode.as_deref()),
+                opt(a.api_base.as_deref()),
+                opt(a.token_url.as_deref()),
+                s(&a.secrets),
+                s(&a.key_id),
+                n(now),
+            ],
+        )
+    }
+
+    /// At most `limit` accounts whose secrets another key than `key_id` sealed (a rotation's
+    /// work), and how many there are in all.
+    pub async fn accounts_to_reseal(
+        &self,
+        key_id: &str,
+        limit: u32,
+    ) -> Result<(Vec<AccountRow>, i64), AppError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let r = self
+            .batch(vec![
+                self.sql(
+                    "SELECT * FROM accounts WHERE key_id != ?1 ORDER BY id LIMIT ?2",
+                    &[s(key_id), n(i64::from(limit))],
+                )?,
+                self.sql(
+                    "SELECT count(*) AS n FROM accounts WHERE key_id != ?1",
+                    &[s(key_id)],
+                )?,
+            ])
+            .await?;
+        Ok((rows(&r, 0)?, first::<Count>(&r, 1)?.map_or(0, |c| c.n)))
+    }
+
+    /// The accounts with work due at `now` (batches to send or check, results to apply), the
+    /// one that has waited longest first.
+    pub async fn accounts_with_due_work(&self, now: i64) -> Result<Vec<DueAccount>, AppError> {
+        self.all(
+            "SELECT account_id, min(due_at) AS due_at FROM ( \
+               SELECT account_id, next_attempt_at AS due_at FROM batches WHERE next_attempt_at <= ?1 AND (state IN ('pending', 'submitted') OR (state = 'sending' AND lease_until < ?1)) \
+               UNION ALL SELECT account_id, received_at AS due_at FROM events WHERE state = 'pending' \
+             ) GROUP BY account_id ORDER BY due_at, account_id",
+            &[n(now)],
+        )
+        .await
+    }
+
+    /// The admin token whose hash is `hash`, unless revoked; records its use at `now`. One
+    /// query: the update returns the row.
+    pub async fn use_admin_token(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<AdminTokenRow>, AppError> {
+        self.one(
+            "UPDATE admin_tokens SET last_used_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL RETURNING *",
+            &[s(hash), n(now)],
+        )
+        .await
+    }
+
+    pub fn insert_admin_token(&self, t: &AdminTokenRow) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "INSERT INTO admin_tokens (id, token_hash, role, accounts, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                s(&t.id),
+                s(&t.token_hash),
+                s(&t.role),
+                s(&t.accounts),
+                s(&t.label),
+                n(t.created_at),
+            ],
+        )
+    }
+
+    pub async fn list_admin_tokens(&self) -> Result<Vec<AdminTokenRow>, AppError> {
+        self.all("SELECT * FROM admin_tokens ORDER BY created_at, id", &[])
+            .await
+    }
+
+    /// Revokes a token (the first revocation's time is kept).
+    pub fn revoke_admin_token(&self, id: &str, now: i64) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "UPDATE admin_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            &[s(id), n(now)],
+        )
+    }
+
     // ---- the access_token ------------------------------------------------------------------
 
     /// Takes the token's refresh lock until `until` if nobody holds it (one of many wins).
@@ -1105,7 +1326,7 @@ impl Store {
         let r = self
             .batch(vec![self.sql(
                 "INSERT INTO kv (key, value, expires_at, lock_until, updated_at) VALUES (?1, '', 0, ?3, ?2) ON CONFLICT(key) DO UPDATE SET lock_until = excluded.lock_until WHERE kv.lock_until < ?2",
-                &[s(TOKEN_KEY), n(now), n(until)],
+                &[self.key(TOKEN_KEY), n(now), n(until)],
             )?])
             .await?;
         Ok(changed(&r, 0))
@@ -1115,7 +1336,7 @@ impl Store {
     pub async fn put_token(&self, value: &str, refresh_at: i64, now: i64) -> Result<(), AppError> {
         self.batch(vec![self.sql(
             "INSERT INTO kv (key, value, expires_at, lock_until, updated_at) VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at, lock_until = 0, updated_at = excluded.updated_at",
-            &[s(TOKEN_KEY), s(value), n(refresh_at), n(now)],
+            &[self.key(TOKEN_KEY), s(value), n(refresh_at), n(now)],
         )?])
         .await?;
         Ok(())
@@ -1125,7 +1346,7 @@ impl Store {
     pub async fn unlock_token(&self) -> Result<(), AppError> {
         self.batch(vec![self.sql(
             "UPDATE kv SET lock_until = 0 WHERE key = ?1",
-            &[s(TOKEN_KEY)],
+            &[self.key(TOKEN_KEY)],
         )?])
         .await?;
         Ok(())

@@ -118,20 +118,20 @@ async fn refresh(app: &Ctx, rejected: Option<&str>) -> Result<String, AppError> 
 }
 
 async fn fetch(app: &Ctx) -> Result<TokenReply, AppError> {
-    let (req, bearer) = match &app.cfg.token_url {
+    let account = app.acct()?;
+    let (req, bearer) = match &account.token_url {
         // An operator's token service answers GET with core's TokenReply shape.
         Some(url) => {
             let base = ApiBase::parse(url).map_err(|e| AppError::Config(e.to_string()))?;
-            (
-                base.get_self(),
-                crate::config::optional_secret(&app.env, "TOKEN_URL_SECRET"),
-            )
+            (base.get_self(), account.secrets.token_url_secret.clone())
         }
         None => {
-            let secret = crate::config::secret(&app.env, "APP_SECRET")?;
-            let req = StableTokenRequest::new(app.cfg.app_id.clone(), secret, false)
-                .build(&app.cfg.base)
-                .map_err(|e| AppError::Config(format!("APP_ID or APP_SECRET: {e}")))?;
+            let secret = account.secret("appSecret")?.to_owned();
+            let req = StableTokenRequest::new(account.app_id.clone(), secret, false)
+                .build(&account.base)
+                .map_err(|e| {
+                    AppError::Config(format!("account {}: AppID or AppSecret: {e}", account.id))
+                })?;
             (req, None)
         }
     };

@@ -8,10 +8,10 @@ use serde_json::Value;
 use super::*;
 use crate::error_code::ReplyError;
 use crate::http::{ApiBase, HttpRequest, Method};
-use crate::json_input::{read_bytes, Json};
+use crate::json_input::{read_bytes, read_value, Json};
 use crate::limits;
 use crate::reply::Ack;
-use crate::validate::{Problem, Problems, Rule, ValidationError};
+use crate::validate::{Problem, Rule, ValidationError};
 
 /// Generates, from the list below, `EndpointName` (with `ALL`, `as_str`, `facts` and the reply
 /// parser) and `AnyRequest` (with its reading and dispatch): every per-endpoint `match` of this
@@ -84,9 +84,7 @@ macro_rules! endpoints {
             ) -> Result<Self, ValidationError> {
                 match endpoint {
                     $(EndpointName::$mv => Err(not_json(endpoint)),)*
-                    $(EndpointName::$jv => {
-                        <$jty>::from_parts(Some(json), Problems::default()).map(AnyRequest::$jv)
-                    })*
+                    $(EndpointName::$jv => <$jty>::from_tree(json).map(AnyRequest::$jv),)*
                 }
             }
 
@@ -190,12 +188,12 @@ impl AnyRequest {
     /// Reads a **valid** request of `endpoint` from JSON bytes: `Ok` only when the JSON has the
     /// request's shape and passes every rule; an error lists every problem at once.
     pub fn from_json(endpoint: EndpointName, bytes: &[u8]) -> Result<Self, ValidationError> {
-        read_bytes(bytes, |json| Self::from_json_value(endpoint, json))
+        read_bytes(bytes, "", |json| Self::from_json_value(endpoint, json))
     }
 
     /// [`AnyRequest::from_json`] for a parsed JSON value: the same checks, the same problems.
     pub fn from_value(endpoint: EndpointName, value: Value) -> Result<Self, ValidationError> {
-        Self::from_json_value(endpoint, Json::borrow(&value))
+        read_value(&value, "", |json| Self::from_json_value(endpoint, json))
     }
 }
 

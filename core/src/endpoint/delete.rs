@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::EndpointName;
 use crate::http::Method;
 use crate::ids::MsgId;
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::limits::PATH_DELETE;
 use crate::reply::Ack;
 use crate::validate::{check_msg_id, Problems};
@@ -42,9 +42,9 @@ impl DeleteRequest {
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let msg_id = o.msg_id("msg_id", "msgId", p);
-        let article_idx = o.opt_u64("article_idx", "articleIdx", p);
-        let url = o.opt_string("url", "", p);
+        let msg_id = o.msg_id(wire!("msg_id"), p);
+        let article_idx = o.opt_u64(wire!("article_idx"), p);
+        let url = o.opt_string(wire!("url"), p);
         o.finish(p);
         Some(DeleteRequest {
             msg_id: msg_id?,

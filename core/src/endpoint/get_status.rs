@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::EndpointName;
 use crate::http::Method;
 use crate::ids::MsgId;
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::limits::PATH_GET_STATUS;
 use crate::validate::{check_msg_id, Problems};
 
@@ -80,7 +80,7 @@ impl GetStatusRequest {
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let msg_id = o.msg_id("msg_id", "msgId", p);
+        let msg_id = o.msg_id(wire!("msg_id"), p);
         o.finish(p);
         Some(GetStatusRequest { msg_id: msg_id? })
     }

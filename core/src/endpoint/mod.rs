@@ -8,9 +8,10 @@
 //! `validate()` returns all problems at once, and `build()` validates and yields an
 //! [`HttpRequest`] (the caller adds `access_token`). Requests with a JSON body can also be read
 //! from user JSON with `from_json`/`from_value`: unknown fields rejected, every rule checked, so
-//! `Ok` is always a valid request and an error lists every problem with its JSON path. `to_body`
-//! turns a request into body bytes **without validation** (tests compare it with WeChat's own
-//! examples, which use placeholders such as `OPENID1`).
+//! `Ok` is always a valid request and an error lists every problem with its JSON path, in the
+//! caller's naming ([`crate::validate::Problem::path`]). `to_body` turns a request into body
+//! bytes **without validation** (tests compare it with WeChat's own examples, which use
+//! placeholders such as `OPENID1`).
 
 use serde::de::DeserializeOwned;
 
@@ -149,29 +150,26 @@ macro_rules! json_endpoint {
         impl $req {
             /// Reads a **valid** request from JSON bytes (wire names or their camelCase
             /// aliases): `Ok` only when the JSON has the request's shape and passes every rule
-            /// of `validate`; an error lists every problem, structure and rules together.
+            /// of `validate`; an error lists every problem, structure and rules together, each
+            /// path in the caller's naming (see [`$crate::validate::Problem::path`]).
             pub fn from_json(bytes: &[u8]) -> Result<Self, $crate::validate::ValidationError> {
-                let mut p = $crate::validate::Problems::default();
-                let value = $crate::json_input::parse_bytes(bytes, &mut p);
-                Self::from_parts(value, p)
+                $crate::json_input::read_bytes(bytes, "", Self::from_tree)
             }
 
             /// [`Self::from_json`] for a parsed JSON value: the same checks, the same problems.
             pub fn from_value(
                 value: serde_json::Value,
             ) -> Result<Self, $crate::validate::ValidationError> {
-                Self::from_parts(
-                    Some($crate::json_input::Json::borrow(&value)),
-                    $crate::validate::Problems::default(),
-                )
+                $crate::json_input::read_value(&value, "", Self::from_tree)
             }
 
-            pub(crate) fn from_parts(
-                value: Option<$crate::json_input::Json<'_>>,
-                mut p: $crate::validate::Problems,
+            /// Reads and checks the body; paths as the readers and rules build them (the JSON
+            /// entry points then put them in the caller's naming).
+            pub(crate) fn from_tree(
+                value: $crate::json_input::Json<'_>,
             ) -> Result<Self, $crate::validate::ValidationError> {
-                let read = value
-                    .and_then(|v| $crate::json_input::Obj::new(v, "", &mut p))
+                let mut p = $crate::validate::Problems::default();
+                let read = $crate::json_input::Obj::new(value, "", &mut p)
                     .and_then(|o| Self::read(o, &mut p));
                 match read {
                     // Rules run even when structure is broken somewhere, so a person fixes

@@ -11,7 +11,7 @@ use super::EndpointName;
 use crate::audience::SendAllFilter;
 use crate::http::Method;
 use crate::ids::MsgId;
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::limits::PATH_SEND_ALL;
 use crate::message::{MassMessage, Use};
 use crate::validate::{is_client_msg_id, Problems, Rule};
@@ -82,8 +82,8 @@ pub(crate) fn check_client_msg_id(p: &mut Problems, clientmsgid: Option<&str>) {
 /// Reads `send_ignore_reprint` and `clientmsgid` (shared by sendall and send).
 pub(crate) fn read_send_options(o: &mut Obj, p: &mut Problems) -> (Option<bool>, Option<String>) {
     (
-        o.opt_flag("send_ignore_reprint", "sendIgnoreReprint", p),
-        o.opt_string("clientmsgid", "clientMsgId", p),
+        o.opt_flag(wire!("send_ignore_reprint"), p),
+        o.opt_string(wire!("clientmsgid"), p),
     )
 }
 
@@ -104,7 +104,7 @@ impl SendAllRequest {
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let filter = match o.opt_obj("filter", "", p) {
+        let filter = match o.opt_obj(wire!("filter"), p) {
             Some(f) => SendAllFilter::read(f, p),
             None => {
                 p.push("filter", Rule::Required, None);

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 use super::send_all::{check_client_msg_id, read_send_options, serialize_send_options, SendReply};
 use super::EndpointName;
 use crate::http::Method;
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::limits::{MAX_OPENIDS_PER_SEND, MIN_OPENIDS_PER_SEND, PATH_SEND_TO_USERS};
 use crate::message::{MassMessage, Use};
 use crate::validate::{check_openid_list, Problems, Rule};
@@ -65,8 +65,8 @@ impl SendToUsersRequest {
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let touser = o.opt_string_list("touser", "toUser", p);
-        if touser.is_none() && !o.has("touser", "toUser") {
+        let touser = o.opt_string_list(wire!("touser"), p);
+        if touser.is_none() && !o.has(wire!("touser")) {
             p.push("touser", Rule::Required, None);
         }
         let message = MassMessage::read(&mut o, p);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::EndpointName;
 use crate::http::Method;
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::limits::{PATH_SPEED_GET, PATH_SPEED_SET, SPEED_MAX, SPEED_MIN};
 use crate::reply::Ack;
 use crate::validate::{Problems, Rule};
@@ -73,7 +73,7 @@ impl SpeedSetRequest {
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let speed = o.u64("speed", "", p);
+        let speed = o.u64(wire!("speed"), p);
         o.finish(p);
         Some(SpeedSetRequest { speed: speed? })
     }

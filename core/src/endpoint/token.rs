@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EndpointName;
 use crate::http::Method;
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::limits::{PATH_STABLE_TOKEN, TOKEN_REFRESH_MARGIN_SECS};
 use crate::validate::{require_text, Problems};
 
@@ -65,13 +65,11 @@ impl StableTokenRequest {
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
         let req = StableTokenRequest {
             grant_type: o
-                .opt_string("grant_type", "grantType", p)
+                .opt_string(wire!("grant_type"), p)
                 .unwrap_or_else(|| "client_credential".to_owned()),
-            appid: o.string("appid", "appId", p),
-            secret: o.string("secret", "", p),
-            force_refresh: o
-                .opt_bool("force_refresh", "forceRefresh", p)
-                .unwrap_or(false),
+            appid: o.string(wire!("appid"), p),
+            secret: o.string(wire!("secret"), p),
+            force_refresh: o.opt_bool(wire!("force_refresh"), p).unwrap_or(false),
         };
         o.finish(p);
         Some(req)

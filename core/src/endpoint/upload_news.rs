@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::EndpointName;
 use crate::article::Article;
 use crate::http::Method;
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::limits::{MAX_ARTICLES, MIN_ARTICLES, PATH_UPLOAD_NEWS};
 use crate::validate::{index, Problems, Rule};
 
@@ -48,8 +48,8 @@ impl UploadNewsRequest {
     }
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
-        let articles = o.opt_obj_list("articles", "", p, Article::read);
-        if articles.is_none() && !o.has("articles", "") {
+        let articles = o.opt_obj_list(wire!("articles"), p, Article::read);
+        if articles.is_none() && !o.has(wire!("articles")) {
             p.push("articles", Rule::Required, None);
         }
         o.finish(p);

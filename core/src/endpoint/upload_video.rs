@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::upload_news::MediaUploadReply;
 use super::EndpointName;
 use crate::http::Method;
-use crate::json_input::Obj;
+use crate::json_input::{wire, Obj};
 use crate::limits::PATH_UPLOAD_VIDEO;
 use crate::validate::{require_text, Problems};
 
@@ -29,9 +29,9 @@ impl UploadVideoRequest {
 
     fn read(mut o: Obj, p: &mut Problems) -> Option<Self> {
         let req = UploadVideoRequest {
-            media_id: o.string("media_id", "mediaId", p),
-            title: o.opt_string("title", "", p).unwrap_or_default(),
-            description: o.opt_string("description", "", p).unwrap_or_default(),
+            media_id: o.string(wire!("media_id"), p),
+            title: o.opt_string(wire!("title"), p).unwrap_or_default(),
+            description: o.opt_string(wire!("description"), p).unwrap_or_default(),
         };
         o.finish(p);
         Some(req)

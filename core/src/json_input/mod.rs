@@ -3,12 +3,15 @@
 //! serde's derive stops at the first error and cannot combine `deny_unknown_fields` with the
 //! flat `"<msgtype>": {…}` shape of WeChat bodies, so requests are read through this small walker
 //! over a parsed [`Json`] tree. Each field is read by its wire name (snake_case) or its camelCase
-//! alias, which is how the npm package's camelCase objects reach the same rules.
+//! alias, which is how the npm package's camelCase objects reach the same rules; both names come
+//! from one table ([`names`]), which also holds the rule for a problem's path.
 //!
 //! The tree is read by serde_json (the worker's reader too, so both accept the same text and
 //! word its errors alike) through a visitor ([`parse()`]); it borrows its strings from the input
 //! (those without escapes) and keeps objects as short lists of pairs, and a field's path is only
 //! written out when a problem is reported, so reading costs little more than the parse itself.
+
+mod names;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -18,6 +21,7 @@ use serde_json::Value;
 
 use crate::ids::MsgId;
 use crate::validate::{for_each_duplicate, index, join, Problems, Rule, ValidationError};
+pub(crate) use names::{wire, FieldName};
 
 /// A JSON value of user input.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,16 +168,33 @@ pub(crate) fn parse_bytes<'a>(bytes: &'a [u8], p: &mut Problems) -> Option<Json<
     }
 }
 
-/// Parses `bytes` and hands the tree to `read`; invalid JSON is then the one problem.
+/// Parses `bytes` and hands the tree to `read`; invalid JSON is then the one problem. The paths of
+/// an error are put in the caller's naming ([`names`]) from a second parse of `bytes` (`read`
+/// consumes its tree): only input with problems pays for it. `prefix` starts every path and is
+/// not part of the input (`message`, or `""` for a request body).
 pub(crate) fn read_bytes<T>(
     bytes: &[u8],
+    prefix: &str,
     read: impl FnOnce(Json<'_>) -> Result<T, ValidationError>,
 ) -> Result<T, ValidationError> {
     let mut p = Problems::default();
-    match parse_bytes(bytes, &mut p) {
-        Some(json) => read(json),
-        None => Err(p.into_error()),
-    }
+    let Some(json) = parse_bytes(bytes, &mut p) else {
+        return Err(p.into_error());
+    };
+    read(json).map_err(|e| match parse(bytes) {
+        Ok(json) => names::in_callers_naming(e, &json, prefix),
+        Err(_) => e,
+    })
+}
+
+/// [`read_bytes`] for a parsed value: `read` gets a view of it, and so does the renaming of an
+/// error's paths.
+pub(crate) fn read_value<T>(
+    value: &Value,
+    prefix: &str,
+    read: impl FnOnce(Json<'_>) -> Result<T, ValidationError>,
+) -> Result<T, ValidationError> {
+    read(Json::borrow(value)).map_err(|e| names::in_callers_naming(e, &Json::borrow(value), prefix))
 }
 
 /// A JSON object being read; fields are taken out as they are read so leftovers are unknown.
@@ -255,18 +276,18 @@ impl<'a> Obj<'a> {
         &self.path
     }
 
-    /// The slot of the last unread member named `name`, or else of the last named `alias`
-    /// (the wire name wins; the value `JSON.parse` keeps is the last).
-    fn find(&self, name: &str, alias: &str) -> Option<usize> {
+    /// The slot of the last unread member named by the field's wire name, or else of the last
+    /// named by its alias (the wire name wins; the value `JSON.parse` keeps is the last).
+    fn find(&self, name: FieldName) -> Option<usize> {
         let mut by_alias = None;
         for (i, (k, v)) in self.members.iter().enumerate().rev() {
             if v.is_none() {
                 continue;
             }
-            if k == name {
+            if k == name.wire {
                 return Some(i);
             }
-            if by_alias.is_none() && !alias.is_empty() && k == alias {
+            if by_alias.is_none() && !name.alias.is_empty() && k == name.alias {
                 by_alias = Some(i);
             }
         }
@@ -275,18 +296,22 @@ impl<'a> Obj<'a> {
 
     /// Whether the field (or its alias) is present with a value; `null` counts as absent, as in
     /// [`Obj::take`], so a `null` required field is reported as missing.
-    pub(crate) fn has(&self, name: &str, alias: &str) -> bool {
-        self.find(name, alias)
+    pub(crate) fn has(&self, name: FieldName) -> bool {
+        self.find(name)
             .and_then(|i| self.members.get(i))
             .is_some_and(|(_, v)| v.as_ref().is_some_and(|v| !v.is_null()))
     }
 
     /// Takes out the field by wire name or alias (and any earlier member of the same key, which
     /// `JSON.parse` would have overwritten); `null` counts as absent.
-    pub(crate) fn take<'k>(&mut self, name: &'k str, alias: &'k str) -> Option<Field<'k, 'a>> {
-        let i = self.find(name, alias)?;
+    pub(crate) fn take(&mut self, name: FieldName) -> Option<Field<'static, 'a>> {
+        let i = self.find(name)?;
         let (k, slot) = self.members.get_mut(i)?;
-        let key = if k == name { name } else { alias };
+        let key = if k == name.wire {
+            name.wire
+        } else {
+            name.alias
+        };
         let value = slot.take()?;
         for (k, v) in self.members.iter_mut().take(i) {
             if k == key {
@@ -299,16 +324,12 @@ impl<'a> Obj<'a> {
         Some(Field { key, value })
     }
 
-    /// Takes out a required field, or records [`Rule::Required`] under its wire name.
-    fn required<'k>(
-        &mut self,
-        name: &'k str,
-        alias: &'k str,
-        p: &mut Problems,
-    ) -> Option<Field<'k, 'a>> {
-        let f = self.take(name, alias);
+    /// Takes out a required field, or records [`Rule::Required`] under its wire name (put in the
+    /// caller's naming with every other path of an error, see [`names`]).
+    fn required(&mut self, name: FieldName, p: &mut Problems) -> Option<Field<'static, 'a>> {
+        let f = self.take(name);
         if f.is_none() {
-            p.push(self.field_path(name), Rule::Required, None);
+            p.push(self.field_path(name.wire), Rule::Required, None);
         }
         f
     }
@@ -333,27 +354,22 @@ impl<'a> Obj<'a> {
     }
 
     /// An optional string field.
-    pub(crate) fn opt_string(
-        &mut self,
-        name: &str,
-        alias: &str,
-        p: &mut Problems,
-    ) -> Option<String> {
-        let f = self.take(name, alias)?;
+    pub(crate) fn opt_string(&mut self, name: FieldName, p: &mut Problems) -> Option<String> {
+        let f = self.take(name)?;
         self.string_of(f, p)
     }
 
     /// A required string field; missing records [`Rule::Required`] and yields `""`.
     /// (Blank values are reported by the request's `validate`, which also sees typed input.)
-    pub(crate) fn string(&mut self, name: &str, alias: &str, p: &mut Problems) -> String {
-        self.required(name, alias, p)
+    pub(crate) fn string(&mut self, name: FieldName, p: &mut Problems) -> String {
+        self.required(name, p)
             .and_then(|f| self.string_of(f, p))
             .unwrap_or_default()
     }
 
     /// An optional 0/1 flag; `true`/`false` are accepted too.
-    pub(crate) fn opt_flag(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
-        let f = self.take(name, alias)?;
+    pub(crate) fn opt_flag(&mut self, name: FieldName, p: &mut Problems) -> Option<bool> {
+        let f = self.take(name)?;
         match f.value {
             Json::Bool(b) => Some(b),
             Json::Unsigned(0) => Some(false),
@@ -376,14 +392,14 @@ impl<'a> Obj<'a> {
     }
 
     /// An optional boolean.
-    pub(crate) fn opt_bool(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
-        let f = self.take(name, alias)?;
+    pub(crate) fn opt_bool(&mut self, name: FieldName, p: &mut Problems) -> Option<bool> {
+        let f = self.take(name)?;
         self.bool_of(f, p)
     }
 
     /// A required boolean.
-    pub(crate) fn bool(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<bool> {
-        let f = self.required(name, alias, p)?;
+    pub(crate) fn bool(&mut self, name: FieldName, p: &mut Problems) -> Option<bool> {
+        let f = self.required(name, p)?;
         self.bool_of(f, p)
     }
 
@@ -407,14 +423,14 @@ impl<'a> Obj<'a> {
     }
 
     /// An optional non-negative integer (see [`Obj::u64_of`]).
-    pub(crate) fn opt_u64(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<u64> {
-        let f = self.take(name, alias)?;
+    pub(crate) fn opt_u64(&mut self, name: FieldName, p: &mut Problems) -> Option<u64> {
+        let f = self.take(name)?;
         self.u64_of(f, p)
     }
 
     /// A required non-negative integer (see [`Obj::u64_of`]).
-    pub(crate) fn u64(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<u64> {
-        let f = self.required(name, alias, p)?;
+    pub(crate) fn u64(&mut self, name: FieldName, p: &mut Problems) -> Option<u64> {
+        let f = self.required(name, p)?;
         self.u64_of(f, p)
     }
 
@@ -437,25 +453,24 @@ impl<'a> Obj<'a> {
     }
 
     /// A required message id (see [`Obj::msg_id_of`]).
-    pub(crate) fn msg_id(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<MsgId> {
-        let f = self.required(name, alias, p)?;
+    pub(crate) fn msg_id(&mut self, name: FieldName, p: &mut Problems) -> Option<MsgId> {
+        let f = self.required(name, p)?;
         self.msg_id_of(f, p)
     }
 
     /// A nested object field.
-    pub(crate) fn opt_obj(&mut self, name: &str, alias: &str, p: &mut Problems) -> Option<Obj<'a>> {
-        let f = self.take(name, alias)?;
+    pub(crate) fn opt_obj(&mut self, name: FieldName, p: &mut Problems) -> Option<Obj<'a>> {
+        let f = self.take(name)?;
         Obj::at(f.value, Cow::Owned(self.field_path(f.key)), p)
     }
 
     /// A list of strings.
     pub(crate) fn opt_string_list(
         &mut self,
-        name: &str,
-        alias: &str,
+        name: FieldName,
         p: &mut Problems,
     ) -> Option<Vec<String>> {
-        let f = self.take(name, alias)?;
+        let f = self.take(name)?;
         let Json::Array(items) = f.value else {
             self.wrong_type(f.key, "an array of strings", &f.value, p);
             return None;
@@ -479,12 +494,11 @@ impl<'a> Obj<'a> {
     /// A list of objects, each handed to `read`.
     pub(crate) fn opt_obj_list<T>(
         &mut self,
-        name: &str,
-        alias: &str,
+        name: FieldName,
         p: &mut Problems,
         mut read: impl FnMut(Obj<'a>, &mut Problems) -> T,
     ) -> Option<Vec<T>> {
-        let f = self.take(name, alias)?;
+        let f = self.take(name)?;
         let Json::Array(items) = f.value else {
             self.wrong_type(f.key, "an array", &f.value, p);
             return None;
@@ -631,7 +645,7 @@ mod tests {
     fn repeated_key_keeps_the_last_and_leaves_no_unknown_field() {
         let mut o = obj(r#"{"speed":1,"speed":3}"#);
         let mut p = Problems::default();
-        assert_eq!(o.opt_u64("speed", "", &mut p), Some(3));
+        assert_eq!(o.opt_u64(wire!("speed"), &mut p), Some(3));
         o.finish(&mut p);
         assert!(p.is_empty());
     }
@@ -661,9 +675,9 @@ mod tests {
         text.push_str(r#","speed":3,"a69":69}"#);
         let mut o = obj(&text);
         let mut p = Problems::default();
-        assert!(o.has("speed", ""));
-        assert_eq!(o.opt_u64("speed", "", &mut p), Some(3));
-        assert!(!o.has("speed", ""));
+        assert!(o.has(wire!("speed")));
+        assert_eq!(o.opt_u64(wire!("speed"), &mut p), Some(3));
+        assert!(!o.has(wire!("speed")));
         o.finish(&mut p);
         let e = p.into_error();
         assert_eq!(e.problems.len(), 68);
@@ -679,7 +693,7 @@ mod tests {
         let mut o = obj(r#"{"media_id":"a","mediaId":"b"}"#);
         let mut p = Problems::default();
         assert_eq!(
-            o.opt_string("media_id", "mediaId", &mut p).as_deref(),
+            o.opt_string(wire!("media_id"), &mut p).as_deref(),
             Some("a")
         );
         o.finish(&mut p);
@@ -690,10 +704,10 @@ mod tests {
 
     #[test]
     fn problems_name_the_field_and_show_the_value() {
-        let mut o = obj(r#"{"tag_id":-2,"x":1e300,"id":"12a"}"#);
+        let mut o = obj(r#"{"tag_id":-2,"x":1e300,"msg_id":"12a"}"#);
         let mut p = Problems::default();
-        assert_eq!(o.opt_u64("tag_id", "tagId", &mut p), None);
-        assert_eq!(o.msg_id("id", "", &mut p), None);
+        assert_eq!(o.opt_u64(wire!("tag_id"), &mut p), None);
+        assert_eq!(o.msg_id(wire!("msg_id"), &mut p), None);
         o.finish(&mut p);
         let e = p.into_error();
         let shown: Vec<(&str, Option<&str>)> = e
@@ -705,7 +719,7 @@ mod tests {
             shown,
             [
                 ("body.tag_id", Some("-2")),
-                ("body.id", Some("12a")),
+                ("body.msg_id", Some("12a")),
                 ("body.x", Some("1e+300")),
             ]
         );

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::china_time::UnixMillis;
 use crate::endpoint::EndpointName;
-use crate::json_input::{parse_bytes, show, Json, Obj};
+use crate::json_input::{read_bytes, show, wire, Json, Obj};
 use crate::limits::{
     MAX_CALLS_PER_MINUTE, PACER_WINDOW_MS, SERVICE_SENDS_PER_DAY, SERVICE_TO_ALL_PER_MONTH,
     SUBSCRIPTION_SENDALL_PER_DAY, SUBSCRIPTION_TO_ALL_PER_DAY,
@@ -122,13 +122,17 @@ pub struct SentRecord {
 impl SentRecord {
     /// Reads a ledger of past sends from user JSON (the npm package's `summary({ ledger })`):
     /// an array of `{at, kind, to_all | toAll, succeeded}`, every problem with its path under
-    /// `path` (`ledger[3].kind`).
+    /// `path` (`ledger[3].kind`), in the caller's naming (`ledger[3].toAll`).
     pub fn list_from_json(bytes: &[u8], path: &str) -> Result<Vec<SentRecord>, ValidationError> {
+        read_bytes(bytes, path, |json| Self::list_from_tree(json, path))
+    }
+
+    fn list_from_tree(json: Json<'_>, path: &str) -> Result<Vec<SentRecord>, ValidationError> {
         const KINDS: &str = "sendall, send";
         let mut p = Problems::default();
-        let items = match parse_bytes(bytes, &mut p) {
-            Some(Json::Array(items)) => items,
-            Some(other) => {
+        let items = match json {
+            Json::Array(items) => items,
+            other => {
                 p.push(
                     path,
                     Rule::Type {
@@ -138,15 +142,14 @@ impl SentRecord {
                 );
                 return Err(p.into_error());
             }
-            None => return Err(p.into_error()),
         };
         let mut records = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             let Some(mut o) = Obj::new(item, &index(path, i), &mut p) else {
                 continue;
             };
-            let at = o.u64("at", "", &mut p);
-            let kind_name = o.string("kind", "", &mut p);
+            let at = o.u64(wire!("at"), &mut p);
+            let kind_name = o.string(wire!("kind"), &mut p);
             let kind = SendKind::parse(&kind_name);
             if kind.is_none() && !kind_name.is_empty() {
                 p.push(
@@ -155,8 +158,8 @@ impl SentRecord {
                     Some(&kind_name),
                 );
             }
-            let to_all = o.bool("to_all", "toAll", &mut p);
-            let succeeded = o.bool("succeeded", "", &mut p);
+            let to_all = o.bool(wire!("to_all"), &mut p);
+            let succeeded = o.bool(wire!("succeeded"), &mut p);
             o.finish(&mut p);
             if let (Some(at), Some(kind), Some(to_all), Some(succeeded)) = (
                 at.and_then(|a| i64::try_from(a).ok()),

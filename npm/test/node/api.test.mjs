@@ -94,18 +94,18 @@ test('validation errors are WxmassError with code, path, rule and every problem'
   assert.ok(err instanceof Error);
   assert.equal(err.name, 'WxmassError');
   assert.equal(err.code, 'validation');
-  assert.equal(err.path, 'touser[1]');
+  assert.equal(err.path, 'toUser[1]'); // the caller's own key, as written
   assert.equal(err.rule, 'openid_format');
   assert.deepEqual(
     err.problems.map((p) => [p.path, p.rule]),
-    [['touser[1]', 'openid_format'], ['touser[2]', 'duplicate'], ['text.content', 'required'], ['clientmsgid', 'clientmsgid']],
+    [['toUser[1]', 'openid_format'], ['toUser[2]', 'duplicate'], ['text.content', 'required'], ['clientMsgId', 'clientmsgid']],
   );
   assert.match(err.message, /4 problems/);
   const v = wx.validateSend(bad);
   assert.equal(v.ok, false);
   assert.deepEqual(v.problems, err.problems);
   assert.equal(v.problems[0].value, 'not-an-openid');
-  assert.match(v.problems[0].message, /^touser\[1\] must be an OpenID/);
+  assert.match(v.problems[0].message, /^toUser\[1\] must be an OpenID/);
 });
 
 test('articles, unknown fields, wrong types and nine articles report their paths', () => {
@@ -115,7 +115,7 @@ test('articles, unknown fields, wrong types and nine articles report their paths
   assert.equal(ok, false);
   const got = problems.map((p) => `${p.path} ${p.rule}`);
   assert.ok(got.includes('articles count'), got.join());
-  assert.ok(got.includes('articles[3].thumb_media_id required'), got.join());
+  assert.ok(got.includes('articles[3].thumbMediaId required'), got.join()); // found by the rules, named as written
   assert.ok(got.includes('articles[3].showCoverPic flag'), got.join()); // the key as written
   assert.ok(got.includes('articles[3].colour unknown_field'), got.join());
   const t = wx.validateSpeedSet({ speed: 9 });
@@ -130,7 +130,7 @@ test('texts of any size and script reach core whole: short ones reuse one buffer
   // 10,001 OpenIDs: ~330,000 characters, past what the kept buffer holds.
   const many = Array.from({ length: 10_001 }, (_, i) => 'oR5Gjjl_eiZoUpGozMo' + String(i).padStart(9, '0'));
   const { problems } = wx.validateSend({ toUser: many, msgType: 'text', text: { content: 'x' } });
-  assert.deepEqual(problems.map((p) => [p.path, p.rule]), [['touser', 'count']]);
+  assert.deepEqual(problems.map((p) => [p.path, p.rule]), [['toUser', 'count']]);
   const fine = wx.buildSend({ toUser: many.slice(0, 10_000), msgType: 'text', text: { content: hi } }).body;
   assert.equal(JSON.parse(fine).touser.length, 10_000);
   // and short texts again after the long ones
@@ -339,7 +339,7 @@ test('planSend to a tag and to everyone; plan errors name the rule and path', ()
   e = err(() => wx.planSend({ jobId: 'j', message: { msgType: 'text', text: { content: '' }, clientMsgId: 'x' }, audience: 'everyone' }));
   assert.equal(e.code, 'validation');
   // The send options belong to the plan; the message's own rules are reported in the same pass.
-  assert.deepEqual(e.problems.map((p) => [p.path, p.rule]), [['clientmsgid', 'not_allowed'], ['text.content', 'required']]);
+  assert.deepEqual(e.problems.map((p) => [p.path, p.rule]), [['clientMsgId', 'not_allowed'], ['text.content', 'required']]);
   e = err(() => wx.planSend({ jobId: 'j', message: { msgType: 'text', text: { content: '' } }, audience: 'everyone' }));
   assert.deepEqual([e.code, e.path, e.rule], ['validation', 'text.content', 'required']);
   e = err(() => wx.planSend({ jobId: 'j', message: msg, audience: 42 }));

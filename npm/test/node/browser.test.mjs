@@ -55,9 +55,9 @@ test('headless Chromium: validate a message and parse a reply/event on a page wi
     assert.deepEqual(errors, []);
     assert.equal(result.error, undefined, result.error);
     assert.equal(result.bad.ok, false);
-    assert.deepEqual(result.bad.problems.map((p) => [p.path, p.rule]), [['touser', 'count']]);
+    assert.deepEqual(result.bad.problems.map((p) => [p.path, p.rule]), [['toUser', 'count']]);
     assert.equal(result.body, '{"filter":{"is_to_all":false,"tag_id":2},"text":{"content":"群发"},"msgtype":"text"}');
-    assert.deepEqual(result.thrown, { isWxmassError: true, code: 'validation', path: 'touser[0]', rule: 'openid_format' });
+    assert.deepEqual(result.thrown, { isWxmassError: true, code: 'validation', path: 'toUser[0]', rule: 'openid_format' });
     assert.equal(result.msgId, '9007199254740993');
     assert.equal(result.event.kind, 'mass_send_job_finish');
     assert.equal(result.event.msgId, '9007199254740993');

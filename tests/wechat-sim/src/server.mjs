@@ -43,6 +43,10 @@ export const DEFAULTS = Object.freeze({
   port: 0,
   appId: 'wx0123456789abcdef',
   appSecret: '0123456789abcdef0123456789abcdef',
+  // More official accounts on the same platform, each with its own credentials, tokens, rate
+  // window, quotas and callback settings: [{ appId, appSecret, accountKind?, ghId?, callbackUrl?,
+  // callbackMode?, callbackToken?, encodingAESKey? }]; what one leaves out is the first account's.
+  apps: [],
   accountKind: 'service', // or 'subscription'
   ghId: 'gh_5f1a0c0de001', // ToUserName of pushed events
   helperOpenId: null, // FromUserName of pushed events; default openidFor('mass-helper')
@@ -83,7 +87,7 @@ export const DEFAULTS = Object.freeze({
   verbose: false,
 });
 
-const TOGGLES = ['callbackUrl', 'callbackMode', 'callbackToken', 'encodingAESKey', 'appId', 'appSecret',
+const TOGGLES = ['callbackUrl', 'callbackMode', 'callbackToken', 'encodingAESKey', 'appId', 'appSecret', 'apps',
   'accountKind', 'ghId', 'helperOpenId', 'tokenLifetimeSec', 'timeScale', 'callbackDelayMs',
   'callbackTimeoutMs', 'callbackRetries', 'callbackRetryIntervalMs', 'rateLimitPerMinute',
   'dedupeWindowMs', 'clientmsgidTtlMs', 'errorFraction', 'strictFollowers', 'strictFields', 'quota', 'verbose'];
@@ -168,6 +172,20 @@ function mergeConfig(base, patch, { atStart }) {
       throw new HttpError(400, 'callbackUrl must be an http(s) URL');
     }
   } else cfg.callbackUrl = null;
+  if (!Array.isArray(cfg.apps)) throw new HttpError(400, 'apps must be an array');
+  const ids = new Set([cfg.appId]);
+  for (const [i, a] of cfg.apps.entries()) {
+    if (typeof a?.appId !== 'string' || typeof a?.appSecret !== 'string') throw new HttpError(400, `apps[${i}] needs appId and appSecret`);
+    if (ids.has(a.appId)) throw new HttpError(400, `apps[${i}].appId ${a.appId} is used twice`);
+    ids.add(a.appId);
+    if (a.encodingAESKey !== undefined) {
+      try {
+        aesKey(a.encodingAESKey);
+      } catch (e) {
+        throw new HttpError(400, `apps[${i}].encodingAESKey: ${e.message}`);
+      }
+    }
+  }
   cfg.msgIdStart = toBigInt(cfg.msgIdStart, 'msgIdStart');
   cfg.msgDataIdStart = toBigInt(cfg.msgDataIdStart, 'msgDataIdStart');
   if (!cfg.helperOpenId) cfg.helperOpenId = openidFor('mass-helper');
@@ -248,8 +266,8 @@ export class Simulator {
     for (const cb of this.callbacks?.values() ?? []) this.cancel(cb.timer);
     const c = this.cfg;
     this.tokens = new Map(); // token -> { source, expiresAtMs, revoked }
-    this.currentToken = null; // latest from cgi-bin/token (a new one revokes it)
-    this.currentStable = null; // latest from cgi-bin/stable_token (independent of the above)
+    this.currentToken = new Map(); // appId -> latest from cgi-bin/token (a new one revokes it)
+    this.currentStable = new Map(); // appId -> latest from cgi-bin/stable_token (independent)
     this.media = new Map(Object.entries(c.media).map(([id, type]) => [id, { type, source: 'seed', createdAtMs: this.now() }]));
     this.cards = new Set(c.cards);
     this.imageUrls = [];
@@ -258,7 +276,7 @@ export class Simulator {
     this.sends = []; // accepted API sends and simulated web-console sends, for quotas
     this.previewsByWxname = []; // ms timestamps, for the towxname daily limit
     this.dedupe = new Map(); // clientmsgid -> { msgId, createdAtMs, lastAttemptMs, repeats }
-    this.rateWindow = [];
+    this.rateWindows = new Map(); // appId -> times of the mass calls of the last minute
     this.deliveries = new Map(); // openid (or "wxname:<id>") -> [delivery]
     this.deliveryCount = 0;
     this.calls = [];
@@ -441,8 +459,11 @@ export class Simulator {
   async dispatch(route, ctx) {
     const { req, url, path, body } = ctx;
     if (req.method !== route.method) throw new WxError(route.method === 'GET' ? 43001 : 43002);
-    if (route.auth !== false) this.checkToken(url.searchParams.get('access_token'));
-    if (path.startsWith(MASS)) this.rateLimit();
+    // The account a call acts for is its token's (a token call names its AppID).
+    ctx.appId = this.cfg.appId;
+    if (route.auth !== false) ctx.appId = this.checkToken(url.searchParams.get('access_token')).appId;
+    ctx.call.appId = ctx.appId;
+    if (path.startsWith(MASS)) this.rateLimit(ctx.appId);
     let parsed;
     if (route.json) {
       const text = body.toString('utf8');
@@ -462,10 +483,17 @@ export class Simulator {
 
   // ---- tokens --------------------------------------------------------------------------------
 
-  issueToken(source) {
+  issueToken(source, appId) {
     const token = randomBytes(96).toString('base64url');
-    this.tokens.set(token, { source, expiresAtMs: this.now() + this.cfg.tokenLifetimeSec * 1000, revoked: false });
+    this.tokens.set(token, { source, appId, expiresAtMs: this.now() + this.cfg.tokenLifetimeSec * 1000, revoked: false });
     return token;
+  }
+
+  /** The settings of account `appId`: the first account's, or an `apps` entry over them. */
+  app(appId) {
+    if (appId === this.cfg.appId) return this.cfg;
+    const extra = this.cfg.apps.find((a) => a.appId === appId);
+    return extra ? { ...this.cfg, ...extra } : undefined;
   }
 
   tokenReply(token) {
@@ -478,24 +506,28 @@ export class Simulator {
     const rec = this.tokens.get(token);
     if (!rec || rec.revoked) throw new WxError(40001);
     if (this.now() >= rec.expiresAtMs) throw new WxError(42001);
+    return rec;
   }
 
   checkCredentials(grantType, appid, secret) {
     if (grantType !== 'client_credential') throw new WxError(40002);
     if (!appid) throw new WxError(41002);
-    if (appid !== this.cfg.appId) throw new WxError(40013);
+    const app = this.app(appid);
+    if (!app) throw new WxError(40013);
     if (!secret) throw new WxError(41004);
-    if (secret !== this.cfg.appSecret) throw new WxError(40125);
+    if (secret !== app.appSecret) throw new WxError(40125);
   }
 
   hToken(_b, { url }) {
     const q = url.searchParams;
     this.checkCredentials(q.get('grant_type'), q.get('appid'), q.get('secret'));
     // cgi-bin/token always issues a new token and the previous one stops working.
-    const old = this.tokens.get(this.currentToken);
+    const appId = q.get('appid');
+    const old = this.tokens.get(this.currentToken.get(appId));
     if (old) old.revoked = true;
-    this.currentToken = this.issueToken('token');
-    return this.tokenReply(this.currentToken);
+    const token = this.issueToken('token', appId);
+    this.currentToken.set(appId, token);
+    return this.tokenReply(token);
   }
 
   hStableToken(b) {
@@ -504,33 +536,38 @@ export class Simulator {
     if (b.force_refresh !== undefined && typeof b.force_refresh !== 'boolean') {
       throw new WxError(47001, 'force_refresh must be true or false');
     }
-    const cur = this.tokens.get(this.currentStable);
-    if (!b.force_refresh && cur && !cur.revoked && this.now() < cur.expiresAtMs) return this.tokenReply(this.currentStable);
+    const current = this.currentStable.get(b.appid);
+    const cur = this.tokens.get(current);
+    if (!b.force_refresh && cur && !cur.revoked && this.now() < cur.expiresAtMs) return this.tokenReply(current);
     if (cur) cur.revoked = true;
-    this.currentStable = this.issueToken('stable_token');
-    return this.tokenReply(this.currentStable);
+    const token = this.issueToken('stable_token', b.appid);
+    this.currentStable.set(b.appid, token);
+    return this.tokenReply(token);
   }
 
   // ---- limits --------------------------------------------------------------------------------
 
-  rateLimit() {
+  rateLimit(appId) {
     const limit = this.cfg.rateLimitPerMinute;
     if (!limit) return;
     const now = this.now();
     const cut = now - this.scaled(MINUTE);
-    while (this.rateWindow.length && this.rateWindow[0] <= cut) this.rateWindow.shift();
-    if (this.rateWindow.length >= limit) throw new WxError(45011, `${limit} mass-send API calls per minute`);
-    this.rateWindow.push(now);
+    let window = this.rateWindows.get(appId);
+    if (!window) this.rateWindows.set(appId, (window = []));
+    while (window.length && window[0] <= cut) window.shift();
+    if (window.length >= limit) throw new WxError(45011, `${limit} mass-send API calls per minute`);
+    window.push(now);
   }
 
-  quotaUsage(now = this.now()) {
+  quotaUsage(now = this.now(), appId = this.cfg.appId) {
     const day = chinaDay(now);
     const month = chinaMonth(now);
-    const live = this.sends.filter((s) => s.atMs >= this.quotaResetAtMs);
+    const live = this.sends.filter((s) => s.atMs >= this.quotaResetAtMs && (s.appId ?? this.cfg.appId) === appId);
     const today = live.filter((s) => chinaDay(s.atMs) === day);
     const thisMonth = live.filter((s) => chinaMonth(s.atMs) === month);
     return {
-      accountKind: this.cfg.accountKind,
+      appId,
+      accountKind: this.app(appId)?.accountKind ?? this.cfg.accountKind,
       chinaDate: new Date(now + CN_OFFSET_MS).toISOString().slice(0, 10),
       apiSendsToday: today.filter((s) => s.source === 'api').length,
       consoleSendsToday: today.filter((s) => s.source === 'console').length,
@@ -541,10 +578,10 @@ export class Simulator {
     };
   }
 
-  checkSendQuota(kind, isToAll) {
-    const u = this.quotaUsage();
+  checkSendQuota(kind, isToAll, appId) {
+    const u = this.quotaUsage(this.now(), appId);
     const q = this.cfg.quota;
-    if (this.cfg.accountKind === 'subscription') {
+    if (this.app(appId).accountKind === 'subscription') {
       if (u.apiSendsToday + u.consoleSendsToday >= q.subscriptionDaily) {
         throw new WxError(45028, `subscription account: ${q.subscriptionDaily} mass send a day (API + web console)`);
       }
@@ -673,7 +710,7 @@ export class Simulator {
 
   // ---- sends ---------------------------------------------------------------------------------
 
-  hSendAll(b, { path }) {
+  hSendAll(b, { path, appId }) {
     const p = rules.checkSendAll(b, this.rulesCtx());
     let recipients;
     if (p.isToAll) recipients = this.followers;
@@ -682,21 +719,21 @@ export class Simulator {
       if (!recipients) throw new WxError(45159, `no tag ${p.tagId}`);
     }
     const audience = p.isToAll ? { is_to_all: true } : { is_to_all: false, tag_id: p.tagId };
-    return this.accept('sendall', path, p, recipients, audience);
+    return this.accept('sendall', path, p, recipients, audience, appId);
   }
 
-  hSend(b, { path }) {
-    if (this.cfg.accountKind === 'subscription') throw new WxError(48001, 'send by OpenID list needs a verified service account');
+  hSend(b, { path, appId }) {
+    if (this.app(appId).accountKind === 'subscription') throw new WxError(48001, 'send by OpenID list needs a verified service account');
     const p = rules.checkSend(b, this.rulesCtx());
     const unique = [...new Set(p.touser)];
     if (this.cfg.strictFollowers) {
       const i = p.touser.findIndex((o) => !this.followerSet.has(o));
       if (i >= 0) throw new WxError(40003, `touser[${i}] does not follow this account`);
     }
-    return this.accept('send', path, p, unique, { touser: [...unique].sort() });
+    return this.accept('send', path, p, unique, { touser: [...unique].sort() }, appId);
   }
 
-  accept(kind, path, p, recipients, audience) {
+  accept(kind, path, p, recipients, audience, appId) {
     const now = this.now();
     if (p.clientmsgid !== null) {
       let d = this.dedupe.get(p.clientmsgid);
@@ -714,7 +751,7 @@ export class Simulator {
         throw new WxError(45065, undefined, { msg_id: d.msgId });
       }
     }
-    this.checkSendQuota(kind, p.isToAll);
+    this.checkSendQuota(kind, p.isToAll, appId);
     const jobFault = this.takeFault(path, true);
 
     const msgId = this.takeMsgId();
@@ -764,10 +801,10 @@ export class Simulator {
       sendIgnoreReprint: p.sendIgnoreReprint, acceptedAtMs: now,
       finishAtMs: now + this.scaled(this.cfg.callbackDelayMs), status, counts, copyright,
       articleUrls: media?.articleUrls ?? [], articleCount, deleted: false, deletedArticles: new Set(),
-      preview: false, fault: jobFault?.kind ?? null,
+      preview: false, fault: jobFault?.kind ?? null, appId,
     };
     this.jobs.set(String(msgId), job);
-    this.sends.push({ atMs: now, kind, isToAll: job.isToAll, source: 'api', msgId });
+    this.sends.push({ atMs: now, kind, isToAll: job.isToAll, source: 'api', msgId, appId });
     if (p.clientmsgid !== null) {
       this.dedupe.set(p.clientmsgid, { msgId, createdAtMs: now, lastAttemptMs: now, repeats: 0 });
     }
@@ -878,9 +915,11 @@ export class Simulator {
   // ---- callbacks -----------------------------------------------------------------------------
 
   scheduleCallback(job) {
-    if (!this.cfg.callbackUrl) return;
+    // Each account pushes to its own URL, signed with its own Token and key.
+    const app = this.app(job.appId ?? this.cfg.appId) ?? this.cfg;
+    if (!app.callbackUrl) return;
     const cb = {
-      msgId: job.msgId, url: this.cfg.callbackUrl, mode: this.cfg.callbackMode, state: 'scheduled',
+      msgId: job.msgId, appId: app.appId, url: app.callbackUrl, mode: app.callbackMode, state: 'scheduled',
       dueAtMs: job.finishAtMs, attempts: [], xml: null, timer: null, running: null,
     };
     this.callbacks.set(String(job.msgId), cb);
@@ -908,12 +947,12 @@ export class Simulator {
     if (job.finishAtMs > now) job.finishAtMs = now;
     if (!cb.xml) {
       // The event is built once; retries repeat it (same CreateTime) with a fresh signature.
-      cb.xml = eventXml(job, { toUserName: this.cfg.ghId, fromUserName: this.cfg.helperOpenId, createTime: Math.floor(now / 1000) });
+      cb.xml = eventXml(job, { toUserName: this.app(cb.appId ?? this.cfg.appId)?.ghId ?? this.cfg.ghId, fromUserName: this.cfg.helperOpenId, createTime: Math.floor(now / 1000) });
     }
-    const cfg = { ...this.cfg, callbackUrl: cb.url, callbackMode: cb.mode };
+    const cfg = { ...(this.app(cb.appId ?? this.cfg.appId) ?? this.cfg), callbackUrl: cb.url, callbackMode: cb.mode };
     let push;
     try {
-      push = buildPush(cb.xml, cfg, { toUserName: this.cfg.ghId, openid: this.cfg.helperOpenId, timestamp: String(Math.floor(now / 1000)) });
+      push = buildPush(cb.xml, cfg, { toUserName: cfg.ghId, openid: this.cfg.helperOpenId, timestamp: String(Math.floor(now / 1000)) });
     } catch (e) {
       this.log(`callback for ${cb.msgId} not sent: ${e.message}`);
       cb.state = 'failed';
@@ -1104,7 +1143,7 @@ export class Simulator {
 
   jobView(j) {
     return {
-      msgId: j.msgId, msgDataId: j.msgDataId, kind: j.kind, msgtype: j.msgtype, mediaId: j.mediaId,
+      msgId: j.msgId, appId: j.appId ?? this.cfg.appId, msgDataId: j.msgDataId, kind: j.kind, msgtype: j.msgtype, mediaId: j.mediaId,
       clientmsgid: j.clientmsgid ?? null, isToAll: j.isToAll ?? null, tagId: j.tagId ?? null,
       status: j.status, msgStatus: this.jobStatus(j), counts: j.counts, acceptedAt: new Date(j.acceptedAtMs).toISOString(),
       articleUrls: j.articleUrls ?? [], deletedArticles: [...j.deletedArticles], fault: j.fault ?? null, to: j.to,
@@ -1192,7 +1231,8 @@ export class Simulator {
           this.setClock(input);
           return send(200, this.clockView());
         case 'GET quotas':
-          return send(200, this.quotaUsage());
+          // ?appId= for another account's (default: the first account's).
+          return send(200, this.quotaUsage(this.now(), q.get('appId') ?? this.cfg.appId));
         case 'POST quotas': {
           if (input.reset) {
             this.quotaResetAtMs = this.now();
@@ -1287,7 +1327,7 @@ export class Simulator {
       throw new HttpError(400, 'clock value must be a finite number');
     }
     // A jump back must not leave calls "in the future" of the minute window.
-    if (this.now() < before) this.rateWindow = [];
+    if (this.now() < before) this.rateWindows.clear();
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

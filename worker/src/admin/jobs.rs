@@ -145,7 +145,7 @@ pub async fn create(
     let options = PlanOptions {
         skip_invalid: opt_bool(&body, "skipInvalid")?.unwrap_or(false),
         send_ignore_reprint: opt_bool(&body, "sendIgnoreReprint")?,
-        account: app.cfg.account,
+        account: app.acct()?.kind,
         // std has no randomness source on wasm32-unknown-unknown; the runtime's keeps the
         // duplicate finder's keys unpredictable (see PlanOptions::hash_seed).
         hash_seed: Some(u64::from_le_bytes(crate::random_bytes::<8>())),
@@ -242,7 +242,9 @@ pub async fn create(
                 let request = plan
                     .request(b.index)
                     .ok_or_else(|| AppError::Internal(format!("plan has no batch {}", b.index)))?;
-                let http = request.build(&app.cfg.base).map_err(AppError::Invalid)?;
+                let http = request
+                    .build(&app.acct()?.base)
+                    .map_err(AppError::Invalid)?;
                 batches.push(store::NewBatch {
                     audience_id: None,
                     idx: b.index,

@@ -45,7 +45,7 @@ pub async fn upload_img(mut req: Request, app: &Ctx) -> Result<Response, AppErro
         }
     };
     let http = UploadImgRequest::new(name, bytes)
-        .build(&app.cfg.base)
+        .build(&app.acct()?.base)
         .map_err(AppError::Invalid)?;
     let r = admin_call(app, EndpointName::UploadImg, &http).await?;
     reply(200, &r)
@@ -58,8 +58,9 @@ pub async fn pass_through(
     body: Value,
     app: &Ctx,
 ) -> Result<Response, AppError> {
+    let base = &app.acct()?.base;
     let http = AnyRequest::from_value(endpoint, body)
-        .and_then(|r| r.build(&app.cfg.base))
+        .and_then(|r| r.build(base))
         .map_err(AppError::Invalid)?;
     let r = admin_call(app, endpoint, &http).await?;
     reply(200, &r)

@@ -7,27 +7,106 @@ use worker::{Request, Response};
 use crate::error::AppError;
 use crate::Ctx;
 
+pub mod accounts;
 pub mod audiences;
 pub mod events;
 pub mod jobs;
 pub mod media;
 pub mod messages;
 pub mod status;
+pub mod tokens;
 pub mod view;
 
-/// Checks the bearer token in constant time. The scheme name is case-insensitive (RFC 7235).
-pub fn authorize(req: &Request, app: &Ctx) -> Result<(), AppError> {
-    let expected = crate::config::secret(&app.env, "ADMIN_TOKEN")?;
+/// What a caller may do. The static `ADMIN_TOKEN` is an `admin` of every account; scoped
+/// tokens (`POST /api/tokens`) name their role and accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, accounts and tokens included.
+    Admin,
+    /// Create, cancel and delete sends (and read) for the accounts it names.
+    Operator,
+    /// Read only, for the accounts it names.
+    Viewer,
+}
+
+impl Role {
+    pub const NAMES: &'static str = "admin, operator, viewer";
+
+    pub fn parse(name: &str) -> Option<Role> {
+        match name {
+            "admin" => Some(Role::Admin),
+            "operator" => Some(Role::Operator),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Reading an account's jobs, events, status.
+    Read,
+    /// Creating, cancelling or deleting sends, uploading media and audiences.
+    Send,
+    /// Accounts, tokens, the send speed, the master key.
+    Admin,
+}
+
+/// The caller of an admin route.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub role: Role,
+    /// Account ids, or `*` for every account.
+    pub accounts: Vec<String>,
+}
+
+impl Principal {
+    /// Whether the caller may do what `need` names, for `account` (`None`: no account's data,
+    /// as managing accounts and tokens).
+    pub fn allows(&self, need: Need, account: Option<&str>) -> bool {
+        let role_ok = match self.role {
+            Role::Admin => true,
+            Role::Operator => need != Need::Admin,
+            Role::Viewer => need == Need::Read,
+        };
+        let account_ok = match account {
+            None => self.role == Role::Admin,
+            Some(id) => self.accounts.iter().any(|a| a == "*" || a == id),
+        };
+        role_ok && account_ok
+    }
+}
+
+/// Who the bearer token is: the static `ADMIN_TOKEN` (compared in constant time) or a scoped
+/// token, found by its hash (its use recorded in the same query). The scheme name is
+/// case-insensitive (RFC 7235).
+pub async fn authorize(req: &Request, app: &Ctx) -> Result<Principal, AppError> {
     let header = req.headers().get("authorization")?.unwrap_or_default();
     let given = match header.trim().split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         _ => "",
     };
-    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
-        Ok(())
-    } else {
-        Err(AppError::Unauthorized)
+    if given.is_empty() {
+        return Err(AppError::Unauthorized);
     }
+    if let Some(expected) = crate::config::optional_secret(&app.env, "ADMIN_TOKEN") {
+        if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+            return Ok(Principal {
+                role: Role::Admin,
+                accounts: vec!["*".into()],
+            });
+        }
+    }
+    let row = app
+        .store
+        .use_admin_token(&tokens::hash(given), app.now())
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(Principal {
+        role: Role::parse(&row.role).ok_or(AppError::Unauthorized)?,
+        accounts: serde_json::from_str(&row.accounts).unwrap_or_default(),
+    })
 }
 
 /// A JSON answer with a status.

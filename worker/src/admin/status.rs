@@ -22,9 +22,9 @@ pub async fn get(app: &Ctx) -> Result<Response, AppError> {
         .store
         .read_status(now - 60_000, t.china_day_start().0, t.china_month_start().0)
         .await?;
-    let has_key = crate::config::optional_secret(&app.env, "ENCODING_AES_KEY").is_some();
-    let mode = app
-        .cfg
+    let account = app.acct()?;
+    let has_key = account.secrets.encoding_aes_key.is_some();
+    let mode = account
         .callback_mode
         .unwrap_or_else(|| SecurityMode::default_for(has_key));
     let events: Map<String, Value> = read
@@ -42,10 +42,11 @@ pub async fn get(app: &Ctx) -> Result<Response, AppError> {
     reply(
         200,
         &json!({
-            "accountKind": app.cfg.account.as_str(),
+            "account": { "id": account.id, "appId": account.app_id },
+            "accountKind": account.kind.as_str(),
             "callback": {
                 "mode": mode.as_str(),
-                "forwarding": app.cfg.forward_url.is_some(),
+                "forwarding": account.secrets.forward_url.is_some(),
                 "forwardAll": app.cfg.forward_all,
                 "storeAllPushes": app.cfg.store_all_pushes,
                 "eventRetentionDays": app.cfg.event_retention_days,
