@@ -960,8 +960,8 @@ impl Store {
                     &[n(minute_start), n(day_start), n(month_start), self.acc()],
                 )?,
                 self.sql(
-                    "SELECT at, endpoint, to_all, succeeded FROM calls WHERE endpoint IN ('sendall', 'send') AND succeeded = 1 AND at >= ?1 ORDER BY at",
-                    &[n(month_start)],
+                    "SELECT at, endpoint, to_all, succeeded FROM calls WHERE account_id = ?2 AND endpoint IN ('sendall', 'send') AND succeeded = 1 AND at >= ?1 ORDER BY at",
+                    &[n(month_start), self.acc()],
                 )?,
             ])
             .await?;

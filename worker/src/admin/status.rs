@@ -65,7 +65,7 @@ pub async fn get(app: &Ctx) -> Result<Response, AppError> {
                 "toAllToday": c.to_all_today,
                 "toAllThisMonth": c.to_all_this_month,
             },
-            "quota": quota_usage(app.cfg.account, ledger.sends(), t),
+            "quota": quota_usage(account.kind, ledger.sends(), t),
             "ledger": ledger.sends(),
         }),
     )
