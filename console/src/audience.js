@@ -1,7 +1,7 @@
 // An OpenID file in the browser: read it (one OpenID a line; a CSV's first column), keep each
 // entry's line number, and hand the entries to the worker in parts with uploadAudience.
 import { uploadAudience } from 'wxmass';
-import { getToken } from './api.js';
+import { DEFAULT_ACCOUNT, getAccount, getToken } from './api.js';
 
 /**
  * `{ name, lines, entries, lineOf }`: the non-blank entries in file order and `lineOf(i)`, the
@@ -30,7 +30,15 @@ export async function readOpenIdFile(file) {
   return { name: file.name, lines: lines.length, entries, lineOf: (i) => lineNos[i] };
 }
 
-/** Uploads and seals `entries` as an audience on this origin's worker, reporting progress. */
+/** Uploads and seals `entries` as an audience of this tab's account, reporting progress. */
 export function uploadEntries(entries, { onProgress, signal }) {
-  return uploadAudience({ url: location.origin, adminToken: getToken(), openIds: entries, onProgress, signal });
+  const account = getAccount();
+  return uploadAudience({
+    url: location.origin,
+    adminToken: getToken(),
+    openIds: entries,
+    onProgress,
+    signal,
+    ...(account === DEFAULT_ACCOUNT ? {} : { account }),
+  });
 }

@@ -30,6 +30,8 @@ const S = {
   switchLang: ['English', '中文'],
   switchLangLabel: ['Switch to English', '切换到中文'],
   signOut: ['退出', 'Sign out'],
+  accountLabel: ['公众号账号', 'Account'],
+  accountSwitch: ['切换', 'Switch'],
   navCompose: ['新建群发', 'Compose'],
   navJobs: ['群发任务', 'Jobs'],
   navEvents: ['推送', 'Events'],

@@ -49,6 +49,7 @@ export function Status() {
     <${ErrorBox} error=${error} />
     ${s && html`
       <dl class="counts" id="status">
+        <div><dt>${t('accountLabel')}</dt><dd id="status-account">${s.account.id} <span class="hint">(${s.account.appId})</span></dd></div>
         <div><dt>${t('accountKind')}</dt><dd>${s.accountKind}</dd></div>
         <div><dt>${t('callbackMode')}</dt><dd>${s.callback.mode}</dd></div>
         <div><dt>${t('forwarding')}</dt><dd>${yes(s.callback.forwarding)}</dd></div>

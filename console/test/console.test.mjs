@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startStack, startUpstream, driveJob, openids, ADMIN_TOKEN, ROOT } from '../../tests/e2e/harness.mjs';
@@ -18,18 +19,26 @@ let browser;
 // The account's own server behind the worker (FORWARD_URL): the events test makes it fail, so a
 // user's message ends up forward_failed.
 let upstream;
+// A second official account on the same worker (data, its secrets sealed under the master key),
+// served by the simulator as a second AppID.
+const B = { id: 'shop', appId: 'wx00000000000000bb', appSecret: 'bbbbsecret-0123456789abcdef012345', callbackToken: 'bbbbCallbackTokenForAccountB', encodingAesKey: 'bbbbAccountBEncodingAESKey0123456789abcdefg' };
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   upstream = await startUpstream();
   [stack, browser] = await Promise.all([
-    startStack({}, { vars: { FORWARD_URL: upstream.url } }),
+    startStack({}, { vars: { FORWARD_URL: upstream.url, ACCOUNTS_MASTER_KEY: randomBytes(32).toString('base64') } }),
     chromium.launch({
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     }),
   ]);
+  await stack.simCtl('POST', 'config', {
+    apps: [{ appId: B.appId, appSecret: B.appSecret, callbackUrl: `${stack.workerUrl}/wechat/callback/${B.id}`, callbackToken: B.callbackToken, encodingAESKey: B.encodingAesKey, ghId: 'gh_00000000000b' }],
+  });
+  const b = await stack.api('POST', '/api/accounts', { id: B.id, appId: B.appId, kind: 'service', apiBase: stack.sim.url, secrets: { appSecret: B.appSecret, callbackToken: B.callbackToken, encodingAesKey: B.encodingAesKey } });
+  assert.equal(b.status, 201, b.text);
 });
 after(async () => {
   await browser?.close();
@@ -351,7 +360,7 @@ test('keyboard only: compose has a label on every control, a focus order that fo
   assert.deepEqual(names.slice(0, 6), ['文本', '文本内容', '全部粉丝(is_to_all)', '立即发送', '微信号(towxname)', '预览接收者'], names.join(' | '));
   assert.match(names[6], /^text\.content: text\.content is required/);
   assert.equal(forward.length, 7, names.join(' | '));
-  assert.deepEqual(back.map((e) => e.name), ['退出', 'Switch to English', '状态与速度', '推送', '群发任务', '新建群发', 'wxmass 群发控制台']);
+  assert.deepEqual(back.map((e) => e.name), ['退出', 'Switch to English', '公众号账号', '状态与速度', '推送', '群发任务', '新建群发', 'wxmass 群发控制台']);
   await shot('tab-order');
 
   // Compose and send with keys alone: arrows pick the kind, type the text, Enter confirms.
@@ -454,6 +463,44 @@ test('events mark unreadable and forward-failed pushes; speed is read and set th
   const sets = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/speed/set')).calls;
   assert.deepEqual(sets.map((c) => JSON.parse(c.body)), [{ speed: 3 }]);
   await shot('speed-set');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('another official account of the same worker: picked in the header, its audience, job and sends are its own', async () => {
+  const { page, context, shot, problems } = await open('account');
+  await signIn(page);
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  // The admin token lists the accounts; pick the shop's.
+  await page.locator('#account-list option').nth(1).waitFor({ state: 'attached', ...WAIT });
+  assert.deepEqual(await page.locator('#account-list option').evaluateAll((os) => os.map((o) => o.value)), ['default', B.id]);
+  await page.getByLabel('公众号账号').fill(B.id);
+  await page.getByRole('button', { name: '切换' }).click();
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  await page.getByLabel('文本内容').fill('分店开业');
+  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
+  const list = openids(3, 'shop');
+  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'shop.txt', mimeType: 'text/plain', buffer: Buffer.from(list.join('\n')) });
+  await page.locator('#upload-status', { hasText: '已封存' }).waitFor(WAIT);
+  const audienceId = (await text(page, '#upload-status')).match(/受众 ([0-9A-Za-z]+)/)[1];
+  assert.equal((await stack.api('GET', `/api/accounts/${B.id}/audiences/${audienceId}`)).json.valid, 3);
+  assert.equal((await stack.api('GET', `/api/audiences/${audienceId}`)).status, 404);
+  await shot('compose');
+  await page.locator('#send').click();
+  await page.getByRole('dialog').getByRole('button', { name: '确认发送' }).click();
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const jobId = page.url().split('/').pop();
+  assert.equal((await stack.api('GET', `/api/jobs/${jobId}`)).status, 404);
+  const job = await driveJob({ ...stack, api: (m, p, b, h) => stack.api(m, p.replace('/api/', `/api/accounts/${B.id}/`), b, h) }, jobId);
+  assert.equal(job.state, 'finished');
+  await page.locator('#result-sent', { hasText: '3' }).waitFor(WAIT);
+  // WeChat got the send with the shop's token (its AppID).
+  const sends = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/send')).calls.filter((c) => c.body.includes(list[0]));
+  assert.deepEqual(sends.map((c) => c.appId), [B.appId]);
+  await page.getByRole('link', { name: '状态与速度' }).click();
+  await page.locator('#status-account', { hasText: B.appId }).waitFor(WAIT);
+  assert.match(await text(page, '#status-quota'), /service_sends_per_day[\s\S]*\b1\b[\s\S]*\b99\b/);
+  await shot('status');
   assert.deepEqual(problems, []);
   await context.close();
 });

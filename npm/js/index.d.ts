@@ -596,6 +596,8 @@ export interface QuotaUsage {
 
 /** `GET /api/status`. */
 export interface AdminStatus {
+  /** The account the answer is for (`default`: the worker's vars and secrets). */
+  account: { id: string; appId: string };
   accountKind: AccountKind;
   callback: {
     mode: 'plain' | 'compat' | 'safe';
