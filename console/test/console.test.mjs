@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startStack, startUpstream, driveJob, openids, ADMIN_TOKEN, ROOT } from '../../tests/e2e/harness.mjs';
 import { signedPush } from '../../tests/e2e/push.mjs';
+import { errorInfo } from 'wxmass';
 
 const SHOTS = join(ROOT, 'target', 'console-screenshots');
 const WAIT = { timeout: 30_000 };
@@ -552,6 +553,19 @@ test('every kind composes and previews: text, mpnews by media_id, image, voice, 
     assert.equal(calls.at(-1).errcode, 0, `${label}: ${calls.at(-1).reply}`);
     await shot(body.msgtype);
   }
+  // WeChat refuses an unknown media_id: the page shows core's text for the errcode, in each language.
+  await page.getByLabel('图片', { exact: true }).check();
+  await page.getByLabel('media_id', { exact: true }).fill('sim-image-media-id-9999');
+  await page.getByRole('button', { name: '发送预览' }).click();
+  const refused = page.locator('#preview .error-box');
+  await refused.waitFor(WAIT);
+  const known = errorInfo(40007);
+  assert.match(await refused.innerText(), new RegExp(`微信返回错误码 40007: ${known.zh}`));
+  await shot('wechat-error');
+  await page.getByRole('button', { name: 'Switch to English' }).click();
+  await refused.getByText(`WeChat answered errcode 40007: ${known.en}`).waitFor(WAIT);
+  await page.getByRole('button', { name: '切换到中文' }).click();
+  await page.getByLabel('卡券', { exact: true }).check();
   // The send itself carries no card_ext (WeChat takes it on the preview only).
   await page.locator('#send').click();
   await page.getByRole('dialog').getByRole('button', { name: '确认发送' }).click();
