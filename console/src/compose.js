@@ -9,7 +9,7 @@ import { chinaTime, num, t } from './i18n.js';
 import { api } from './api.js';
 import { ArticlesEditor, articleBody, emptyArticle } from './articles.js';
 import { readOpenIdFile, uploadEntries } from './audience.js';
-import { Confirm, ErrorBox, Field, fieldId, problemsAt, ProblemSummary, ProblemText, Title } from './ui.js';
+import { Confirm, ErrorBox, Field, fieldId, problemsAt, ProblemSummary, Title } from './ui.js';
 
 const KINDS = ['text', 'mpnews', 'image', 'voice', 'mpvideo', 'wxcard'];
 
@@ -285,7 +285,7 @@ export function Compose({ go }) {
     <section class="group" aria-labelledby="summary-title" id="summary">
       <h2 id="summary-title">${t('summaryTitle')}</h2>
       <${ErrorBox} error=${statusError} />
-      ${summary ? html`<${Summary} summary=${summary} status=${status} audience=${d.audience} />` : html`<p class="hint">${t('summaryWaits')}</p>`}
+      ${summary ? html`<${Summary} summary=${summary} status=${status} audience=${d.audience} reprint=${d.kind === 'mpnews' ? d.sendIgnoreReprint : null} />` : html`<p class="hint">${t('summaryWaits')}</p>`}
     </section>
 
     <section class="group" aria-labelledby="preview-title" id="preview">
@@ -356,7 +356,7 @@ function startText(summary) {
   return at !== undefined && at > Date.now() + 60_000 ? chinaTime(at) : `${t('startNow')} (${chinaTime(at ?? Date.now())})`;
 }
 
-function Summary({ summary: s, status, audience }) {
+function Summary({ summary: s, status, audience, reprint }) {
   const q = s.quotaUsed;
   return html`<div class="summary">
     <dl class="counts">
@@ -377,10 +377,10 @@ function Summary({ summary: s, status, audience }) {
     <h3>${t('notes')}</h3>
     <ul class="notes" id="summary-notes">
       ${audience === 'everyone' && html`<li>${t('noteToAll')}</li>`}
+      ${reprint !== null && html`<li id="note-reprint">${t(reprint ? 'noteReprint1' : 'noteReprint0')}</li>`}
       ${s.notes.map((n) => html`<li lang="en">${n}</li>`)}
       <li>${t('queuedNote')}</li>
     </ul>
   </div>`;
 }
 
-export { ProblemText };

@@ -96,7 +96,7 @@ const S = {
   newsStale: ['文章改动后需要重新上传。', 'The articles changed: upload them again.'],
   reprintLegend: ['原创校验', 'Originality check (原创校验)'],
   sendIgnoreReprint: ['文章被判定为转载时仍然继续群发(send_ignore_reprint = 1)', 'Go on when an article is judged a reprint (send_ignore_reprint = 1)'],
-  sendIgnoreReprintHint: ['微信在群发图文时检查原创。不勾选(0):判定为转载时停止群发;勾选(1):继续群发(若原文允许转载,以转载形式发出)。结果见任务页的原创校验。', 'WeChat checks mpnews articles for originality while sending. Unticked (0): the send stops when an article is judged a reprint; ticked (1): it goes on (as a reprint, when the original allows it). The job page shows each article\'s result.'],
+  sendIgnoreReprintHint: ['微信在群发图文时检查原创。不勾选(0):判定为转载时停止群发;勾选(1):继续群发。结果见任务页的原创校验。', 'WeChat checks mpnews articles for originality while sending. Unticked (0): the send stops when an article is judged a reprint; ticked (1): it goes on. The job page shows each article\'s result.'],
 
   audienceLegend: ['发送对象', 'Audience'],
   audEveryone: ['全部粉丝(is_to_all)', 'Everyone (is_to_all)'],
@@ -152,6 +152,8 @@ const S = {
   scheduleDay: ['第 {first}–{last} 批:{at} 起', 'batches {first}–{last} from {at}'],
   notes: ['注意事项(core 的说明)', 'Notes (from core)'],
   noteToAll: ['发送给全部粉丝(is_to_all)会进入公众号的历史消息列表。', 'A send to everyone (is_to_all) enters the account\'s history list.'],
+  noteReprint0: ['send_ignore_reprint = 0:微信在群发时检查文章是否原创;若判定为转载,群发停止(推送 err(30003)),各篇的校验结果见任务页。', 'send_ignore_reprint = 0: WeChat checks the articles for originality while sending; if one is judged a reprint the send stops (the push says err(30003)); the job page shows each article\'s result.'],
+  noteReprint1: ['send_ignore_reprint = 1:微信在群发时检查文章是否原创;若判定为转载,群发继续,各篇的校验结果见任务页。', 'send_ignore_reprint = 1: WeChat checks the articles for originality while sending; if one is judged a reprint the send goes on; the job page shows each article\'s result.'],
   queuedNote: ['worker 会先安排其他尚未发完的任务;创建后请在任务页核对最终安排。', 'The worker lays out other jobs still sending first: check the final schedule on the job page once it is created.'],
   chinaTime: ['北京时间', 'China time'],
 

@@ -135,6 +135,7 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   assert.match(await text(page, '#summary-start'), /立即/);
   assert.match(await text(page, '#quota'), /service_sends_per_day[\s\S]*100/);
   assert.match(await text(page, '#summary-notes'), /100 API mass sends a day/);
+  assert.match(await text(page, '#note-reprint'), /^send_ignore_reprint = 1:/);
   const send = page.locator('#send');
   assert.equal(await send.innerText(), '发送给 25,001 位粉丝');
   assert.equal(await send.isDisabled(), false);
