@@ -51,7 +51,7 @@ if (!serve) {
   console.log(`
 The admin console: ${stack.workerUrl}/
 Sign in with the admin token: ${ADMIN_TOKEN}
-The demo job is under 任务 / Jobs. The simulator (${stack.sim.url}) knows the media ids
+The demo job is under 群发任务 / Jobs. The simulator (${stack.sim.url}) knows the media ids
 sim-thumb-media-id-0001 (a cover), sim-image-media-id-0001, sim-voice-media-id-0001 and the
 card sim-card-id-0001; tags 2 and 100. The cron runs every 10 s. Ctrl-C stops the worker and the simulator.`);
 }
