@@ -89,13 +89,13 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   await thumb.blur();
   const thumbError = page.locator('#f-articles-0-thumbmediaid-error');
   await thumbError.waitFor(WAIT);
-  assert.match(await thumbError.innerText(), /articles\[0\]\.(thumbMediaId|thumb_media_id) is required/);
+  assert.match(await thumbError.innerText(), /articles\[0\]\.thumbMediaId is required/);
   assert.match(await thumbError.innerText(), /required/);
   assert.equal(await thumb.getAttribute('aria-invalid'), 'true');
   assert.match(await thumb.getAttribute('aria-describedby'), /f-articles-0-thumbmediaid-error/);
   assert.equal(await page.locator('#send').isDisabled(), true);
   assert.equal(await page.getByRole('button', { name: '上传图文(uploadnews)' }).isDisabled(), true);
-  assert.match(await text(page, '#problem-summary'), /articles\[0\]\.(thumbMediaId|thumb_media_id)/);
+  assert.match(await text(page, '#problem-summary'), /articles\[0\]\.thumbMediaId/);
   await shot('bad-field');
 
   // Fixed: the problem leaves its field, the articles go up through uploadnews.
@@ -379,7 +379,7 @@ test('keyboard only: compose has a label on every control, a focus order that fo
   assert.equal(await page.evaluate(() => document.activeElement.id), 'f-filter-tagid');
   await page.keyboard.type('x');
   await page.locator('#f-filter-tagid-error').waitFor(WAIT);
-  assert.match(await text(page, '#f-filter-tagid-error'), /filter\.(tagId|tag_id)/);
+  assert.match(await text(page, '#f-filter-tagid-error'), /filter\.tagId/);
   await page.keyboard.press('Backspace');
   await page.keyboard.type('100');
   await page.locator('#send:not([disabled])').waitFor(WAIT);
@@ -534,7 +534,7 @@ test('every kind composes and previews: text, mpnews by media_id, image, voice, 
       const ext = page.getByLabel('card_ext(仅预览,JSON 对象字符串)');
       await ext.fill('not json');
       await page.locator('#f-wxcard-cardext-error').waitFor(WAIT);
-      assert.match(await text(page, '#f-wxcard-cardext-error'), /wxcard\.(cardExt|card_ext)[\s\S]*json_object_string/);
+      assert.match(await text(page, '#f-wxcard-cardext-error'), /wxcard\.cardExt[\s\S]*json_object_string/);
       assert.equal(await page.getByRole('button', { name: '发送预览' }).isDisabled(), true);
       await shot('card-ext-bad');
       await ext.fill('{"code":"","openid":"","timestamp":"1","signature":"s"}');
