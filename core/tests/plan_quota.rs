@@ -345,3 +345,58 @@ fn ledger_json_reads_wire_and_camel_names_and_names_every_problem() {
     let not_a_list = SentRecord::list_from_json(br#"{"at":1}"#, "ledger").unwrap_err();
     assert_eq!(not_a_list.problems[0].rule.code(), "type");
 }
+
+#[test]
+fn quota_usage_counts_the_current_china_day_and_month() {
+    use wxmass::plan::{quota_usage, QuotaWindow};
+    // 2030-03-07 10:00 China time: two sends today (one to everyone), one yesterday at 23:59:59
+    // (to everyone, same month), one refused today, one to everyone last month.
+    let now = china(2030, 3, 7, 10, 0, 0);
+    let mut ledger = vec![
+        sent(china(2030, 3, 7, 0, 0, 0), SendKind::SendToUsers, false),
+        sent(china(2030, 3, 7, 9, 0, 0), SendKind::SendAll, true),
+        sent(china(2030, 3, 6, 23, 59, 59), SendKind::SendAll, true),
+        sent(china(2030, 2, 28, 12, 0, 0), SendKind::SendAll, true),
+    ];
+    ledger.push(SentRecord {
+        succeeded: false,
+        ..sent(china(2030, 3, 7, 9, 30, 0), SendKind::SendToUsers, false)
+    });
+    let service = quota_usage(AccountKind::Service, &ledger, now);
+    let row = |u: &[wxmass::plan::QuotaUsage], rule| {
+        let r = u.iter().find(|r| r.rule == rule).expect("rule listed");
+        (r.window, r.limit, r.used, r.left, r.resets_at)
+    };
+    assert_eq!(service.len(), 2);
+    assert_eq!(
+        row(&service, QuotaRule::ServiceSendsPerDay),
+        (QuotaWindow::Day, 100, 2, 98, china(2030, 3, 8, 0, 0, 0))
+    );
+    assert_eq!(
+        row(&service, QuotaRule::ServiceToAllPerMonth),
+        (QuotaWindow::Month, 4, 2, 2, china(2030, 4, 1, 0, 0, 0))
+    );
+    let subscription = quota_usage(AccountKind::Subscription, &ledger, now);
+    assert_eq!(
+        row(&subscription, QuotaRule::SubscriptionSendAllPerDay),
+        (QuotaWindow::Day, 1, 1, 0, china(2030, 3, 8, 0, 0, 0))
+    );
+    assert_eq!(
+        row(&subscription, QuotaRule::SubscriptionToAllPerDay),
+        (QuotaWindow::Day, 1, 1, 0, china(2030, 3, 8, 0, 0, 0))
+    );
+    // Used beyond the limit (sends the ledger learnt of late) leaves nothing, not a negative.
+    let full: Vec<SentRecord> = (0..3)
+        .map(|i| sent(now.plus_millis(-i), SendKind::SendAll, false))
+        .collect();
+    let u = quota_usage(AccountKind::Subscription, &full, now);
+    assert_eq!(row(&u, QuotaRule::SubscriptionSendAllPerDay).3, 0);
+    assert_eq!(
+        serde_json::to_value(&service[1]).unwrap(),
+        serde_json::json!({
+            "rule": "service_sends_per_day", "window": "day", "limit": 100, "used": 2, "left": 98,
+            "resetsAt": china(2030, 3, 8, 0, 0, 0).0,
+            "text": "a service account may make 100 API mass sends a day (China time)"
+        })
+    );
+}

@@ -48,6 +48,11 @@ export interface UploadAudienceOptions {
   startPart?: number;
   /** One request's time limit; a timeout counts as a lost answer. Default 120000. */
   timeoutMs?: number;
+  /**
+   * The account's id on a worker serving several official accounts: the requests go to
+   * `/api/accounts/{account}/audiences…`. Default: the worker's default account (`/api/audiences…`).
+   */
+  account?: string;
 }
 
 /** The worker's seal answer, plus the first 20 invalid entries the parts reported. */

@@ -102,7 +102,7 @@ async function* cutParts(openIds, partSize) {
 
 /**
  * uploadAudience({ url, adminToken, openIds, partSize, onProgress, fetch, signal, retries,
- * audienceId, startPart, timeoutMs }): creates an audience on the worker (or continues
+ * audienceId, startPart, timeoutMs, account }): creates an audience on the worker (or continues
  * `audienceId` from `startPart`), sends `openIds` in parts and seals it. Resolves to the seal
  * answer plus `invalidShown` (the first 20 invalid entries of the parts sent, by position).
  */
@@ -119,6 +119,7 @@ export async function uploadAudience(options = {}) {
     audienceId: resumeId,
     startPart = 1,
     timeoutMs = 120_000,
+    account,
   } = options;
   if (typeof url !== 'string' || url === '') throw new TypeError('uploadAudience: url is required (the worker, e.g. https://wxmass.example.workers.dev)');
   if (typeof adminToken !== 'string' || adminToken === '') throw new TypeError('uploadAudience: adminToken is required');
@@ -131,6 +132,7 @@ export async function uploadAudience(options = {}) {
   if (startPart > 1 && resumeId == null) throw new TypeError('uploadAudience: startPart needs the audienceId of the upload to continue');
   if (!(timeoutMs > 0)) throw new TypeError('uploadAudience: timeoutMs must be a positive number');
   if (typeof fetchImpl !== 'function') throw new TypeError('uploadAudience: no fetch available; pass options.fetch');
+  if (account !== undefined && (typeof account !== 'string' || account === '')) throw new TypeError('uploadAudience: account must be an account id (a non-empty string)');
   if (Array.isArray(openIds)) {
     // Before anything is created: an array's entries are all known now.
     const bad = openIds.findIndex((id) => typeof id !== 'string');
@@ -142,6 +144,9 @@ export async function uploadAudience(options = {}) {
     throw new TypeError(`uploadAudience: url is not an absolute URL: ${url}`);
   }
   const base = url.replace(/\/+$/, '');
+  // A worker serving several official accounts answers each under /api/accounts/{id}/…; the
+  // paths without it are its default account's.
+  const api = account === undefined ? '/api' : `/api/accounts/${encodeURIComponent(account)}`;
   const checkAbort = () => {
     if (signal?.aborted) throw aborted(signal);
   };
@@ -236,7 +241,7 @@ export async function uploadAudience(options = {}) {
 
   checkAbort();
   if (audienceId == null) {
-    const created = await post('/api/audiences', 'application/json', '{}', 'create the audience');
+    const created = await post(`${api}/audiences`, 'application/json', '{}', 'create the audience');
     if (created.status === 409) throw httpFailure(created, 'create the audience');
     if (typeof created.json?.id !== 'string' || created.json.id === '') {
       throw failure('create the audience: the answer has no id', { code: 'malformed_reply', rule: 'malformed_reply' }, { status: created.status });
@@ -245,7 +250,7 @@ export async function uploadAudience(options = {}) {
     await progress('create');
   }
 
-  const partsPath = `/api/audiences/${encodeURIComponent(audienceId)}/openids?part=`;
+  const partsPath = `${api}/audiences/${encodeURIComponent(audienceId)}/openids?part=`;
   const invalidShown = [];
   for await (const cut of cutParts(openIds, partSize)) {
     part++;
@@ -276,7 +281,7 @@ export async function uploadAudience(options = {}) {
   }
 
   await progress('seal');
-  const sealed = await post(`/api/audiences/${encodeURIComponent(audienceId)}/seal`, 'application/json', '{}', `seal audience ${audienceId}`);
+  const sealed = await post(`${api}/audiences/${encodeURIComponent(audienceId)}/seal`, 'application/json', '{}', `seal audience ${audienceId}`);
   if (sealed.status === 409) throw httpFailure(sealed, `seal audience ${audienceId}`);
   const result = { ...sealed.json, invalidShown };
   await progress('done');

@@ -579,6 +579,48 @@ export interface AdminEventList {
   nextCursor: string | null;
 }
 
+/** One quota rule of the account in its current window (core's QuotaUsage). */
+export interface QuotaUsage {
+  rule: QuotaRule;
+  /** `day`: the China day; `month`: the China natural month. */
+  window: 'day' | 'month';
+  /** Successful calls the window allows. */
+  limit: number;
+  /** Successful calls of the ledger the rule counts in the current window. */
+  used: number;
+  /** `limit - used`, never below 0. */
+  left: number;
+  /** Unix ms: when the window ends and the quota is whole again. */
+  resetsAt: number;
+  /** The rule in words, for a person. */
+  text: string;
+}
+
+/** `GET /api/status`. */
+export interface AdminStatus {
+  /** The account the answer is for (`default`: the worker's vars and secrets). */
+  account: { id: string; appId: string };
+  accountKind: AccountKind;
+  callback: {
+    mode: 'plain' | 'compat' | 'safe';
+    forwarding: boolean;
+    forwardAll: boolean;
+    storeAllPushes: boolean;
+    eventRetentionDays: number;
+    /** Pushes the account's own server did not take. */
+    forwardFailed: number;
+  };
+  /** Stored pushes by state. */
+  events: Partial<Record<AdminEventState, number>>;
+  /** When the access_token was fetched and is refreshed (Unix ms; never the token). */
+  token: { fetchedAt: number | null; ageMs: number | null; refreshAt: number | null };
+  calls: { lastMinute: number; sendsToday: number; sendsThisMonth: number; toAllToday: number; toAllThisMonth: number };
+  /** Every quota rule of the account against the China month's successful sends. */
+  quota: QuotaUsage[];
+  /** The China month's successful sends, as `planSend(…).summary({ ledger })` takes them. */
+  ledger: SentRecord[];
+}
+
 /**
  * The body of every 4xx and 5xx answer. Core's errors keep the fields the npm package throws them
  * with: a `validation` error has `rule` and `problems` (each a {@link Problem}), a `plan` refusal

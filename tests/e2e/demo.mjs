@@ -1,8 +1,17 @@
-// The demo behind scripts/demo (not a test): one 25,001-follower job, start to finish.
-import { startStack, openids } from './harness.mjs';
+// The demo behind scripts/demo (not a test): one 25,001-follower job, start to finish. With
+// --serve the simulator and the worker keep running afterwards, with the cron fired every 10
+// seconds, and the admin console's URL is printed; Ctrl-C stops everything.
+import { startStack, openids, ADMIN_TOKEN } from './harness.mjs';
 
+const serve = process.argv.includes('--serve');
 const stack = await startStack();
 const show = (job) => console.log(`job ${job.id}: ${job.state.padEnd(9)} batches ${JSON.stringify(job.counts)} results ${JSON.stringify(job.results)}`);
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await stack.stop();
+};
 try {
   console.log(`simulator ${stack.sim.url}, worker ${stack.workerUrl}`);
   const list = openids(25_001, 'demo');
@@ -23,6 +32,26 @@ try {
     }
     await stack.advance(61_000);
   }
-} finally {
-  await stack.stop();
+} catch (e) {
+  await stop();
+  throw e;
+}
+if (!serve) {
+  await stop();
+} else {
+  // Cloudflare runs the cron every minute; wrangler dev only when asked, so ask every 10 s.
+  const timer = setInterval(() => { stack.cron().catch(() => {}); }, 10_000);
+  const quit = async () => {
+    clearInterval(timer);
+    await stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', quit);
+  process.on('SIGTERM', quit);
+  console.log(`
+The admin console: ${stack.workerUrl}/
+Sign in with the admin token: ${ADMIN_TOKEN}
+The demo job is under 群发任务 / Jobs. The simulator (${stack.sim.url}) knows the media ids
+sim-thumb-media-id-0001 (a cover), sim-image-media-id-0001, sim-voice-media-id-0001 and the
+card sim-card-id-0001; tags 2 and 100. The cron runs every 10 s. Ctrl-C stops the worker and the simulator.`);
 }

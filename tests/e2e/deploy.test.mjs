@@ -1,7 +1,8 @@
 // What `npx wrangler deploy` would upload, checked offline with --dry-run (no Cloudflare account
 // and no network needed): wrangler.toml's [build] runs scripts/build-worker, the bundle holds the
-// JS entry and a valid WebAssembly module small enough for the Free plan, and the bindings wrangler
-// prints are the D1 database DB and every var of wrangler.toml's [vars].
+// JS entry and a valid WebAssembly module small enough for the Free plan, the admin console's files
+// go up as static assets, and the bindings wrangler prints are the D1 database DB, the assets and
+// every var of wrangler.toml's [vars].
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -37,9 +38,13 @@ test('wrangler deploy --dry-run builds through [build] and bundles a valid worke
     assert.equal(r.error, undefined, `wrangler did not run: ${r.error}${tail}`);
     assert.equal(r.status, 0, `wrangler deploy --dry-run exited ${r.status}${tail}`);
 
-    // [build] ran the project's build script (without it wrangler ships whatever worker/build holds).
+    // [build] ran the project's build scripts (without it wrangler ships whatever worker/build holds).
     assert.match(output, /\[custom build\] Running: bash scripts\/build-worker/, `no [build] run${tail}`);
     assert.match(output, /worker bundle: wasm \d+ bytes/, `scripts/build-worker did not finish${tail}`);
+    // ...then the admin console's (scripts/build-console), whose files go up as static assets.
+    assert.match(output, /console\/dist: js \d+ bytes \(\d+ gzip, budget 81920\)/, `scripts/build-console did not finish${tail}`);
+    assert.match(output, /Read \d+ files from the assets directory \S*console\/dist/, `no console assets${tail}`);
+    assert.match(output, /env\.ASSETS\s+Assets/, `the ASSETS binding is not listed${tail}`);
 
     // The bundle: the JS entry and the .wasm it imports.
     const files = readdirSync(outdir);

@@ -49,6 +49,11 @@ test('a job, its batches, events and errors answer in the npm package\'s model, 
   assert.equal(job.results.sentCount, 10_003);
 
   const list = await stack.api('GET', '/api/jobs?limit=5');
+  // The quota the sends used, by core's rules; the ledger is what planSend's summary reads.
+  const status = await stack.api('GET', '/api/status');
+  const daily = status.json.quota.find((q) => q.rule === 'service_sends_per_day');
+  assert.deepEqual([daily.window, daily.used, daily.left, daily.used + daily.left], ['day', 2, daily.limit - 2, daily.limit]);
+  assert.deepEqual(status.json.ledger.map((r) => [r.kind, r.toAll, r.succeeded]), [['send', false, true], ['send', false, true]]);
   const events = await stack.api('GET', '/api/events?limit=5');
   const invalid = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: ' ' } }, audience: { openids: openids(3) } });
   assert.equal(invalid.status, 400);
@@ -73,6 +78,7 @@ test('a job, its batches, events and errors answer in the npm package\'s model, 
     ['job', 'wx.AdminJob', job],
     ['created', 'wx.AdminJob', created.json],
     ['list', 'wx.AdminJobList', list.json],
+    ['status', 'wx.AdminStatus', status.json],
     ['events', 'wx.AdminEventList', events.json],
     ['invalid', 'wx.AdminErrorBody', invalid.json],
     ['rejected', 'wx.AdminErrorBody', rejected.json],

@@ -360,6 +360,8 @@ pub struct StatusRead {
     pub token_fetched_at: Option<i64>,
     pub token_refresh_at: Option<i64>,
     pub calls: CallCounts,
+    /// The sends of the China month so far (core's quota rules count them).
+    pub month_sends: Vec<CallRow>,
 }
 
 /// What one cron run reads before it decides anything.
@@ -957,6 +959,10 @@ impl Store {
                      FROM calls WHERE account_id = ?4 AND at >= ?3",
                     &[n(minute_start), n(day_start), n(month_start), self.acc()],
                 )?,
+                self.sql(
+                    "SELECT at, endpoint, to_all, succeeded FROM calls WHERE account_id = ?2 AND endpoint IN ('sendall', 'send') AND succeeded = 1 AND at >= ?1 ORDER BY at",
+                    &[n(month_start), self.acc()],
+                )?,
             ])
             .await?;
         let token = first::<TokenTimes>(&r, 1)?;
@@ -965,6 +971,7 @@ impl Store {
             token_fetched_at: token.as_ref().map(|t| t.updated_at),
             token_refresh_at: token.map(|t| t.expires_at),
             calls: first(&r, 2)?.unwrap_or_default(),
+            month_sends: rows(&r, 3)?,
         })
     }
 

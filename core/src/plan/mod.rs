@@ -91,8 +91,8 @@ pub use decide::{
 };
 pub use pacer::Pacer;
 pub use quota::{
-    days_needed, earliest_start, AccountKind, PendingSend, QuotaDecision, QuotaNeed, QuotaRule,
-    SendKind, SentRecord,
+    days_needed, earliest_start, usage as quota_usage, AccountKind, PendingSend, QuotaDecision,
+    QuotaNeed, QuotaRule, QuotaUsage, QuotaWindow, SendKind, SentRecord,
 };
 pub use sealed_audience::{
     chunk_digest, read_audience_part, AudiencePart, AudienceSealer, ChunkRef, PartFormat,

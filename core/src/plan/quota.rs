@@ -434,6 +434,65 @@ pub fn earliest_start(
     }
 }
 
+/// The window a quota rule counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaWindow {
+    /// The China day (00:00 to 24:00, UTC+8).
+    Day,
+    /// The China natural month.
+    Month,
+}
+
+/// One quota rule of an account as it stands at an instant: how much of its current window the
+/// ledger has used and what is left, for a person (the worker's `GET /api/status`, the admin
+/// console). JSON: `{"rule":"service_sends_per_day","window":"day","limit":100,"used":3,
+/// "left":97,"resetsAt":…,"text":"a service account may make 100 API mass sends a day (China time)"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaUsage {
+    /// The rule.
+    pub rule: QuotaRule,
+    /// The window it counts in.
+    pub window: QuotaWindow,
+    /// Successful calls the window allows.
+    pub limit: usize,
+    /// Successful calls of the ledger that the rule counts in the current window.
+    pub used: usize,
+    /// `limit - used`, never below 0.
+    pub left: usize,
+    /// When the current window ends and the quota is whole again.
+    pub resets_at: UnixMillis,
+    /// The rule in words (its `Display`).
+    pub text: String,
+}
+
+/// Every quota rule of `account` at `now` (the table of the module doc), with what `ledger` has
+/// used of its current window. Only successful sends count, as for [`earliest_start`]; sends the
+/// ledger does not know of (the web console's) are not in it, which `text` of the monthly
+/// to-everyone rule says.
+pub fn usage(account: AccountKind, ledger: &[SentRecord], now: UnixMillis) -> Vec<QuotaUsage> {
+    limits(account, true, true, now)
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let used = count_in_ledger(ledger, now, l.counted);
+            QuotaUsage {
+                rule: l.rule,
+                window: match l.counted {
+                    Counted::ToAllInMonth => QuotaWindow::Month,
+                    _ => QuotaWindow::Day,
+                },
+                limit: l.limit,
+                used,
+                left: l.limit.saturating_sub(used),
+                resets_at: l.window_end,
+                text: l.rule.to_string(),
+            }
+        })
+        .collect()
+}
+
 /// A call of another job that is planned but not made yet (a batch of a pending or scheduled
 /// job). The account's quota is shared, so these go before a new plan's calls: see
 /// [`super::SendPlan::summary_with_pending`]. Serde (`notBefore` or `not_before`, `kind`

@@ -51,10 +51,16 @@ function parseOpenIds(contentType, text) {
 
 function handle(req, res, text) {
   const url = new URL(req.url, 'http://x');
-  const parts = url.pathname.split('/').filter(Boolean); // api, audiences, id?, openids|seal?
+  let parts = url.pathname.split('/').filter(Boolean); // api, audiences, id?, openids|seal?
+  // A worker of several accounts answers account X's audiences under /api/accounts/X/….
+  let account = null;
+  if (parts[0] === 'api' && parts[1] === 'accounts' && parts.length > 3) {
+    account = decodeURIComponent(parts[2]);
+    parts = ['api', ...parts.slice(3)];
+  }
   const route = parts.length === 2 ? 'create' : parts[3] === 'openids' ? 'part' : parts[3] === 'seal' ? 'seal' : 'other';
   const part = route === 'part' ? Number(url.searchParams.get('part')) : null;
-  const entry = { route, part, status: null, hash: sha(text), body: text, contentType: req.headers['content-type'] ?? '', auth: req.headers.authorization, at: Date.now() };
+  const entry = { route, part, account, status: null, hash: sha(text), body: text, contentType: req.headers['content-type'] ?? '', auth: req.headers.authorization, at: Date.now() };
   log.push(entry);
   if (req.method !== 'POST' || parts[0] !== 'api' || parts[1] !== 'audiences' || route === 'other') return (entry.status = fail(res, 404, 'not_found', 'no such path'));
   if (req.headers.authorization !== `Bearer ${TOKEN}`) return (entry.status = fail(res, 401, 'unauthorized', 'no or wrong bearer token'));
@@ -410,6 +416,18 @@ test('abort: before the start, during a request, during a Retry-After wait and b
   assert.equal(partsSent('seal').length, 0);
 });
 
+test('account: every request goes to that account\'s paths (/api/accounts/{id}/audiences…)', async () => {
+  const ids = Array.from({ length: 5 }, (_, i) => openid(i));
+  const result = await uploadAudience({ url: base, adminToken: TOKEN, openIds: ids, partSize: 3, account: 'shop/1' });
+  assert.deepEqual(log.map((e) => [e.route, e.part, e.account]), [['create', null, 'shop/1'], ['part', 1, 'shop/1'], ['part', 2, 'shop/1'], ['seal', null, 'shop/1']]);
+  assert.deepEqual(storedIds(), ids);
+  assert.equal(result.valid, 5);
+  // Without it, the default account's paths.
+  reset();
+  await uploadAudience({ url: base, adminToken: TOKEN, openIds: ids });
+  assert.deepEqual(log.map((e) => e.account), [null, null, null]);
+});
+
 test('options are checked before any request', async () => {
   await assert.rejects(uploadAudience({ url: base, adminToken: TOKEN, openIds: 'o1\no2' }), TypeError);
   await assert.rejects(uploadAudience({ url: base, adminToken: TOKEN, openIds: [openid(1), 2] }), /openIds\[1\] is number/);
@@ -417,5 +435,6 @@ test('options are checked before any request', async () => {
   await assert.rejects(uploadAudience({ url: 'not a url', adminToken: TOKEN, openIds: [] }), TypeError);
   await assert.rejects(uploadAudience({ url: base, adminToken: TOKEN, openIds: [], startPart: 2 }), /audienceId/);
   await assert.rejects(uploadAudience({ url: base, adminToken: TOKEN, openIds: [], partSize: 0 }), /partSize/);
+  await assert.rejects(uploadAudience({ url: base, adminToken: TOKEN, openIds: [], account: '' }), /account/);
   assert.equal(log.length, 0);
 });

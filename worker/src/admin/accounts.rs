@@ -259,6 +259,26 @@ async fn sealed_row(a: &Account, keys: &Keys, created_at: i64) -> Result<Account
     })
 }
 
+/// Writes `account` over the `row` it was read from, its secrets sealed with the current key,
+/// in a commit of its own; `false` when the row changed meanwhile (nothing written).
+async fn store_sealed(
+    app: &Ctx,
+    account: &Account,
+    keys: &Keys,
+    row: &AccountRow,
+) -> Result<bool, AppError> {
+    let new = sealed_row(account, keys, row.created_at).await?;
+    let r = app
+        .store
+        .commit(vec![app.store.update_account(
+            &new,
+            row.version,
+            app.now(),
+        )?])
+        .await?;
+    Ok(changed(&r, 0))
+}
+
 /// `POST /api/accounts`.
 pub async fn create(body: Value, app: &Ctx) -> Result<Response, AppError> {
     let id = text(&body, "id")?.unwrap_or("");
@@ -335,16 +355,7 @@ pub async fn update(id: &str, body: Value, app: &Ctx) -> Result<Response, AppErr
     let keys = keys(app).await?;
     let mut account = Account::from_row(&row, &keys).await?;
     apply(&mut account, &body, false)?;
-    let new = sealed_row(&account, &keys, row.created_at).await?;
-    let r = app
-        .store
-        .commit(vec![app.store.update_account(
-            &new,
-            row.version,
-            app.now(),
-        )?])
-        .await?;
-    if !changed(&r, 0) {
+    if !store_sealed(app, &account, &keys, &row).await? {
         return Err(AppError::Stale(format!(
             "account {id} changed meanwhile; read it again and retry"
         )));
@@ -394,16 +405,7 @@ pub async fn rotate(req: &Request, app: &Ctx) -> Result<Response, AppError> {
     let mut resealed = 0i64;
     for row in &rows {
         let account = Account::from_row(row, &keys).await?;
-        let new = sealed_row(&account, &keys, row.created_at).await?;
-        let r = app
-            .store
-            .commit(vec![app.store.update_account(
-                &new,
-                row.version,
-                app.now(),
-            )?])
-            .await?;
-        if changed(&r, 0) {
+        if store_sealed(app, &account, &keys, row).await? {
             resealed += 1;
         }
     }

@@ -1,14 +1,17 @@
 //! `GET /api/status`: how the worker is set up and how it is doing — the callback mode and
 //! forwarding, stored pushes by state (`forward_failed` among them), when the access_token was
-//! fetched (never the token), and the account's mass calls of the last minute, the China day and
-//! the China month. One read of three queries.
+//! fetched (never the token), the account's mass calls of the last minute, the China day and
+//! the China month, and core's quota rules against the month's successful sends: each rule's
+//! limit, what is used and left, and the sends themselves (`ledger`, core's `SentRecord`s, which
+//! the npm package's `planSend(…).summary({ ledger })` reads). One read of four queries.
 
 use serde_json::{json, Map, Value};
 use worker::Response;
 use wxmass::callback::SecurityMode;
-use wxmass::plan::UnixMillis;
+use wxmass::plan::{quota_usage, UnixMillis};
 
 use super::reply;
+use crate::calls::Ledger;
 use crate::error::AppError;
 use crate::Ctx;
 
@@ -35,6 +38,7 @@ pub async fn get(app: &Ctx) -> Result<Response, AppError> {
         .find(|c| c.state == "forward_failed")
         .map_or(0, |c| c.n);
     let c = &read.calls;
+    let ledger = Ledger::new(&[], &read.month_sends);
     reply(
         200,
         &json!({
@@ -61,6 +65,8 @@ pub async fn get(app: &Ctx) -> Result<Response, AppError> {
                 "toAllToday": c.to_all_today,
                 "toAllThisMonth": c.to_all_this_month,
             },
+            "quota": quota_usage(account.kind, ledger.sends(), t),
+            "ledger": ledger.sends(),
         }),
     )
 }

@@ -1,0 +1,386 @@
+// Compose a mass send: the message (six kinds), the audience, when, the summary, a preview and
+// a confirmed send. Every field is checked as it changes by the npm package (core in
+// WebAssembly); a problem shows at its field with core's message and rule, and Send stays
+// disabled until none is left.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { planSend, validatePreview, validateSendAll, validateUploadNews } from 'wxmass';
+import { html } from './html.js';
+import { chinaTime, num, t } from './i18n.js';
+import { api } from './api.js';
+import { ArticlesEditor, articleBody, emptyArticle } from './articles.js';
+import { readOpenIdFile, uploadEntries } from './audience.js';
+import { Confirm, ErrorBox, Field, fieldId, problemsAt, ProblemSummary, Title } from './ui.js';
+
+const KINDS = ['text', 'mpnews', 'image', 'voice', 'mpvideo', 'wxcard'];
+
+const initialDraft = () => ({
+  key: crypto.randomUUID(),
+  kind: 'text',
+  text: '',
+  mediaId: { image: '', voice: '', mpvideo: '' },
+  video: { title: '', description: '' },
+  cardId: '',
+  newsMode: 'editor',
+  newsMediaId: '',
+  articles: [emptyArticle()],
+  uploadedNews: null,
+  sendIgnoreReprint: false,
+  audience: 'everyone',
+  tagId: '',
+  when: 'now',
+  date: '',
+  time: '',
+  previewBy: 'toWxName',
+  previewTo: '',
+  cardExt: '',
+});
+
+/** The message as the send and the job take it (camelCase, as the npm package's MassMessage). */
+function messageOf(d) {
+  switch (d.kind) {
+    case 'text':
+      return { msgType: 'text', text: { content: d.text } };
+    case 'mpnews':
+      return { msgType: 'mpnews', mpnews: { mediaId: (d.newsMode === 'editor' ? d.uploadedNews : d.newsMediaId) ?? '' } };
+    case 'mpvideo': {
+      const mpvideo = { mediaId: d.mediaId.mpvideo };
+      if (d.video.title !== '') mpvideo.title = d.video.title;
+      if (d.video.description !== '') mpvideo.description = d.video.description;
+      return { msgType: 'mpvideo', mpvideo };
+    }
+    case 'wxcard':
+      return { msgType: 'wxcard', wxcard: { cardId: d.cardId } };
+    default:
+      return { msgType: d.kind, [d.kind]: { mediaId: d.mediaId[d.kind] } };
+  }
+}
+
+/** A problem of the form itself (not a WeChat rule): the console's words, rule `required`. */
+const formProblem = (path, key) => ({ path, rule: 'required', message: t(key), value: null });
+
+/** `sendAt` in China time, as the worker reads it (RFC 3339 with +08:00). */
+const sendAtOf = (d) => `${d.date}T${d.time}:00+08:00`;
+
+export function Compose({ go }) {
+  const [d, setDraft] = useState(initialDraft);
+  const set = (patch) => setDraft((old) => ({ ...old, ...patch }));
+  const [status, setStatus] = useState(null);
+  const [statusError, setStatusError] = useState(null);
+  const [file, setFile] = useState(null); // { name, lines, entries, lineOf } | { reading: true }
+  const [upload, setUpload] = useState(null); // { phase, part, sent, total, sealed, error }
+  const abort = useRef(null);
+  const [planned, setPlanned] = useState(null); // { plan, error }
+  const [confirming, setConfirming] = useState(false);
+  const [creating, setCreating] = useState(false);
+  const [createError, setCreateError] = useState(null);
+  const [preview, setPreview] = useState({ busy: false, done: false, error: null });
+
+  useEffect(() => {
+    api('GET', '/api/status').then(setStatus, setStatusError);
+    return () => abort.current?.abort();
+  }, []);
+
+  // ---- live checks (core, in the browser) -------------------------------------------------
+  const message = messageOf(d);
+  const isNewsEditor = d.kind === 'mpnews' && d.newsMode === 'editor';
+  const articleProblems = useMemo(
+    () => (isNewsEditor ? validateUploadNews({ articles: d.articles.map(articleBody) }).problems : []),
+    [isNewsEditor, d.articles],
+  );
+  const sendBody = {
+    ...message,
+    filter: d.audience === 'tag' ? { isToAll: false, tagId: d.tagId } : { isToAll: true },
+    ...(d.kind === 'mpnews' ? { sendIgnoreReprint: d.sendIgnoreReprint ? 1 : 0 } : {}),
+  };
+  const sendProblems = validateSendAll(sendBody).problems;
+  const messageOk = sendProblems.filter((p) => !p.path.startsWith('filter')).length === 0;
+
+  // The plan: the browser plans the audience with planSend (counts, invalid entries, batches).
+  const audienceSpec = d.audience === 'everyone' ? 'everyone' : d.audience === 'tag' ? { tagId: d.tagId } : file?.entries ? { openIds: file.entries } : null;
+  const planKey = JSON.stringify([message, d.audience, d.tagId, d.kind === 'mpnews' && d.sendIgnoreReprint]);
+  const canPlan = sendProblems.length === 0 && audienceSpec !== null;
+  useEffect(() => {
+    if (!canPlan) {
+      setPlanned(null);
+      return undefined;
+    }
+    let result;
+    try {
+      const plan = planSend({
+        jobId: 'console',
+        message,
+        audience: audienceSpec,
+        skipInvalid: true,
+        ...(d.kind === 'mpnews' ? { sendIgnoreReprint: d.sendIgnoreReprint } : {}),
+      });
+      result = { plan, batches: plan.batchCount, error: null };
+    } catch (error) {
+      result = { plan: null, error };
+    }
+    setPlanned(result);
+    return () => result.plan?.free();
+  }, [planKey, file, canPlan]);
+
+  const startMs = d.when === 'at' && d.date && d.time ? Date.parse(sendAtOf(d)) : null;
+  const summary = useMemo(() => {
+    if (!planned?.plan || !status) return null;
+    return planned.plan.summary({ ledger: status.ledger, now: Math.max(Date.now(), startMs ?? 0) });
+  }, [planned, status, startMs]);
+
+  // Problems that keep Send disabled: core's (message, tag), then the form's own.
+  const problems = [...articleProblems, ...sendProblems];
+  if (d.audience === 'file') {
+    if (!file || file.reading) problems.push(formProblem('audience.file', 'fileMissing'));
+    else if (planned?.error) {
+      const e = planned.error;
+      problems.push({ path: 'audience.file', rule: e.rule || e.code, message: e.message, value: null });
+    } else if (upload?.error) {
+      const e = upload.error;
+      problems.push({ path: 'audience.file', rule: e.code ?? 'upload', message: e.message, value: null });
+    } else if (upload?.sealed && planned?.plan && upload.sealed.batches !== planned.plan.batchCount) {
+      problems.push({ path: 'audience.file', rule: 'mismatch', message: t('uploadMismatch', { worker: upload.sealed.batches, browser: planned.plan.batchCount }), value: null });
+    }
+  }
+  if (d.when === 'at' && (!d.date || !d.time)) problems.push(formProblem('sendAt', 'dateMissing'));
+  const uploading = d.audience === 'file' && !upload?.sealed && !upload?.error;
+  const ready = problems.length === 0 && summary !== null && !uploading && status !== null;
+
+  // ---- the OpenID file ----------------------------------------------------------------------
+  const chooseFile = async (e) => {
+    const picked = e.currentTarget.files?.[0];
+    abort.current?.abort();
+    setUpload(null);
+    if (!picked) {
+      setFile(null);
+      return;
+    }
+    setFile({ reading: true, name: picked.name });
+    const read = await readOpenIdFile(picked);
+    setFile(read);
+    const controller = new AbortController();
+    abort.current = controller;
+    setUpload({ phase: 'create', part: 0, sent: 0, total: read.entries.length });
+    try {
+      const sealed = await uploadEntries(read.entries, {
+        signal: controller.signal,
+        onProgress: (p) => setUpload((u) => ({ ...u, phase: p.phase, part: p.part, sent: p.sentOpenIds, total: p.totalOpenIds ?? read.entries.length })),
+      });
+      if (!controller.signal.aborted) setUpload((u) => ({ ...u, phase: 'done', sealed }));
+    } catch (error) {
+      if (!controller.signal.aborted) setUpload((u) => ({ ...u, error }));
+    }
+  };
+
+  // ---- preview and send -------------------------------------------------------------------
+  const previewBody = {
+    ...message,
+    ...(d.kind === 'wxcard' && d.cardExt !== '' ? { wxcard: { ...message.wxcard, cardExt: d.cardExt } } : {}),
+    [d.previewBy]: d.previewTo,
+  };
+  const previewProblems = validatePreview(previewBody).problems;
+  const sendPreview = async () => {
+    setPreview({ busy: true, done: false, error: null });
+    try {
+      await api('POST', '/api/messages/preview', previewBody);
+      setPreview({ busy: false, done: true, error: null });
+    } catch (error) {
+      setPreview({ busy: false, done: false, error });
+    }
+  };
+
+  const createJob = async () => {
+    setCreating(true);
+    setCreateError(null);
+    const audience = d.audience === 'everyone' ? { everyone: true } : d.audience === 'tag' ? { tagId: d.tagId } : { audienceId: upload.sealed.id };
+    const body = { message, audience };
+    if (d.kind === 'mpnews') body.sendIgnoreReprint = d.sendIgnoreReprint;
+    if (d.when === 'at') body.sendAt = sendAtOf(d);
+    try {
+      // The draft's key: a retry after a lost answer finds the job already made.
+      const job = await api('POST', '/api/jobs', body, { headers: { 'idempotency-key': d.key } });
+      go(`#/jobs/${job.id}`);
+    } catch (error) {
+      setCreateError(error);
+      setConfirming(false);
+    } finally {
+      setCreating(false);
+    }
+  };
+
+  const recipients = summary?.recipients;
+  const sendLabel = t(`${d.when === 'at' ? 'scheduleTo' : 'sendTo'}_${d.audience === 'file' ? 'openids' : d.audience}`, { n: num(recipients), tag: d.tagId });
+
+  // ---- the page -----------------------------------------------------------------------------
+  const field = (path, label, value, onInput, extra = {}) => html`<${Field} path=${path} label=${label} problems=${problems} value=${value} onInput=${(e) => onInput(e.currentTarget.value)} ...${extra} />`;
+  const radio = (name, value, current, label, onPick) => html`<div class="radio">
+    <input type="radio" id=${`${name}-${value}`} name=${name} value=${value} checked=${current === value} onChange=${() => onPick(value)} />
+    <label for=${`${name}-${value}`}>${label}</label>
+  </div>`;
+
+  return html`<section aria-labelledby="compose-title">
+    <${Title} id="compose-title">${t('composeTitle')}</${Title}>
+
+    <fieldset class="group">
+      <legend>${t('kindLegend')}</legend>
+      <div class="radios">${KINDS.map((k) => radio('kind', k, d.kind, t(`kind_${k}`), (v) => set({ kind: v })))}</div>
+    </fieldset>
+
+    <fieldset class="group" id="message-fields">
+      <legend>${t(`kind_${d.kind}`)}</legend>
+      ${d.kind === 'text' && field('text.content', t('textContent'), d.text, (v) => set({ text: v }), { as: 'textarea', rows: 5 })}
+      ${(d.kind === 'image' || d.kind === 'voice' || d.kind === 'mpvideo') && field(`${d.kind}.mediaId`, t('mediaId'), d.mediaId[d.kind], (v) => set({ mediaId: { ...d.mediaId, [d.kind]: v } }), { hint: t(`mediaIdHint_${d.kind}`), autocomplete: 'off', spellcheck: false })}
+      ${d.kind === 'mpvideo' && html`
+        ${field('mpvideo.title', t('videoTitle'), d.video.title, (v) => set({ video: { ...d.video, title: v } }))}
+        ${field('mpvideo.description', t('videoDescription'), d.video.description, (v) => set({ video: { ...d.video, description: v } }))}`}
+      ${d.kind === 'wxcard' && field('wxcard.cardId', t('cardId'), d.cardId, (v) => set({ cardId: v }), { autocomplete: 'off', spellcheck: false })}
+      ${d.kind === 'mpnews' && html`
+        <fieldset class="group">
+          <legend>${t('newsMode')}</legend>
+          <div class="radios">
+            ${radio('newsMode', 'editor', d.newsMode, t('newsEditor'), (v) => set({ newsMode: v }))}
+            ${radio('newsMode', 'media', d.newsMode, t('newsMedia'), (v) => set({ newsMode: v }))}
+          </div>
+        </fieldset>
+        ${d.newsMode === 'media'
+          ? field('mpnews.mediaId', t('mediaId'), d.newsMediaId, (v) => set({ newsMediaId: v }), { hint: t('newsMediaHint'), autocomplete: 'off', spellcheck: false })
+          : html`<${ArticlesEditor} articles=${d.articles} problems=${articleProblems}
+              setArticles=${(articles) => set({ articles, uploadedNews: null })}
+              uploaded=${d.uploadedNews} setUploaded=${(id) => set({ uploadedNews: id })}
+              mediaIdProblems=${problemsAt(sendProblems, 'mpnews.mediaId')} />`}
+        <fieldset class="group">
+          <legend>${t('reprintLegend')}</legend>
+          <p class="hint" id="reprint-hint">${t('sendIgnoreReprintHint')}</p>
+          <div class="check">
+            <input type="checkbox" id=${fieldId('sendIgnoreReprint')} checked=${d.sendIgnoreReprint} aria-describedby="reprint-hint" onChange=${(e) => set({ sendIgnoreReprint: e.currentTarget.checked })} />
+            <label for=${fieldId('sendIgnoreReprint')}>${t('sendIgnoreReprint')}</label>
+          </div>
+        </fieldset>`}
+    </fieldset>
+
+    <fieldset class="group" id="audience">
+      <legend>${t('audienceLegend')}</legend>
+      <div class="radios">
+        ${radio('audience', 'everyone', d.audience, t('audEveryone'), (v) => set({ audience: v }))}
+        ${radio('audience', 'tag', d.audience, t('audTag'), (v) => set({ audience: v }))}
+        ${radio('audience', 'file', d.audience, t('audFile'), (v) => set({ audience: v }))}
+      </div>
+      ${d.audience === 'tag' && field('filter.tagId', t('tagId'), d.tagId, (v) => set({ tagId: v }), { inputmode: 'numeric', autocomplete: 'off' })}
+      ${d.audience === 'file' && html`
+        <${Field} path="audience.file" label=${t('fileLabel')} problems=${problems} type="file" accept=".txt,.csv,text/plain,text/csv" onChange=${chooseFile} />
+        <${FileReport} file=${file} planned=${planned} messageOk=${messageOk} upload=${upload} />`}
+    </fieldset>
+
+    <fieldset class="group">
+      <legend>${t('scheduleLegend')}</legend>
+      <div class="radios">
+        ${radio('when', 'now', d.when, t('sendNow'), (v) => set({ when: v }))}
+        ${radio('when', 'at', d.when, t('sendAt'), (v) => set({ when: v }))}
+      </div>
+      ${d.when === 'at' && html`<div class="row">
+        ${field('sendAt', t('date'), d.date, (v) => set({ date: v }), { type: 'date' })}
+        <${Field} path="sendAt.time" label=${t('time')} value=${d.time} type="time" onInput=${(e) => set({ time: e.currentTarget.value })} />
+      </div>`}
+    </fieldset>
+
+    <section class="group" aria-labelledby="summary-title" id="summary">
+      <h2 id="summary-title">${t('summaryTitle')}</h2>
+      <${ErrorBox} error=${statusError} />
+      ${summary ? html`<${Summary} summary=${summary} status=${status} audience=${d.audience} reprint=${d.kind === 'mpnews' ? d.sendIgnoreReprint : null} />` : html`<p class="hint">${t('summaryWaits')}</p>`}
+    </section>
+
+    <section class="group" aria-labelledby="preview-title" id="preview">
+      <h2 id="preview-title">${t('previewTitle')}</h2>
+      <fieldset class="group">
+        <legend>${t('previewTo')}</legend>
+        <div class="radios">
+          ${radio('previewBy', 'toWxName', d.previewBy, t('previewWxName'), (v) => set({ previewBy: v }))}
+          ${radio('previewBy', 'toUser', d.previewBy, t('previewOpenId'), (v) => set({ previewBy: v }))}
+        </div>
+      </fieldset>
+      <${Field} path=${d.previewBy} label=${t('previewTarget')} problems=${problemsAt(previewProblems, d.previewBy)} value=${d.previewTo} onInput=${(e) => set({ previewTo: e.currentTarget.value })} autocomplete="off" spellcheck=${false} />
+      ${d.kind === 'wxcard' && html`<${Field} path="wxcard.cardExt" label=${t('cardExt')} problems=${problemsAt(previewProblems, 'wxcard.cardExt')} value=${d.cardExt} onInput=${(e) => set({ cardExt: e.currentTarget.value })} as="textarea" rows="3" />`}
+      <button type="button" id="preview-send" onClick=${sendPreview} disabled=${preview.busy || previewProblems.length > 0}>${preview.busy ? t('sending') : t('sendPreview')}</button>
+      ${preview.done && html`<p class="ok" role="status" id="preview-done">${t('previewSent')}</p>`}
+      <${ErrorBox} error=${preview.error} />
+    </section>
+
+    <section class="group send" aria-labelledby="send-title">
+      <h2 id="send-title" class="visually-hidden">${sendLabel}</h2>
+      <${ProblemSummary} problems=${problems} />
+      <button type="button" class="primary big" id="send" disabled=${!ready} aria-describedby=${ready ? undefined : 'send-disabled'} onClick=${() => setConfirming(true)}>${sendLabel}</button>
+      ${!ready && html`<p class="hint" id="send-disabled">${t('sendDisabled')}</p>`}
+      <${ErrorBox} error=${createError} />
+    </section>
+
+    ${confirming && html`<${Confirm} title=${t('confirmTitle')} yes=${creating ? t('creating') : t('confirmYes')} no=${t('confirmNo')} busy=${creating}
+        onYes=${createJob} onNo=${() => setConfirming(false)}>
+      <p class="confirm-count" id="confirm-text">${sendLabel}</p>
+      <p>${t('confirmBatches', { n: num(summary.batches) })} · ${t('confirmAt', { at: startText(summary) })}</p>
+    </${Confirm}>`}
+  </section>`;
+}
+
+function FileReport({ file, planned, messageOk, upload }) {
+  if (!file) return null;
+  if (file.reading) return html`<p role="status">${t('loading')}</p>`;
+  const s = planned?.plan ? planned.plan.summary() : null;
+  return html`<div class="file-report" id="file-report">
+    <p role="status">${t('fileRead', { file: file.name, lines: num(file.lines), entries: num(file.entries.length) })}</p>
+    ${!s && !planned?.error && !messageOk && html`<p class="hint">${t('planWaits')}</p>`}
+    ${s && html`<dl class="counts">
+      <div><dt>${t('valid')}</dt><dd id="count-valid">${num(s.recipients)}</dd></div>
+      <div><dt>${t('invalid')}</dt><dd id="count-invalid">${num(s.invalidSkipped)}</dd></div>
+      <div><dt>${t('duplicates')}</dt><dd id="count-duplicates">${num(s.duplicatesDropped)}</dd></div>
+      <div><dt>${t('batches')}</dt><dd id="count-batches">${num(s.batches)}</dd></div>
+    </dl>
+    ${s.invalidShown.length > 0 && html`<div class="invalid-lines" id="invalid-lines">
+      <p>${t('invalidLines', { n: s.invalidShown.length })}</p>
+      <ul>${s.invalidShown.map((x) => html`<li>${t('line', { n: num(file.lineOf(x.position)) })}: <code>${x.value}</code></li>`)}</ul>
+    </div>`}`}
+    ${upload && html`<div class="upload">
+      <label for="upload-progress">${t('uploadProgress')}</label>
+      <progress id="upload-progress" max=${upload.total || 1} value=${upload.phase === 'done' ? upload.total || 1 : upload.sent}></progress>
+      <p role="status" id="upload-status">${upload.sealed
+        ? t('uploadPhase_done', { id: upload.sealed.id, valid: num(upload.sealed.valid), duplicates: num(upload.sealed.duplicates), invalid: num(upload.sealed.invalid), batches: num(upload.sealed.batches) })
+        : upload.error ? '' : t(`uploadPhase_${upload.phase}`, { sent: num(upload.sent), total: num(upload.total), part: upload.part })}</p>
+    </div>`}
+  </div>`;
+}
+
+/** The earliest start in words: now, a China time and the rule holding it, or never. */
+function startText(summary) {
+  const e = summary.earliestStart;
+  if (e.decision === 'never') return `${t('startNever')}${e.reason}`;
+  const at = summary.schedule[0]?.startsAt;
+  if (e.decision === 'not_before') return `${chinaTime(e.at)} (${t('heldBy')}${e.rule})`;
+  return at !== undefined && at > Date.now() + 60_000 ? chinaTime(at) : `${t('startNow')} (${chinaTime(at ?? Date.now())})`;
+}
+
+function Summary({ summary: s, status, audience, reprint }) {
+  const q = s.quotaUsed;
+  return html`<div class="summary">
+    <dl class="counts">
+      <div><dt>${t('recipients')}</dt><dd id="summary-recipients">${s.recipients === null ? t('recipientsByWechat') : num(s.recipients)}</dd></div>
+      <div><dt>${t('batches')}</dt><dd id="summary-batches">${num(s.batches)}${s.batchSizes && html` <span class="hint">(${t('batchSizes', { min: num(s.batchSizes[1]), max: num(s.batchSizes[0]) })})</span>`}</dd></div>
+      <div><dt>${t('earliestStart')}</dt><dd id="summary-start">${startText(s)}</dd></div>
+    </dl>
+    ${s.schedule.length > 1 && html`<h3>${t('scheduleDays')}</h3><ul>${s.schedule.map((day) => html`<li>${t('scheduleDay', { first: day.firstBatch, last: day.lastBatch, at: chinaTime(day.startsAt) })}</li>`)}</ul>`}
+    <h3>${t('quotaTitle')}</h3>
+    <p>${t('thisPlanUses', { sendall: q.sendallCalls, send: q.sendCalls, toAll: q.toAll ? t('toAllUse') : '' })}</p>
+    <table class="quota" id="quota">
+      <thead><tr><th scope="col">${t('quotaRule')}</th><th scope="col">${t('quotaWindow')}</th><th scope="col">${t('quotaUsed')}</th><th scope="col">${t('quotaLeft')}</th><th scope="col">${t('quotaLimit')}</th><th scope="col">${t('quotaResets')}</th></tr></thead>
+      <tbody>${status.quota.map((r) => html`<tr>
+        <td><code>${r.rule}</code><br /><span class="hint">${r.text}</span></td>
+        <td>${t(`window_${r.window}`)}</td><td>${num(r.used)}</td><td>${num(r.left)}</td><td>${num(r.limit)}</td><td>${chinaTime(r.resetsAt)}</td>
+      </tr>`)}</tbody>
+    </table>
+    <h3>${t('notes')}</h3>
+    <ul class="notes" id="summary-notes">
+      ${audience === 'everyone' && html`<li>${t('noteToAll')}</li>`}
+      ${reprint !== null && html`<li id="note-reprint">${t(reprint ? 'noteReprint1' : 'noteReprint0')}</li>`}
+      ${s.notes.map((n) => html`<li lang="en">${n}</li>`)}
+      <li>${t('queuedNote')}</li>
+    </ul>
+  </div>`;
+}
+

@@ -1,0 +1,237 @@
+// Jobs: a paged list, and a job page that follows its progress (polling every 2 s while a batch
+// is still to settle): batches, a chart of the MASSSENDJOBFINISH counts, each article's
+// originality check and URL, cancel and delete (both confirmed).
+import { useEffect, useState } from 'preact/hooks';
+import { validateDelete } from 'wxmass';
+import { html } from './html.js';
+import { chinaTime, getLang, num, t } from './i18n.js';
+import { api } from './api.js';
+import { Badge, Confirm, ErrorBox, Field, Title } from './ui.js';
+
+const PAGE = 20;
+const LIVE = new Set(['pending', 'sending', 'submitted']);
+
+export function JobList() {
+  const [cursors, setCursors] = useState(['']); // the cursor of each page seen, '' for the first
+  const [page, setPage] = useState(null);
+  const [error, setError] = useState(null);
+  const cursor = cursors[cursors.length - 1];
+  const load = () => {
+    setError(null);
+    api('GET', `/api/jobs?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).then(setPage, setError);
+  };
+  useEffect(load, [cursor]);
+  return html`<section aria-labelledby="jobs-title">
+    <${Title} id="jobs-title">${t('jobsTitle')}</${Title}>
+    <div class="row"><button type="button" onClick=${load}>${t('refresh')}</button></div>
+    <${ErrorBox} error=${error} />
+    ${page && (page.jobs.length === 0 ? html`<p>${t('noJobs')}</p>` : html`<table id="jobs">
+      <thead><tr><th scope="col">${t('jobId')}</th><th scope="col">${t('state')}</th><th scope="col">${t('createdAt')}</th><th scope="col">${t('sendAtCol')}</th><th scope="col">${t('batches')}</th><th scope="col">${t('batchCounts')}</th></tr></thead>
+      <tbody>${page.jobs.map((j) => html`<tr>
+        <td><a href=${`#/jobs/${j.id}`}><code>${j.id}</code></a></td><td><${Badge} state=${j.state} /></td>
+        <td>${chinaTime(j.createdAt)}</td><td>${chinaTime(j.sendAt)}</td><td>${num(j.batches)}</td>
+        <td class="counts-inline">${Object.entries(j.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(' · ')}</td>
+      </tr>`)}</tbody>
+    </table>`)}
+    <div class="row">
+      ${cursors.length > 1 && html`<button type="button" onClick=${() => setCursors([''])}>${t('firstPage')}</button>`}
+      ${page?.nextCursor && html`<button type="button" onClick=${() => setCursors([...cursors, page.nextCursor])}>${t('nextPage')}</button>`}
+    </div>
+  </section>`;
+}
+
+/** Sent, filtered and error counts of each batch's result, as grouped bars (SVG). */
+function ResultChart({ batches }) {
+  const rows = batches.filter((b) => b.result && typeof b.result.sentCount === 'number');
+  if (rows.length === 0) return html`<p class="hint">${t('chartEmpty')}</p>`;
+  const series = [['filterCount', 'bar-filter'], ['sentCount', 'bar-sent'], ['errorCount', 'bar-error']];
+  const max = Math.max(1, ...rows.flatMap((b) => series.map(([k]) => b.result[k])));
+  const barW = 14;
+  const groupW = barW * series.length + 18;
+  const h = 160;
+  const width = 40 + groupW * rows.length;
+  return html`<figure class="chart">
+    <svg id="result-chart" role="img" aria-labelledby="chart-title" viewBox=${`0 0 ${width} ${h + 40}`} width=${width} height=${h + 40}>
+      <title id="chart-title">${t('chartTitle')}</title>
+      <line x1="36" y1=${h} x2=${width} y2=${h} class="axis" />
+      <text x="32" y="12" class="tick" text-anchor="end">${num(max)}</text>
+      <text x="32" y=${h} class="tick" text-anchor="end">0</text>
+      ${rows.map((b, i) => html`<g data-batch=${b.index}>
+        ${series.map(([k, cls], j) => {
+          const v = b.result[k];
+          const bh = Math.round((v / max) * (h - 16));
+          return html`<rect class=${cls} x=${40 + i * groupW + j * barW} y=${h - bh} width=${barW - 2} height=${bh} data-count=${v}><title>${`${t('batch')} ${b.index + 1} ${t(k)}: ${num(v)}`}</title></rect>`;
+        })}
+        <text x=${40 + i * groupW + (barW * series.length) / 2} y=${h + 16} class="tick" text-anchor="middle">${b.index + 1}</text>
+      </g>`)}
+    </svg>
+    <figcaption>${t('chartTitle')}: ${series.map(([k, cls]) => html`<span class=${`key ${cls}`}>■</span> ${t(k)} `)}</figcaption>
+  </figure>`;
+}
+
+function Articles({ job }) {
+  const pushes = job.events.filter((e) => e.payload?.kind === 'mass_send_job_finish');
+  const withArticles = pushes.filter((e) => e.payload.copyrightCheck || e.payload.articleUrls.length > 0);
+  if (withArticles.length === 0) return html`<p class="hint">${t('noArticles')}</p>`;
+  const batchOf = (msgId) => job.batches.find((b) => b.msgId === msgId);
+  return html`${withArticles.map((e) => {
+    const p = e.payload;
+    const b = batchOf(p.msgId);
+    const urls = new Map(p.articleUrls.map((u) => [u.idx, u.url]));
+    const items = p.copyrightCheck?.items ?? [];
+    const idxs = [...new Set([...items.map((x) => x.articleIdx), ...urls.keys()])].sort((a, z) => a - z);
+    return html`<div class="articles-result" data-msg-id=${p.msgId}>
+      <h3>${t('batch')} ${b ? b.index + 1 : '?'} · msg_id <code>${p.msgId}</code> · <${Badge} state=${p.status.wire} />
+        ${p.status.kind === 'rejected' && html` <span>${(getLang() === 'zh' ? p.status.zh : p.status.en) ?? p.status.reason ?? ''}</span>`}</h3>
+      ${p.copyrightCheck && html`<p>${t('checkState')}: <strong>${p.copyrightCheck.checkState ?? '—'}</strong></p>`}
+      <div class="scroll"><table class="articles-table">
+        <thead><tr><th scope="col">${t('articleIdx')}</th><th scope="col">${t('userDeclareState')}</th><th scope="col">${t('auditState')}</th><th scope="col">${t('canReprint')}</th><th scope="col">${t('needReplaceContent')}</th><th scope="col">${t('needShowReprintSource')}</th><th scope="col">${t('originalUrl')}</th><th scope="col">${t('articleUrl')}</th></tr></thead>
+        <tbody>${idxs.map((idx) => {
+          const c = items.find((x) => x.articleIdx === idx);
+          const v = (x) => (x === null || x === undefined ? '—' : x);
+          return html`<tr>
+            <td>${idx}</td><td>${v(c?.userDeclareState)}</td><td>${v(c?.auditState)}</td><td>${v(c?.canReprint)}</td><td>${v(c?.needReplaceContent)}</td><td>${v(c?.needShowReprintSource)}</td>
+            <td>${c?.originalArticleUrl ? html`<a href=${c.originalArticleUrl} rel="noreferrer noopener" target="_blank">${c.originalArticleUrl}</a>` : '—'}</td>
+            <td>${urls.has(idx) ? html`<a href=${urls.get(idx)} rel="noreferrer noopener" target="_blank" class="article-url">${urls.get(idx)}</a>` : '—'}</td>
+          </tr>`;
+        })}</tbody>
+      </table></div>
+    </div>`;
+  })}`;
+}
+
+function DeleteArticle({ job }) {
+  const sent = job.batches.filter((b) => b.msgId);
+  // The batches get their msg_ids while the page is open: until one is picked, the first.
+  const [picked, setMsgId] = useState('');
+  const msgId = picked || (sent[0]?.msgId ?? '');
+  const [idx, setIdx] = useState('0');
+  const [confirming, setConfirming] = useState(false);
+  const [state, setState] = useState({ busy: false, done: false, error: null });
+  if (sent.length === 0) return null;
+  const body = { msgId, articleIdx: idx === '' ? idx : Number.isInteger(Number(idx)) ? Number(idx) : idx };
+  const problems = validateDelete(body).problems;
+  const run = async () => {
+    setState({ busy: true, done: false, error: null });
+    try {
+      await api('POST', '/api/messages/delete', body);
+      setState({ busy: false, done: true, error: null });
+    } catch (error) {
+      setState({ busy: false, done: false, error });
+    }
+    setConfirming(false);
+  };
+  const what = Number(idx) === 0 ? t('deleteAll') : t('deleteOne', { n: idx });
+  return html`<section class="group" aria-labelledby="delete-title">
+    <h2 id="delete-title">${t('deleteTitle')}</h2>
+    <div class="row">
+      <${Field} path="msgId" as="select" label=${t('deleteBatch')} problems=${problems} value=${msgId} onChange=${(e) => setMsgId(e.currentTarget.value)}>
+        ${sent.map((b) => html`<option value=${b.msgId}>${t('batch')} ${b.index + 1}: ${b.msgId}</option>`)}
+      </${Field}>
+      <${Field} path="articleIdx" label=${t('deleteIdx')} problems=${problems} value=${idx} inputmode="numeric" onInput=${(e) => setIdx(e.currentTarget.value)} />
+    </div>
+    <button type="button" id="delete-article" class="danger" disabled=${problems.length > 0 || state.busy} onClick=${() => setConfirming(true)}>${t('deleteButton')}</button>
+    ${state.done && html`<p class="ok" role="status" id="delete-done">${t('deleted')}</p>`}
+    <${ErrorBox} error=${state.error} />
+    ${confirming && html`<${Confirm} title=${t('deleteTitle')} yes=${t('deleteYes')} no=${t('deleteNo')} busy=${state.busy} onYes=${run} onNo=${() => setConfirming(false)}>
+      <p id="confirm-text">${t('deleteConfirm', { msgId, what })}</p>
+    </${Confirm}>`}
+  </section>`;
+}
+
+export function JobPage({ id }) {
+  const [job, setJob] = useState(null);
+  const [error, setError] = useState(null);
+  const [confirming, setConfirming] = useState(false);
+  const [cancel, setCancel] = useState({ busy: false, answer: null, error: null });
+  const live = job ? job.batches.some((b) => LIVE.has(b.state)) : true;
+
+  useEffect(() => {
+    let stopped = false;
+    let timer;
+    const tick = async () => {
+      try {
+        const j = await api('GET', `/api/jobs/${encodeURIComponent(id)}`);
+        if (stopped) return;
+        setJob(j);
+        setError(null);
+        if (!j.batches.some((b) => LIVE.has(b.state))) return;
+      } catch (e) {
+        if (stopped) return;
+        setError(e);
+      }
+      timer = setTimeout(tick, 2000);
+    };
+    tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [id, cancel.answer]);
+
+  const doCancel = async () => {
+    setCancel({ busy: true, answer: null, error: null });
+    try {
+      const answer = await api('POST', `/api/jobs/${encodeURIComponent(id)}/cancel`);
+      setJob(answer.job);
+      setCancel({ busy: false, answer, error: null });
+    } catch (error) {
+      setCancel({ busy: false, answer: null, error });
+    }
+    setConfirming(false);
+  };
+
+  if (!job) return html`<section><p><a href="#/jobs">${t('backToJobs')}</a></p><${ErrorBox} error=${error} />${!error && html`<p>${t('loading')}</p>`}</section>`;
+  const r = job.results;
+  const pending = job.counts.pending;
+  const kind = job.message.msgType ?? job.message.msgtype;
+  return html`<section aria-labelledby="job-title">
+    <p><a href="#/jobs">${t('backToJobs')}</a></p>
+    <${Title} id="job-title">${t('jobTitle', { id: job.id })} <${Badge} state=${job.state} /></${Title}>
+    ${live && html`<p class="hint" role="status">${t('liveNote')}</p>`}
+    <${ErrorBox} error=${error} />
+    <dl class="counts">
+      <div><dt>${t('message')}</dt><dd>${kind}</dd></div>
+      <div><dt>${t('audience')}</dt><dd><code>${JSON.stringify(job.audience)}</code></dd></div>
+      <div><dt>${t('createdAt')}</dt><dd>${chinaTime(job.createdAt)}</dd></div>
+      <div><dt>${t('sendAtCol')}</dt><dd id="job-send-at">${chinaTime(job.sendAt)}</dd></div>
+      <div><dt>${t('batches')}</dt><dd>${num(job.batches.length)}</dd></div>
+    </dl>
+
+    ${pending > 0 && html`<div class="row"><button type="button" id="cancel-job" class="danger" disabled=${cancel.busy} onClick=${() => setConfirming(true)}>${t('cancelJob')}</button></div>`}
+    ${cancel.answer && html`<p class="ok" role="status" id="cancel-done">${t('cancelled', { n: cancel.answer.cancelledBatches })}</p>`}
+    <${ErrorBox} error=${cancel.error} />
+    ${confirming && html`<${Confirm} title=${t('cancelJob')} yes=${t('cancelYes')} no=${t('cancelNo')} busy=${cancel.busy} onYes=${doCancel} onNo=${() => setConfirming(false)}>
+      <p id="confirm-text">${t('cancelConfirm', { id: job.id, n: pending })}</p>
+    </${Confirm}>`}
+
+    <h2>${t('results')}</h2>
+    <dl class="counts" id="job-results">
+      <div><dt>${t('eventsCount')}</dt><dd id="result-events">${num(r.events)}</dd></div>
+      <div><dt>${t('totalCount')}</dt><dd id="result-total">${num(r.totalCount)}</dd></div>
+      <div><dt>${t('filterCount')}</dt><dd id="result-filter">${num(r.filterCount)}</dd></div>
+      <div><dt>${t('sentCount')}</dt><dd id="result-sent">${num(r.sentCount)}</dd></div>
+      <div><dt>${t('errorCount')}</dt><dd id="result-error">${num(r.errorCount)}</dd></div>
+    </dl>
+    <${ResultChart} batches=${job.batches} />
+
+    <h2>${t('batchesTitle')}</h2>
+    <div class="scroll"><table id="batches">
+      <thead><tr><th scope="col">${t('batch')}</th><th scope="col">${t('state')}</th><th scope="col">${t('recipients')}</th><th scope="col">${t('attempts')}</th><th scope="col">${t('msgId')}</th><th scope="col">${t('clientMsgId')}</th><th scope="col">${t('lastOutcome')}</th><th scope="col">${t('result')}</th></tr></thead>
+      <tbody>${job.batches.map((b) => html`<tr data-batch=${b.index}>
+        <td>${b.index + 1}</td><td><${Badge} state=${b.state} /></td><td>${b.recipients === null ? '—' : num(b.recipients)}</td><td>${b.attempts}</td>
+        <td><code>${b.msgId ?? '—'}</code></td><td><code>${b.clientMsgId}</code></td>
+        <td>${b.lastOutcome ?? '—'}${b.failReason && html`<br /><strong>${t('failReason')}:</strong> ${b.failReason}`}</td>
+        <td>${b.result ? (typeof b.result.sentCount === 'number' ? `${b.result.status}: ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : `${b.result.status} (${b.result.source})`) : '—'}</td>
+      </tr>`)}</tbody>
+    </table></div>
+
+    <h2>${t('articlesTitle')}</h2>
+    <${Articles} job=${job} />
+
+    ${(kind === 'mpnews' || kind === 'mpvideo') && html`<${DeleteArticle} job=${job} />`}
+
+    <h2>${t('notes')}</h2>
+    <ul class="notes">${job.summary.notes.map((n) => html`<li lang="en">${n}</li>`)}</ul>
+  </section>`;
+}

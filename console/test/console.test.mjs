@@ -1,0 +1,579 @@
+// The admin console as a person uses it: headless Chromium (Debian's, through playwright-core)
+// on the console the worker serves under `wrangler dev`, against the WeChat simulator (the
+// harness of tests/e2e). Each step leaves a screenshot in target/console-screenshots/. What the
+// page shows is checked against what the worker stored (GET /api/jobs/{id}) and what reached
+// WeChat (the simulator's calls, sends and duplicate counter).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startStack, startUpstream, driveJob, openids, ADMIN_TOKEN, ROOT } from '../../tests/e2e/harness.mjs';
+import { signedPush } from '../../tests/e2e/push.mjs';
+import { errorInfo } from 'wxmass';
+
+const SHOTS = join(ROOT, 'target', 'console-screenshots');
+const WAIT = { timeout: 30_000 };
+let stack;
+let browser;
+// The account's own server behind the worker (FORWARD_URL): the events test makes it fail, so a
+// user's message ends up forward_failed.
+let upstream;
+// A second official account on the same worker (data, its secrets sealed under the master key),
+// served by the simulator as a second AppID.
+const B = { id: 'shop', appId: 'wx00000000000000bb', appSecret: 'bbbbsecret-0123456789abcdef012345', callbackToken: 'bbbbCallbackTokenForAccountB', encodingAesKey: 'bbbbAccountBEncodingAESKey0123456789abcdefg' };
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  upstream = await startUpstream();
+  [stack, browser] = await Promise.all([
+    startStack({}, { vars: { FORWARD_URL: upstream.url, ACCOUNTS_MASTER_KEY: randomBytes(32).toString('base64') } }),
+    chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    }),
+  ]);
+  await stack.simCtl('POST', 'config', {
+    apps: [{ appId: B.appId, appSecret: B.appSecret, callbackUrl: `${stack.workerUrl}/wechat/callback/${B.id}`, callbackToken: B.callbackToken, encodingAESKey: B.encodingAesKey, ghId: 'gh_00000000000b' }],
+  });
+  const b = await stack.api('POST', '/api/accounts', { id: B.id, appId: B.appId, kind: 'service', apiBase: stack.sim.url, secrets: { appSecret: B.appSecret, callbackToken: B.callbackToken, encodingAesKey: B.encodingAesKey } });
+  assert.equal(b.status, 201, b.text);
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await upstream?.close();
+});
+
+/** A fresh page (own sessionStorage) on the console; page errors and CSP reports fail the test. */
+async function open(name) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of (400|401|404|409|422)/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  let n = 0;
+  const shot = (step) => page.screenshot({ path: join(SHOTS, `${name}-${String(++n).padStart(2, '0')}-${step}.png`), fullPage: true });
+  await page.goto(`${stack.workerUrl}/`);
+  return { page, context, shot, problems };
+}
+
+async function signIn(page, token = ADMIN_TOKEN) {
+  await page.getByLabel('管理令牌').fill(token);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+}
+
+const text = (page, selector) => page.locator(selector).innerText();
+
+test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs from a file, preview, send, cron, finished', async () => {
+  const { page, context, shot, problems } = await open('journey');
+  // The CSP comes with the page, as a header from the assets' _headers.
+  const home = await fetch(`${stack.workerUrl}/`);
+  assert.match(home.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
+  await shot('sign-in');
+  await signIn(page);
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('wxmass.adminToken')), ADMIN_TOKEN);
+  await shot('compose');
+
+  // An mpnews written here: the cover is left blank (a bad field).
+  await page.getByLabel('图文', { exact: true }).check();
+  await page.getByLabel('标题', { exact: true }).fill('春季上新');
+  await page.getByLabel('正文(HTML)').fill('<p>新品到店</p>');
+  const thumb = page.getByLabel('封面 thumb_media_id');
+  await thumb.fill(' ');
+  await thumb.blur();
+  const thumbError = page.locator('#f-articles-0-thumbmediaid-error');
+  await thumbError.waitFor(WAIT);
+  assert.match(await thumbError.innerText(), /articles\[0\]\.thumbMediaId is required/);
+  assert.match(await thumbError.innerText(), /required/);
+  assert.equal(await thumb.getAttribute('aria-invalid'), 'true');
+  assert.match(await thumb.getAttribute('aria-describedby'), /f-articles-0-thumbmediaid-error/);
+  assert.equal(await page.locator('#send').isDisabled(), true);
+  assert.equal(await page.getByRole('button', { name: '上传图文(uploadnews)' }).isDisabled(), true);
+  assert.match(await text(page, '#problem-summary'), /articles\[0\]\.thumbMediaId/);
+  await shot('bad-field');
+
+  // Fixed: the problem leaves its field, the articles go up through uploadnews.
+  await thumb.fill('sim-thumb-media-id-0001');
+  await thumbError.waitFor({ state: 'detached', ...WAIT });
+  await page.getByLabel('打开留言').check();
+  // Go on when WeChat judges an article a reprint (send_ignore_reprint = 1).
+  await page.getByLabel('文章被判定为转载时仍然继续群发(send_ignore_reprint = 1)').check();
+  await page.getByRole('button', { name: '上传图文(uploadnews)' }).click();
+  await page.locator('#news-media-id').waitFor(WAIT);
+  const mediaId = await text(page, '#news-media-id');
+  const news = (await stack.simCtl('GET', 'calls?path=/cgi-bin/media/uploadnews')).calls;
+  assert.equal(news.length, 1);
+  const article = JSON.parse(news[0].body).articles[0];
+  assert.deepEqual([article.title, article.thumb_media_id, article.need_open_comment], ['春季上新', 'sim-thumb-media-id-0001', 1]);
+  assert.equal(JSON.parse(news[0].reply).media_id, mediaId);
+  await shot('articles-uploaded');
+
+  // 25,001 OpenIDs from a file: the browser's plan, then the upload in parts and the seal.
+  const list = openids(25_001, 'console');
+  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
+  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'followers.txt', mimeType: 'text/plain', buffer: Buffer.from(`${list.join('\n')}\n`) });
+  await page.locator('#count-batches').waitFor(WAIT);
+  assert.equal(await text(page, '#count-valid'), '25,001');
+  assert.equal(await text(page, '#count-invalid'), '0');
+  assert.equal(await text(page, '#count-duplicates'), '0');
+  assert.equal(await text(page, '#count-batches'), '3');
+  await page.locator('#upload-status', { hasText: '已封存' }).waitFor(WAIT);
+  assert.equal(await page.locator('#upload-progress').evaluate((p) => p.value === p.max && p.max === 25_001), true);
+  assert.match(await text(page, '#upload-status'), /有效 25,001.*3 批/);
+  await shot('audience');
+
+  // The summary: recipients, batches, quota and the earliest start, before the button.
+  await page.locator('#summary-recipients').waitFor(WAIT);
+  assert.equal(await text(page, '#summary-recipients'), '25,001');
+  assert.match(await text(page, '#summary-batches'), /^3/);
+  assert.match(await text(page, '#summary-start'), /立即/);
+  assert.match(await text(page, '#quota'), /service_sends_per_day[\s\S]*100/);
+  assert.match(await text(page, '#summary-notes'), /100 API mass sends a day/);
+  assert.match(await text(page, '#note-reprint'), /^send_ignore_reprint = 1:/);
+  const send = page.locator('#send');
+  assert.equal(await send.innerText(), '发送给 25,001 位粉丝');
+  assert.equal(await send.isDisabled(), false);
+  await shot('summary');
+
+  // A preview to a WeChat ID.
+  await page.getByLabel('预览接收者').fill('wxmass-operator');
+  await page.getByRole('button', { name: '发送预览' }).click();
+  await page.locator('#preview-done').waitFor(WAIT);
+  const previews = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/preview')).calls;
+  assert.equal(previews.length, 1);
+  assert.deepEqual(JSON.parse(previews[0].body), { towxname: 'wxmass-operator', mpnews: { media_id: mediaId }, msgtype: 'mpnews' });
+  await shot('preview');
+
+  // Send now: the confirmation names the count; nothing is created before it is confirmed.
+  await send.click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor(WAIT);
+  assert.match(await dialog.innerText(), /发送给 25,001 位粉丝[\s\S]*3 批/);
+  assert.equal((await stack.api('GET', '/api/jobs')).json.jobs.length, 0);
+  await shot('confirm');
+  await dialog.getByRole('button', { name: '确认发送' }).click();
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const jobId = page.url().split('/').pop();
+  await page.getByRole('heading', { name: new RegExp(`任务 ${jobId}`) }).waitFor(WAIT);
+  const created = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+  assert.deepEqual([created.state, created.batches.length, created.summary.recipients], ['planned', 3, 25_001]);
+  assert.deepEqual(created.message, { msgType: 'mpnews', mpnews: { mediaId } });
+  await shot('job-planned');
+
+  // The cron fires; the page follows the job to finished with the callbacks' counts. WeChat
+  // judges the first send's article a reprint that may be reprinted: it goes out all the same.
+  await stack.simCtl('POST', 'faults', { kind: 'reprint', canReprint: 1, path: '/cgi-bin/message/mass/send' });
+  const job = await driveJob(stack, jobId);
+  assert.equal(job.state, 'finished', JSON.stringify(job.batches));
+  await page.locator('h1 .badge', { hasText: 'finished' }).waitFor(WAIT);
+  await page.locator('#result-sent', { hasText: '25,001' }).waitFor(WAIT);
+  assert.equal(await text(page, '#result-total'), '25,001');
+  assert.equal(await text(page, '#result-events'), '3');
+  const rows = page.locator('#batches tbody tr');
+  assert.equal(await rows.count(), 3);
+  for (const b of job.batches) {
+    const row = await page.locator(`#batches tr[data-batch="${b.index}"]`).innerText();
+    assert.ok(row.includes(b.msgId) && row.includes(b.clientMsgId) && row.includes('finished'), row);
+    assert.ok(row.includes(b.result.sentCount.toLocaleString('en-US')), row);
+  }
+  const bars = await page.locator('#result-chart rect.bar-sent').evaluateAll((rs) => rs.map((r) => Number(r.dataset.count)));
+  assert.deepEqual(bars, job.batches.map((b) => b.result.sentCount));
+  // Each article's originality check and URL, from the pushes.
+  const urls = job.events.map((e) => e.payload.articleUrls[0].url);
+  const shown = await page.locator('a.article-url').evaluateAll((as) => as.map((a) => a.href));
+  assert.deepEqual(shown.sort(), urls.sort());
+  assert.equal(await page.locator('.articles-result').count(), 3);
+  const judged = job.events.map((e) => e.payload).filter((p) => p.copyrightCheck.items.length > 0);
+  assert.equal(judged.length, 1);
+  const item = judged[0].copyrightCheck.items[0];
+  const checked = page.locator(`.articles-result[data-msg-id="${judged[0].msgId}"]`);
+  assert.match(await checked.innerText(), new RegExp(`CheckState: ${judged[0].copyrightCheck.checkState}`));
+  const cells = await checked.locator('tbody tr').first().locator('td').allInnerTexts();
+  assert.deepEqual(cells.slice(0, 7), [item.articleIdx, item.userDeclareState, item.auditState, item.canReprint, item.needReplaceContent, item.needShowReprintSource, item.originalArticleUrl].map(String));
+  // Judged a reprint and sent all the same (CheckState 2, not 3 and err(30003)): WeChat got the
+  // console's send_ignore_reprint = 1.
+  assert.deepEqual([judged[0].copyrightCheck.checkState, judged[0].status.wire], [2, 'send success']);
+  const stats = await stack.simCtl('GET', 'stats');
+  // 25,001 followers once each, and the preview to the WeChat ID.
+  assert.deepEqual([stats.sends, stats.previews, stats.deliveries, stats.duplicateDeliveries], [3, 1, 25_002, 0]);
+  await shot('job-finished');
+
+  // Delete the article of the first batch's send, after a confirmation.
+  await page.getByLabel('文章序号(article_idx,0 = 全部文章)').fill('1');
+  await page.getByRole('button', { name: '删除', exact: true }).click();
+  await dialog.waitFor(WAIT);
+  assert.match(await dialog.innerText(), new RegExp(`${job.batches[0].msgId}[\\s\\S]*第 1 篇文章`));
+  await shot('delete-confirm');
+  await dialog.getByRole('button', { name: '确认删除' }).click();
+  await page.locator('#delete-done').waitFor(WAIT);
+  const deletes = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/delete')).calls;
+  assert.equal(deletes.length, 1);
+  assert.match(deletes[0].body, new RegExp(`"msg_id":${job.batches[0].msgId}\\b`));
+  assert.match(deletes[0].body, /"article_idx":1\b/);
+  assert.equal(deletes[0].errcode, 0);
+  const sent = (await stack.simCtl('GET', 'jobs')).jobs.find((j) => j.msgId === job.batches[0].msgId);
+  assert.deepEqual(sent.deletedArticles, [1]);
+  await shot('deleted');
+
+  // The jobs list links to it; the status page shows the ledger the sends made.
+  await page.getByRole('link', { name: '群发任务' }).click();
+  await page.getByRole('link', { name: jobId }).waitFor(WAIT);
+  await page.getByRole('link', { name: '状态与速度' }).click();
+  await page.locator('#status-quota').waitFor(WAIT);
+  assert.match(await text(page, '#status-quota'), /service_sends_per_day[\s\S]*\b3\b[\s\S]*\b97\b/);
+  assert.match(await text(page, '#token-age'), /已获取/);
+  await shot('status');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a scheduled job, cancelled from its page after a confirmation, sends nothing', async () => {
+  const { page, context, shot, problems } = await open('cancel');
+  await signIn(page);
+  await page.getByLabel('文本内容').fill('周末活动提醒');
+  await page.getByLabel('一个标签').check();
+  await page.getByLabel('标签 ID(tag_id)').fill('2');
+  await page.getByLabel('定时(北京时间)').check();
+  const send = page.locator('#send');
+  assert.equal(await send.isDisabled(), true, 'no date and time yet');
+  await page.getByLabel('日期').fill('2030-03-07');
+  await page.getByLabel('时间(北京时间)').fill('08:00');
+  await page.locator('#summary-start', { hasText: '2030-03-07 08:00' }).waitFor(WAIT);
+  assert.equal(await send.innerText(), '定时发送给标签 2 的粉丝');
+  await shot('scheduled');
+  await send.click();
+  await page.getByRole('dialog').getByRole('button', { name: '确认发送' }).click();
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const jobId = page.url().split('/').pop();
+  await page.locator('#job-send-at', { hasText: '2030-03-07 08:00' }).waitFor(WAIT);
+  const stored = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+  assert.equal(stored.sendAt, Date.UTC(2030, 2, 7, 0, 0, 0));
+  assert.deepEqual(stored.audience, { tagId: 2 });
+  await shot('job');
+
+  await page.getByRole('button', { name: '取消未发送的批次' }).click();
+  const dialog = page.getByRole('dialog');
+  assert.match(await dialog.innerText(), new RegExp(`${jobId}[\\s\\S]*1 个批次`));
+  await shot('cancel-confirm');
+  // "Keep them" first: nothing changes.
+  await dialog.getByRole('button', { name: '不取消' }).click();
+  assert.equal((await stack.api('GET', `/api/jobs/${jobId}`)).json.state, 'planned');
+  await page.getByRole('button', { name: '取消未发送的批次' }).click();
+  await dialog.getByRole('button', { name: '确认取消' }).click();
+  await page.locator('#cancel-done').waitFor(WAIT);
+  await page.locator('h1 .badge', { hasText: 'cancelled' }).waitFor(WAIT);
+  const job = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+  assert.equal(job.state, 'cancelled');
+  assert.deepEqual(job.batches.map((b) => b.state), ['cancelled']);
+  await stack.cron();
+  const sendalls = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/sendall')).calls;
+  assert.equal(sendalls.length, 0);
+  await shot('cancelled');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a wrong token is refused with a clear message and is not kept', async () => {
+  const { page, context, shot, problems } = await open('wrong-token');
+  await signIn(page, 'not-the-admin-token');
+  const error = page.locator('#token-error');
+  await error.waitFor(WAIT);
+  assert.match(await error.innerText(), /令牌不正确.*401/);
+  assert.equal(await page.getByLabel('管理令牌').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('wxmass.adminToken')), null);
+  await shot('refused');
+  // In English too.
+  await page.getByRole('button', { name: 'Switch to English' }).click();
+  await page.getByLabel('Admin token').fill('still-wrong');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.locator('#token-error', { hasText: 'The worker refused this token (401)' }).waitFor(WAIT);
+  await shot('refused-en');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an OpenID file with bad lines: their line numbers, the duplicates, and the worker agrees', async () => {
+  const { page, context, shot, problems } = await open('bad-lines');
+  await signIn(page);
+  await page.getByLabel('文本内容').fill('会员日');
+  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
+  const good = openids(5, 'bad-lines');
+  // A CSV with a header, a blank line, two bad OpenIDs and a duplicate.
+  const lines = ['openid,name', `${good[0]},a`, `${good[1]},b`, '', `"${good[2]}",c`, 'oR5G-too-short,d', `${good[3]},e`, `${good[1]},dup`, `${good[4]},f`];
+  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'members.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\r\n')) });
+  await page.locator('#invalid-lines').waitFor(WAIT);
+  assert.equal(await text(page, '#count-valid'), '5');
+  assert.equal(await text(page, '#count-invalid'), '2');
+  assert.equal(await text(page, '#count-duplicates'), '1');
+  assert.equal(await text(page, '#count-batches'), '1');
+  const shown = await page.locator('#invalid-lines li').allInnerTexts();
+  assert.deepEqual(shown, ['第 1 行: openid', '第 6 行: oR5G-too-short']);
+  await page.locator('#upload-status', { hasText: '已封存' }).waitFor(WAIT);
+  const audienceId = (await text(page, '#upload-status')).match(/受众 ([0-9A-Za-z]+)/)[1];
+  const sealed = (await stack.api('GET', `/api/audiences/${audienceId}`)).json;
+  assert.deepEqual([sealed.valid, sealed.invalid, sealed.duplicates, sealed.batches], [5, 2, 1, 1]);
+  await shot('lines');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('keyboard only: compose has a label on every control, a focus order that follows the page, and sends', async () => {
+  const { page, context, shot, problems } = await open('keyboard');
+  await page.getByLabel('管理令牌').focus();
+  await page.keyboard.type(ADMIN_TOKEN);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  // After signing in the focus is on the screen's heading; Tab goes on into the form, Shift+Tab
+  // back through the header. Every control that gets the focus has a label.
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    if (!e || e === document.body) return null;
+    const labelled = e.labels?.[0]?.innerText ?? e.getAttribute('aria-label') ?? (['BUTTON', 'A', 'H1'].includes(e.tagName) ? e.innerText : null);
+    return { tag: e.tagName.toLowerCase(), name: labelled?.trim() ?? null, id: e.id };
+  });
+  assert.deepEqual(await focused(), { tag: 'h1', name: '新建群发', id: 'compose-title' });
+  const walk = async (key) => {
+    const seen = [];
+    const keys = new Set();
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press(key);
+      const el = await focused();
+      // Until the heading again, or the page's end (past it the focus wraps round).
+      const k = el && `${el.tag}#${el.id}#${el.name}`;
+      if (el === null || el.tag === 'h1' || keys.has(k)) break;
+      keys.add(k);
+      seen.push(el);
+      if (el.name === 'wxmass 群发控制台') break;
+    }
+    await page.locator('#compose-title').focus();
+    return seen;
+  };
+  const forward = await walk('Tab');
+  const back = await walk('Shift+Tab');
+  for (const el of [...forward, ...back]) assert.ok(el.name, `focused ${JSON.stringify(el)} has no label`);
+  const names = forward.map((e) => e.name);
+  // One stop per radio group (its checked radio), disabled buttons left out, top to bottom.
+  assert.deepEqual(names.slice(0, 6), ['文本', '文本内容', '全部粉丝(is_to_all)', '立即发送', '微信号(towxname)', '预览接收者'], names.join(' | '));
+  assert.match(names[6], /^text\.content: text\.content is required/);
+  assert.equal(forward.length, 7, names.join(' | '));
+  assert.deepEqual(back.map((e) => e.name), ['退出', 'Switch to English', '公众号账号', '状态与速度', '推送', '群发任务', '新建群发', 'wxmass 群发控制台']);
+  await shot('tab-order');
+
+  // Compose and send with keys alone: arrows pick the kind, type the text, Enter confirms.
+  await page.getByLabel('文本', { exact: true }).focus();
+  await page.keyboard.press('ArrowRight'); // 图文
+  assert.equal(await page.getByLabel('图文', { exact: true }).isChecked(), true);
+  await page.keyboard.press('ArrowLeft'); // back to 文本
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'f-text-content');
+  await page.keyboard.type('键盘发送');
+  await page.keyboard.press('Tab'); // the audience radios: 全部粉丝
+  await page.keyboard.press('ArrowRight'); // 一个标签
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'f-filter-tagid');
+  await page.keyboard.type('x');
+  await page.locator('#f-filter-tagid-error').waitFor(WAIT);
+  assert.match(await text(page, '#f-filter-tagid-error'), /filter\.tagId/);
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('100');
+  await page.locator('#send:not([disabled])').waitFor(WAIT);
+  await page.locator('#send').focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor(WAIT);
+  // The focus starts on the safe choice; Escape goes back without sending.
+  assert.equal(await page.evaluate(() => document.activeElement.innerText), '返回修改');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached', ...WAIT });
+  await page.locator('#send').focus();
+  await page.keyboard.press('Enter');
+  await dialog.waitFor(WAIT);
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.innerText), '确认发送');
+  await shot('confirm');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const jobId = page.url().split('/').pop();
+  const job = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
+  assert.deepEqual([job.audience, job.message], [{ tagId: 100 }, { msgType: 'text', text: { content: '键盘发送' } }]);
+  await stack.api('POST', `/api/jobs/${jobId}/cancel`);
+  await shot('sent');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('events mark unreadable and forward-failed pushes; speed is read and set through core\'s check; status counts them', async () => {
+  const v = stack.vars;
+  const xml = '<xml><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgID>not-a-number-18</MsgID></xml>';
+  const push = signedPush({ token: v.CALLBACK_TOKEN, encodingAESKey: v.ENCODING_AES_KEY, appId: v.APP_ID, xml, mode: 'safe', nowSec: stack.nowSec() });
+  // The account's server takes the unreadable push (so it stays `unreadable`) and fails the
+  // user's message (`forward_failed`).
+  upstream.answer({ status: 200, body: 'success' });
+  const answered = await stack.callback(push);
+  assert.equal(answered.text, 'success', `${stack.workerUrl} ${stack.sim.url} ${upstream.url}`);
+  upstream.answer({ status: 500, body: 'down' });
+  // WeChat waits 5 s for an answer (the simulator's other durations run 100 times faster).
+  const user = await stack.simCtl('POST', 'callbacks/push', { message: { msgType: 'text', content: '你好' }, timeoutMs: 5000 });
+  assert.equal(user.status, 200, JSON.stringify(user));
+
+  const { page, context, shot, problems } = await open('events');
+  await signIn(page);
+  await page.getByRole('link', { name: '推送' }).click();
+  await page.locator('#events').waitFor(WAIT);
+  const stored = (await stack.api('GET', '/api/events?limit=20')).json;
+  assert.match(await page.locator('main').innerText(), new RegExp(`共 ${stored.total} 条`));
+  const unreadable = page.locator('#events tr[data-state="unreadable"]');
+  const failed = page.locator('#events tr[data-state="forward_failed"]');
+  assert.equal(await unreadable.count(), 1);
+  assert.equal(await failed.count(), 1);
+  assert.match(await unreadable.innerText(), /⚠ 无法解析/);
+  assert.match(await failed.innerText(), /⚠ 转发失败/);
+  const reasons = Object.fromEntries(stored.events.filter((e) => e.reason).map((e) => [e.state, e.reason]));
+  assert.ok((await unreadable.innerText()).includes(reasons.unreadable), await unreadable.innerText());
+  assert.ok((await failed.innerText()).includes(reasons.forward_failed), await failed.innerText());
+  assert.equal(await page.locator('#events tr.marked').count(), 2);
+  await unreadable.getByText('原始 XML').click();
+  assert.match(await unreadable.locator('pre').innerText(), /not-a-number-18/);
+  await shot('all');
+  await page.getByLabel('按状态筛选').selectOption('forward_failed');
+  await page.locator('#events tbody tr').first().waitFor(WAIT);
+  await page.waitForFunction(() => [...document.querySelectorAll('#events tbody tr')].every((r) => r.dataset.state === 'forward_failed'), null, WAIT);
+  assert.equal(await page.locator('#events tbody tr').count(), 1);
+  await shot('forward-failed');
+
+  // Status and speed.
+  await page.getByRole('link', { name: '状态与速度' }).click();
+  await page.locator('#speed-now').waitFor(WAIT);
+  const before = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/speed/get')).calls;
+  assert.match(await text(page, '#speed-now'), new RegExp(`速度等级 ${JSON.parse(before.at(-1).reply).speed}`));
+  assert.match(await text(page, '#status'), /转发失败的推送\s*1/);
+  const speed = page.getByLabel('新的速度等级(speed)');
+  await speed.fill('9');
+  await page.locator('#f-speed-error').waitFor(WAIT);
+  assert.match(await text(page, '#f-speed-error'), /speed must be between 0 and 4[\s\S]*range/);
+  assert.equal(await page.locator('#speed-set').isDisabled(), true);
+  await shot('speed-bad');
+  await speed.fill('3');
+  await page.locator('#speed-set').click();
+  await page.locator('#speed-now', { hasText: '速度等级 3' }).waitFor(WAIT);
+  const sets = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/speed/set')).calls;
+  assert.deepEqual(sets.map((c) => JSON.parse(c.body)), [{ speed: 3 }]);
+  await shot('speed-set');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('another official account of the same worker: picked in the header, its audience, job and sends are its own', async () => {
+  const { page, context, shot, problems } = await open('account');
+  await signIn(page);
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  // The admin token lists the accounts; pick the shop's.
+  await page.locator('#account-list option').nth(1).waitFor({ state: 'attached', ...WAIT });
+  assert.deepEqual(await page.locator('#account-list option').evaluateAll((os) => os.map((o) => o.value)), ['default', B.id]);
+  await page.getByLabel('公众号账号').fill(B.id);
+  await page.getByRole('button', { name: '切换' }).click();
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  await page.getByLabel('文本内容').fill('分店开业');
+  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
+  const list = openids(3, 'shop');
+  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'shop.txt', mimeType: 'text/plain', buffer: Buffer.from(list.join('\n')) });
+  await page.locator('#upload-status', { hasText: '已封存' }).waitFor(WAIT);
+  const audienceId = (await text(page, '#upload-status')).match(/受众 ([0-9A-Za-z]+)/)[1];
+  assert.equal((await stack.api('GET', `/api/accounts/${B.id}/audiences/${audienceId}`)).json.valid, 3);
+  assert.equal((await stack.api('GET', `/api/audiences/${audienceId}`)).status, 404);
+  await shot('compose');
+  await page.locator('#send').click();
+  await page.getByRole('dialog').getByRole('button', { name: '确认发送' }).click();
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const jobId = page.url().split('/').pop();
+  assert.equal((await stack.api('GET', `/api/jobs/${jobId}`)).status, 404);
+  const job = await driveJob({ ...stack, api: (m, p, b, h) => stack.api(m, p.replace('/api/', `/api/accounts/${B.id}/`), b, h) }, jobId);
+  assert.equal(job.state, 'finished');
+  await page.locator('#result-sent', { hasText: '3' }).waitFor(WAIT);
+  // WeChat got the send with the shop's token (its AppID).
+  const sends = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/send')).calls.filter((c) => c.body.includes(list[0]));
+  assert.deepEqual(sends.map((c) => c.appId), [B.appId]);
+  await page.getByRole('link', { name: '状态与速度' }).click();
+  await page.locator('#status-account', { hasText: B.appId }).waitFor(WAIT);
+  assert.match(await text(page, '#status-quota'), /service_sends_per_day[\s\S]*\b1\b[\s\S]*\b99\b/);
+  await shot('status');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('every kind composes and previews: text, mpnews by media_id, image, voice, mpvideo, wxcard with card_ext on the preview only', async () => {
+  // The media WeChat would hold: an mpnews and an mpvideo uploaded through the worker.
+  const news = (await stack.api('POST', '/api/media/uploadnews', { articles: [{ thumbMediaId: 'sim-thumb-media-id-0001', title: 't', content: 'c' }] })).json.mediaId;
+  const video = (await stack.api('POST', '/api/media/uploadvideo', { mediaId: 'sim-video-media-id-0001', title: 'v', description: 'd' })).json.mediaId;
+  const { page, context, shot, problems } = await open('kinds');
+  await signIn(page);
+  await page.getByLabel('OpenID(touser)').check();
+  const to = openids(1, 'kinds')[0];
+  await page.getByLabel('预览接收者').fill(to);
+  const kinds = [
+    ['文本', async () => page.getByLabel('文本内容').fill('每种消息'), { text: { content: '每种消息' }, msgtype: 'text' }],
+    ['图文', async () => {
+      await page.getByLabel('已有的图文 media_id').check();
+      await page.getByLabel('media_id', { exact: true }).fill(news);
+    }, { mpnews: { media_id: news }, msgtype: 'mpnews' }],
+    ['图片', async () => page.getByLabel('media_id', { exact: true }).fill('sim-image-media-id-0001'), { image: { media_id: 'sim-image-media-id-0001' }, msgtype: 'image' }],
+    ['语音', async () => page.getByLabel('media_id', { exact: true }).fill('sim-voice-media-id-0001'), { voice: { media_id: 'sim-voice-media-id-0001' }, msgtype: 'voice' }],
+    ['视频', async () => {
+      await page.getByLabel('media_id', { exact: true }).fill(video);
+      await page.getByLabel('视频标题(可选)').fill('新品视频');
+    }, { mpvideo: { media_id: video, title: '新品视频' }, msgtype: 'mpvideo' }],
+    ['卡券', async () => {
+      await page.getByLabel('card_id', { exact: true }).fill('sim-card-id-0001');
+      // card_ext must be a JSON object as a string: core says so at the field, and the preview waits.
+      const ext = page.getByLabel('card_ext(仅预览,JSON 对象字符串)');
+      await ext.fill('not json');
+      await page.locator('#f-wxcard-cardext-error').waitFor(WAIT);
+      assert.match(await text(page, '#f-wxcard-cardext-error'), /wxcard\.cardExt[\s\S]*json_object_string/);
+      assert.equal(await page.getByRole('button', { name: '发送预览' }).isDisabled(), true);
+      await shot('card-ext-bad');
+      await ext.fill('{"code":"","openid":"","timestamp":"1","signature":"s"}');
+    }, { touser: to, wxcard: { card_id: 'sim-card-id-0001', card_ext: '{"code":"","openid":"","timestamp":"1","signature":"s"}' }, msgtype: 'wxcard' }],
+  ];
+  for (const [label, fill, body] of kinds) {
+    await page.getByLabel(label, { exact: true }).check();
+    await fill();
+    await page.locator('#send:not([disabled])').waitFor(WAIT);
+    const before = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/preview')).calls.length;
+    await page.getByRole('button', { name: '发送预览' }).click();
+    await page.locator('#preview-done').waitFor(WAIT);
+    const calls = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/preview')).calls;
+    assert.equal(calls.length, before + 1, label);
+    const sent = JSON.parse(calls.at(-1).body);
+    assert.deepEqual(sent, { touser: to, ...body }, label);
+    assert.equal(calls.at(-1).errcode, 0, `${label}: ${calls.at(-1).reply}`);
+    await shot(body.msgtype);
+  }
+  // WeChat refuses an unknown media_id: the page shows core's text for the errcode, in each language.
+  await page.getByLabel('图片', { exact: true }).check();
+  await page.getByLabel('media_id', { exact: true }).fill('sim-image-media-id-9999');
+  await page.getByRole('button', { name: '发送预览' }).click();
+  const refused = page.locator('#preview .error-box');
+  await refused.waitFor(WAIT);
+  const known = errorInfo(40007);
+  assert.match(await refused.innerText(), new RegExp(`微信返回错误码 40007: ${known.zh}`));
+  await shot('wechat-error');
+  await page.getByRole('button', { name: 'Switch to English' }).click();
+  await refused.getByText(`WeChat answered errcode 40007: ${known.en}`).waitFor(WAIT);
+  await page.getByRole('button', { name: '切换到中文' }).click();
+  await page.getByLabel('卡券', { exact: true }).check();
+  // The send itself carries no card_ext (WeChat takes it on the preview only).
+  await page.locator('#send').click();
+  await page.getByRole('dialog').getByRole('button', { name: '确认发送' }).click();
+  await page.waitForURL(/#\/jobs\/j/, WAIT);
+  const job = (await stack.api('GET', `/api/jobs/${page.url().split('/').pop()}`)).json;
+  assert.deepEqual(job.message, { msgType: 'wxcard', wxcard: { cardId: 'sim-card-id-0001' } });
+  await stack.api('POST', `/api/jobs/${job.id}/cancel`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
