@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,10 @@ assert.ok(existsSync(BIN), 'npm/dist/cli/main.js: build the npm package first (s
 
 let stack;
 let env;
+// A second official account on the same worker (issue 20), served by the simulator as its own AppID.
+const B = { appId: 'wx00000000000000bb', appSecret: 'bbbbsecret-0123456789abcdef012345', callbackToken: 'bbbbCallbackTokenForAccountB' };
 before(async () => {
-  stack = await startStack({ strictFollowers: false });
+  stack = await startStack({ strictFollowers: false }, { vars: { ACCOUNTS_MASTER_KEY: randomBytes(32).toString('base64') } });
   env = { WXMASS_URL: stack.workerUrl, WXMASS_ADMIN_TOKEN: ADMIN_TOKEN };
 });
 after(async () => { await stack?.stop(); });
@@ -151,4 +154,42 @@ test('jobs: usage and configuration errors exit 2, a message with problems 1 (be
   assert.equal((await stack.simCtl('GET', 'stats')).calls, before);
   const down = await wxmass(['jobs', 'list'], { WXMASS_URL: 'http://127.0.0.1:9', WXMASS_ADMIN_TOKEN: ADMIN_TOKEN });
   assert.equal(down.code, 4);
+});
+
+test('jobs --account-id (or WXMASS_ACCOUNT): a job of another official account on the same worker, uploaded, listed, watched to finished under that account only', async () => {
+  await stack.simCtl('POST', 'config', {
+    apps: [{ appId: B.appId, appSecret: B.appSecret, callbackUrl: `${stack.workerUrl}/wechat/callback/b`, callbackToken: B.callbackToken, callbackMode: 'plain' }],
+  });
+  const account = await stack.api('POST', '/api/accounts', { id: 'b', appId: B.appId, kind: 'service', apiBase: stack.sim.url, callbackMode: 'plain', secrets: { appSecret: B.appSecret, callbackToken: B.callbackToken } });
+  assert.equal(account.status, 201, account.text);
+  const few = file('b-ids.txt', `${ids.slice(0, 5).join('\n')}\n`);
+  const created = await wxmass(['jobs', 'create', '--account-id', 'b', '--openids', few, '--message', message, '--json']);
+  assert.equal(created.code, 0, created.stderr + created.stdout);
+  const result = created.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+  assert.equal(result.type, 'result');
+  const id = result.job.id;
+  assert.equal(result.audience.valid, 5);
+  assert.equal((await stack.api('GET', `/api/accounts/b/jobs/${id}`)).status, 200);
+  assert.equal((await stack.api('GET', `/api/jobs/${id}`)).status, 404, 'not the default account\'s');
+  const listed = await wxmass(['jobs', 'list', '--json'], { ...env, WXMASS_ACCOUNT: 'b' });
+  assert.deepEqual(JSON.parse(listed.stdout).jobs.map((j) => j.id), [id]);
+  assert.ok(!JSON.parse((await wxmass(['jobs', 'list', '--json'])).stdout).jobs.some((j) => j.id === id));
+
+  const watch = start(['jobs', 'watch', id, '--interval', '200'], { ...env, WXMASS_ACCOUNT: 'b' });
+  let exited = null;
+  watch.done.then((r) => { exited = r; });
+  for (let run = 0; run < 10 && exited === null; run++) {
+    await stack.cron();
+    await stack.simCtl('POST', 'callbacks/flush');
+    await sleep(600);
+    await stack.advance(61_000);
+  }
+  const w = await watch.done;
+  assert.equal(w.code, 0, w.stderr);
+  assert.match(w.stdout, new RegExp(`^job ${id} finished: total 5, filtered 5, sent 5, errors 0\\n$`));
+  const sends = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/send')).calls.filter((c) => c.appId === B.appId);
+  assert.equal(sends.length, 1, 'sent with account b\'s token');
+  const unknown = await wxmass(['jobs', 'list', '--account-id', 'nobody']);
+  assert.equal(unknown.code, 2, unknown.stderr);
+  assert.match(unknown.stderr, /HTTP 404/);
 });

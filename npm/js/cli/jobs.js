@@ -12,7 +12,9 @@ import { bar, CliError, EXIT, int, pad } from './term.js';
 
 export const usage = `wxmass jobs <create | list | show | watch | cancel> [options]
 
-Jobs on a wxmass worker: WXMASS_URL (or --url) is the worker, WXMASS_ADMIN_TOKEN its admin token.
+Jobs on a wxmass worker: WXMASS_URL (or --url) is the worker, WXMASS_ADMIN_TOKEN its admin token
+(or an operator's token for the account), WXMASS_ACCOUNT (or --account-id) the official account
+on a worker that serves several (default: the worker's default account).
 
   jobs create --message <file> (--openids <file> | --tag <id> | --everyone | --audience <id>)
               [--send-at <time>] [--skip-invalid] [--send-ignore-reprint]
@@ -34,6 +36,7 @@ such job), 3 when WeChat refused a request, 4 when the worker cannot be reached 
 
 export const options = {
   url: { type: 'string' },
+  'account-id': { type: 'string' },
   message: { type: 'string' },
   openids: { type: 'string' },
   tag: { type: 'string' },
@@ -57,7 +60,12 @@ function worker(values, env) {
   const token = env.WXMASS_ADMIN_TOKEN;
   if (!url) throw new CliError('jobs: set WXMASS_URL (or --url) to the worker, e.g. https://wxmass.example.workers.dev', EXIT.USAGE);
   if (!token) throw new CliError('jobs: set WXMASS_ADMIN_TOKEN to the worker\'s ADMIN_TOKEN', EXIT.USAGE);
-  return { url, token };
+  const account = values['account-id'] ?? env.WXMASS_ACCOUNT ?? undefined;
+  if (account === '') throw new CliError('--account-id: give an account id', EXIT.USAGE);
+  // A worker serving several accounts answers each under /api/accounts/{id}/…; the paths
+  // without it are its default account's.
+  const api = account === undefined ? '/api' : `/api/accounts/${encodeURIComponent(account)}`;
+  return { url, token, account, api };
 }
 
 /** The worker's error answer as a CliError with the documented exit code. */
@@ -71,8 +79,9 @@ function workerError(status, json, what) {
   return new CliError(text, EXIT.PROBLEMS, detail);
 }
 
-/** One admin API call; transport failures and 5xx answers are exit 4. */
-async function call(w, method, path, { body, headers = {} } = {}) {
+/** One admin API call (`path` under the account's /api); transport failures and 5xx are exit 4. */
+async function call(w, method, route, { body, headers = {} } = {}) {
+  const path = `${w.api}${route}`;
   let res;
   try {
     res = await fetch(`${w.url}${path}`, {
@@ -145,6 +154,7 @@ async function create({ values, out, w }) {
       seal = await uploadAudience({
         url: w.url,
         adminToken: w.token,
+        account: w.account,
         openIds: audience.openIds,
         partSize,
         onProgress: ({ phase, part, sentOpenIds, audienceId }) => {
@@ -165,7 +175,7 @@ async function create({ values, out, w }) {
     if (seal.invalid > invalidShown.length) out.info(`  (the first ${invalidShown.length} of ${int(seal.invalid)} shown)`);
     if (seal.invalid > 0 && !values['skip-invalid']) {
       // Nothing will send to it: the audience goes (a job of the valid ones is --skip-invalid).
-      await call(w, 'DELETE', `/api/audiences/${encodeURIComponent(seal.id)}`).catch(() => {});
+      await call(w, 'DELETE', `/audiences/${encodeURIComponent(seal.id)}`).catch(() => {});
       out.event({ type: 'result', ok: false, audience: { ...seal, invalidShown } });
       out.info(ce.red(`No job created: ${int(seal.invalid)} invalid OpenID${seal.invalid === 1 ? '' : 's'}. Fix ${seal.invalid === 1 ? 'it' : 'them'}, or run again with --skip-invalid to send to the valid ones only.`));
       return EXIT.PROBLEMS;
@@ -186,7 +196,7 @@ async function create({ values, out, w }) {
   let job;
   for (let attempt = 1; ; attempt++) {
     try {
-      job = await call(w, 'POST', '/api/jobs', { body, headers: { 'idempotency-key': key } });
+      job = await call(w, 'POST', '/jobs', { body, headers: { 'idempotency-key': key } });
       break;
     } catch (e) {
       if (!(e instanceof CliError) || e.exitCode !== EXIT.TRANSPORT || attempt >= 3) {
@@ -205,7 +215,7 @@ async function list({ values, out, w }) {
   const q = new URLSearchParams();
   if (values.limit !== undefined) q.set('limit', values.limit);
   if (values.cursor !== undefined) q.set('cursor', values.cursor);
-  const page = await call(w, 'GET', `/api/jobs${q.size ? `?${q}` : ''}`);
+  const page = await call(w, 'GET', `/jobs${q.size ? `?${q}` : ''}`);
   out.result(page);
   const { c } = out;
   const created = page.jobs.map((j) => when(j.createdAt));
@@ -220,14 +230,14 @@ async function list({ values, out, w }) {
 }
 
 async function show({ id, out, w }) {
-  const job = await call(w, 'GET', `/api/jobs/${encodeURIComponent(id)}`);
+  const job = await call(w, 'GET', `/jobs/${encodeURIComponent(id)}`);
   out.result(job);
   printJob(job, out);
   return EXIT.OK;
 }
 
 async function cancel({ id, out, w }) {
-  const answer = await call(w, 'POST', `/api/jobs/${encodeURIComponent(id)}/cancel`);
+  const answer = await call(w, 'POST', `/jobs/${encodeURIComponent(id)}/cancel`);
   out.result(answer);
   out.out(`job ${id}: ${int(answer.cancelledBatches)} batch${answer.cancelledBatches === 1 ? '' : 'es'} cancelled`);
   for (const n of answer.notCancelled ?? []) out.out(`  batch ${n.index + 1} not cancelled (${n.state}): ${n.why}`);
@@ -240,7 +250,7 @@ async function watch({ id, values, out, w }) {
   let last = '';
   let job;
   for (;;) {
-    job = await call(w, 'GET', `/api/jobs/${encodeURIComponent(id)}`);
+    job = await call(w, 'GET', `/jobs/${encodeURIComponent(id)}`);
     const table = batchTable(job, out.ce);
     const key = JSON.stringify([job.state, job.batches.map((b) => [b.state, b.attempts, b.msgId])]);
     if (key !== last) {
