@@ -89,7 +89,8 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   await thumb.blur();
   const thumbError = page.locator('#f-articles-0-thumbmediaid-error');
   await thumbError.waitFor(WAIT);
-  assert.match(await thumbError.innerText(), /articles\[0\]\.thumbMediaId is required/);
+  // Core gives each problem in Chinese too: the page, in Chinese, shows that text.
+  assert.match(await thumbError.innerText(), /articles\[0\]\.thumbMediaId 为必填项，不能为空/);
   assert.match(await thumbError.innerText(), /required/);
   assert.equal(await thumb.getAttribute('aria-invalid'), 'true');
   assert.match(await thumb.getAttribute('aria-describedby'), /f-articles-0-thumbmediaid-error/);
@@ -360,7 +361,7 @@ test('keyboard only: compose has a label on every control, a focus order that fo
   const names = forward.map((e) => e.name);
   // One stop per radio group (its checked radio), disabled buttons left out, top to bottom.
   assert.deepEqual(names.slice(0, 6), ['文本', '文本内容', '全部粉丝(is_to_all)', '立即发送', '微信号(towxname)', '预览接收者'], names.join(' | '));
-  assert.match(names[6], /^text\.content: text\.content is required/);
+  assert.match(names[6], /^text\.content: text\.content 为必填项/);
   assert.equal(forward.length, 7, names.join(' | '));
   assert.deepEqual(back.map((e) => e.name), ['退出', 'Switch to English', '公众号账号', '状态与速度', '推送', '群发任务', '新建群发', 'wxmass 群发控制台']);
   await shot('tab-order');
@@ -456,7 +457,7 @@ test('events mark unreadable and forward-failed pushes; speed is read and set th
   const speed = page.getByLabel('新的速度等级(speed)');
   await speed.fill('9');
   await page.locator('#f-speed-error').waitFor(WAIT);
-  assert.match(await text(page, '#f-speed-error'), /speed must be between 0 and 4[\s\S]*range/);
+  assert.match(await text(page, '#f-speed-error'), /speed 须在 0 到 4 之间[\s\S]*range/);
   assert.equal(await page.locator('#speed-set').isDisabled(), true);
   await shot('speed-bad');
   await speed.fill('3');
