@@ -42,6 +42,9 @@ function countersOf(r) {
 export async function startStack(simOptions = {}, { vars: extraVars = {} } = {}) {
   const persist = mkdtempSync(join(tmpdir(), 'wxmass-e2e-'));
   const port = await freePort();
+  // Its own devtools port too: wrangler's default (9229) is taken by any other `wrangler dev` on
+  // the machine, and then this one does not start.
+  const inspectorPort = await freePort();
   const workerUrl = `http://127.0.0.1:${port}`;
   const sim = await createSimulator({
     timeScale: 0.01,
@@ -75,7 +78,7 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
   let logs = '';
   const launch = async () => {
     const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
-      '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'warn'];
+      '--inspector-port', String(inspectorPort), '--test-scheduled', '--show-interactive-dev-session=false', '--log-level', 'warn'];
     for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
     child = spawn(WRANGLER, args, { cwd: ROOT, env: ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => { logs += d; });
@@ -101,7 +104,15 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
     await exited;
     clearTimeout(t);
   };
-  await launch();
+  try {
+    await launch();
+  } catch (e) {
+    // Leave nothing running: an open simulator would keep the test file's process alive.
+    await kill();
+    await sim.close();
+    rmSync(persist, { recursive: true, force: true });
+    throw e;
+  }
 
   const api = async (method, path, body, headers = {}) => {
     const r = await fetch(`${workerUrl}${path}`, {
