@@ -15,11 +15,13 @@
 //! is asked about with mass/get, and core's `after_status` settles it or sets the next check.
 //! A result event that came before its batch's msg_id was recorded is applied here.
 //!
-//! **Accounts take turns.** A run first finds the accounts with due work (one query), the one
-//! that has waited longest first, and gives each an equal share of the queries left — the last
-//! account's share is what the others did not use — so one account's backlog of 100 batches
-//! never holds another's single send back by more than a run. Each account's steps use its own
-//! token, pacer and quota ledger.
+//! **Accounts take turns.** A run first finds the accounts with due work (one query) and gives
+//! each an equal share of the queries left — what one does not use goes to those after it — so
+//! one account's backlog of 100 batches never holds another's single send back. When more
+//! accounts are due than the budget can serve (each needs its read, a token refresh and one step:
+//! 11 queries), the run serves as many as it can, starting one account further along the list
+//! each minute, so each is served within a few runs. Each account's steps use its own token,
+//! pacer and quota ledger.
 
 use std::fmt;
 
@@ -165,18 +167,32 @@ fn can_start(app: &Ctx, share: Share, token: &Token, queries: u32) -> bool {
     share.can_afford(app, q, s)
 }
 
+/// D1 queries an account's turn needs to make any progress: its read, a token refresh, a step.
+const MIN_TURN_QUERIES: u32 = READ_QUERIES + token::REFRESH_QUERIES + STEP_QUERIES;
+
 /// The accounts with due work, each with its share of the run.
 async fn run_accounts(base: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
     let started = Date::now().as_millis() as i64;
-    let due = base.store.accounts_with_due_work(base.now()).await?;
+    let mut due = base.store.accounts_with_due_work(base.now()).await?;
     report.accounts = u32::try_from(due.len()).unwrap_or(u32::MAX);
+    if !due.is_empty() {
+        // The minute decides who goes first, so when not every account fits in a run, the ones
+        // left out one minute go first in a later one.
+        let first = usize::try_from(base.now().div_euclid(60_000)).unwrap_or(0) % due.len();
+        due.rotate_left(first);
+    }
     for (i, d) in due.iter().enumerate() {
         let still_to_go = u32::try_from(due.len() - i).unwrap_or(u32::MAX);
         let left = base
             .budget
             .max_queries()
             .saturating_sub(base.budget.queries());
-        let ceiling = base.budget.queries() + left / still_to_go;
+        // Besides its settings' row (an account created through the API).
+        if left < MIN_TURN_QUERIES + 1 {
+            report.stopped = Some("D1 query budget (more accounts due than one run serves)");
+            break;
+        }
+        let ceiling = base.budget.queries() + (left / still_to_go).max(MIN_TURN_QUERIES);
         let account = match Account::load(&d.account_id, base).await {
             Ok(a) => a,
             Err(e) => {

@@ -262,7 +262,7 @@ pub struct AccountRow {
     pub version: i64,
 }
 
-/// An account with due work (the query orders them by how long it has waited).
+/// An account with due work.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DueAccount {
     pub account_id: String,
@@ -1265,14 +1265,13 @@ impl Store {
         Ok((rows(&r, 0)?, first::<Count>(&r, 1)?.map_or(0, |c| c.n)))
     }
 
-    /// The accounts with work due at `now` (batches to send or check, results to apply), the
-    /// one that has waited longest first.
+    /// The accounts with work due at `now` (batches to send or check, results to apply), by id.
     pub async fn accounts_with_due_work(&self, now: i64) -> Result<Vec<DueAccount>, AppError> {
         self.all(
-            "SELECT account_id, min(due_at) AS due_at FROM ( \
-               SELECT account_id, next_attempt_at AS due_at FROM batches WHERE next_attempt_at <= ?1 AND (state IN ('pending', 'submitted') OR (state = 'sending' AND lease_until < ?1)) \
-               UNION ALL SELECT account_id, received_at AS due_at FROM events WHERE state = 'pending' \
-             ) GROUP BY account_id ORDER BY due_at, account_id",
+            "SELECT DISTINCT account_id FROM ( \
+               SELECT account_id FROM batches WHERE next_attempt_at <= ?1 AND (state IN ('pending', 'submitted') OR (state = 'sending' AND lease_until < ?1)) \
+               UNION ALL SELECT account_id FROM events WHERE state = 'pending' \
+             ) ORDER BY account_id",
             &[n(now)],
         )
         .await
