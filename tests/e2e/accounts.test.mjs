@@ -164,6 +164,46 @@ test('a fair cron: A has 30 due batches and B has 1; B\'s goes out in the first 
   assert.ok(run.attempts < 31, 'A\'s backlog did not all fit: B was not simply last in line');
 });
 
+test('more accounts due than one run can serve: each run serves as many as fit, and the next minute\'s run the others', async () => {
+  // Five more accounts, each with one send due, beside A's backlog: six due, four turns fit in
+  // a Free run (50 queries, at least 12 a turn).
+  const more = ['d', 'e', 'f', 'g', 'h'].map((id, i) => ({ id, appId: `wx00000000000001${i}${i}`, appSecret: `secret-${id}-0123456789abcdef`, callbackToken: `token-${id}` }));
+  const config = await stack.simCtl('GET', 'config');
+  await stack.simCtl('POST', 'config', {
+    apps: [...config.apps, ...more.map((m) => ({ appId: m.appId, appSecret: m.appSecret, callbackUrl: `${stack.workerUrl}/wechat/callback/${m.id}`, callbackToken: m.callbackToken, callbackMode: 'plain' }))],
+  });
+  const jobs = {};
+  for (const m of more) {
+    const created = await api('POST', '/api/accounts', { id: m.id, appId: m.appId, apiBase: stack.sim.url, callbackMode: 'plain', secrets: { appSecret: m.appSecret, callbackToken: m.callbackToken } });
+    assert.equal(created.status, 201, created.text);
+    const job = await api('POST', `/api/accounts/${m.id}/jobs`, { message: text(`for ${m.id}`), audience: { openids: openids(2, `turns-${m.id}`) } });
+    assert.equal(job.status, 201, job.text);
+    jobs[m.id] = job.json.id;
+  }
+  const attempted = async () => {
+    const out = [];
+    for (const m of more) {
+      const job = (await api('GET', `/api/accounts/${m.id}/jobs/${jobs[m.id]}`)).json;
+      if (job.batches[0].attempts > 0) out.push(m.id);
+    }
+    return out;
+  };
+  await stack.advance(61_000);
+  await stack.cron();
+  const first = await stack.lastCron();
+  assert.equal(first.error, null, JSON.stringify(first));
+  assert.ok(first.d1Queries <= 50, JSON.stringify(first));
+  assert.equal(first.accounts, 6, JSON.stringify(first));
+  assert.match(first.stopped ?? '', /more accounts due/, JSON.stringify(first));
+  const afterFirst = await attempted();
+  assert.ok(afterFirst.length >= 3 && afterFirst.length < 5, `served in the first run: ${afterFirst}`);
+  await stack.advance(61_000);
+  await stack.cron();
+  const second = await stack.lastCron();
+  assert.equal(second.error, null, JSON.stringify(second));
+  assert.deepEqual(await attempted(), more.map((m) => m.id), 'every account served within two runs');
+});
+
 test('scoped tokens: a viewer reads only, an operator sends only for its accounts; tokens are hashed, shown once, their use recorded, revocable', async () => {
   const viewer = await api('POST', '/api/tokens', { role: 'viewer', accounts: ['b'], label: 'B dashboard' }, ADMIN_TOKEN, { record: false });
   const operator = await api('POST', '/api/tokens', { role: 'operator', accounts: ['b'] }, ADMIN_TOKEN, { record: false });
@@ -208,10 +248,11 @@ test('master-key rotation re-seals every account, and a rotation stopped half-wa
   stack.vars.ACCOUNTS_MASTER_KEY = MASTER_2;
   stack.vars.ACCOUNTS_MASTER_KEY_PREVIOUS = MASTER_1;
   await stack.restart();
-  // Half-way: one account re-sealed, the other still under the old key; both work.
+  // Half-way: one account re-sealed (b, the first by id), the others still under the old key;
+  // every one works.
   const half = await api('POST', '/api/master-key/rotate?limit=1');
   assert.equal(half.status, 200, half.text);
-  assert.deepEqual([half.json.resealed, half.json.remaining], [1, 1]);
+  assert.deepEqual([half.json.resealed, half.json.remaining], [1, before.length - 1]);
   const mid = stack.d1('SELECT id, key_id FROM accounts ORDER BY id')[0].results;
   assert.equal(new Set(mid.map((r) => r.key_id)).size, 2);
   for (const id of ['b', 'c']) {
@@ -219,9 +260,10 @@ test('master-key rotation re-seals every account, and a rotation stopped half-wa
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.secrets.appSecret, `…${(id === 'b' ? B : C).appSecret.slice(-4)}`);
   }
-  assert.equal((await api('GET', '/api/accounts/b/speed')).status, 200, 'b still gets its token');
+  assert.equal((await api('GET', '/api/accounts/b/speed')).status, 200, 'b, re-sealed, still gets its token');
+  assert.equal((await api('GET', '/api/accounts/c/speed')).status, 200, 'c, not yet, too');
   const rest = await api('POST', '/api/master-key/rotate');
-  assert.deepEqual([rest.json.resealed, rest.json.remaining], [1, 0]);
+  assert.deepEqual([rest.json.resealed, rest.json.remaining], [before.length - 1, 0]);
   assert.equal((await api('POST', '/api/master-key/rotate')).json.remaining, 0);
   delete stack.vars.ACCOUNTS_MASTER_KEY_PREVIOUS;
   await stack.restart();

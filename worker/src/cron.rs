@@ -18,9 +18,9 @@
 //! **Accounts take turns.** A run first finds the accounts with due work (one query) and gives
 //! each an equal share of the queries left — what one does not use goes to those after it — so
 //! one account's backlog of 100 batches never holds another's single send back. When more
-//! accounts are due than the budget can serve (each needs its read, a token refresh and one step:
-//! 11 queries), the run serves as many as it can, starting one account further along the list
-//! each minute, so each is served within a few runs. Each account's steps use its own token,
+//! accounts are due than the budget can serve (each needs its settings, its read, a token refresh
+//! and one step: 12 queries), the run serves as many as it can, and the next minute's run starts after them,
+//! so each is served within ceil(accounts / turns a run holds) runs. Each account's steps use its own token,
 //! pacer and quota ledger.
 
 use std::fmt;
@@ -167,8 +167,9 @@ fn can_start(app: &Ctx, share: Share, token: &Token, queries: u32) -> bool {
     share.can_afford(app, q, s)
 }
 
-/// D1 queries an account's turn needs to make any progress: its read, a token refresh, a step.
-const MIN_TURN_QUERIES: u32 = READ_QUERIES + token::REFRESH_QUERIES + STEP_QUERIES;
+/// D1 queries an account's turn needs to make any progress: its settings' row (an account
+/// created through the API), its read, a token refresh, a step.
+const MIN_TURN_QUERIES: u32 = 1 + READ_QUERIES + token::REFRESH_QUERIES + STEP_QUERIES;
 
 /// The accounts with due work, each with its share of the run.
 async fn run_accounts(base: &Ctx, report: &mut RunReport) -> Result<(), AppError> {
@@ -176,10 +177,13 @@ async fn run_accounts(base: &Ctx, report: &mut RunReport) -> Result<(), AppError
     let mut due = base.store.accounts_with_due_work(base.now()).await?;
     report.accounts = u32::try_from(due.len()).unwrap_or(u32::MAX);
     if !due.is_empty() {
-        // The minute decides who goes first, so when not every account fits in a run, the ones
-        // left out one minute go first in a later one.
-        let first = usize::try_from(base.now().div_euclid(60_000)).unwrap_or(0) % due.len();
-        due.rotate_left(first);
+        // When not every account fits in a run, each minute's run starts where the previous
+        // minute's could stop (as many turns further as a run holds), so each account is served
+        // within ceil(accounts / turns a run holds) runs.
+        let turns_per_run = (base.budget.max_queries() / MIN_TURN_QUERIES).max(1);
+        let minute = u64::try_from(base.now().div_euclid(60_000)).unwrap_or(0);
+        let first = minute.wrapping_mul(u64::from(turns_per_run)) % due.len() as u64;
+        due.rotate_left(usize::try_from(first).unwrap_or(0));
     }
     for (i, d) in due.iter().enumerate() {
         let still_to_go = u32::try_from(due.len() - i).unwrap_or(u32::MAX);
@@ -187,8 +191,7 @@ async fn run_accounts(base: &Ctx, report: &mut RunReport) -> Result<(), AppError
             .budget
             .max_queries()
             .saturating_sub(base.budget.queries());
-        // Besides its settings' row (an account created through the API).
-        if left < MIN_TURN_QUERIES + 1 {
+        if left < MIN_TURN_QUERIES {
             report.stopped = Some("D1 query budget (more accounts due than one run serves)");
             break;
         }
