@@ -38,6 +38,20 @@ function start(args, extraEnv = {}) {
 }
 const wxmass = (args, extraEnv = env) => start(args, extraEnv).done;
 
+/** `wxmass jobs watch <id>` while the cron runs (and the clocks move) until it exits. */
+async function watchWhileCronRuns(id, watchEnv, maxRuns) {
+  const watch = start(['jobs', 'watch', id, '--interval', '200'], watchEnv);
+  let exited = null;
+  watch.done.then((r) => { exited = r; });
+  for (let run = 0; run < maxRuns && exited === null; run++) {
+    await stack.cron();
+    await stack.simCtl('POST', 'callbacks/flush');
+    await sleep(600);
+    await stack.advance(61_000);
+  }
+  return watch.done;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'wxmass-cli-jobs-'));
 const file = (name, text) => {
   const path = join(dir, name);
@@ -74,16 +88,7 @@ test('jobs create: refuses a list with an invalid OpenID (its line number), then
     assert.ok(created.stdout.includes(`clientmsgid ${b.clientMsgId}`), created.stdout);
   }
 
-  const watch = start(['jobs', 'watch', id, '--interval', '200'], env);
-  let exited = null;
-  watch.done.then((r) => { exited = r; });
-  for (let run = 0; run < 20 && exited === null; run++) {
-    await stack.cron();
-    await stack.simCtl('POST', 'callbacks/flush');
-    await sleep(600);
-    await stack.advance(61_000);
-  }
-  const w = await watch.done;
+  const w = await watchWhileCronRuns(id, env, 20);
   assert.equal(w.code, 0, w.stderr);
   assert.match(w.stdout, new RegExp(`^job ${id} finished: total 25,001, filtered 25,001, sent 25,001, errors 0\\n$`));
   // Each redraw is a header and one line per batch; it began with nothing sent and ended with
@@ -175,16 +180,7 @@ test('jobs --account-id (or WXMASS_ACCOUNT): a job of another official account o
   assert.deepEqual(JSON.parse(listed.stdout).jobs.map((j) => j.id), [id]);
   assert.ok(!JSON.parse((await wxmass(['jobs', 'list', '--json'])).stdout).jobs.some((j) => j.id === id));
 
-  const watch = start(['jobs', 'watch', id, '--interval', '200'], { ...env, WXMASS_ACCOUNT: 'b' });
-  let exited = null;
-  watch.done.then((r) => { exited = r; });
-  for (let run = 0; run < 10 && exited === null; run++) {
-    await stack.cron();
-    await stack.simCtl('POST', 'callbacks/flush');
-    await sleep(600);
-    await stack.advance(61_000);
-  }
-  const w = await watch.done;
+  const w = await watchWhileCronRuns(id, { ...env, WXMASS_ACCOUNT: 'b' }, 10);
   assert.equal(w.code, 0, w.stderr);
   assert.match(w.stdout, new RegExp(`^job ${id} finished: total 5, filtered 5, sent 5, errors 0\\n$`));
   const sends = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/send')).calls.filter((c) => c.appId === B.appId);

@@ -384,6 +384,8 @@ pub struct RunRead {
 const PACER_ROWS: i64 = wxmass::limits::MAX_CALLS_PER_MINUTE as i64;
 
 pub const TOKEN_KEY: &str = "access_token";
+/// An audience of the store's account (?1 its id, ?2 the account).
+const AUDIENCE_SELECT: &str = "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2";
 const TOKEN_SELECT: &str = "SELECT value, expires_at FROM kv WHERE key = ?1";
 /// The account's sends since ?1 (the quota window), oldest first.
 const SENDS_SELECT: &str = "SELECT at, endpoint, to_all, succeeded FROM calls WHERE account_id = ?2 AND endpoint IN ('sendall', 'send') AND at >= ?1 ORDER BY at";
@@ -996,10 +998,7 @@ impl Store {
         }
         let r = self
             .batch(vec![
-                self.sql(
-                    "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2",
-                    &[s(id), self.acc()],
-                )?,
+                self.sql(AUDIENCE_SELECT, &[s(id), self.acc()])?,
                 self.sql(
                     "SELECT part, first_position, received, valid, invalid, body_hash, answer_json FROM audience_parts WHERE audience_id = ?1 ORDER BY part",
                     &[s(id)],
@@ -1030,10 +1029,7 @@ impl Store {
         let part_sql = "SELECT part, first_position, received, valid, invalid, body_hash, answer_json FROM audience_parts WHERE audience_id = ?1 AND part = ?2";
         let r = self
             .batch(vec![
-                self.sql(
-                    "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2",
-                    &[s(id), self.acc()],
-                )?,
+                self.sql(AUDIENCE_SELECT, &[s(id), self.acc()])?,
                 self.sql(part_sql, &[s(id), n(part)])?,
                 self.sql(part_sql, &[s(id), n(part - 1)])?,
             ])
@@ -1171,10 +1167,7 @@ impl Store {
     ) -> Result<(Option<AudienceRow>, Vec<ChunkMeta>), AppError> {
         let r = self
             .batch(vec![
-                self.sql(
-                    "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2",
-                    &[s(id), self.acc()],
-                )?,
+                self.sql(AUDIENCE_SELECT, &[s(id), self.acc()])?,
                 self.sql(
                     "SELECT idx, count, digest FROM audience_chunks WHERE audience_id = ?1 ORDER BY idx",
                     &[s(id)],
