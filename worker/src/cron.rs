@@ -38,7 +38,7 @@ use wxmass::plan::{
 use wxmass::{Endpoint, ErrorClass, HttpRequest, MassMessage, MsgId, ReplyError};
 
 use crate::account::Account;
-use crate::callback::apply_result;
+use crate::callback::{apply_result, Refused};
 use crate::calls::{self, Ledger};
 use crate::error::AppError;
 use crate::store::{self, BatchRow, PendingResult};
@@ -635,8 +635,8 @@ async fn apply_pending_result(app: &Ctx, p: PendingResult) -> Result<bool, AppEr
     let now = app.now();
     let decision = match parse_message(p.event_xml.as_bytes()) {
         Ok(CallbackMessage::MassSendJobFinish(e)) => apply_result(&p.batch, &e),
-        Ok(_) => Err("not a MASSSENDJOBFINISH".to_owned()),
-        Err(e) => Err(format!("unreadable: {e}")),
+        Ok(_) => Err(Refused::ignored("not a MASSSENDJOBFINISH".to_owned())),
+        Err(e) => Err(Refused::ignored(format!("unreadable: {e}"))),
     };
     let stmts = match &decision {
         Ok(Some(new)) => vec![
@@ -649,10 +649,14 @@ async fn apply_pending_result(app: &Ctx, p: PendingResult) -> Result<bool, AppEr
                 .store
                 .settle_event(&p.event_key, "applied", &p.batch.id, None, true)?]
         }
-        Err(why) => {
-            vec![app
-                .store
-                .settle_event(&p.event_key, "ignored", &p.batch.id, Some(why), true)?]
+        Err(refused) => {
+            vec![app.store.settle_event(
+                &p.event_key,
+                refused.state,
+                &p.batch.id,
+                Some(&refused.reason),
+                true,
+            )?]
         }
     };
     let r = app.store.commit(stmts).await?;
