@@ -30,10 +30,10 @@ use wxmass::event::{CallbackMessage, EventError, MassSendJobFinish};
 use wxmass::limits::{CALLBACK_BODY_MAX_BYTES, CALLBACK_SUCCESS_REPLY};
 use wxmass::plan::{BatchProgress, JobResult};
 
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{self, BatchRow, NewEvent};
 use crate::wechat::Forwarded;
-use crate::Ctx;
 
 fn query(req: &Request) -> Result<CallbackQuery, AppError> {
     let url = req.url()?;

@@ -14,11 +14,11 @@ use wxmass::endpoint::{parse_any_reply, AnyReply, EndpointName};
 use wxmass::plan::{Pacer, SendKind, SentRecord, UnixMillis};
 use wxmass::{ErrorClass, HttpRequest, ReplyError};
 
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{CallRow, NewCall};
 use crate::token::Token;
 use crate::wechat::{Exchange, NoAnswer};
-use crate::Ctx;
 
 /// What the account has called lately, as core reads it.
 pub struct Ledger {

@@ -40,10 +40,10 @@ use wxmass::{Endpoint, ErrorClass, HttpRequest, MassMessage, MsgId, ReplyError};
 use crate::account::Account;
 use crate::callback::apply_result;
 use crate::calls::{self, Ledger};
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{self, BatchRow, PendingResult};
 use crate::token::{self, Token};
-use crate::Ctx;
 
 /// A claimed batch belongs to its run this long; a run that dies leaves it to the next one after.
 pub const LEASE_MS: i64 = 60_000;
@@ -196,7 +196,7 @@ async fn run_accounts(base: &Ctx, report: &mut RunReport) -> Result<(), AppError
             break;
         }
         let ceiling = base.budget.queries() + (left / still_to_go).max(MIN_TURN_QUERIES);
-        let account = match Account::load(&d.account_id, base).await {
+        let account = match Account::load(&d.account_id, &base.env, &base.store).await {
             Ok(a) => a,
             Err(e) => {
                 // One account's broken settings must not hold the others' sends back.
@@ -669,5 +669,5 @@ fn describe(outcome: &Outcome) -> String {
 }
 
 fn jitter() -> u32 {
-    u32::from_le_bytes(crate::random_bytes::<4>())
+    u32::from_le_bytes(crate::random::bytes::<4>())
 }

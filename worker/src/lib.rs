@@ -24,12 +24,8 @@
 //! `wechat.rs` (the transport), `budget.rs` (D1 queries and subrequests per invocation),
 //! `config.rs`, `error.rs`.
 
-use std::rc::Rc;
-
 use serde_json::{json, Value};
-use worker::{
-    event, Context, Date, Env, Method, Request, Response, ScheduleContext, ScheduledEvent,
-};
+use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 mod account;
 mod admin;
@@ -38,92 +34,22 @@ mod callback;
 mod calls;
 mod config;
 mod cron;
+mod ctx;
 mod error;
+mod random;
 mod secrets;
 mod store;
 mod token;
 mod wechat;
 
-use account::{Account, DEFAULT_ACCOUNT};
+use account::Account;
 use admin::Need;
-use budget::Budget;
-use config::Config;
+use config::{Config, DEFAULT_ACCOUNT};
+use ctx::Ctx;
 use error::AppError;
-use store::Store;
-use wechat::Transport;
 
 /// Largest admin JSON body: a job of 25,000+ OpenIDs is about 800 KB.
-pub(crate) const MAX_ADMIN_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// What every handler needs, for one invocation.
-pub(crate) struct Ctx {
-    pub env: Env,
-    pub cfg: Config,
-    /// D1, scoped to [`Ctx::account`] (the default account's until one is chosen).
-    pub store: Store,
-    pub wechat: Transport,
-    pub budget: Rc<Budget>,
-    /// The official account this request or cron step acts for; `None` for the routes that
-    /// manage accounts and tokens.
-    pub account: Option<Account>,
-    /// The test clock's offset (0 unless `TEST_CLOCK=1`).
-    clock_offset_ms: i64,
-}
-
-impl Ctx {
-    async fn new(env: Env) -> Result<Ctx, AppError> {
-        let cfg = Config::from_env(&env)?;
-        let budget = Rc::new(Budget::new(cfg.max_queries, cfg.max_subrequests));
-        let store = Store::new(env.d1("DB")?, budget.clone(), DEFAULT_ACCOUNT);
-        let clock_offset_ms = if cfg.test_clock {
-            store.test_clock_offset().await
-        } else {
-            0
-        };
-        Ok(Ctx {
-            wechat: Transport::new(budget.clone()),
-            env,
-            cfg,
-            store,
-            budget,
-            account: None,
-            clock_offset_ms,
-        })
-    }
-
-    /// This invocation's context for `account`: the store scoped to it, the same budget.
-    pub fn with_account(&self, account: Account) -> Ctx {
-        Ctx {
-            env: self.env.clone(),
-            cfg: self.cfg.clone(),
-            store: self.store.for_account(&account.id),
-            wechat: Transport::new(self.budget.clone()),
-            budget: self.budget.clone(),
-            account: Some(account),
-            clock_offset_ms: self.clock_offset_ms,
-        }
-    }
-
-    /// The account this request acts for.
-    pub fn acct(&self) -> Result<&Account, AppError> {
-        self.account
-            .as_ref()
-            .ok_or_else(|| AppError::Internal("no account chosen for this route".into()))
-    }
-
-    /// Now, in ms: the runtime's clock, plus the test offset when `TEST_CLOCK=1`.
-    pub fn now(&self) -> i64 {
-        Date::now().as_millis() as i64 + self.clock_offset_ms
-    }
-}
-
-/// Random bytes from the runtime (`crypto.getRandomValues`): retry jitter, ids.
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    // It does not fail in Workers; a failure would leave zeros, which only weakens jitter.
-    let _ = getrandom::getrandom(&mut b);
-    b
-}
+const MAX_ADMIN_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -288,7 +214,7 @@ async fn route(mut req: Request, base: &Ctx) -> Result<Response, AppError> {
     let scoped;
     let app = match account_id {
         Some(id) => {
-            scoped = base.with_account(Account::load(id, base).await?);
+            scoped = base.with_account(Account::load(id, &base.env, &base.store).await?);
             &scoped
         }
         None => base,

@@ -21,11 +21,12 @@ use wxmass::plan::AccountKind;
 use wxmass::ApiBase;
 
 use super::reply;
-use crate::account::{is_account_id, Account, Secrets, DEFAULT_ACCOUNT};
+use crate::account::{is_account_id, Account, Secrets};
+use crate::config::DEFAULT_ACCOUNT;
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::secrets::Keys;
 use crate::store::{changed, AccountRow};
-use crate::Ctx;
 
 const FIELDS: [&str; 7] = [
     "id",
@@ -336,7 +337,7 @@ pub async fn list(app: &Ctx) -> Result<Response, AppError> {
 
 /// `GET /api/accounts/{id}`.
 pub async fn get(id: &str, app: &Ctx) -> Result<Response, AppError> {
-    reply(200, &view(&Account::load(id, app).await?))
+    reply(200, &view(&Account::load(id, &app.env, &app.store).await?))
 }
 
 /// `PATCH /api/accounts/{id}`.

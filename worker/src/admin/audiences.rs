@@ -15,9 +15,9 @@ use worker::{Request, Response};
 use wxmass::plan::{read_audience_part, AudienceSealer, PartFormat};
 
 use super::reply;
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{self, AudienceRow, NewChunk, PartRow};
-use crate::Ctx;
 
 /// OpenIDs in one stored row of an upload: 50,000 × 28 bytes is 1.4 MB, under D1's 2 MB a row.
 const RAW_ROW_OPENIDS: usize = 50_000;
@@ -27,7 +27,7 @@ const RAW_ROWS_PER_READ: i64 = 4;
 fn new_audience_id() -> String {
     std::iter::once("a".to_owned())
         .chain(
-            crate::random_bytes::<12>()
+            crate::random::bytes::<12>()
                 .iter()
                 .map(|b| format!("{b:02x}")),
         )
@@ -220,7 +220,7 @@ pub async fn seal(id: &str, app: &Ctx) -> Result<Response, AppError> {
         )));
     }
     let rows = app.store.raw_row_count(id).await?;
-    let mut sealer = AudienceSealer::new(Some(u64::from_le_bytes(crate::random_bytes::<8>())));
+    let mut sealer = AudienceSealer::new(Some(u64::from_le_bytes(crate::random::bytes::<8>())));
     // In WebAssembly a growing list is copied at each doubling: size it once.
     sealer.reserve(parts.iter().map(|p| p.valid.max(0) as u64).sum());
     let mut offset = 0;

@@ -26,9 +26,9 @@ use wxmass::{Audience, MassMessage};
 use super::{reply, view, Page};
 use crate::calls::Ledger;
 use crate::cron::LEDGER_LOOKBACK_MS;
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{self, JobRow};
-use crate::Ctx;
 
 /// Longest Idempotency-Key accepted.
 const IDEMPOTENCY_KEY_MAX_BYTES: usize = 200;
@@ -57,7 +57,7 @@ fn opt_bool(body: &Value, key: &str) -> Result<Option<bool>, AppError> {
 fn new_job_id() -> String {
     std::iter::once("j".to_owned())
         .chain(
-            crate::random_bytes::<12>()
+            crate::random::bytes::<12>()
                 .iter()
                 .map(|b| format!("{b:02x}")),
         )
@@ -148,7 +148,7 @@ pub async fn create(
         account: app.acct()?.kind,
         // std has no randomness source on wasm32-unknown-unknown; the runtime's keeps the
         // duplicate finder's keys unpredictable (see PlanOptions::hash_seed).
-        hash_seed: Some(u64::from_le_bytes(crate::random_bytes::<8>())),
+        hash_seed: Some(u64::from_le_bytes(crate::random::bytes::<8>())),
     };
     let id = new_job_id();
     // The account's real send ledger and every other job's batches still to send: the quota is

@@ -4,8 +4,8 @@ use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 use worker::{Request, Response};
 
+use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::Ctx;
 
 pub mod accounts;
 pub mod audiences;

@@ -9,9 +9,9 @@ use worker::Response;
 
 use super::{reply, Role};
 use crate::account::is_account_id;
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::AdminTokenRow;
-use crate::Ctx;
 
 /// Longest label accepted.
 const LABEL_MAX_CHARS: usize = 100;
@@ -25,7 +25,7 @@ pub fn hash(token: &str) -> String {
 }
 
 fn hex<const N: usize>() -> String {
-    crate::random_bytes::<N>()
+    crate::random::bytes::<N>()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
