@@ -20,9 +20,27 @@
 //! | `GET/POST /api/tokens`, `DELETE /api/tokens/{id}` | scoped admin tokens | `admin/tokens.rs` |
 //! | cron | due batches, overdue results, every account in turn | `cron.rs` |
 //!
-//! Below them: `store.rs` (all SQL), `calls.rs` (pacing and the call ledger), `token.rs`,
-//! `wechat.rs` (the transport), `budget.rs` (D1 queries and subrequests per invocation),
-//! `config.rs`, `error.rs`.
+//! ## Layers
+//!
+//! The files read top-down: each imports only files below it, so there is no circle (checked
+//! by `worker/tests/layers.rs`, which reads this list; `store/mod.rs` and `admin/mod.rs` list
+//! their own files the same way).
+//!
+//! 1. `lib.rs`: the route table (`Route`) and the `#[event]` entry points, nothing else
+//! 2. `admin/`: the admin API, a file per resource
+//! 3. `cron.rs`: the cron run, account after account
+//! 4. `callback.rs`: `/wechat/callback` (the cron applies early results the same way)
+//! 5. `calls.rs`: every WeChat call goes through it: pacing and the call ledger
+//! 6. `token.rs`: the access_token, cached in D1 behind a refresh lock
+//! 7. `ctx.rs`: `Ctx`, what every handler needs for one invocation
+//! 8. `account.rs`: the official account a request acts for, its secrets opened
+//! 9. `store/`: all SQL, a file per table, beside its typed rows
+//! 10. `secrets.rs`: account secrets sealed at rest (Web Crypto)
+//! 11. `wechat.rs`: the transport to WeChat and to the account's own server: bytes only
+//! 12. `config.rs`: `[vars]` and secrets
+//! 13. `budget.rs`: D1 queries and subrequests per invocation
+//! 14. `error.rs`: `AppError`, and how each becomes an answer
+//! 15. `random.rs`: random bytes from the runtime
 
 use serde_json::{json, Value};
 use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};

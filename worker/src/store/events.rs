@@ -6,7 +6,6 @@ use worker::wasm_bindgen::JsValue;
 use worker::D1PreparedStatement;
 
 use super::db::{first, n, opt, rows, s, Store};
-use super::jobs::BatchRow;
 use crate::error::AppError;
 
 /// A stored push.
@@ -37,15 +36,6 @@ pub struct NewEvent<'a> {
     pub state: &'a str,
     pub reason: Option<&'a str>,
     pub received_at: i64,
-}
-
-/// A result event waiting for its batch, with the batch that now carries its msg_id.
-#[derive(Debug, Clone, Deserialize)]
-pub struct PendingResult {
-    pub event_key: String,
-    pub event_xml: String,
-    #[serde(flatten)]
-    pub batch: BatchRow,
 }
 
 /// How many stored pushes are in one state.

@@ -13,19 +13,18 @@
 //! D1 query). Rows are typed: D1 hands integers to JavaScript as doubles, which serde reads
 //! into `i64` exactly below 2^53 (times in ms, counts); WeChat's 64-bit msg ids are TEXT.
 //!
-//! | file | tables |
-//! |---|---|
-//! | `db.rs` | none: the [`Store`] handle, bound parameters, one counted round trip, results |
-//! | `jobs.rs` | `jobs`, `batches` |
-//! | `audiences.rs` | `audiences`, `audience_parts`, `audience_raw`, `audience_chunks` |
-//! | `events.rs` | `events`, `push_seen` |
-//! | `calls.rs` | `calls` (the ledger) |
-//! | `access_token.rs` | `kv`: the access_token and its refresh lock |
-//! | `accounts.rs` | `accounts` |
-//! | `admin_tokens.rs` | `admin_tokens` |
-//! | `test_values.rs` | `kv`: test hooks, never in production |
-//! | `run.rs` | a cron run's read (batches, events, calls, token) |
-//! | `status.rs` | `GET /api/status`'s read (events, token, calls) |
+//! ## Layers
+//!
+//! Each file imports only files below it (checked by `worker/tests/layers.rs`):
+//!
+//! 1. `mod.rs`: the names the rest of the worker imports
+//! 2. `run.rs`, `status.rs`: reads that span tables (a cron run's; `GET /api/status`'s)
+//! 3. `jobs.rs`: `jobs` and `batches`
+//! 4. `audiences.rs`, `events.rs`, `calls.rs`, `accounts.rs`, `admin_tokens.rs`, `test_values.rs`:
+//!    `audiences` and their parts and chunks; `events` and `push_seen`; the `calls` ledger;
+//!    `accounts`; `admin_tokens`; the test hooks in `kv`
+//! 5. `access_token.rs`: the access_token and its refresh lock in `kv`
+//! 6. `db.rs`: the [`Store`] handle, bound parameters, one counted round trip, results
 
 mod access_token;
 mod accounts;
@@ -45,5 +44,6 @@ pub use admin_tokens::AdminTokenRow;
 pub use audiences::{AudienceRow, NewChunk, PartRow};
 pub use calls::{CallRow, NewCall};
 pub use db::{changed, Store};
-pub use events::{EventRow, NewEvent, PendingResult};
+pub use events::{EventRow, NewEvent};
 pub use jobs::{claimed, BatchCounts, BatchRow, JobListRow, JobRow, NewBatch};
+pub use run::PendingResult;

@@ -1,12 +1,22 @@
 //! What one cron run reads for an account before it decides anything: one round trip across
 //! `batches`, `events`, `calls` and the access_token.
 
+use serde::Deserialize;
+
 use super::access_token::{KvRow, TOKEN_KEY, TOKEN_SELECT};
 use super::calls::{CallRow, PACER_ROWS, PACER_SELECT, SENDS_SELECT};
 use super::db::{first, n, rows, Store};
-use super::events::PendingResult;
 use super::jobs::{BatchRow, BATCH_COLUMNS};
 use crate::error::AppError;
+
+/// A result event waiting for its batch, with the batch that now carries its msg_id.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PendingResult {
+    pub event_key: String,
+    pub event_xml: String,
+    #[serde(flatten)]
+    pub batch: BatchRow,
+}
 
 /// What one cron run reads before it decides anything.
 pub struct RunRead {
