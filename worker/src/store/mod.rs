@@ -45,5 +45,5 @@ pub use audiences::{AudienceRow, NewChunk, PartRow};
 pub use calls::{CallRow, NewCall};
 pub use db::{changed, Store};
 pub use events::{EventRow, NewEvent};
-pub use jobs::{claimed, BatchCounts, BatchRow, JobListRow, JobRow, NewBatch};
+pub use jobs::{claimed, BatchCounts, BatchRow, JobListRow, JobRow, NewBatch, QueuedSend};
 pub use run::PendingResult;
