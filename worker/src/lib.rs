@@ -205,7 +205,8 @@ impl<'a> Route<'a> {
     }
 }
 
-async fn route(mut req: Request, base: &Ctx) -> Result<Response, AppError> {
+/// Finds the route, checks the method and the caller, and chooses the account it acts for.
+async fn route(req: Request, base: &Ctx) -> Result<Response, AppError> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
@@ -237,6 +238,16 @@ async fn route(mut req: Request, base: &Ctx) -> Result<Response, AppError> {
         }
         None => base,
     };
+    dispatch(route, method, req, app).await
+}
+
+/// Hands the request to its handler.
+async fn dispatch(
+    route: Route<'_>,
+    method: Method,
+    mut req: Request,
+    app: &Ctx,
+) -> Result<Response, AppError> {
     match (route, method) {
         (Route::Callback, Method::Get) => callback::verify(&req, app),
         (Route::Callback, _) => callback::receive(req, app).await,
@@ -274,14 +285,17 @@ async fn route(mut req: Request, base: &Ctx) -> Result<Response, AppError> {
         (Route::Tokens, _) => admin::tokens::create(json(&mut req).await?, app).await,
         (Route::Token(id), _) => admin::tokens::revoke(id, app).await,
         (Route::TestClock, _) => admin::test_clock(json(&mut req).await?, app).await,
-        (Route::TestLastCron, _) => {
-            let report = app.store.test_value(cron::LAST_RUN_KEY).await;
-            let report: Value = report
-                .and_then(|r| serde_json::from_str(&r).ok())
-                .unwrap_or(Value::Null);
-            admin::reply(200, &json!({ "lastRun": report }))
-        }
+        (Route::TestLastCron, _) => last_cron_run(app).await,
     }
+}
+
+/// `GET /__test/last-cron` (`TEST_COUNTERS=1`): the last cron run's report and counters.
+async fn last_cron_run(app: &Ctx) -> Result<Response, AppError> {
+    let report = app.store.test_value(cron::LAST_RUN_KEY).await;
+    let report: Value = report
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or(Value::Null);
+    admin::reply(200, &json!({ "lastRun": report }))
 }
 
 /// Reads a body of at most [`MAX_ADMIN_BODY_BYTES`].
