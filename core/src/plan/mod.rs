@@ -100,7 +100,7 @@ pub use sealed_audience::{
     chunk_digest, read_audience_part, AudiencePart, AudienceSealer, ChunkRef, PartFormat,
     SealedAudience, SealedChunk, SealedPlan,
 };
-pub use send_at::{read_send_at, send_at_from_value, TimeError};
+pub use send_at::{read_send_at, read_send_at_text, send_at_from_value, TimeError};
 pub use status_check::{after_status, first_status_check_at, StatusCheck};
 pub use summary::{PlanSummary, ScheduledDay};
 
