@@ -236,8 +236,7 @@ impl BatchOutcome {
     /// The outcome `mass/get` tells when no push came; `None` while the send has not ended
     /// (`SENDING`, or a status wxmass does not know: asked again later).
     pub fn of_status(status: &MsgStatus) -> Option<BatchOutcome> {
-        const UNKNOWN_EN: &str =
-            "no MASSSENDJOBFINISH push arrived, so how many it reached is unknown";
+        const UNKNOWN_EN: &str = "no MASSSENDJOBFINISH push arrived, so the counts are unknown";
         const UNKNOWN_ZH: &str = "未收到 MASSSENDJOBFINISH 推送，送达人数未知";
         match status {
             MsgStatus::SendSuccess => Some(BatchOutcome::new(
