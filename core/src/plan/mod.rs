@@ -90,7 +90,9 @@ pub use decide::{
     backoff_ms, decide, Action, BatchProgress, BatchState, FailReason, JobResult, Outcome,
     StateError,
 };
-pub use outcome::{job_state, BatchOutcome, BatchTally, Delivery, JobState, ResultCounts};
+pub use outcome::{
+    job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobState, ResultCounts,
+};
 pub use pacer::Pacer;
 pub use quota::{
     days_needed, earliest_start, usage as quota_usage, AccountKind, PendingSend, QuotaDecision,

@@ -289,6 +289,59 @@ impl BatchOutcome {
     }
 }
 
+/// Why a job did not end delivered, for a person: the batches not delivered in full, each with
+/// its reason. JSON: `{"en":"…","zh":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobReason {
+    /// In English.
+    pub en: String,
+    /// In Chinese.
+    pub zh: String,
+}
+
+/// Batches named one by one in a [`JobReason`]; the rest are counted.
+const REASON_BATCHES_SHOWN: usize = 3;
+
+/// The reason of a job whose batches `outcomes` (index from 0, outcome) ended as they did, out
+/// of `batches` in all; `None` when every one was delivered (or none has ended).
+pub fn job_reason(outcomes: &[(usize, BatchOutcome)], batches: usize) -> Option<JobReason> {
+    let short: Vec<&(usize, BatchOutcome)> = outcomes
+        .iter()
+        .filter(|(_, o)| o.delivery != Delivery::Delivered)
+        .collect();
+    if short.is_empty() {
+        return None;
+    }
+    let mut en = format!(
+        "{} of {} batches not delivered in full",
+        short.len(),
+        batches
+    );
+    let mut zh = format!("{batches} 批中有 {} 批未完全送达", short.len());
+    for (i, (index, o)) in short.iter().take(REASON_BATCHES_SHOWN).enumerate() {
+        let _ = write!(
+            en,
+            "{}batch {}: {}",
+            if i == 0 { ": " } else { "; " },
+            index + 1,
+            o.en
+        );
+        let _ = write!(
+            zh,
+            "{}第 {} 批：{}",
+            if i == 0 { "：" } else { "；" },
+            index + 1,
+            o.zh
+        );
+    }
+    if short.len() > REASON_BATCHES_SHOWN {
+        let more = short.len() - REASON_BATCHES_SHOWN;
+        let _ = write!(en, "; and {more} more");
+        let _ = write!(zh, "；另有 {more} 批");
+    }
+    Some(JobReason { en, zh })
+}
+
 /// [`FailReason`] in Chinese: the same facts as its English `Display`.
 fn fail_reason_zh(reason: &FailReason) -> String {
     match reason {
@@ -640,6 +693,24 @@ mod tests {
             t.cancelled = 2;
         });
         assert_eq!(job_state(&all, true), JobState::Cancelled);
+    }
+
+    #[test]
+    fn a_job_reason_names_the_batches_not_delivered() {
+        let refused = event("err(30003)", counts(2, 2, 0, 0));
+        let delivered = event("send success", counts(2, 2, 2, 0));
+        assert_eq!(job_reason(&[(0, delivered.clone())], 1), None);
+        let r = job_reason(&[(0, delivered), (1, refused.clone())], 2).unwrap();
+        assert!(r.en.starts_with("1 of 2 batches not delivered in full: batch 2: not delivered: WeChat refused the send, err(30003)"), "{}", r.en);
+        assert!(
+            r.zh.starts_with("2 批中有 1 批未完全送达：第 2 批：未送达"),
+            "{}",
+            r.zh
+        );
+        let many: Vec<_> = (0..5).map(|i| (i, refused.clone())).collect();
+        let r = job_reason(&many, 5).unwrap();
+        assert!(r.en.ends_with("; and 2 more"), "{}", r.en);
+        assert!(r.zh.ends_with("；另有 2 批"), "{}", r.zh);
     }
 
     #[test]
