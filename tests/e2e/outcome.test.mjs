@@ -16,6 +16,10 @@ const BIN = join(ROOT, 'npm', 'dist', 'cli', 'main.js');
 assert.ok(existsSync(BIN), 'npm/dist/cli/main.js: build the npm package first (scripts/test-e2e does)');
 
 const FREE = 50;
+// Run, and reported as TODO, until the worker side of issue 25 lands (its phase C waits for the
+// store's restructuring on main): every test here fails on the worker of today, as it should.
+// Remove this option from each test with the worker's fix.
+const PHASE_C = { todo: 'issue 25 phase C: the worker does not apply core\'s outcome, past-start and cancel rules yet' };
 let stack;
 before(async () => { stack = await startStack({ strictFollowers: false }); });
 after(async () => { await stack?.stop(); });
@@ -65,7 +69,7 @@ async function ended(id) {
   return j;
 }
 
-test('a result that matches no batch does not keep its account due for the cron', async () => {
+test('a result that matches no batch does not keep its account due for the cron', PHASE_C, async () => {
   const v = stack.vars;
   const p = signedPush({ token: v.CALLBACK_TOKEN, encodingAESKey: v.ENCODING_AES_KEY, appId: v.APP_ID, xml: jobFinishXml({ msgId: '9007199254740993' }), mode: 'safe', nowSec: stack.nowSec() });
   const r = await stack.callback(p);
@@ -82,7 +86,7 @@ test('a result that matches no batch does not keep its account due for the cron'
 });
 
 for (const status of ['send fail', 'err(10001)', 'err(30003)']) {
-  test(`WeChat's push "${status}" with nothing sent: the job is failed, its batch refused with core's reason, and jobs watch exits 1`, async () => {
+  test(`WeChat's push "${status}" with nothing sent: the job is failed, its batch refused with core's reason, and jobs watch exits 1`, PHASE_C, async () => {
     await stack.simCtl('POST', 'faults', { kind: 'job_status', status });
     const id = await sendJob({ message: text(`refused ${status}`), audience: { openids: openids(3, `push-${status}`) } });
     const j = await ended(id);
@@ -108,7 +112,7 @@ for (const status of ['send fail', 'err(10001)', 'err(30003)']) {
   });
 }
 
-test('the same refusal found through mass/get (the pushes lost) ends the same way: failed, refused, jobs watch exits 1', async () => {
+test('the same refusal found through mass/get (the pushes lost) ends the same way: failed, refused, jobs watch exits 1', PHASE_C, async () => {
   const { callbackUrl } = stack.sim.state.cfg;
   await stack.simCtl('POST', 'config', { callbackUrl: `http://127.0.0.1:${await freePort()}/wechat/callback` });
   try {
@@ -129,7 +133,7 @@ test('the same refusal found through mass/get (the pushes lost) ends the same wa
   }
 });
 
-test('one batch refused of two: the job is partly_failed, the delivered batch says so', async () => {
+test('one batch refused of two: the job is partly_failed, the delivered batch says so', PHASE_C, async () => {
   await stack.simCtl('POST', 'faults', { kind: 'job_status', status: 'err(30003)', count: 1 });
   const id = await sendJob({ message: text('half'), audience: { openids: openids(10_001, 'half') } });
   const j = await ended(id);
@@ -147,7 +151,7 @@ test('one batch refused of two: the job is partly_failed, the delivered batch sa
   assert.equal((await watch(ok)).code, 0);
 });
 
-test('a start in the past is refused: 400 at sendAt, the time in China time, and how to send now', async () => {
+test('a start in the past is refused: 400 at sendAt, the time in China time, and how to send now', PHASE_C, async () => {
   for (const sendAt of ['2020-03-07T08:00:00+08:00', 1583539200000]) {
     const r = await stack.api('POST', '/api/jobs', { message: text('late'), audience: { openids: openids(2, 'late') }, sendAt });
     assert.equal(r.status, 400, r.text);
@@ -174,7 +178,7 @@ async function heldJob(n, seed) {
 }
 
 for (const n of [100, 1000]) {
-  test(`cancel of a ${n}-batch job: every batch cancelled, within the Free plan's ${FREE} D1 queries`, async () => {
+  test(`cancel of a ${n}-batch job: every batch cancelled, within the Free plan's ${FREE} D1 queries`, PHASE_C, async () => {
     const id = await heldJob(n, `cancel-${n}`);
     assert.equal((await job(id)).batches.length, n);
     const r = await stack.api('POST', `/api/jobs/${id}/cancel`);
@@ -192,7 +196,7 @@ for (const n of [100, 1000]) {
   });
 }
 
-test('sealing an audience whose parts were all invalid counts every invalid entry in its refusal', async () => {
+test('sealing an audience whose parts were all invalid counts every invalid entry in its refusal', PHASE_C, async () => {
   const created = await stack.api('POST', '/api/audiences', {});
   const id = created.json.id;
   for (const [n, bad] of [[1, 'not-an-openid-1'], [2, 'not-an-openid-2']]) {
