@@ -257,6 +257,7 @@ const S = {
   noEvents: ['没有推送。', 'No pushes.'],
   markUnreadable: ['无法解析', 'unreadable'],
   markForwardFailed: ['转发失败', 'forward failed'],
+  markConflicting: ['结果矛盾', 'conflicting result'],
 
   statusTitle: ['状态', 'Status'],
   accountKind: ['账号类型', 'Account kind'],

@@ -75,7 +75,8 @@ const TABLE = [
   ['POST', '/api/accounts/{acct}/media/uploadvideo', {},                           '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
   ['POST', '/api/accounts/{acct}/messages/delete', {},                             '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
   ['POST', '/api/accounts/{acct}/messages/preview', {},                            '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
-  ['GET', '/api/accounts/{acct}/messages/1000000001', undefined,                  '401 401 401 200 200 200 200 | 401 401 401 403 403 403 200'],
+  // WeChat does not know this msg_id (40035): 422 once past authorization.
+  ['GET', '/api/accounts/{acct}/messages/1000000001', undefined,                  '401 401 401 422 422 422 422 | 401 401 401 403 403 403 422'],
   ['GET', '/api/accounts/{acct}/speed', undefined,                                '401 401 401 200 200 200 200 | 401 401 401 403 403 403 200'],
   ['POST', '/api/accounts/{acct}/speed', {},                                       '401 401 401 403 403 400 400 | 401 401 401 403 403 403 400'],
   ['GET', '/api/accounts/{acct}/status', undefined,                               '401 401 401 200 200 200 200 | 401 401 401 403 403 403 200'],

@@ -136,8 +136,12 @@ pub async fn run(app: &Ctx) -> RunReport {
     report
 }
 
-/// D1 queries of the retention purge (old pushes, expired plain-mode queries).
-const PURGE_QUERIES: u32 = 2;
+/// D1 queries of the retention purge (old pushes, expired plain-mode queries, old answers to
+/// reads).
+const PURGE_QUERIES: u32 = 3;
+/// How long WeChat's answers to reads are kept (they are served for a minute; an hour's rows
+/// are few).
+const READS_KEPT_MS: i64 = 3_600_000;
 /// Rows one run deletes at most from each, so a backlog is worked off over runs.
 const PURGE_CHUNK: u32 = 500;
 
@@ -148,7 +152,12 @@ async fn purge(app: &Ctx) -> Result<u64, AppError> {
     let days = i64::from(app.cfg.event_retention_days);
     let r = app
         .store
-        .commit(app.store.purge(now - days * 86_400_000, now, PURGE_CHUNK)?)
+        .commit(app.store.purge(
+            now - days * 86_400_000,
+            now,
+            now - READS_KEPT_MS,
+            PURGE_CHUNK,
+        )?)
         .await?;
     Ok(r.iter()
         .take(1)

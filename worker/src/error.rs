@@ -21,9 +21,10 @@ pub enum AppError {
     /// Missing, wrong or revoked `Authorization: Bearer <token>`.
     #[error("send Authorization: Bearer <ADMIN_TOKEN or a token from POST /api/tokens>")]
     Unauthorized,
-    /// The token's role or accounts do not allow this; says which was missing.
-    #[error("{0}")]
-    Forbidden(crate::admin::Denied),
+    /// The token's role or accounts do not allow this (decided in `admin/mod.rs`); says which
+    /// was missing.
+    #[error("{message}")]
+    Forbidden { missing: Missing, message: String },
     /// No such route or record.
     #[error("{0}")]
     NotFound(String),
@@ -67,6 +68,13 @@ pub enum AppError {
         "the account's 60 mass-send API calls a minute are used up; retry in {retry_after_ms} ms"
     )]
     RateLimited { retry_after_ms: i64 },
+    /// A person's reads (mass/get, speed/get) have taken their share of the account's minute;
+    /// the rest of the minute is the sends'.
+    #[error("reads may take {per_minute} of the account's 60 mass-send API calls a minute, and have (the rest are the sends'); retry in {retry_after_ms} ms")]
+    ReadsLimited {
+        per_minute: usize,
+        retry_after_ms: i64,
+    },
     /// WeChat (or the proxy) could not be reached or answered something unreadable.
     #[error("{0}")]
     Upstream(String),
@@ -100,6 +108,18 @@ pub enum AppError {
     /// Anything else (D1, the runtime).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// What a refused caller lacks, as the answer names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// Its role (`has`) is below the one needed.
+    Role {
+        has: &'static str,
+        need: &'static str,
+    },
+    /// An account it does not hold (`*`: every account).
+    Account(String),
 }
 
 impl From<worker::Error> for AppError {
@@ -144,7 +164,7 @@ impl AppError {
     fn status(&self) -> u16 {
         match self {
             AppError::Unauthorized => 401,
-            AppError::Forbidden(_) => 403,
+            AppError::Forbidden { .. } => 403,
             AppError::NotFound(_) => 404,
             AppError::MethodNotAllowed { .. } => 405,
             AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Plan(_) => 400,
@@ -158,7 +178,7 @@ impl AppError {
                 ErrorClass::Quota => 429,
                 _ => 422,
             },
-            AppError::RateLimited { .. } => 429,
+            AppError::RateLimited { .. } | AppError::ReadsLimited { .. } => 429,
             AppError::Upstream(_) => 502,
             AppError::Stale(_) => 503,
             AppError::MasterKeyInvalid { .. }
@@ -171,7 +191,7 @@ impl AppError {
     fn code(&self) -> &'static str {
         match self {
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden(_) => "forbidden",
+            AppError::Forbidden { .. } => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::BadRequest { code, .. } => code,
@@ -185,7 +205,7 @@ impl AppError {
             AppError::PartReused { .. } => "part_reused",
             AppError::PartOutOfOrder { .. } => "part_out_of_order",
             AppError::WeChat(e) => e.code_name(),
-            AppError::RateLimited { .. } => "rate_limited",
+            AppError::RateLimited { .. } | AppError::ReadsLimited { .. } => "rate_limited",
             AppError::Upstream(_) => "upstream",
             AppError::Stale(_) => "busy",
             AppError::MasterKeyInvalid { .. } => "master_key_invalid",
@@ -237,7 +257,8 @@ impl AppError {
                 error["value"] = json!(part.to_string());
                 error["expectedPart"] = json!(expected_part);
             }
-            AppError::RateLimited { retry_after_ms } => {
+            AppError::RateLimited { retry_after_ms }
+            | AppError::ReadsLimited { retry_after_ms, .. } => {
                 retry_after = Some((retry_after_ms + 999) / 1000);
             }
             AppError::Stale(_) => retry_after = Some(1),
@@ -249,13 +270,13 @@ impl AppError {
                 error["value"] = json!(app_id);
                 error["account"] = json!(holder);
             }
-            AppError::Forbidden(denied) => match denied {
-                crate::admin::Denied::Role { has, need } => {
+            AppError::Forbidden { missing, .. } => match missing {
+                Missing::Role { has, need } => {
                     error["missing"] = json!("role");
-                    error["role"] = json!(has.as_str());
-                    error["need"] = json!(need.as_str());
+                    error["role"] = json!(has);
+                    error["need"] = json!(need);
                 }
-                crate::admin::Denied::Account { account } => {
+                Missing::Account(account) => {
                     error["missing"] = json!("account");
                     error["account"] = json!(account);
                 }

@@ -67,21 +67,20 @@ impl MasterKey {
                     "{name} must be 32 random bytes in base64 (openssl rand -base64 32)"
                 ))
             })?;
+        MasterKey::from_raw(&raw).await
+    }
+
+    /// Imports 32 raw bytes as an AES-256-GCM key.
+    async fn from_raw(raw: &[u8]) -> Result<MasterKey, AppError> {
         // A short public name of the key: which key sealed a row, without revealing the key.
-        let digest = Sha256::digest([b"wxmass key id\0".as_slice(), &raw].concat());
+        let digest = Sha256::digest([b"wxmass key id\0".as_slice(), raw].concat());
         let id: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         let algorithm = Object::new();
         Reflect::set(&algorithm, &"name".into(), &"AES-GCM".into())
             .map_err(js_err("AES-GCM algorithm"))?;
         let usages = Array::of2(&"encrypt".into(), &"decrypt".into());
         let promise = subtle()?
-            .import_key_with_object(
-                "raw",
-                &Uint8Array::from(raw.as_slice()),
-                &algorithm,
-                false,
-                &usages,
-            )
+            .import_key_with_object("raw", &Uint8Array::from(raw), &algorithm, false, &usages)
             .map_err(js_err("importKey"))?;
         let key = JsFuture::from(promise)
             .await
@@ -131,6 +130,37 @@ impl MasterKey {
         })?;
         Ok(Uint8Array::new(&plain).to_vec())
     }
+}
+
+/// The key an account's access_token is sealed with in D1 (`access_tokens`): derived from the
+/// account's own secrets, so it is kept as they are (sealed under the master key, or the
+/// worker's secrets for the default account) and a D1 dump alone opens nothing. It changes when
+/// they change: a token sealed under the old ones no longer opens, and is fetched again.
+pub async fn access_token_key<'a>(
+    account_id: &str,
+    secrets: impl IntoIterator<Item = Option<&'a str>>,
+) -> Result<MasterKey, AppError> {
+    let mut material = Sha256::new();
+    material.update(b"wxmass access_token key\0");
+    material.update(account_id.as_bytes());
+    let mut any = false;
+    for secret in secrets {
+        match secret {
+            // Length first, so no two lists of secrets give the same bytes.
+            Some(value) => {
+                any = true;
+                material.update((value.len() as u64).to_be_bytes());
+                material.update(value.as_bytes());
+            }
+            None => material.update(u64::MAX.to_be_bytes()),
+        }
+    }
+    if !any {
+        return Err(AppError::Config(format!(
+            "account {account_id}: no secret is set to seal its access_token with (set its AppSecret or callback Token)"
+        )));
+    }
+    MasterKey::from_raw(&material.finalize()).await
 }
 
 /// Which variable holds a master key.

@@ -38,6 +38,10 @@ const FIELDS: [&str; 7] = [
     "secrets",
 ];
 
+/// The settings that decide where an account's calls, and so its credentials, go: only an
+/// admin of every account sets them.
+const ENDPOINT_FIELDS: [&str; 2] = ["apiBase", "tokenUrl"];
+
 /// An account as answered.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -460,6 +464,11 @@ pub async fn update(
                 .into(),
         ));
     }
+    // Where the account's calls go carry its access_token and its token service's secret: a
+    // deployment's setting, whatever value is given.
+    if ENDPOINT_FIELDS.iter().any(|f| body.get(f).is_some()) {
+        who.require(Action::Deployment)?;
+    }
     let row = app
         .store
         .read_account(id)
@@ -468,11 +477,7 @@ pub async fn update(
     let keys = Keys::from_env(&app.env).await;
     keys.sealing()?;
     let mut account = Account::from_row(&row, &keys).await?;
-    let (base_before, token_url_before) = (account.base.clone(), account.token_url.clone());
     apply(&mut account, &body, false)?;
-    if account.base != base_before || account.token_url != token_url_before {
-        who.require(Action::Deployment)?;
-    }
     if !account.app_id.eq_ignore_ascii_case(&row.app_id) {
         check_app_id_free(app, &account.app_id, id, &app.store.list_accounts().await?)?;
     }

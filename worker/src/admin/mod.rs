@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use worker::{Request, Response};
 
 use crate::ctx::Ctx;
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 
 pub mod accounts;
 pub mod audiences;
@@ -196,7 +196,16 @@ impl Principal {
 
     /// [`Principal::check`] as the route's error: 403 `forbidden`, naming what was missing.
     pub fn require(&self, action: Action<'_>) -> Result<(), AppError> {
-        self.check(action).map_err(AppError::Forbidden)
+        self.check(action).map_err(|denied| AppError::Forbidden {
+            message: denied.to_string(),
+            missing: match denied {
+                Denied::Role { has, need } => Missing::Role {
+                    has: has.as_str(),
+                    need: need.as_str(),
+                },
+                Denied::Account { account } => Missing::Account(account),
+            },
+        })
     }
 }
 
