@@ -1,7 +1,8 @@
 // Every example of the READMEs runs as written (issue 28). The npm package is packed and installed
 // into a fresh project, as a user gets it; each ```js/```ts block is written there unchanged and
-// run with Node (a ```ts block is first compiled by `tsc --strict`), and each curl block of
-// worker/README.md with bash. They get what their text tells a reader to set: the simulator as
+// run with Node (a ```ts block is first compiled by `tsc --strict`), each ```html block is served
+// beside the project's node_modules and opened in headless Chromium (Debian's; what its page logs
+// is the output), and each curl block of worker/README.md runs with bash. They get what their text tells a reader to set: the simulator as
 // WECHAT_API_BASE with its APP_ID/APP_SECRET, and a worker (`scripts/demo --serve` in the text,
 // this test's wrangler dev here) as WXMASS_URL / URL with its admin token. An example that exits
 // non-zero, or does not print what its `// → …` comments show, fails; one that says to run it
@@ -11,8 +12,12 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, normalize, extname } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import { inspect } from 'node:util';
+import { chromium } from 'playwright-core';
 import { startStack, ADMIN_TOKEN, ROOT } from './harness.mjs';
 import { allExamples, examplesOf, expectedOutputs, firstUnmatched } from './readme.mjs';
 
@@ -79,6 +84,51 @@ test('the READMEs hold the examples this test runs, and the output check is not 
   assert.deepEqual(expectedOutputs('x // → a,\n//    b\n# → c\n'), ['a, b', 'c']);
 });
 
+const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+/** Opens `/<dir>/index.html` of the project in headless Chromium: what the page logged, as Node prints it. */
+async function runInChromium(dir) {
+  const server = http.createServer(async (req, res) => {
+    const file = join(project, normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    if (!file.startsWith(project)) return res.writeHead(403).end();
+    let body;
+    try {
+      body = await readFile(file);
+    } catch {
+      return res.writeHead(404).end();
+    }
+    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const profile = mkdtempSync(join(tmpdir(), 'wxmass-readme-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = await context.newPage();
+    const lines = [];
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', async (msg) => {
+      const values = await Promise.all(msg.args().map((a) => a.jsonValue().catch(() => a.toString())));
+      lines.push(values.map((v) => (typeof v === 'string' ? v : inspect(v, { depth: 4 }))).join(' '));
+    });
+    await page.goto(`http://127.0.0.1:${server.address().port}/${dir}/index.html`);
+    // The module script awaits the WebAssembly before it logs: wait for its first line or an error.
+    const deadline = Date.now() + 30_000;
+    while (lines.length === 0 && errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
+    return { status: errors.length ? 1 : 0, stdout: lines.map((l) => `${l}\n`).join(''), stderr: errors.join('\n') };
+  } finally {
+    server.close();
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 for (const [n, ex] of examples.entries()) {
   const runsTwice = /run it (again|twice)/i.test(ex.code);
   test(`${ex.readme}:${ex.line} (${ex.file}) runs as written${runsTwice ? ', twice' : ''}`, { timeout: 240_000 }, async () => {
@@ -95,7 +145,7 @@ for (const [n, ex] of examples.entries()) {
     }
     const before = stack.sim.state.stats();
     for (const pass of runsTwice ? ['first run', 'resumed run'] : ['run']) {
-      const r = await run(command[0], command[1], { cwd: dir, env, timeout: 200_000 });
+      const r = ex.lang === 'html' ? await runInChromium(`example-${n}`) : await run(command[0], command[1], { cwd: dir, env, timeout: 200_000 });
       const shown = `${ex.readme}:${ex.line} ${pass} exited ${r.status}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
       assert.equal(r.status, 0, shown);
       const missing = firstUnmatched(ex.expected, r.stdout);

@@ -1,5 +1,5 @@
-// The examples of the READMEs, as the tests run them (issue 28): every ```js / ```ts block, and the
-// ```sh blocks of worker/README.md that call the admin API with curl. A block is run unchanged;
+// The examples of the READMEs, as the tests run them (issue 28): every ```js / ```ts / ```html block,
+// and the ```sh blocks of worker/README.md that call the admin API with curl. A block is run unchanged;
 // what it prints is checked against the `// → …` comments written under its console.log calls.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,11 +24,11 @@ export function examplesOf(readme, text) {
     const code = lines.slice(start, end).join('\n') + '\n';
     i = end;
     const lang = open[1];
-    const isScript = ['js', 'mjs', 'cjs', 'ts'].includes(lang);
+    const isScript = ['js', 'mjs', 'cjs', 'ts', 'html'].includes(lang);
     const isCurl = lang === 'sh' && readme === 'worker/README.md' && /\bcurl\b/.test(code);
     if (!isScript && !isCurl) continue;
     const named = /^\/\/ ([\w.-]+\.(?:c?js|mjs|ts))\s*$/.exec(lines[start] ?? '');
-    const file = named ? named[1] : `example.${lang === 'js' ? 'mjs' : lang}`;
+    const file = named ? named[1] : lang === 'html' ? 'index.html' : `example.${lang === 'js' ? 'mjs' : lang}`;
     out.push({ readme, line: start, lang: isCurl ? 'sh' : lang, file, code, expected: expectedOutputs(code) });
   }
   return out;
