@@ -82,6 +82,7 @@ pub mod send_at;
 pub(crate) mod sha256_lanes;
 pub mod status_check;
 pub mod summary;
+pub mod turn;
 
 pub use batch::{Batch, BatchAudience, BatchRequest};
 pub use china_time::{ChinaDate, UnixMillis};
@@ -101,6 +102,10 @@ pub use sealed_audience::{
 pub use send_at::{send_at_from_value, TimeError};
 pub use status_check::{after_status, first_status_check_at, StatusCheck};
 pub use summary::{PlanSummary, ScheduledDay};
+pub use turn::{
+    AccountTurns, CallAnswer, CheckSettled, CheckStep, CronTurn, DueBatch, OverdueBatch,
+    SendSettled, SendStep, Spend, Stage, Step, StepCosts, StopReason, TurnRead,
+};
 
 #[doc(hidden)]
 pub use sha256_lanes::digest_pairs as sha256_lane_digests;
