@@ -30,6 +30,10 @@
 //! 4. a submitted batch whose MASSSENDJOBFINISH has not come by [`first_status_check_at`]:
 //!    mass/get, then [`after_status`] says finished, failed or when to ask again.
 //!
+//! [`CronTurn`] is that driver's every decision in one place: built from what a run read, it
+//! answers the next step (send, check, refresh the token, defer, fail, stop) and takes each
+//! call's outcome back, so the driver only reads, calls and commits.
+//!
 //! ```
 //! use wxmass::plan::{
 //!     earliest_start, AccountKind, Action, BatchProgress, Outcome, Pacer, PlanOptions,
