@@ -558,7 +558,7 @@ impl CronTurn {
         let mut progress = step.progress;
         let action = progress.settle(&outcome, now, jitter);
         let call_succeeded = matches!(action, Action::Done { .. });
-        self.record_call(now);
+        self.pacer.record(now);
         if call_succeeded {
             // Only a send WeChat accepted uses the account's quota.
             self.sends.push(SentRecord {
@@ -629,7 +629,7 @@ impl CronTurn {
         answer: CallAnswer<'_>,
         now: UnixMillis,
     ) -> CheckSettled {
-        self.record_call(now);
+        self.pacer.record(now);
         let heard = read_status(answer);
         if heard.token_refused {
             self.token = Token::Stale;
@@ -741,10 +741,6 @@ impl CronTurn {
                 })
             }
         }
-    }
-
-    fn record_call(&mut self, at: UnixMillis) {
-        self.pacer.record(at);
     }
 }
 
