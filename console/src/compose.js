@@ -3,7 +3,7 @@
 // WebAssembly); a problem shows at its field with core's message and rule, and Send stays
 // disabled until none is left.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { planSend, validatePreview, validateSendAll, validateUploadNews } from 'wxmass';
+import { planSend, readSendAt, validatePreview, validateSendAll, validateUploadNews, WxmassError } from 'wxmass';
 import { html } from './html.js';
 import { chinaTime, num, t } from './i18n.js';
 import { api } from './api.js';
@@ -60,6 +60,21 @@ const formProblem = (path, key) => ({ path, rule: 'required', message: t(key), v
 
 /** `sendAt` in China time, as the worker reads it (RFC 3339 with +08:00). */
 const sendAtOf = (d) => `${d.date}T${d.time}:00+08:00`;
+
+/**
+ * Core's problem with the chosen start, if any (a time more than a minute in the past would send
+ * at once: refused at the field, as the worker refuses it), with core's words in zh and en.
+ */
+function sendAtProblem(d, now = Date.now()) {
+  if (d.when !== 'at' || !d.date || !d.time) return null;
+  try {
+    readSendAt(sendAtOf(d), { now, path: 'sendAt' });
+    return null;
+  } catch (e) {
+    if (!(e instanceof WxmassError) || !e.problems?.[0]) throw e;
+    return e.problems[0];
+  }
+}
 
 export function Compose({ go }) {
   const [d, setDraft] = useState(initialDraft);
@@ -121,7 +136,7 @@ export function Compose({ go }) {
     return () => result.plan?.free();
   }, [planKey, file, canPlan]);
 
-  const startMs = d.when === 'at' && d.date && d.time ? Date.parse(sendAtOf(d)) : null;
+  const startMs = d.when === 'at' && d.date && d.time && !sendAtProblem(d) ? Date.parse(sendAtOf(d)) : null;
   const summary = useMemo(() => {
     if (!planned?.plan || !status) return null;
     return planned.plan.summary({ ledger: status.ledger, now: Math.max(Date.now(), startMs ?? 0) });
@@ -142,6 +157,8 @@ export function Compose({ go }) {
     }
   }
   if (d.when === 'at' && (!d.date || !d.time)) problems.push(formProblem('sendAt', 'dateMissing'));
+  const startProblem = sendAtProblem(d);
+  if (startProblem) problems.push(startProblem);
   const uploading = d.audience === 'file' && !upload?.sealed && !upload?.error;
   const ready = problems.length === 0 && summary !== null && !uploading && status !== null;
 

@@ -190,6 +190,10 @@ export function JobPage({ id }) {
     <${Title} id="job-title">${t('jobTitle', { id: job.id })} <${Badge} state=${job.state} /></${Title}>
     ${live && html`<p class="hint" role="status">${t('liveNote')}</p>`}
     <${ErrorBox} error=${error} />
+    ${job.reason && html`<div class=${`job-reason job-reason-${job.state}`} id="job-reason" role="alert">
+      <h2>${t('jobReason')}</h2>
+      <p lang=${getLang() === 'zh' ? 'zh' : 'en'}>${getLang() === 'zh' ? job.reason.zh : job.reason.en}</p>
+    </div>`}
     <dl class="counts">
       <div><dt>${t('message')}</dt><dd>${kind}</dd></div>
       <div><dt>${t('audience')}</dt><dd><code>${JSON.stringify(job.audience)}</code></dd></div>
@@ -217,12 +221,13 @@ export function JobPage({ id }) {
 
     <h2>${t('batchesTitle')}</h2>
     <div class="scroll"><table id="batches">
-      <thead><tr><th scope="col">${t('batch')}</th><th scope="col">${t('state')}</th><th scope="col">${t('recipients')}</th><th scope="col">${t('attempts')}</th><th scope="col">${t('msgId')}</th><th scope="col">${t('clientMsgId')}</th><th scope="col">${t('lastOutcome')}</th><th scope="col">${t('result')}</th></tr></thead>
+      <thead><tr><th scope="col">${t('batch')}</th><th scope="col">${t('state')}</th><th scope="col">${t('recipients')}</th><th scope="col">${t('attempts')}</th><th scope="col">${t('msgId')}</th><th scope="col">${t('clientMsgId')}</th><th scope="col">${t('lastOutcome')}</th><th scope="col">${t('result')}</th><th scope="col">${t('outcome')}</th></tr></thead>
       <tbody>${job.batches.map((b) => html`<tr data-batch=${b.index}>
         <td>${b.index + 1}</td><td><${Badge} state=${b.state} /></td><td>${b.recipients === null ? '—' : num(b.recipients)}</td><td>${b.attempts}</td>
         <td><code>${b.msgId ?? '—'}</code></td><td><code>${b.clientMsgId}</code></td>
         <td>${b.lastOutcome ?? '—'}${b.failReason && html`<br /><strong>${t('failReason')}:</strong> ${b.failReason}`}</td>
         <td>${b.result ? (typeof b.result.sentCount === 'number' ? `${b.result.status}: ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : `${b.result.status} (${b.result.source})`) : '—'}</td>
+        <td class="outcome">${b.outcome ? html`<span class=${`badge badge-${b.outcome.delivery}`}>${t(b.outcome.delivery)}</span> <span class="outcome-why">${getLang() === 'zh' ? b.outcome.zh : b.outcome.en}</span>` : '—'}</td>
       </tr>`)}</tbody>
     </table></div>
 

@@ -191,5 +191,9 @@ pub const STATUS_CHECK_INTERVAL_MAX_MS: i64 = 4 * 3600 * 1000;
 /// A batch still `SENDING` (or without an answer from mass/get) this long after it was accepted
 /// fails: the check must end, and no send of the product takes a day.
 pub const STATUS_CHECK_GIVE_UP_MS: i64 = 24 * 3600 * 1000;
+/// A `sendAt` this much before now is refused as a time in the past: a typo of the year (2020
+/// for 2030) or a stale form would otherwise send at once. Within it, a time a person wrote as
+/// "now" a few seconds ago, or a clock a little ahead of the caller's, still reads as now.
+pub const SEND_AT_PAST_TOLERANCE_MS: i64 = 60_000;
 /// The pacer's sliding window, in milliseconds.
 pub const PACER_WINDOW_MS: i64 = 60_000;

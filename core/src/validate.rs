@@ -93,6 +93,14 @@ pub enum Rule {
         /// ([`crate::plan::TimeError::reason`]).
         reason: String,
     },
+    /// A start time more than [`crate::limits::SEND_AT_PAST_TOLERANCE_MS`] before now (`sendAt`,
+    /// read by [`crate::plan::read_send_at`]): sending it would send at once.
+    InThePast {
+        /// The time given, in China time (`2020-03-07 08:00:00 China time (UTC+8)`).
+        given: String,
+        /// Now, in China time.
+        now: String,
+    },
 }
 
 impl Rule {
@@ -120,6 +128,7 @@ impl Rule {
             Rule::Characters => "characters",
             Rule::Json => "json",
             Rule::Time { .. } => "time",
+            Rule::InThePast { .. } => "in_the_past",
         }
     }
 }
@@ -170,6 +179,11 @@ impl fmt::Display for Rule {
                 f,
                 "must be an RFC 3339 time with an offset (e.g. 2030-03-07T08:00:00+08:00) or \
                  Unix milliseconds; this one {reason}"
+            ),
+            Rule::InThePast { given, now } => write!(
+                f,
+                "is {given}, more than a minute before now ({now}): leave it out (or null) to \
+                 send now, or give a time still to come"
             ),
         }
     }
@@ -229,8 +243,19 @@ impl fmt::Display for RuleZh<'_> {
                 f,
                 "须是带时区偏移的 RFC 3339 时间（如 2030-03-07T08:00:00+08:00）或 Unix 毫秒；此值 {reason}"
             ),
+            Rule::InThePast { given, now } => write!(
+                f,
+                "为 {}，比现在（{}）早一分钟以上：如要立即发送请不填（或填 null），否则请填一个将来的时间",
+                china_zh(given),
+                china_zh(now)
+            ),
         }
     }
+}
+
+/// `2020-03-07 08:00:00 China time (UTC+8)` as Chinese writes it: `2020-03-07 08:00:00 北京时间（UTC+8）`.
+fn china_zh(display: &str) -> String {
+    display.replace(" China time (UTC+8)", " 北京时间（UTC+8）")
 }
 
 /// One problem: where (`articles[3].title`), which rule, and the offending value (shortened).

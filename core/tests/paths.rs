@@ -191,11 +191,25 @@ fn a_planned_message_and_a_ledger_follow_the_same_rule_under_their_prefix() {
             ("message.image.mediaId", "required"),
         ])
     );
-    let camel = br#"[{"at":1,"kind":"sendall","toAll":true,"succeeded":true},
-                     {"at":2,"kind":"sendall","succeeded":true}]"#;
+    let camel = br#"[{"at":1718000000000,"kind":"sendall","toAll":true,"succeeded":true},
+                     {"at":1718000000001,"kind":"sendall","succeeded":true}]"#;
     let e = SentRecord::list_from_json(camel, "ledger").unwrap_err();
     assert_eq!(listed(e), pairs(&[("ledger[1].toAll", "required")]));
-    let wire = br#"[{"at":2,"kind":"sendall","succeeded":true}]"#;
+    let wire = br#"[{"at":1718000000002,"kind":"sendall","succeeded":true}]"#;
     let e = SentRecord::list_from_json(wire, "ledger").unwrap_err();
     assert_eq!(listed(e), pairs(&[("ledger[0].to_all", "required")]));
+}
+
+#[test]
+fn a_ledger_time_in_seconds_is_refused_at_its_path() {
+    let seconds = br#"[{"at":1718000000000,"kind":"send","toAll":false,"succeeded":true},
+                       {"at":1718000000,"kind":"send","toAll":false,"succeeded":true}]"#;
+    let e = SentRecord::list_from_json(seconds, "ledger").unwrap_err();
+    assert_eq!(listed(e.clone()), pairs(&[("ledger[1].at", "time")]));
+    assert!(
+        e.problems[0]
+            .to_string()
+            .contains("looks like Unix seconds"),
+        "{e}"
+    );
 }

@@ -232,6 +232,27 @@ fn sealing_refuses_an_empty_audience_and_a_single_recipient() {
 }
 
 #[test]
+fn an_audience_whose_parts_were_all_invalid_reports_every_invalid_entry_when_refused() {
+    // What the worker does: each part read on upload, only its valid OpenIDs kept for sealing,
+    // its invalid count remembered.
+    let mut sealer = AudienceSealer::new(Some(7));
+    sealer.skipped_invalid(1);
+    sealer.skipped_invalid(1);
+    let e = sealer.finish().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PlanError::EmptyAudience {
+                invalid_skipped: 2,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("2 invalid skipped"), "{e}");
+}
+
+#[test]
 fn sealed_chunks_are_the_balanced_batches_of_an_inline_plan() {
     // 25,001 unique in 3 parts, with repeats: 8,334 + 8,334 + 8,333, as `for_openids` cuts.
     let list: Vec<String> = (0..25_001).chain(0..100).map(oid).collect();

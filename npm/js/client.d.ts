@@ -35,9 +35,28 @@ export type SendEvent =
   /** An attempt begins: stored now, a crash mid-request leaves a batch core knows may be sent. */
   | { type: 'begin'; index: number; batch: PlanBatch; attempt: number; progress: BatchProgress }
   /** The attempt's answer (or its loss) was settled; `action` is core's next step (null when core settled the batch without an attempt, e.g. out of attempts). */
-  | { type: 'settled'; index: number; batch: PlanBatch; action: BatchAction | null; progress: BatchProgress }
-  /** Nothing may go out before `until` (Unix ms): a retry or quota time, WeChat's clientmsgid window after a lost attempt, or the pacer. */
-  | { type: 'wait'; index: number; batch: PlanBatch; until: number; progress: BatchProgress };
+  | { type: 'settled'; index: number; batch: PlanBatch; action: BatchAction | null; progress: BatchProgress; answer?: AttemptAnswer }
+  /**
+   * Nothing may go out before `until` (Unix ms). `reason`: `retry` (core's retry_at, e.g. after
+   * 45066 or a lost reply), `quota` (wait_until after 45009/45028), `clientmsgid_window` (an attempt
+   * of an earlier run may have reached WeChat: the same clientmsgid goes again after WeChat's
+   * minute), or `pacer` (60 mass calls a minute); `answer` is the answer that caused it.
+   */
+  | { type: 'wait'; index: number; batch: PlanBatch; until: number; progress: BatchProgress; reason: WaitReason; answer: AttemptAnswer | null };
+
+export type WaitReason = 'retry' | 'quota' | 'clientmsgid_window' | 'pacer';
+
+/** What an attempt was answered: the HTTP status, and WeChat's errcode with core's text when it refused. */
+export interface AttemptAnswer {
+  /** null when no answer came (`lost`). */
+  status: number | null;
+  lost?: true;
+  malformed?: true;
+  errcode?: number;
+  en?: string | null;
+  zh?: string | null;
+  class?: string;
+}
 
 export interface ClientSendOptions {
   onBatch?: (result: BatchResult) => void | Promise<void>;

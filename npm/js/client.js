@@ -13,6 +13,22 @@ const bigintAsString = (_key, v) => (typeof v === 'bigint' ? v.toString() : v);
 const bodyJson = (body) => JSON.stringify(body ?? {}, bigintAsString);
 
 /**
+ * What an attempt's answer was, for a person and a log: `{ status }`, plus WeChat's `errcode`
+ * and core's `en`, `zh` and `class` when WeChat refused (the decision itself is core's, from the
+ * same bytes).
+ */
+function answerOf(status, body) {
+  if (status !== 200) return { status };
+  try {
+    wasm.parseReply('send', body);
+    return { status };
+  } catch (e) {
+    if (e instanceof ApiError) return { status, errcode: e.errcode, en: e.en, zh: e.zh, class: e.class };
+    return { status, malformed: true };
+  }
+}
+
+/**
  * createClient({ appId, appSecret } | { tokenProvider }, { apiBase, fetch, now, sleep, timeoutMs })
  */
 export function createClient(options = {}) {
@@ -199,10 +215,17 @@ export function createClient(options = {}) {
       };
       let result = progress.settled ? settledResult() : undefined;
       let wake = 0;
+      // Why the next wait happens, said with it: `retry` (core's retry_at), `quota` (wait_until),
+      // `clientmsgid_window` (an earlier attempt may have reached WeChat), or `pacer`; and the
+      // answer that caused it.
+      let why = progress.maybeDelivered || progress.toJSON().awaitingOutcome ? 'clientmsgid_window' : null;
+      let answer = null;
       while (!result) {
-        const at = Math.max(wake, progress.notBefore ?? 0, pacer.nextSlot(now()));
+        const slot = pacer.nextSlot(now());
+        const at = Math.max(wake, progress.notBefore ?? 0, slot);
         if (at > now()) {
-          await emit({ type: 'wait', index: batch.index, batch, until: at, progress });
+          const reason = at === slot && slot > Math.max(wake, progress.notBefore ?? 0) ? 'pacer' : why ?? 'retry';
+          await emit({ type: 'wait', index: batch.index, batch, until: at, progress, reason, answer });
           await wait(at - now());
           continue;
         }
@@ -222,6 +245,7 @@ export function createClient(options = {}) {
           }
           if ((progress.notBefore ?? 0) > started) {
             wake = progress.notBefore;
+            why = 'clientmsgid_window';
             continue;
           }
           throw e;
@@ -235,11 +259,14 @@ export function createClient(options = {}) {
           const res = await exchange(req);
           const body = new Uint8Array(await res.arrayBuffer());
           action = progress.settleHttp(res.status, body, now(), jitter());
+          answer = answerOf(res.status, body);
         } catch {
           // Timeout or dropped connection: the send may have happened; core decides.
           action = progress.settleLost(now(), jitter());
+          answer = { status: null, lost: true };
         }
-        await emit({ type: 'settled', index: batch.index, batch, action, progress });
+        why = action.action === 'wait_until' ? 'quota' : 'retry';
+        await emit({ type: 'settled', index: batch.index, batch, action, progress, answer });
         if (action.action === 'done') {
           result = { index: batch.index, clientMsgId: batch.clientMsgId, ok: true, msgId: action.msgId, attempts: progress.attempts };
           break;

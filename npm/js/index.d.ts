@@ -39,8 +39,12 @@ export declare const endpoints: readonly EndpointInfo[];
 
 // ---- request bodies (camelCase) -------------------------------------------------------------
 
-/** A 64-bit id: a decimal string (preferred), a bigint, or a number below 2^53. */
-export type MsgIdInput = string | bigint | number;
+/**
+ * A 64-bit id: a decimal string or a bigint. WeChat's msg_ids go beyond 2^53, where a JS
+ * `number` has already rounded them (9007199254740993 is held as …992), so a number that is not
+ * a safe integer is refused with a TypeError naming the field.
+ */
+export type MsgIdInput = string | bigint;
 /** A 0/1 flag (booleans are accepted too). */
 export type Flag = 0 | 1 | boolean;
 
@@ -186,6 +190,7 @@ export interface UploadImgReply {
 export interface MediaUploadReply {
   type: string;
   mediaId: string;
+  /** WeChat's `created_at`: Unix **seconds** (as WeChat sends it; the worker's own times are ms). */
   createdAt: number;
 }
 export interface SendReply {
@@ -278,7 +283,11 @@ export interface PlanBatch {
 
 /** One past send of the account, for quota checks. */
 export interface SentRecord {
-  /** Unix ms. */
+  /**
+   * When the call was made: Unix **milliseconds** (`Date.now()`). A number before 2001-09-09 as
+   * milliseconds can only be Unix seconds and is refused (`validation`, path `ledger[i].at`, rule
+   * `time`): read as ms it would be a send in 1970 that no quota window counts.
+   */
   at: number;
   kind: 'sendall' | 'send';
   toAll: boolean;
@@ -365,6 +374,14 @@ export declare function planSend(input: PlanInput): SendPlan;
 /** planSend(input).summary(options). */
 export declare function summarizePlan(input: PlanInput, options?: SummaryOptions): PlanSummary;
 
+/**
+ * When a scheduled send may start, read by core: RFC 3339 with an offset
+ * (`2030-03-07T08:00:00+08:00`) or Unix milliseconds (a number, or its digits). Returns Unix ms.
+ * Throws WxmassError (code `validation`, at `path`, default `sendAt`): rule `time` for what is not
+ * a time, `in_the_past` for a time more than a minute before `now` (Unix ms, default `Date.now()`).
+ */
+export declare function readSendAt(value: string | number, options?: { now?: number; path?: string }): number;
+
 // ---- callbacks and events -------------------------------------------------------------------
 
 export type CallbackQueryInput = string | URLSearchParams | Record<string, string | undefined>;
@@ -442,6 +459,7 @@ export interface MassSendJobFinishEvent {
   kind: 'mass_send_job_finish';
   toUser: string;
   fromUser: string;
+  /** WeChat's `CreateTime`: Unix **seconds**, as WeChat sends it (not ms). */
   createTime: number;
   /** 64-bit, as a decimal string. */
   msgId: string;
@@ -460,6 +478,7 @@ export interface OtherMessage {
   kind: 'other';
   toUser: string;
   fromUser: string;
+  /** WeChat's `CreateTime`: Unix **seconds**, as WeChat sends it (not ms). */
   createTime: number;
   msgType: string;
   event: string | null;
@@ -478,8 +497,25 @@ export declare function parseEvent(xml: string | Uint8Array | ArrayBuffer | Arra
 // values inside (a plan summary, a batch, a parsed push, an error) have exactly the shapes the
 // functions above return.
 
-/** A job's state, from its batches'. */
+/**
+ * A job's state, from its batches' (core's rule): `finished` only when every batch not cancelled
+ * was delivered; `failed` when none was delivered, even in part; `partly_failed` otherwise.
+ */
 export type AdminJobState = 'planned' | 'sending' | 'submitted' | 'finished' | 'partly_failed' | 'failed' | 'cancelled';
+
+/** Whether a batch reached its recipients (core's outcome rule). */
+export type Delivery = 'delivered' | 'partly_delivered' | 'refused';
+
+/**
+ * How a batch ended, by one rule for the MASSSENDJOBFINISH push and for mass/get: WeChat's status
+ * (`send success`, `send fail`, `err(N)` with its meaning, 30003's reprint verdict) and the
+ * counts decide; `en` and `zh` say why, for a person.
+ */
+export interface BatchOutcome {
+  delivery: Delivery;
+  en: string;
+  zh: string;
+}
 export type AdminBatchState = 'pending' | 'sending' | 'submitted' | 'finished' | 'failed' | 'cancelled';
 
 /** Batches by state. */
@@ -525,6 +561,8 @@ export interface AdminBatch extends PlanBatch {
   lastOutcome: string | null;
   failReason: string | null;
   result: JobResult | StatusCheckResult | null;
+  /** How the batch ended (core's rule); `null` while its end is not known. */
+  outcome: BatchOutcome | null;
 }
 
 export type AdminEventState = 'applied' | 'pending' | 'ignored' | 'stored' | 'unreadable' | 'forward_failed';
@@ -551,9 +589,17 @@ export interface AdminEvent {
 export interface AdminJob {
   id: string;
   state: AdminJobState;
+  /** Unix ms. */
   createdAt: number;
+  /** Unix ms: when the first batch may go. */
   sendAt: number;
+  /** Unix ms. */
   cancelledAt: number | null;
+  /**
+   * Why a job ended `failed` or `partly_failed`, in words (the batches not delivered, with
+   * their reasons); `null` otherwise.
+   */
+  reason: { en: string; zh: string } | null;
   /** The message as the job was created with it. */
   message: Record<string, unknown>;
   /** `{ openids: n }`, `{ tagId }`, `{ everyone: true }` or `{ audienceId, openids: n }`. */

@@ -4,6 +4,7 @@
 import * as wasm from './wasm.js';
 
 import { WxmassError } from './errors.js';
+import { checkMsgIdNumber } from './msgid.js';
 
 export { WxmassError, ApiError } from './errors.js';
 export { createClient } from './client.js';
@@ -18,6 +19,11 @@ const bigintAsString = (_key, v) => (typeof v === 'bigint' ? v.toString() : v);
 /** JSON text of a request body; BigInt ids become decimal strings (core reads them exactly). */
 function bodyJson(body) {
   if (body === undefined) return '{}';
+  // The bodies that carry a msg_id (delete, get) carry it at the top.
+  if (body !== null && typeof body === 'object') {
+    checkMsgIdNumber(body.msgId, 'msgId');
+    checkMsgIdNumber(body.msg_id, 'msg_id');
+  }
   try {
     return JSON.stringify(body);
   } catch (e) {
@@ -240,6 +246,16 @@ export function planSend({ jobId, message, audience, account = 'service', skipIn
   }
   audienceJson ??= JSON.stringify(shape ?? null);
   return new SendPlan(wasm.planSend(job, messageJson, audienceJson, joined, count, accountName, Boolean(skipInvalid), flag));
+}
+
+/**
+ * When a scheduled send may start, read by core: `value` is RFC 3339 with an offset
+ * (`2030-03-07T08:00:00+08:00`) or Unix milliseconds (a number, or digits). Returns Unix ms.
+ * Throws WxmassError (code `validation`, at `path`, default `sendAt`): rule `time` for what is
+ * not a time, `in_the_past` for a time more than a minute before `now`.
+ */
+export function readSendAt(value, { now = Date.now(), path = 'sendAt' } = {}) {
+  return wasm.readSendAt(typeof value === 'string' ? value : String(value ?? ''), String(path), now);
 }
 
 /** planSend(...).summary(): the summary of a plan without keeping the plan. */

@@ -3,9 +3,14 @@
 // and turns a stored snapshot (an object or its JSON text) into the JSON text core reads.
 import * as wasm from './wasm.js';
 import { WxmassError } from './errors.js';
+import { checkMsgIdNumber } from './msgid.js';
 
 const bigintAsString = (_key, v) => (typeof v === 'bigint' ? v.toString() : v);
-const snapshotText = (snapshot) => (typeof snapshot === 'string' ? snapshot : JSON.stringify(snapshot, bigintAsString));
+const snapshotText = (snapshot) => {
+  if (typeof snapshot === 'string') return snapshot;
+  checkMsgIdNumber(snapshot?.state?.msgId, 'state.msgId');
+  return JSON.stringify(snapshot, bigintAsString);
+};
 
 /**
  * One batch: `beginAttempt(now)` before each request (store the snapshot then: if the process

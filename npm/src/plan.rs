@@ -357,3 +357,13 @@ impl Pacer {
 pub fn china_time(ms: f64) -> String {
     UnixMillis(ms as i64).china_display()
 }
+
+/// When a scheduled send may start, from text as a person types it (`--send-at`, a form field):
+/// RFC 3339 with an offset or Unix milliseconds as digits. Core refuses what is not a time and a
+/// time more than a minute before `now` (Unix ms), each as a `validation` WxmassError at `path`.
+#[wasm_bindgen(js_name = readSendAt)]
+pub fn read_send_at(text: &str, path: &str, now: f64) -> Result<f64, JsValue> {
+    plan::read_send_at_text(text, path, UnixMillis(now as i64))
+        .map(|at| at.0 as f64)
+        .map_err(|e| errors::validation(&e))
+}

@@ -11,11 +11,10 @@ use wxmass::callback::SecurityMode;
 use wxmass::plan::AccountKind;
 use wxmass::ApiBase;
 
-use crate::config::{optional_secret, var};
+use crate::config::{optional_secret, var, DEFAULT_ACCOUNT};
 use crate::error::AppError;
-
-/// The account of the vars and secrets, and of the paths without `/accounts/{id}`.
-pub const DEFAULT_ACCOUNT: &str = "default";
+use crate::secrets::Keys;
+use crate::store::{AccountRow, Store};
 
 /// An account's secrets: write-only through the API, sealed at rest.
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -150,16 +149,6 @@ impl Account {
     }
 }
 
-/// A key unique in a table shared by every account (`kv`, `push_seen`, `events`, idempotency
-/// keys): the default account's as it always was, another's prefixed by its id.
-pub fn scoped(account_id: &str, key: &str) -> String {
-    if account_id == DEFAULT_ACCOUNT {
-        key.to_owned()
-    } else {
-        format!("{account_id}/{key}")
-    }
-}
-
 /// Whether `id` can name an account: 1 to 32 of `a-z`, `0-9` and `-`, not starting with `-`.
 pub fn is_account_id(id: &str) -> bool {
     (1..=32).contains(&id.len())
@@ -172,30 +161,24 @@ pub fn is_account_id(id: &str) -> bool {
 impl Account {
     /// Account `id`: the default one from vars and secrets, any other from its row, its secrets
     /// opened with the master key that sealed them. An unknown id is 404.
-    pub async fn load(id: &str, app: &crate::Ctx) -> Result<Account, AppError> {
+    pub async fn load(id: &str, env: &Env, store: &Store) -> Result<Account, AppError> {
         if id == DEFAULT_ACCOUNT {
-            return Account::from_env(&app.env);
+            return Account::from_env(env);
         }
-        let row = app
-            .store
+        let row = store
             .read_account(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no account {id}")))?;
-        let keys = crate::secrets::Keys::from_env(&app.env)
-            .await?
-            .ok_or_else(|| {
-                AppError::Config(
-                    "ACCOUNTS_MASTER_KEY is not set, so no account's secrets can be opened".into(),
-                )
-            })?;
+        let keys = Keys::from_env(env).await?.ok_or_else(|| {
+            AppError::Config(
+                "ACCOUNTS_MASTER_KEY is not set, so no account's secrets can be opened".into(),
+            )
+        })?;
         Account::from_row(&row, &keys).await
     }
 
     /// An account from its row, its secrets opened.
-    pub async fn from_row(
-        row: &crate::store::AccountRow,
-        keys: &crate::secrets::Keys,
-    ) -> Result<Account, AppError> {
+    pub async fn from_row(row: &AccountRow, keys: &Keys) -> Result<Account, AppError> {
         let key = keys.by_id(&row.key_id).ok_or_else(|| {
             AppError::Config(format!(
                 "account {}: its secrets were sealed by key {}, which is neither ACCOUNTS_MASTER_KEY ({}) nor ACCOUNTS_MASTER_KEY_PREVIOUS",

@@ -30,10 +30,10 @@ use wxmass::event::{CallbackMessage, EventError, MassSendJobFinish};
 use wxmass::limits::{CALLBACK_BODY_MAX_BYTES, CALLBACK_SUCCESS_REPLY};
 use wxmass::plan::{BatchProgress, JobResult};
 
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{self, BatchRow, NewEvent};
 use crate::wechat::Forwarded;
-use crate::Ctx;
 
 fn query(req: &Request) -> Result<CallbackQuery, AppError> {
     let url = req.url()?;
@@ -258,7 +258,7 @@ async fn store_result(
     let payload =
         serde_json::to_string(&CallbackMessage::MassSendJobFinish(e.clone())).unwrap_or_default();
     let batch = app.store.batch_by_msg_id(&msg_id).await?;
-    let mut event = NewEvent {
+    let event = NewEvent {
         dedupe_key: &key,
         kind: "mass_send_job_finish",
         event: Some("MASSSENDJOBFINISH"),
@@ -277,8 +277,20 @@ async fn store_result(
             .await?;
         return Ok(());
     };
+    store_result_with_batch(app, e, &row, event, now).await
+}
+
+/// A result whose batch is known: applied to it (the batch's update guarded by its version,
+/// the event stored only if that matched), or stored `ignored` with core's reason.
+async fn store_result_with_batch(
+    app: &Ctx,
+    e: &MassSendJobFinish,
+    row: &BatchRow,
+    mut event: NewEvent<'_>,
+    now: i64,
+) -> Result<(), AppError> {
     event.batch_id = Some(&row.id);
-    match apply_result(&row, e) {
+    match apply_result(row, e) {
         Ok(Some(new)) => {
             event.state = "applied";
             let r = app

@@ -14,11 +14,11 @@ use wxmass::endpoint::{parse_any_reply, AnyReply, EndpointName};
 use wxmass::plan::{Pacer, SendKind, SentRecord, UnixMillis};
 use wxmass::{ErrorClass, HttpRequest, ReplyError};
 
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{CallRow, NewCall};
 use crate::token::Token;
 use crate::wechat::{Exchange, NoAnswer};
-use crate::Ctx;
 
 /// What the account has called lately, as core reads it.
 pub struct Ledger {
@@ -137,28 +137,8 @@ pub async fn admin_call(
         };
         let mut call = made.call;
         ledger.record(&call);
-        result = match made.answer {
-            Err(NoAnswer(e)) => Err(AppError::Upstream(format!(
-                "WeChat did not answer {}: {e}",
-                endpoint.path()
-            ))),
-            Ok(ex) if ex.status != 200 => Err(AppError::Upstream(format!(
-                "HTTP {} from {}",
-                ex.status,
-                endpoint.path()
-            ))),
-            Ok(ex) => match parse_any_reply(endpoint, &ex.body) {
-                Ok(reply) => {
-                    call.succeeded = true;
-                    Ok(reply)
-                }
-                Err(ReplyError::Api(e)) => Err(AppError::WeChat(e)),
-                Err(e) => Err(AppError::Upstream(format!(
-                    "unreadable answer from {}: {e}",
-                    endpoint.path()
-                ))),
-            },
-        };
+        result = read_answer(endpoint, made.answer);
+        call.succeeded = result.is_ok();
         made_calls.push(call);
         let token_refused =
             matches!(&result, Err(AppError::WeChat(e)) if e.class() == ErrorClass::RefreshToken);
@@ -167,18 +147,53 @@ pub async fn admin_call(
         }
         tok = token.rejected(app, &tok).await?;
     }
-    if mass && !made_calls.is_empty() {
-        let stmts = made_calls
-            .iter()
-            .map(|c| app.store.insert_call(c))
-            .collect::<Result<Vec<_>, _>>()?;
-        // WeChat has acted; its answer goes back even if the ledger row cannot be written.
-        if let Err(e) = app.store.commit(stmts).await {
-            worker::console_error!(
-                "recording a {} call in the ledger failed: {e:?}",
-                endpoint.as_str()
-            );
-        }
+    if mass {
+        record(app, endpoint, &made_calls).await?;
     }
     result
+}
+
+/// Core's typed reply to an admin call, or why there is none.
+fn read_answer(
+    endpoint: EndpointName,
+    answer: Result<Exchange, NoAnswer>,
+) -> Result<AnyReply, AppError> {
+    match answer {
+        Err(NoAnswer(e)) => Err(AppError::Upstream(format!(
+            "WeChat did not answer {}: {e}",
+            endpoint.path()
+        ))),
+        Ok(ex) if ex.status != 200 => Err(AppError::Upstream(format!(
+            "HTTP {} from {}",
+            ex.status,
+            endpoint.path()
+        ))),
+        Ok(ex) => match parse_any_reply(endpoint, &ex.body) {
+            Ok(reply) => Ok(reply),
+            Err(ReplyError::Api(e)) => Err(AppError::WeChat(e)),
+            Err(e) => Err(AppError::Upstream(format!(
+                "unreadable answer from {}: {e}",
+                endpoint.path()
+            ))),
+        },
+    }
+}
+
+/// Writes an admin call's mass calls in the ledger. WeChat has acted, so its answer goes back
+/// even if the rows cannot be written.
+async fn record(app: &Ctx, endpoint: EndpointName, made_calls: &[NewCall]) -> Result<(), AppError> {
+    if made_calls.is_empty() {
+        return Ok(());
+    }
+    let stmts = made_calls
+        .iter()
+        .map(|c| app.store.insert_call(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Err(e) = app.store.commit(stmts).await {
+        worker::console_error!(
+            "recording a {} call in the ledger failed: {e:?}",
+            endpoint.as_str()
+        );
+    }
+    Ok(())
 }

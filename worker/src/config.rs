@@ -8,6 +8,10 @@ use worker::Env;
 use crate::budget::{FREE_D1_QUERIES, FREE_SUBREQUESTS};
 use crate::error::AppError;
 
+/// The account of the vars and secrets, and of the paths without `/accounts/{id}`: it needs no
+/// row (`account.rs`).
+pub const DEFAULT_ACCOUNT: &str = "default";
+
 #[derive(Clone)]
 pub struct Config {
     /// `D1_QUERIES_PER_INVOCATION` (default 50, the Free plan).

@@ -28,7 +28,8 @@ use std::fmt;
 use serde_json::{json, Value};
 use worker::Date;
 use wxmass::endpoint::{
-    parse_any_reply, AnyReply, EndpointName, GetStatusRequest, SendReply, SendToUsersRequest,
+    parse_any_reply, AnyReply, EndpointName, GetStatusRequest, MsgStatus, SendReply,
+    SendToUsersRequest,
 };
 use wxmass::event::{parse_message, CallbackMessage};
 use wxmass::plan::{
@@ -40,10 +41,11 @@ use wxmass::{Endpoint, ErrorClass, HttpRequest, MassMessage, MsgId, ReplyError};
 use crate::account::Account;
 use crate::callback::apply_result;
 use crate::calls::{self, Ledger};
+use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::{self, BatchRow, PendingResult};
+use crate::store::{self, BatchRow, NewCall, PendingResult};
 use crate::token::{self, Token};
-use crate::Ctx;
+use crate::wechat::{Exchange, NoAnswer};
 
 /// A claimed batch belongs to its run this long; a run that dies leaves it to the next one after.
 pub const LEASE_MS: i64 = 60_000;
@@ -196,7 +198,7 @@ async fn run_accounts(base: &Ctx, report: &mut RunReport) -> Result<(), AppError
             break;
         }
         let ceiling = base.budget.queries() + (left / still_to_go).max(MIN_TURN_QUERIES);
-        let account = match Account::load(&d.account_id, base).await {
+        let account = match Account::load(&d.account_id, &base.env, &base.store).await {
             Ok(a) => a,
             Err(e) => {
                 // One account's broken settings must not hold the others' sends back.
@@ -582,26 +584,7 @@ async fn check_status(
     let mut call = made.call;
     call.batch_id = Some(row.id.clone());
     ledger.record(&call);
-    let (status, described) = match &made.answer {
-        Err(e) => (None, format!("mass/get: no answer ({})", e.0)),
-        Ok(ex) if ex.status != 200 => (None, format!("mass/get: HTTP {}", ex.status)),
-        Ok(ex) => match parse_any_reply(EndpointName::GetStatus, &ex.body) {
-            Ok(AnyReply::GetStatus(r)) => {
-                call.succeeded = true;
-                let d = format!("mass/get: {}", r.msg_status.as_str());
-                (Some(r.msg_status), d)
-            }
-            Ok(_) => (None, "mass/get: an answer of another endpoint".into()),
-            Err(ReplyError::Api(e)) => {
-                if e.class() == ErrorClass::RefreshToken {
-                    // The next step refreshes it; this check is asked again later.
-                    token.reject();
-                }
-                (None, format!("mass/get: {e}"))
-            }
-            Err(e) => (None, format!("mass/get: unreadable answer: {e}")),
-        },
-    };
+    let (status, described) = read_status_answer(&made.answer, &mut call, token);
     let submitted_at = UnixMillis(row.submitted_at.unwrap_or(now));
     let checks = u32::try_from(row.status_checks).unwrap_or(u32::MAX);
     let mut new = claimed.clone();
@@ -627,6 +610,35 @@ async fn check_status(
         ])
         .await?;
     Ok(true)
+}
+
+/// What mass/get answered: the status if it told one (then the call succeeded), and a line
+/// for the batch's last outcome. A refused token is dropped; this check is asked again later.
+fn read_status_answer(
+    answer: &Result<Exchange, NoAnswer>,
+    call: &mut NewCall,
+    token: &mut Token,
+) -> (Option<MsgStatus>, String) {
+    match answer {
+        Err(e) => (None, format!("mass/get: no answer ({})", e.0)),
+        Ok(ex) if ex.status != 200 => (None, format!("mass/get: HTTP {}", ex.status)),
+        Ok(ex) => match parse_any_reply(EndpointName::GetStatus, &ex.body) {
+            Ok(AnyReply::GetStatus(r)) => {
+                call.succeeded = true;
+                let d = format!("mass/get: {}", r.msg_status.as_str());
+                (Some(r.msg_status), d)
+            }
+            Ok(_) => (None, "mass/get: an answer of another endpoint".into()),
+            Err(ReplyError::Api(e)) => {
+                if e.class() == ErrorClass::RefreshToken {
+                    // The next step refreshes it; this check is asked again later.
+                    token.reject();
+                }
+                (None, format!("mass/get: {e}"))
+            }
+            Err(e) => (None, format!("mass/get: unreadable answer: {e}")),
+        },
+    }
 }
 
 /// Applies a result event that came before its batch's msg_id was recorded. Returns whether the
@@ -669,5 +681,5 @@ fn describe(outcome: &Outcome) -> String {
 }
 
 fn jitter() -> u32 {
-    u32::from_le_bytes(crate::random_bytes::<4>())
+    u32::from_le_bytes(crate::random::bytes::<4>())
 }

@@ -228,7 +228,7 @@ impl AppError {
 
 /// 8 random bytes in hex: what an operator quotes to find a 500 in the log.
 fn error_id() -> String {
-    crate::random_bytes::<8>()
+    crate::random::bytes::<8>()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -20,16 +20,30 @@
 //! | `GET/POST /api/tokens`, `DELETE /api/tokens/{id}` | scoped admin tokens | `admin/tokens.rs` |
 //! | cron | due batches, overdue results, every account in turn | `cron.rs` |
 //!
-//! Below them: `store.rs` (all SQL), `calls.rs` (pacing and the call ledger), `token.rs`,
-//! `wechat.rs` (the transport), `budget.rs` (D1 queries and subrequests per invocation),
-//! `config.rs`, `error.rs`.
-
-use std::rc::Rc;
+//! ## Layers
+//!
+//! The files read top-down: each imports only files below it, so there is no circle (checked
+//! by `worker/tests/layers.rs`, which reads this list; `store/mod.rs` and `admin/mod.rs` list
+//! their own files the same way).
+//!
+//! 1. `lib.rs`: the route table (`Route`) and the `#[event]` entry points, nothing else
+//! 2. `admin/`: the admin API, a file per resource
+//! 3. `cron.rs`: the cron run, account after account
+//! 4. `callback.rs`: `/wechat/callback` (the cron applies early results the same way)
+//! 5. `calls.rs`: every WeChat call goes through it: pacing and the call ledger
+//! 6. `token.rs`: the access_token, cached in D1 behind a refresh lock
+//! 7. `ctx.rs`: `Ctx`, what every handler needs for one invocation
+//! 8. `account.rs`: the official account a request acts for, its secrets opened
+//! 9. `store/`: all SQL, a file per table, beside its typed rows
+//! 10. `secrets.rs`: account secrets sealed at rest (Web Crypto)
+//! 11. `wechat.rs`: the transport to WeChat and to the account's own server: bytes only
+//! 12. `config.rs`: `[vars]` and secrets
+//! 13. `budget.rs`: D1 queries and subrequests per invocation
+//! 14. `error.rs`: `AppError`, and how each becomes an answer
+//! 15. `random.rs`: random bytes from the runtime
 
 use serde_json::{json, Value};
-use worker::{
-    event, Context, Date, Env, Method, Request, Response, ScheduleContext, ScheduledEvent,
-};
+use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
 mod account;
 mod admin;
@@ -38,92 +52,22 @@ mod callback;
 mod calls;
 mod config;
 mod cron;
+mod ctx;
 mod error;
+mod random;
 mod secrets;
 mod store;
 mod token;
 mod wechat;
 
-use account::{Account, DEFAULT_ACCOUNT};
+use account::Account;
 use admin::Need;
-use budget::Budget;
-use config::Config;
+use config::{Config, DEFAULT_ACCOUNT};
+use ctx::Ctx;
 use error::AppError;
-use store::Store;
-use wechat::Transport;
 
 /// Largest admin JSON body: a job of 25,000+ OpenIDs is about 800 KB.
-pub(crate) const MAX_ADMIN_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// What every handler needs, for one invocation.
-pub(crate) struct Ctx {
-    pub env: Env,
-    pub cfg: Config,
-    /// D1, scoped to [`Ctx::account`] (the default account's until one is chosen).
-    pub store: Store,
-    pub wechat: Transport,
-    pub budget: Rc<Budget>,
-    /// The official account this request or cron step acts for; `None` for the routes that
-    /// manage accounts and tokens.
-    pub account: Option<Account>,
-    /// The test clock's offset (0 unless `TEST_CLOCK=1`).
-    clock_offset_ms: i64,
-}
-
-impl Ctx {
-    async fn new(env: Env) -> Result<Ctx, AppError> {
-        let cfg = Config::from_env(&env)?;
-        let budget = Rc::new(Budget::new(cfg.max_queries, cfg.max_subrequests));
-        let store = Store::new(env.d1("DB")?, budget.clone(), DEFAULT_ACCOUNT);
-        let clock_offset_ms = if cfg.test_clock {
-            store.test_clock_offset().await
-        } else {
-            0
-        };
-        Ok(Ctx {
-            wechat: Transport::new(budget.clone()),
-            env,
-            cfg,
-            store,
-            budget,
-            account: None,
-            clock_offset_ms,
-        })
-    }
-
-    /// This invocation's context for `account`: the store scoped to it, the same budget.
-    pub fn with_account(&self, account: Account) -> Ctx {
-        Ctx {
-            env: self.env.clone(),
-            cfg: self.cfg.clone(),
-            store: self.store.for_account(&account.id),
-            wechat: Transport::new(self.budget.clone()),
-            budget: self.budget.clone(),
-            account: Some(account),
-            clock_offset_ms: self.clock_offset_ms,
-        }
-    }
-
-    /// The account this request acts for.
-    pub fn acct(&self) -> Result<&Account, AppError> {
-        self.account
-            .as_ref()
-            .ok_or_else(|| AppError::Internal("no account chosen for this route".into()))
-    }
-
-    /// Now, in ms: the runtime's clock, plus the test offset when `TEST_CLOCK=1`.
-    pub fn now(&self) -> i64 {
-        Date::now().as_millis() as i64 + self.clock_offset_ms
-    }
-}
-
-/// Random bytes from the runtime (`crypto.getRandomValues`): retry jitter, ids.
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    // It does not fail in Workers; a failure would leave zeros, which only weakens jitter.
-    let _ = getrandom::getrandom(&mut b);
-    b
-}
+const MAX_ADMIN_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -261,7 +205,8 @@ impl<'a> Route<'a> {
     }
 }
 
-async fn route(mut req: Request, base: &Ctx) -> Result<Response, AppError> {
+/// Finds the route, checks the method and the caller, and chooses the account it acts for.
+async fn route(req: Request, base: &Ctx) -> Result<Response, AppError> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
@@ -288,11 +233,21 @@ async fn route(mut req: Request, base: &Ctx) -> Result<Response, AppError> {
     let scoped;
     let app = match account_id {
         Some(id) => {
-            scoped = base.with_account(Account::load(id, base).await?);
+            scoped = base.with_account(Account::load(id, &base.env, &base.store).await?);
             &scoped
         }
         None => base,
     };
+    dispatch(route, method, req, app).await
+}
+
+/// Hands the request to its handler.
+async fn dispatch(
+    route: Route<'_>,
+    method: Method,
+    mut req: Request,
+    app: &Ctx,
+) -> Result<Response, AppError> {
     match (route, method) {
         (Route::Callback, Method::Get) => callback::verify(&req, app),
         (Route::Callback, _) => callback::receive(req, app).await,
@@ -330,14 +285,17 @@ async fn route(mut req: Request, base: &Ctx) -> Result<Response, AppError> {
         (Route::Tokens, _) => admin::tokens::create(json(&mut req).await?, app).await,
         (Route::Token(id), _) => admin::tokens::revoke(id, app).await,
         (Route::TestClock, _) => admin::test_clock(json(&mut req).await?, app).await,
-        (Route::TestLastCron, _) => {
-            let report = app.store.test_value(cron::LAST_RUN_KEY).await;
-            let report: Value = report
-                .and_then(|r| serde_json::from_str(&r).ok())
-                .unwrap_or(Value::Null);
-            admin::reply(200, &json!({ "lastRun": report }))
-        }
+        (Route::TestLastCron, _) => last_cron_run(app).await,
     }
+}
+
+/// `GET /__test/last-cron` (`TEST_COUNTERS=1`): the last cron run's report and counters.
+async fn last_cron_run(app: &Ctx) -> Result<Response, AppError> {
+    let report = app.store.test_value(cron::LAST_RUN_KEY).await;
+    let report: Value = report
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or(Value::Null);
+    admin::reply(200, &json!({ "lastRun": report }))
 }
 
 /// Reads a body of at most [`MAX_ADMIN_BODY_BYTES`].

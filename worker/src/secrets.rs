@@ -97,7 +97,7 @@ impl MasterKey {
 
     /// `plain` sealed for `account_id`.
     pub async fn seal(&self, account_id: &str, plain: &[u8]) -> Result<String, AppError> {
-        let nonce = crate::random_bytes::<NONCE_BYTES>();
+        let nonce = crate::random::bytes::<NONCE_BYTES>();
         let promise = subtle()?
             .encrypt_with_object_and_u8_array(&aes_gcm(&nonce, account_id)?, &self.key, plain)
             .map_err(js_err("encrypt"))?;

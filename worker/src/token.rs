@@ -12,9 +12,9 @@ use worker::Delay;
 use wxmass::endpoint::{StableTokenRequest, TokenReply};
 use wxmass::{ApiBase, Endpoint, ReplyError};
 
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::KvRow;
-use crate::Ctx;
 
 /// How long one refresher holds the lock before another may try.
 const LOCK_MS: i64 = 10_000;

@@ -78,6 +78,7 @@ pub mod batch;
 pub mod china_time;
 pub mod client_msg_id;
 pub mod decide;
+pub mod outcome;
 pub mod pacer;
 pub mod quota;
 mod recipients;
@@ -94,6 +95,9 @@ pub use decide::{
     backoff_ms, decide, Action, BatchProgress, BatchState, FailReason, JobResult, Outcome,
     StateError,
 };
+pub use outcome::{
+    job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobState, ResultCounts,
+};
 pub use pacer::Pacer;
 pub use quota::{
     days_needed, earliest_start, usage as quota_usage, AccountKind, PendingSend, QuotaDecision,
@@ -103,7 +107,7 @@ pub use sealed_audience::{
     chunk_digest, read_audience_part, AudiencePart, AudienceSealer, ChunkRef, PartFormat,
     SealedAudience, SealedChunk, SealedPlan,
 };
-pub use send_at::{send_at_from_value, TimeError};
+pub use send_at::{read_send_at, read_send_at_text, send_at_from_value, TimeError};
 pub use status_check::{after_status, first_status_check_at, StatusCheck};
 pub use summary::{PlanSummary, ScheduledDay};
 pub use turn::{

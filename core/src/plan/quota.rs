@@ -149,6 +149,19 @@ impl SentRecord {
                 continue;
             };
             let at = o.u64(wire!("at"), &mut p);
+            // Unix seconds read as milliseconds would be a send in 1970 that no window counts,
+            // and the plan would promise a start the quota does not allow.
+            let at = at.and_then(|a| match super::send_at::ledger_millis(a) {
+                Ok(ms) => Some(ms.0),
+                Err(e) => {
+                    p.push(
+                        o.field_path("at"),
+                        Rule::Time { reason: e.reason() },
+                        Some(&a.to_string()),
+                    );
+                    None
+                }
+            });
             let kind_name = o.string(wire!("kind"), &mut p);
             let kind = SendKind::parse(&kind_name);
             if kind.is_none() && !kind_name.is_empty() {
@@ -161,12 +174,9 @@ impl SentRecord {
             let to_all = o.bool(wire!("to_all"), &mut p);
             let succeeded = o.bool(wire!("succeeded"), &mut p);
             o.finish(&mut p);
-            if let (Some(at), Some(kind), Some(to_all), Some(succeeded)) = (
-                at.and_then(|a| i64::try_from(a).ok()),
-                kind,
-                to_all,
-                succeeded,
-            ) {
+            if let (Some(at), Some(kind), Some(to_all), Some(succeeded)) =
+                (at, kind, to_all, succeeded)
+            {
                 records.push(SentRecord {
                     at: UnixMillis(at),
                     kind,

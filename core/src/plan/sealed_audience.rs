@@ -454,6 +454,9 @@ pub struct AudienceSealer {
     duplicates: u64,
     invalid_count: u64,
     invalid_shown: Vec<InvalidOpenId>,
+    /// Invalid entries the parts reported when they were read: the caller keeps only the valid
+    /// ones for sealing, and an audience left empty must still say how many were skipped.
+    invalid_in_parts: u64,
     /// The start of an entry cut off at the end of the last push.
     carry: [u8; OPENID_LEN],
     carry_len: usize,
@@ -488,9 +491,17 @@ impl AudienceSealer {
             duplicates: 0,
             invalid_count: 0,
             invalid_shown: Vec::new(),
+            invalid_in_parts: 0,
             carry: [0; OPENID_LEN],
             carry_len: 0,
         }
+    }
+
+    /// Counts `count` invalid entries that a part reported when it was read ([`AudiencePart`]'s
+    /// `invalid_count`) and that the caller did not keep for sealing. They are not sealed; they
+    /// are what an empty audience's refusal reports as skipped, across every part.
+    pub fn skipped_invalid(&mut self, count: u64) {
+        self.invalid_in_parts = self.invalid_in_parts.saturating_add(count);
     }
 
     /// Makes room for `entries` more OpenIDs (the sum of the parts' `valid_count` is what the
@@ -634,7 +645,7 @@ impl AudienceSealer {
             [] => {
                 return Err(PlanError::EmptyAudience {
                     duplicates_dropped: usize::try_from(duplicates).unwrap_or(usize::MAX),
-                    invalid_skipped: 0,
+                    invalid_skipped: usize::try_from(self.invalid_in_parts).unwrap_or(usize::MAX),
                 })
             }
             [only] => {

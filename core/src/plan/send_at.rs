@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use super::china_time::{days_from_civil, UnixMillis};
 use crate::json_input::{show, Json};
+use crate::limits::SEND_AT_PAST_TOLERANCE_MS;
 use crate::validate::{shorten, Problem, Rule, ValidationError};
 
 /// The form every message suggests: China time, with its offset.
@@ -515,6 +516,97 @@ pub fn send_at_from_value(
     }
 }
 
+/// Reads `sendAt` as [`send_at_from_value`] does, and refuses a time more than
+/// [`SEND_AT_PAST_TOLERANCE_MS`] before `now`: a year typed wrong (2020 for 2030) or a stale form
+/// would otherwise send the whole list at once. The problem ([`Rule::InThePast`]) shows the time
+/// given and now in China time, and says that leaving `sendAt` out sends now.
+///
+/// Every caller that takes a start time (the worker's `POST /api/jobs`, the command line's
+/// `--send-at`, the console's field) asks this one function.
+pub fn read_send_at(
+    value: Option<&Value>,
+    path: &str,
+    now: UnixMillis,
+) -> Result<Option<UnixMillis>, ValidationError> {
+    let Some(at) = send_at_from_value(value, path)? else {
+        return Ok(None);
+    };
+    let shown = match value {
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+        None => at.0.to_string(),
+    };
+    not_in_the_past(at, &shown, path, now).map(Some)
+}
+
+/// [`read_send_at`] of a time as a person types it (a command-line option, a form field): RFC
+/// 3339 with an offset, or Unix milliseconds written as digits. Same rules, same problems.
+pub fn read_send_at_text(
+    text: &str,
+    path: &str,
+    now: UnixMillis,
+) -> Result<UnixMillis, ValidationError> {
+    let time_problem = |e: TimeError| ValidationError {
+        problems: vec![Problem::new(
+            path,
+            Rule::Time { reason: e.reason() },
+            Some(text),
+        )],
+    };
+    let at = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is past the year 9999 as milliseconds.
+        let number = text.parse::<u64>().unwrap_or(u64::MAX);
+        millis_from_integer(number, text).map_err(time_problem)?
+    } else {
+        UnixMillis::parse_rfc3339(text).map_err(time_problem)?
+    };
+    not_in_the_past(at, text, path, now)
+}
+
+/// `at`, unless it is more than [`SEND_AT_PAST_TOLERANCE_MS`] before `now`.
+fn not_in_the_past(
+    at: UnixMillis,
+    shown: &str,
+    path: &str,
+    now: UnixMillis,
+) -> Result<UnixMillis, ValidationError> {
+    if at.0 < now.0.saturating_sub(SEND_AT_PAST_TOLERANCE_MS) {
+        return Err(ValidationError {
+            problems: vec![Problem::new(
+                path,
+                Rule::InThePast {
+                    given: at.china_display(),
+                    now: now.china_display(),
+                },
+                Some(shown),
+            )],
+        });
+    }
+    Ok(at)
+}
+
+/// A whole, non-negative number as Unix milliseconds: refused when it can only be Unix seconds
+/// (before 2001-09-09 as milliseconds) or is past the year 9999 (micro- or nanoseconds).
+fn millis_from_integer(number: u64, written: &str) -> Result<UnixMillis, TimeError> {
+    let millis = i64::try_from(number).unwrap_or(i64::MAX);
+    if millis < MIN_NUMBER_MILLIS {
+        return Err(TimeError::UnixSeconds { number });
+    }
+    if millis > MAX_NUMBER_MILLIS {
+        return Err(TimeError::AfterYear9999 {
+            number: written.to_owned(),
+        });
+    }
+    Ok(UnixMillis(millis))
+}
+
+/// A ledger's `at` (Unix milliseconds of a past send): a number that can only be Unix seconds
+/// (before 2001-09-09 as milliseconds) is refused, not scaled, as a `sendAt` number is; read as
+/// milliseconds it would be a send in January 1970 that no quota window counts.
+pub(crate) fn ledger_millis(number: u64) -> Result<UnixMillis, TimeError> {
+    millis_from_integer(number, &number.to_string())
+}
+
 /// A JSON number as Unix milliseconds (see [`send_at_from_value`]).
 fn millis_from_number(n: &serde_json::Number) -> Result<UnixMillis, TimeError> {
     let millis = if let Some(u) = n.as_u64() {
@@ -548,17 +640,7 @@ fn millis_from_number(n: &serde_json::Number) -> Result<UnixMillis, TimeError> {
             number: n.to_string(),
         });
     }
-    if millis < MIN_NUMBER_MILLIS {
-        return Err(TimeError::UnixSeconds {
-            number: millis.unsigned_abs(),
-        });
-    }
-    if millis > MAX_NUMBER_MILLIS {
-        return Err(TimeError::AfterYear9999 {
-            number: n.to_string(),
-        });
-    }
-    Ok(UnixMillis(millis))
+    millis_from_integer(millis.unsigned_abs(), &n.to_string())
 }
 
 #[cfg(test)]
@@ -973,6 +1055,90 @@ mod tests {
             assert_eq!((path.as_str(), code), ("sendAt", "type"));
             assert_eq!(value.as_deref(), Some(shown));
         }
+    }
+
+    // 2026-06-01T00:00:00Z, a "now" for the tests of the past.
+    const NOW: UnixMillis = UnixMillis(1_780_272_000_000);
+
+    #[test]
+    fn refuses_a_start_more_than_a_minute_in_the_past() {
+        let e = read_send_at(Some(&json!("2020-03-07T08:00:00+08:00")), "sendAt", NOW).unwrap_err();
+        let p = &e.problems[0];
+        assert_eq!(p.path, "sendAt");
+        assert_eq!(p.rule.code(), "in_the_past");
+        assert_eq!(p.value.as_deref(), Some("2020-03-07T08:00:00+08:00"));
+        let en = p.to_string();
+        assert!(
+            en.contains("2020-03-07 08:00:00 China time (UTC+8)"),
+            "{en}"
+        );
+        assert!(
+            en.contains("2026-06-01 08:00:00 China time (UTC+8)"),
+            "{en}"
+        );
+        assert!(en.contains("leave it out (or null) to send now"), "{en}");
+        let zh = p.zh();
+        assert!(zh.contains("2020-03-07 08:00:00 北京时间（UTC+8）"), "{zh}");
+        assert!(zh.contains("如要立即发送请不填"), "{zh}");
+    }
+
+    #[test]
+    fn refuses_milliseconds_in_the_past_too() {
+        let e = read_send_at(Some(&json!(NOW.0 - 61_000)), "sendAt", NOW).unwrap_err();
+        assert_eq!(e.problems[0].rule.code(), "in_the_past");
+        assert_eq!(e.problems[0].value, Some((NOW.0 - 61_000).to_string()));
+    }
+
+    #[test]
+    fn a_start_within_the_last_minute_or_to_come_is_taken() {
+        for at in [NOW.0 - 60_000, NOW.0 - 1, NOW.0, NOW.0 + 86_400_000] {
+            assert_eq!(
+                read_send_at(Some(&json!(at)), "sendAt", NOW).unwrap(),
+                Some(UnixMillis(at))
+            );
+        }
+        assert_eq!(read_send_at(None, "sendAt", NOW).unwrap(), None);
+        assert_eq!(
+            read_send_at(Some(&Value::Null), "sendAt", NOW).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_start_that_is_not_a_time_is_refused_as_before() {
+        let e = read_send_at(Some(&json!("tomorrow")), "sendAt", NOW).unwrap_err();
+        assert_eq!(e.problems[0].rule.code(), "time");
+    }
+
+    #[test]
+    fn text_as_a_person_types_it_follows_the_same_rules() {
+        let future = "2030-03-07T08:00:00+08:00";
+        assert_eq!(
+            read_send_at_text(future, "--send-at", NOW),
+            Ok(UnixMillis(MARCH_7_2030_UTC))
+        );
+        assert_eq!(
+            read_send_at_text("1899072000000", "--send-at", NOW),
+            Ok(UnixMillis(1_899_072_000_000))
+        );
+        let past = read_send_at_text("2020-03-07T08:00:00+08:00", "--send-at", NOW).unwrap_err();
+        assert_eq!(past.problems[0].path, "--send-at");
+        assert_eq!(past.problems[0].rule.code(), "in_the_past");
+        let seconds = read_send_at_text("1899072000", "--send-at", NOW).unwrap_err();
+        assert_eq!(seconds.problems[0].rule.code(), "time");
+        let huge = read_send_at_text("99999999999999999999999", "--send-at", NOW).unwrap_err();
+        assert_eq!(huge.problems[0].rule.code(), "time");
+        let empty = read_send_at_text("", "--send-at", NOW).unwrap_err();
+        assert_eq!(empty.problems[0].rule.code(), "time");
+    }
+
+    #[test]
+    fn a_ledger_time_in_seconds_is_refused() {
+        assert!(matches!(
+            ledger_millis(1_780_272_000),
+            Err(TimeError::UnixSeconds { .. })
+        ));
+        assert_eq!(ledger_millis(NOW.0 as u64), Ok(NOW));
     }
 
     #[test]

@@ -19,6 +19,7 @@
 use serde::Serialize;
 
 use super::china_time::UnixMillis;
+use super::outcome::{BatchOutcome, Delivery};
 use crate::endpoint::MsgStatus;
 use crate::limits::{RESULT_EVENT_WAIT_MS, STATUS_CHECK_GIVE_UP_MS, STATUS_CHECK_INTERVAL_MAX_MS};
 
@@ -60,43 +61,39 @@ pub fn after_status(
     checks_before: u32,
     now: UnixMillis,
 ) -> StatusCheck {
-    match status {
-        Some(MsgStatus::SendSuccess) => StatusCheck::Finished {
-            status: "SEND_SUCCESS".into(),
-            note: "outcome from mass/get (SEND_SUCCESS): no MASSSENDJOBFINISH event arrived, so the counts are unknown".into(),
-        },
-        Some(MsgStatus::Delete) => StatusCheck::Finished {
-            status: "DELETE".into(),
-            note: "outcome from mass/get (DELETE): sent, then deleted; no MASSSENDJOBFINISH event arrived, so the counts are unknown".into(),
-        },
-        Some(MsgStatus::SendFail) => StatusCheck::Failed {
-            reason: "mass/get says SEND_FAIL (no MASSSENDJOBFINISH event arrived to say why)"
-                .into(),
-        },
-        pending => {
-            let give_up_at = submitted_at.plus_millis(STATUS_CHECK_GIVE_UP_MS);
-            if now >= give_up_at {
-                let hours = STATUS_CHECK_GIVE_UP_MS / 3_600_000;
-                let reason = match pending {
-                    Some(MsgStatus::Sending) => {
-                        format!("no result event and still SENDING after {hours} h")
-                    }
-                    Some(other) => format!(
-                        "no result event and mass/get still says {:?} after {hours} h",
-                        other.as_str()
-                    ),
-                    None => format!("no result event and no answer from mass/get after {hours} h"),
-                };
-                return StatusCheck::Failed { reason };
+    // Whether an answer ends the batch, and how, is the one outcome rule's (the push path asks
+    // it too), so SEND_FAIL here and `send fail` in a push give the same answer.
+    if let Some(outcome) = status.and_then(BatchOutcome::of_status) {
+        return match outcome.delivery {
+            Delivery::Refused => StatusCheck::Failed { reason: outcome.en },
+            Delivery::Delivered | Delivery::PartlyDelivered => StatusCheck::Finished {
+                status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                note: outcome.en,
+            },
+        };
+    }
+    let pending = status;
+    let give_up_at = submitted_at.plus_millis(STATUS_CHECK_GIVE_UP_MS);
+    if now >= give_up_at {
+        let hours = STATUS_CHECK_GIVE_UP_MS / 3_600_000;
+        let reason = match pending {
+            Some(MsgStatus::Sending) => {
+                format!("no result event and still SENDING after {hours} h")
             }
-            let shift = checks_before.min(16);
-            let wait = RESULT_EVENT_WAIT_MS
-                .saturating_mul(1i64 << shift)
-                .min(STATUS_CHECK_INTERVAL_MAX_MS);
-            StatusCheck::CheckAgainAt {
-                at: now.plus_millis(wait).min(give_up_at),
-            }
-        }
+            Some(other) => format!(
+                "no result event and mass/get still says {:?} after {hours} h",
+                other.as_str()
+            ),
+            None => format!("no result event and no answer from mass/get after {hours} h"),
+        };
+        return StatusCheck::Failed { reason };
+    }
+    let shift = checks_before.min(16);
+    let wait = RESULT_EVENT_WAIT_MS
+        .saturating_mul(1i64 << shift)
+        .min(STATUS_CHECK_INTERVAL_MAX_MS);
+    StatusCheck::CheckAgainAt {
+        at: now.plus_millis(wait).min(give_up_at),
     }
 }
 

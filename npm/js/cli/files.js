@@ -1,7 +1,7 @@
 // Files of the wxmass command line: inputs (a path or `-` for stdin), OpenID lists with their
 // line numbers, and atomic writes (a temporary file beside the target, flushed, then renamed over
 // it), so a crash leaves the old file or the new one, never half of one. Node only.
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { CliError, EXIT } from './term.js';
@@ -59,10 +59,31 @@ export async function readOpenIdLines(path) {
   return { openIds, lines };
 }
 
+/**
+ * Refuses an output path whose directory does not exist (a usage error, exit 2), before any work
+ * is done: found only at the first write, it stopped a send after its first request.
+ */
+export async function checkDirectory(path, what) {
+  const where = dirname(path);
+  let info;
+  try {
+    info = await stat(where);
+  } catch (e) {
+    throw new CliError(`${what}: the directory ${where} of ${path} does not exist${e.code === 'ENOENT' ? '' : ` (${e.message})`}`, EXIT.USAGE, { path });
+  }
+  if (!info.isDirectory()) throw new CliError(`${what}: ${where} (of ${path}) is not a directory`, EXIT.USAGE, { path });
+}
+
 /** Writes `text` to `path` atomically: a temp file in the same directory, fsync, rename. */
 export async function writeAtomic(path, text) {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
+  let fh;
+  try {
+    fh = await open(tmp, 'w', 0o600);
+  } catch (e) {
+    // The directory went away or is not writable: the environment, not the input.
+    throw new CliError(`cannot write ${path}: ${e.code === 'ENOENT' ? `the directory ${dirname(path)} does not exist` : e.message}`, EXIT.USAGE, { path });
+  }
   try {
     await fh.writeFile(text);
     await fh.sync();

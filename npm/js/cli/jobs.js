@@ -3,7 +3,7 @@
 // requests and shows the answers.
 import { randomUUID } from 'node:crypto';
 
-import { uploadAudience, validateSendAll, WxmassError } from '../index.js';
+import { readSendAt, uploadAudience, validateSendAll, WxmassError } from '../index.js';
 import * as wasm from '../wasm.js';
 
 import { readJson } from './files.js';
@@ -30,9 +30,13 @@ on a worker that serves several (default: the worker's default account).
   --json   print the worker's answers as JSON (create and watch: one line per step or change,
            then a result line)
 
-Exit 0 when done (watch: the job finished or was cancelled), 1 when the input has problems or
-the job ended failed or partly failed, 2 for usage errors (no WXMASS_URL, a refused token, no
-such job), 3 when WeChat refused a request, 4 when the worker cannot be reached or fails.`;
+Every option is checked before anything is uploaded (--send-at by core: a time more than a
+minute in the past is refused; leave it out to send now).
+
+Exit 0 when done (watch: the job finished, every batch delivered, or was cancelled), 1 when the
+input has problems or the job ended failed or partly failed (the reasons are printed), 2 for usage
+errors (no WXMASS_URL, a refused token, no such job), 3 when WeChat refused a request, 4 when the
+worker cannot be reached, 5 when it answers with a server error.`;
 
 export const options = {
   url: { type: 'string' },
@@ -55,7 +59,7 @@ export const options = {
 /** Job states after which nothing changes any more (the worker's `state`). */
 const ENDED = ['finished', 'failed', 'partly_failed', 'cancelled'];
 
-function worker(values, env) {
+export function worker(values, env) {
   const url = (values.url ?? env.WXMASS_URL ?? '').replace(/\/+$/, '');
   const token = env.WXMASS_ADMIN_TOKEN;
   if (!url) throw new CliError('jobs: set WXMASS_URL (or --url) to the worker, e.g. https://wxmass.example.workers.dev', EXIT.USAGE);
@@ -75,12 +79,13 @@ function workerError(status, json, what) {
   const detail = { status, error: e, ...(Array.isArray(e.problems) ? { problems: e.problems } : {}) };
   if (e.code === 'wechat_rejected') return new CliError(text, EXIT.REJECTED, detail);
   if (status === 401 || status === 403 || status === 404 || status === 405) return new CliError(text, EXIT.USAGE, detail);
-  if (status >= 500 || status === 429) return new CliError(text, EXIT.TRANSPORT, detail);
+  // It answered: the network is fine and the worker is failing (its log has the error's id).
+  if (status >= 500 || status === 429) return new CliError(text, EXIT.SERVER, detail);
   return new CliError(text, EXIT.PROBLEMS, detail);
 }
 
-/** One admin API call (`path` under the account's /api); transport failures and 5xx are exit 4. */
-async function call(w, method, route, { body, headers = {} } = {}) {
+/** One admin API call (`path` under the account's /api): no answer is exit 4, a 5xx exit 5. */
+export async function call(w, method, route, { body, headers = {} } = {}) {
   const path = `${w.api}${route}`;
   let res;
   try {
@@ -101,8 +106,19 @@ async function call(w, method, route, { body, headers = {} } = {}) {
     // not JSON: reported below with the status
   }
   if (res.status >= 300) throw workerError(res.status, json, `${method} ${path}`);
-  if (json === null) throw new CliError(`${method} ${path}: HTTP ${res.status} without JSON`, EXIT.TRANSPORT);
+  // An answer that is not the worker's JSON: something else (a proxy's page) answered.
+  if (json === null) throw new CliError(`${method} ${path}: HTTP ${res.status} without JSON`, EXIT.SERVER);
   return json;
+}
+
+/**
+ * The account's successful sends of the China month, as the worker keeps them (`GET /api/status`
+ * → `ledger`), for a plan's earliest start and quota (`plan`/`send --ledger-from-worker`).
+ */
+export async function fetchLedger(values, env) {
+  const status = await call(worker(values, env), 'GET', '/status');
+  if (!Array.isArray(status?.ledger)) throw new CliError('GET /api/status: the answer has no ledger (a worker of another version?)', EXIT.SERVER);
+  return status.ledger;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -124,6 +140,23 @@ export async function run(ctx) {
 
 async function create({ values, out, w }) {
   if (values.message === undefined) throw new CliError('jobs create needs --message <file>', EXIT.USAGE);
+  // Every option is checked before anything is uploaded: a refusal after a million OpenIDs went
+  // up wastes the upload and leaves an audience behind.
+  const partSize = values['part-size'] === undefined ? undefined : Number(values['part-size']);
+  if (partSize !== undefined && !(Number.isInteger(partSize) && partSize > 0)) {
+    throw new CliError(`--part-size: ${JSON.stringify(values['part-size'])} is not a positive integer`, EXIT.USAGE);
+  }
+  let sendAt;
+  if (values['send-at'] !== undefined) {
+    try {
+      // Core's rule, as the worker applies it; the worker gets the time as given.
+      readSendAt(values['send-at'], { path: '--send-at' });
+    } catch (e) {
+      if (!(e instanceof WxmassError)) throw e;
+      throw new CliError(e.problems?.[0]?.message ?? e.message, EXIT.PROBLEMS, { code: e.code, rule: e.rule, path: e.path, problems: e.problems });
+    }
+    sendAt = /^\d+$/.test(values['send-at']) ? Number(values['send-at']) : values['send-at'];
+  }
   const message = await readJson(values.message, '--message');
   // The message is checked by core here, before a list is uploaded for it: as the message of a
   // send to everyone, the paths are the message's own.
@@ -140,10 +173,6 @@ async function create({ values, out, w }) {
     const read = await readAudience(values);
     lines = read.lines;
     audience = read.audience === 'everyone' ? { everyone: true } : read.audience;
-  }
-  const partSize = values['part-size'] === undefined ? undefined : Number(values['part-size']);
-  if (partSize !== undefined && !(Number.isInteger(partSize) && partSize > 0)) {
-    throw new CliError(`--part-size: ${JSON.stringify(values['part-size'])} is not a positive integer`, EXIT.USAGE);
   }
   const { ce } = out;
 
@@ -183,7 +212,6 @@ async function create({ values, out, w }) {
     audience = { audienceId: seal.id };
   }
 
-  const sendAt = values['send-at'] === undefined ? undefined : /^\d+$/.test(values['send-at']) ? Number(values['send-at']) : values['send-at'];
   const body = {
     message,
     audience,
@@ -199,7 +227,8 @@ async function create({ values, out, w }) {
       job = await call(w, 'POST', '/jobs', { body, headers: { 'idempotency-key': key } });
       break;
     } catch (e) {
-      if (!(e instanceof CliError) || e.exitCode !== EXIT.TRANSPORT || attempt >= 3) {
+      // The same idempotency key makes a retry safe after a lost answer or a failing worker.
+      if (!(e instanceof CliError) || ![EXIT.TRANSPORT, EXIT.SERVER].includes(e.exitCode) || attempt >= 3) {
         if (seal && e instanceof CliError) e.message += ` (audience ${seal.id} is sealed: create the job with --audience ${seal.id})`;
         throw e;
       }
@@ -263,14 +292,24 @@ async function watch({ id, values, out, w }) {
   }
   out.keep();
   const r = job.results ?? {};
-  out.event({ type: 'result', id: job.id, state: job.state, results: r });
+  out.event({ type: 'result', id: job.id, state: job.state, results: r, reason: job.reason ?? null, outcomes: job.batches.map((b) => ({ index: b.index, outcome: b.outcome ?? null })) });
   out.out(`job ${job.id} ${job.state}: total ${int(r.totalCount)}, filtered ${int(r.filterCount)}, sent ${int(r.sentCount)}, errors ${int(r.errorCount)}`);
+  printReasons(job, out);
   return job.state === 'finished' || job.state === 'cancelled' ? EXIT.OK : EXIT.PROBLEMS;
 }
 
+/** Why a job did not finish delivered: the worker's words in English and Chinese. */
+function printReasons(job, out) {
+  if (!job.reason) return;
+  const { c } = out;
+  out.out(c.red(`  why: ${job.reason.en}`));
+  out.out(c.red(`  原因：${job.reason.zh}`));
+}
+
 function stateColour(c, state) {
-  if (state === 'finished' || state === 'submitted') return c.green(state);
-  if (state === 'failed' || state === 'partly_failed') return c.red(state);
+  if (state === 'finished' || state === 'submitted' || state === 'delivered') return c.green(state);
+  if (state === 'partly_failed' || state === 'partly_delivered') return c.yellow(state);
+  if (state === 'failed' || state === 'refused') return c.red(state);
   if (state === 'cancelled') return c.dim(state);
   return c.yellow(state);
 }
@@ -280,7 +319,10 @@ const counts = (job) => Object.entries(job.counts ?? {}).filter(([, n]) => n > 0
 /** One line per batch: number, state, recipients, attempts, msg_id or why it failed. */
 function batchTable(job, c) {
   return job.batches.map((b) => {
-    const tail = b.failReason ? c.red(b.failReason) : b.msgId ? `msg_id ${b.msgId}` : b.lastOutcome ?? '';
+    const notDelivered = b.outcome && b.outcome.delivery !== 'delivered';
+    const tail = notDelivered
+      ? `${b.msgId ? `msg_id ${b.msgId} ` : ''}${(b.outcome.delivery === 'refused' ? c.red : c.yellow)(b.outcome.en)}`
+      : b.failReason ? c.red(b.failReason) : b.msgId ? `msg_id ${b.msgId}` : b.lastOutcome ?? '';
     const result = b.result?.sentCount !== undefined ? ` sent ${int(b.result.sentCount)}` : '';
     return `  ${String(b.index + 1).padStart(4)}  ${pad(stateColour(c, b.state), 10)} ${int(b.recipients ?? 0).padStart(7)} OpenIDs  attempts ${b.attempts}  ${tail}${result}`.trimEnd();
   });
@@ -306,4 +348,5 @@ function printJob(job, out) {
   }
   const r = job.results;
   if (r) out.out(`  results:   total ${int(r.totalCount)}, filtered ${int(r.filterCount)}, sent ${int(r.sentCount)}, errors ${int(r.errorCount)}`);
+  printReasons(job, out);
 }

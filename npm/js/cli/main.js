@@ -9,7 +9,7 @@ import * as errcode from './errcode.js';
 import * as jobs from './jobs.js';
 import * as plan from './plan.js';
 import * as send from './send.js';
-import { CliError, createOutput, EXIT } from './term.js';
+import { CliError, createOutput, EXIT, guardStream } from './term.js';
 
 const commands = { check, plan, send, jobs, errcode };
 
@@ -30,14 +30,26 @@ const USAGE = `wxmass — WeChat Official Account mass sending (高级群发接�
   --json                                      machine-readable output on stdout
 
 Colour is on for a terminal and off with NO_COLOR or without a TTY (FORCE_COLOR=1 forces it).
-Exit codes: 0 ok, 1 problems found, 2 usage, 3 WeChat rejected, 4 transport, 130 interrupted
-(progress saved).`;
+Exit codes: 0 ok, 1 problems found, 2 usage, 3 WeChat rejected, 4 transport (no answer),
+5 the worker or a service answered with a server error, 130 interrupted (progress saved).
+A closed output pipe (wxmass … | head) ends a command quietly; send and jobs create go on to
+their end, since stopping them half-way would leave a send half done.`;
+
+/** Commands whose work must not stop half-way when nobody reads their output any more. */
+const FINISH_WITHOUT_READER = new Set(['send', 'jobs create']);
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
-export async function main(argv, { env = process.env, stdout = process.stdout, stderr = process.stderr } = {}) {
+export async function main(argv, { env = process.env, stdout: rawStdout = process.stdout, stderr: rawStderr = process.stderr, onReaderGone = () => {} } = {}) {
   const json = argv.includes('--json');
-  const out = createOutput({ json, stdout, stderr, env });
   const [name, ...args] = argv;
+  const commandLine = name === 'jobs' ? `jobs ${args.find((a) => !a.startsWith('-')) ?? ''}` : name;
+  // The reader of stdout gone (`| head`): a command that only shows something ends quietly; one
+  // that sends goes on without output (stderr still shows progress, if anyone reads it).
+  const stdout = guardStream(rawStdout, () => {
+    if (!FINISH_WITHOUT_READER.has(commandLine)) onReaderGone();
+  });
+  const stderr = guardStream(rawStderr);
+  const out = createOutput({ json, stdout, stderr, env });
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? stderr : stdout).write(`${USAGE}\n`);
     return name === undefined ? EXIT.USAGE : EXIT.OK;
@@ -84,7 +96,15 @@ export async function main(argv, { env = process.env, stdout = process.stdout, s
   }
 }
 
-const code = await main(process.argv.slice(2));
+// A reader that went away ends a command that only shows something: quietly, with the exit code
+// of what was already found (a pending check still says 1 for problems), or 0.
+let finished = null;
+const code = await main(process.argv.slice(2), {
+  onReaderGone: () => {
+    setImmediate(() => process.exit(finished ?? process.exitCode ?? EXIT.OK));
+  },
+});
+finished = code;
 // Let pending writes to pipes finish; exit with the code even if a handle (a keep-alive socket)
 // would keep the loop alive.
 process.exitCode = code;

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { planSend, WxmassError } from '../index.js';
 import * as wasm from '../wasm.js';
 
-import { readJson, readOpenIdLines, writeAtomic } from './files.js';
+import { checkDirectory, readJson, readOpenIdLines, writeAtomic } from './files.js';
+import { fetchLedger } from './jobs.js';
 import { CliError, EXIT, int } from './term.js';
 
 export const usage = `wxmass plan --message <file> (--openids <file> | --tag <id> | --everyone) [options]
@@ -26,7 +27,15 @@ in China time. With --out, writes the plan file for \`wxmass send\`.
   --account <kind>        service (default) or subscription
   --skip-invalid          plan the valid OpenIDs when some are invalid (default: refuse)
   --send-ignore-reprint   go on when WeChat judges an article a reprint
+  --ledger <file>         the account's earlier sends, so the earliest start and the quota hold:
+                          a JSON array of {at (Unix ms), kind (send|sendall), toAll, succeeded},
+                          or a saved GET /api/status answer of a worker (its ledger)
+  --ledger-from-worker    the same, from the worker's GET /api/status (WXMASS_URL,
+                          WXMASS_ADMIN_TOKEN, --url, --account-id as for wxmass jobs)
   --json                  print the result as JSON
+
+Without a ledger the plan knows no earlier sends and promises a start the account's quota may
+not allow (WeChat then refuses with 45009 or 45028 and the send waits).
 
 Exit 0 when planned, 1 when the input has problems (invalid OpenIDs without --skip-invalid, an
 invalid message, an audience that cannot be sent to), 2 for usage errors.`;
@@ -41,7 +50,36 @@ export const options = {
   account: { type: 'string' },
   'skip-invalid': { type: 'boolean' },
   'send-ignore-reprint': { type: 'boolean' },
+  ledger: { type: 'string' },
+  'ledger-from-worker': { type: 'boolean' },
+  url: { type: 'string' },
+  'account-id': { type: 'string' },
 };
+
+/**
+ * The account's earlier sends given on the command line (`--ledger <file>` or
+ * `--ledger-from-worker`), or `undefined`. Core reads and checks the records (a time in seconds is
+ * refused at its path) when the plan is summarized.
+ */
+export async function readLedger(values, env) {
+  if (values.ledger !== undefined && values['ledger-from-worker']) {
+    throw new CliError('give one of --ledger <file> and --ledger-from-worker', EXIT.USAGE);
+  }
+  if (values['ledger-from-worker']) return fetchLedger(values, env);
+  if (values.ledger === undefined) return undefined;
+  const file = await readJson(values.ledger, '--ledger');
+  // A saved GET /api/status answer carries the ledger beside the quota.
+  return Array.isArray(file) ? file : file?.ledger ?? file;
+}
+
+/** Core's summary given the ledger; a broken ledger is the input's problem (exit 1). */
+export function summaryOf(plan, ledger, now) {
+  try {
+    return plan.summary({ ledger, now });
+  } catch (e) {
+    throw planError(e, null);
+  }
+}
 
 /** The kind tag and version of a plan file. */
 export const PLAN_FILE = { kind: 'wxmass-plan', version: 1 };
@@ -98,8 +136,9 @@ export function startText(decision, now) {
 }
 
 /** @param {{ values: Record<string, any>, out: ReturnType<import('./term.js').createOutput> }} ctx */
-export async function run({ values, out }) {
+export async function run({ values, env, out }) {
   if (values.message === undefined) throw new CliError('plan needs --message <file>', EXIT.USAGE);
+  if (values.out !== undefined) await checkDirectory(values.out, '--out');
   const { audience, lines } = await readAudience(values);
   const message = await readJson(values.message, '--message');
   const inputs = {
@@ -112,10 +151,11 @@ export async function run({ values, out }) {
     skipInvalid: true,
     sendIgnoreReprint: values['send-ignore-reprint'] ? true : undefined,
   };
+  const ledger = await readLedger(values, env);
   const now = Date.now();
   const plan = makePlan(inputs, lines);
   try {
-    const summary = plan.summary({ now });
+    const summary = summaryOf(plan, ledger, now);
     const batches = plan.batches();
     const entries = audience.openIds?.length ?? null;
     const invalidShown = summary.invalidShown.map((i) => ({ line: lines?.[i.position] ?? null, position: i.position, value: i.value }));

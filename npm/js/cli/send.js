@@ -7,8 +7,8 @@
 import { ApiError, createClient, parseReply, Pacer, WxmassError } from '../index.js';
 import * as wasm from '../wasm.js';
 
-import { readIfExists, writeAtomic } from './files.js';
-import { loadPlanFile } from './plan.js';
+import { checkDirectory, readIfExists, writeAtomic } from './files.js';
+import { loadPlanFile, readLedger, startText, summaryOf } from './plan.js';
 import { bar, CliError, duration, EXIT, int } from './term.js';
 
 export const usage = `wxmass send --plan <plan.json> --state <state.json> [options]
@@ -27,11 +27,23 @@ Options:
   --api-base <url>   WeChat's API base or a fixed-IP proxy (default $WECHAT_API_BASE or
                      https://api.weixin.qq.com)
   --dry-run          print what would be sent; send nothing, write nothing
+  --ledger <file>    the account's earlier sends (as for wxmass plan): the send waits for the
+                     earliest start core gives, and says so, instead of meeting 45009
+  --ledger-from-worker  the same, from the worker's GET /api/status (WXMASS_URL, ...)
   --json             one JSON line per event on stdout, then the result
 
-Exit 0 when every batch is submitted, 3 when WeChat refused a batch (or the token), 4 when
-WeChat or the token service could not be reached, 2 for usage errors (a state file of another
-plan, no credentials), 130 when stopped by Ctrl-C (run the same command again to resume).`;
+Every wait is said, in text and in --json (a "wait" line with its reason, the errcode that
+caused it and the time it ends): WeChat's 45066 (the same clientmsgid within a minute), a quota
+(45009, 45028), a lost reply, the 60-a-minute pacer.
+
+A closed stdout (send --json | head) does not stop the send: it goes on to the end, and the
+state file records every batch.
+
+Exit 0 when every batch is submitted, 1 when the ledger says the plan cannot start, 3 when
+WeChat refused a batch (or the token), 4 when WeChat or the token service could not be reached,
+5 when the token service answered with a server error, 2 for usage errors (a state file of
+another plan or in a directory that does not exist, no credentials), 130 when stopped by Ctrl-C
+(run the same command again to resume).`;
 
 export const options = {
   plan: { type: 'string' },
@@ -39,6 +51,10 @@ export const options = {
   'dry-run': { type: 'boolean' },
   'api-base': { type: 'string' },
   'token-url': { type: 'string' },
+  ledger: { type: 'string' },
+  'ledger-from-worker': { type: 'boolean' },
+  url: { type: 'string' },
+  'account-id': { type: 'string' },
 };
 
 const STATE_FILE = { kind: 'wxmass-send-state', version: 1 };
@@ -90,7 +106,7 @@ function tokenService(url, secret, timeoutMs) {
       throw new CliError(`token service ${url}: ${e.cause?.message ?? e.message}`, EXIT.TRANSPORT);
     }
     const text = await res.text();
-    if (res.status >= 500) throw new CliError(`token service ${url} answered HTTP ${res.status}`, EXIT.TRANSPORT);
+    if (res.status >= 500) throw new CliError(`token service ${url} answered HTTP ${res.status}`, EXIT.SERVER);
     if (res.status !== 200) {
       throw new CliError(`token service ${url} answered HTTP ${res.status} (check WXMASS_TOKEN_URL_SECRET)`, EXIT.USAGE);
     }
@@ -125,6 +141,26 @@ function exitOf(result) {
   return failed.some((b) => !transport.includes(b.reason?.kind)) ? EXIT.REJECTED : EXIT.TRANSPORT;
 }
 
+/** Sleeps `ms`, or rejects with the signal's reason when it is aborted (Ctrl-C). */
+async function abortableSleep(ms, signal) {
+  const end = Date.now() + ms;
+  // setTimeout holds at most 2^31-1 ms (24.8 days); a month's quota wait is longer.
+  while (Date.now() < end) {
+    await new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, Math.min(Math.max(0, end - Date.now()), 2 ** 31 - 1));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
 class Interrupted extends Error {
   constructor() {
     super('interrupted');
@@ -136,7 +172,10 @@ class Interrupted extends Error {
 export async function run({ values, env, out }) {
   if (!values.plan) throw new CliError('send needs --plan <plan.json> (from wxmass plan --out)', EXIT.USAGE);
   if (!values.state) throw new CliError('send needs --state <state.json>: where progress is kept, so a re-run resumes', EXIT.USAGE);
+  // Found only at the first write, a missing directory stopped the send after its first request.
+  if (!values['dry-run']) await checkDirectory(values.state, '--state');
   const apiBase = values['api-base'] ?? env.WECHAT_API_BASE ?? undefined;
+  const ledger = await readLedger(values, env);
   const { plan, file } = await loadPlanFile(values.plan);
   try {
     const batches = plan.batches();
@@ -161,13 +200,28 @@ export async function run({ values, env, out }) {
     } catch (e) {
       throw new CliError(`--api-base: ${e.message}`, EXIT.USAGE);
     }
-    return await execute({ client, plan, batches, state, resumed, pacer, out, statePath: values.state });
+    return await execute({ client, plan, batches, state, resumed, pacer, out, statePath: values.state, ledger });
   } finally {
     plan.free();
   }
 }
 
-async function execute({ client, plan, batches, state, resumed, pacer, out, statePath }) {
+/** Words for a wait: why nothing goes out before `until`, and what WeChat answered. */
+function waitText(reason, answer, until) {
+  const said = answer?.errcode !== undefined ? `WeChat answered ${answer.errcode}${answer.en ? ` (${answer.en})` : ''}` : answer?.lost ? 'the answer was lost' : answer?.status ? `HTTP ${answer.status}` : null;
+  switch (reason) {
+    case 'clientmsgid_window':
+      return 'an earlier attempt may have reached WeChat: the same clientmsgid goes again after WeChat\'s one-minute window, so WeChat answers with the existing msg_id (45065) instead of sending twice';
+    case 'quota':
+      return `${said ?? 'a quota'}: the same clientmsgid goes again at ${wasm.chinaTime(until)}`;
+    case 'pacer':
+      return 'at most 60 mass calls a minute';
+    default:
+      return `${said ?? 'retrying'}: the same clientmsgid goes again at ${wasm.chinaTime(until)}`;
+  }
+}
+
+async function execute({ client, plan, batches, state, resumed, pacer, out, statePath, ledger }) {
   const { ce } = out;
   const total = batches.length;
   const totalRecipients = plan.recipientCount;
@@ -183,13 +237,22 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
   let recipientsThisRun = 0;
   let status = '';
   let waitUntil = 0;
+  // Time spent waiting (45066's minute, a quota day) is not sending: the rate and the ETA count
+  // only the time batches took, or a minute's wait would make every later ETA meaningless.
+  let waitedMs = 0;
+  let waitStarted = 0;
+  const endWait = () => {
+    if (waitStarted) waitedMs += Date.now() - waitStarted;
+    waitStarted = 0;
+  };
   const barLines = () => {
     if (waitUntil > Date.now()) status = `waiting ${duration(waitUntil - Date.now())}`;
-    const elapsed = (Date.now() - startedAt) / 1000;
+    const busyMs = Math.max(0, Date.now() - startedAt - waitedMs - (waitStarted ? Date.now() - waitStarted : 0));
+    const elapsed = busyMs / 1000;
     const recipientsDone = [...done].reduce((n, i) => n + recipientsOf(i), 0);
     const rate = elapsed > 0 && recipientsThisRun > 0 ? `${int(Math.round(recipientsThisRun / elapsed))} recipients/s` : '– recipients/s';
     const left = total - done.size;
-    const eta = left === 0 ? '0 s' : doneThisRun > 0 ? duration(((Date.now() - startedAt) / doneThisRun) * left) : '?';
+    const eta = left === 0 ? '0 s' : doneThisRun > 0 ? duration((busyMs / doneThisRun) * left) : '?';
     return [`${bar(done.size, total)} ${done.size}/${total} batches · ${int(recipientsDone)}/${int(totalRecipients)} recipients · ${rate} · ETA ${eta}${status ? ` · ${status}` : ''}`];
   };
   const say = (text) => {
@@ -210,8 +273,20 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
     if (event.type === 'begin') state.pacer = pacer.toJSON();
     if (event.type === 'settled') b.lastAction = event.action;
     await save();
-    out.event({ type: event.type, index: event.index, clientMsgId: b.clientMsgId, attempt: event.attempt, action: event.action, until: event.until, state: b.progress.state });
+    const words = event.type === 'wait' ? waitText(event.reason, event.answer, event.until) : undefined;
+    out.event({
+      type: event.type,
+      index: event.index,
+      clientMsgId: b.clientMsgId,
+      attempt: event.attempt,
+      action: event.action,
+      until: event.until,
+      state: b.progress.state,
+      ...(event.type === 'settled' ? { answer: event.answer ?? null } : {}),
+      ...(event.type === 'wait' ? { reason: event.reason, errcode: event.answer?.errcode ?? null, text: words } : {}),
+    });
     const who = label(event.index);
+    endWait();
     waitUntil = 0;
     if (event.type === 'begin') {
       status = `sending ${who}`;
@@ -221,14 +296,9 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
     if (event.type === 'wait') {
       const ms = event.until - Date.now();
       waitUntil = event.until;
-      const why = b.progress.awaitingOutcome
-        ? 'an earlier attempt may have reached WeChat: the same clientmsgid goes again after WeChat\'s one-minute window, so WeChat answers with the existing msg_id (45065) instead of sending twice'
-        : b.lastAction?.action === 'wait_until'
-          ? `a quota or rate limit, until ${wasm.chinaTime(event.until)}`
-          : b.lastAction?.action === 'retry_at'
-            ? 'retrying with the same clientmsgid'
-            : 'at most 60 mass calls a minute';
-      say(ce.yellow(`${who}: waiting ${duration(ms)}: ${why}`));
+      waitStarted = Date.now();
+      // The pacer's short waits are the normal pace, not news; every other wait is said.
+      if (event.reason !== 'pacer' || ms >= 5000) say(ce.yellow(`${who}: waiting ${duration(ms)}: ${words}`));
       return;
     }
     const a = event.action;
@@ -244,10 +314,25 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
       say(ce.red(`✗ ${who}: failed: ${a.message}`));
     } else if (a.action === 'refresh_token_then_retry') {
       say(ce.yellow(`${who}: the access_token was refused; refreshing it and sending again`));
+    } else if (a.action === 'retry_at' || a.action === 'wait_until') {
+      const at = a.at ?? a.until;
+      const answer = event.answer;
+      const said = answer?.errcode !== undefined
+        ? `WeChat answered ${answer.errcode}${answer.en ? ` (${answer.en})` : ''}`
+        : answer?.lost ? 'no answer (the request may have reached WeChat)' : `HTTP ${answer?.status}`;
+      say(ce.yellow(`${who}: ${said}; the same clientmsgid goes again at ${wasm.chinaTime(at)} (in ${duration(at - Date.now())})`));
+    }
+    if (a?.action === 'done' && event.answer?.errcode === 45065) {
+      say(ce.dim(`${who}: WeChat answered 45065: a send with this clientmsgid already existed, and its msg_id is recorded (nothing was sent twice)`));
     }
   };
 
   const ctrl = new AbortController();
+  // The account's earlier sends: the send starts when core says the quota allows it.
+  const summary = ledger === undefined ? null : summaryOf(plan, ledger, Date.now());
+  if (summary?.earliestStart.decision === 'never') {
+    throw new CliError(`job ${plan.jobId} cannot start: ${summary.earliestStart.reason}`, EXIT.PROBLEMS);
+  }
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
@@ -264,6 +349,17 @@ async function execute({ client, plan, batches, state, resumed, pacer, out, stat
   const ticker = out.live ? setInterval(() => out.draw(barLines()), 1000) : null;
   let result;
   try {
+    const start = summary?.earliestStart;
+    if (start?.decision === 'not_before' && start.at > Date.now()) {
+      const words = `the account's earlier sends: earliest start ${startText(start, Date.now())}`;
+      out.event({ type: 'wait', index: null, until: start.at, reason: 'quota', rule: start.rule, errcode: null, text: words });
+      say(ce.yellow(`waiting ${duration(start.at - Date.now())}: ${words}`));
+      waitUntil = start.at;
+      waitStarted = Date.now();
+      await abortableSleep(start.at - Date.now(), ctrl.signal);
+      endWait();
+      waitUntil = 0;
+    }
     result = await client.send(plan, {
       progress: (index) => state.batches[index].progress ?? undefined,
       onProgress,

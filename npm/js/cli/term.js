@@ -12,8 +12,13 @@ export const EXIT = Object.freeze({
   USAGE: 2,
   /** WeChat (or the worker on its behalf) refused a request. */
   REJECTED: 3,
-  /** WeChat, the token service or the worker could not be reached, or answered with a server error. */
+  /** WeChat, the token service or the worker could not be reached (no answer); a batch gave up after lost replies. */
   TRANSPORT: 4,
+  /**
+   * The worker or the token service answered with a server error (5xx) or "too many requests"
+   * (429): it was reached and is failing, which trying the network again will not mend.
+   */
+  SERVER: 5,
   /** Stopped by Ctrl-C (SIGINT) or SIGTERM; progress is saved and a re-run resumes. */
   INTERRUPTED: 130,
 });
@@ -58,6 +63,35 @@ export function palette(on) {
 }
 
 /**
+ * `stream` as the command line writes to it: once the reader has gone (EPIPE: `wxmass … | head`
+ * exited), writes are dropped instead of crashing the process with an unhandled 'error' event,
+ * and `onClosed` is told once. Other write errors are left to Node.
+ */
+export function guardStream(stream, onClosed = () => {}) {
+  let closed = false;
+  if (typeof stream.on === 'function') {
+    stream.on('error', (e) => {
+      if (e?.code !== 'EPIPE') throw e;
+      if (!closed) {
+        closed = true;
+        onClosed();
+      }
+    });
+  }
+  return {
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get closed() {
+      return closed;
+    },
+    write(text) {
+      if (!closed) stream.write(text);
+    },
+  };
+}
+
+/**
  * Where a command writes: `out(text)` to stdout, `info(text)` to stderr (progress and notes),
  * `event(obj)` one JSON line on stdout (--json), `result(obj)` the final JSON document.
  */
@@ -75,6 +109,10 @@ export function createOutput({ json = false, stdout = process.stdout, stderr = p
     json,
     c,
     ce,
+    /** Whether stdout's reader has gone (a closed pipe): output is dropped from then on. */
+    get stdoutClosed() {
+      return Boolean(stdout.closed);
+    },
     /** Whether stderr is a terminal where a progress area is redrawn in place. */
     live,
     out: (text = '') => {

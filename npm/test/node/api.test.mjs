@@ -356,3 +356,44 @@ test('planSend to a tag and to everyone; plan errors name the rule and path', ()
 function ids2() {
   return ['oR5Gjjl_eiZoUpGozMo7dbBJ362A', 'oR5Gjjl_eiZoUpGozMo7dbBJ362B'];
 }
+
+// ---- what the package cannot represent is refused (issue 25) -----------------------------------
+
+test('a msg_id given as a number that is not a safe integer is a TypeError naming the field; strings and bigints stay exact', () => {
+  // eslint-disable-next-line no-loss-of-precision
+  const rounded = 9007199254740993; // JS already holds …992
+  for (const [fn, field] of [[wx.buildDelete, 'msgId'], [wx.buildGetStatus, 'msgId'], [wx.validateDelete, 'msgId']]) {
+    assert.throws(() => fn({ msgId: rounded }), (e) => e instanceof TypeError && e.message.startsWith(`${field}: 9007199254740992 is not a safe integer`) && /string or a bigint/.test(e.message));
+  }
+  assert.throws(() => wx.buildRequest('delete', { msg_id: 2 ** 60 }), (e) => e instanceof TypeError && e.message.startsWith('msg_id: '));
+  assert.throws(() => wx.buildDelete({ msgId: 1.5 }), TypeError);
+  assert.match(wx.buildDelete({ msgId: BIG }).body, /"msg_id":9007199254740993\b/);
+  assert.match(wx.buildDelete({ msgId: 9007199254740993n }).body, /"msg_id":9007199254740993\b/);
+  assert.match(wx.buildDelete({ msgId: 1000 }).body, /"msg_id":1000\b/);
+  assert.throws(
+    () => wx.BatchProgress.fromJSON({ state: { state: 'submitted', msgId: rounded } }),
+    (e) => e instanceof TypeError && e.message.startsWith('state.msgId: '),
+  );
+});
+
+test('a ledger time that looks like seconds is refused at its path, not read as 1970', () => {
+  const plan = wx.planSend({ jobId: 'ledger-s', message: { msgType: 'text', text: { content: 'x' } }, audience: { openIds: [OPENID_A, OPENID_B] } });
+  try {
+    const now = Date.UTC(2025, 0, 1, 2);
+    const seconds = Array.from({ length: 100 }, () => ({ at: Math.floor(now / 1000) - 60, kind: 'send', toAll: false, succeeded: true }));
+    assert.throws(() => plan.summary({ ledger: seconds, now }), (e) => e instanceof wx.WxmassError && e.code === 'validation' && e.path === 'ledger[0].at' && e.rule === 'time' && /Unix seconds/.test(e.message));
+    const millis = seconds.map((r) => ({ ...r, at: r.at * 1000 }));
+    assert.equal(plan.summary({ ledger: millis, now }).earliestStart.decision, 'not_before');
+  } finally {
+    plan.free();
+  }
+});
+
+test('readSendAt: core\'s rule for a start time; more than a minute in the past is refused in China time', () => {
+  const now = Date.UTC(2026, 5, 1);
+  assert.equal(wx.readSendAt('2030-03-07T08:00:00+08:00', { now }), Date.UTC(2030, 2, 7));
+  assert.equal(wx.readSendAt(1899072000000, { now }), 1899072000000);
+  assert.equal(wx.readSendAt(now - 30_000, { now }), now - 30_000);
+  assert.throws(() => wx.readSendAt('2020-03-07T08:00:00+08:00', { now }), (e) => e instanceof wx.WxmassError && e.path === 'sendAt' && e.rule === 'in_the_past' && e.problems[0].message.includes('2020-03-07 08:00:00 China time (UTC+8)') && e.problems[0].zh.includes('北京时间'));
+  assert.throws(() => wx.readSendAt('tomorrow', { now, path: 'send-at' }), (e) => e.path === 'send-at' && e.rule === 'time');
+});

@@ -36,6 +36,11 @@ import {
   type SealedAudience,
   type UploadAudienceError,
   type UploadAudienceProgress,
+  buildDelete,
+  readSendAt,
+  type AdminBatch,
+  type AdminJob,
+  type BatchOutcome,
 } from 'wxmass';
 
 const req: HttpRequest = buildSendAll({
@@ -101,7 +106,7 @@ const wrong: number = reply.msgId;
 
 const plan: SendPlan = planSend({ jobId: 'j', message: { msgType: 'text', text: { content: 'x' } }, audience: { openIds: ['a', 'b'] } });
 const cid: string = plan.batches()[0].clientMsgId;
-const summary: PlanSummary = plan.summary({ ledger: [{ at: 0, kind: 'send', toAll: false, succeeded: true }] });
+const summary: PlanSummary = plan.summary({ ledger: [{ at: 1718000000000, kind: 'send', toAll: false, succeeded: true }] });
 const start = summary.earliestStart.decision;
 summarizePlan({ jobId: 'j', message: { msgType: 'image', image: { mediaId: 'm' } }, audience: 'everyone', account: 'subscription' });
 async function sendIt(): Promise<string[]> {
@@ -166,4 +171,21 @@ async function upload(file: AsyncIterable<string>, signal: AbortSignal): Promise
   // @ts-expect-error there is no 'uploading' phase
   uploadAudience({ url: 'u', adminToken: 't', openIds: [], onProgress: (p) => p.phase === 'uploading' });
   return sealed.batches + sealed.duplicates;
+}
+
+// Issue 25: msg ids are strings or bigints (a number above 2^53 is already rounded), a start time
+// is read by core, and a batch's outcome and a job's reason are typed.
+buildDelete({ msgId: '9007199254740993' });
+buildDelete({ msgId: 9007199254740993n });
+// @ts-expect-error a msg_id as a JS number may already be rounded
+buildDelete({ msgId: 9007199254740992 });
+const startsAt: number = readSendAt('2030-03-07T08:00:00+08:00', { now: Date.now() });
+export function outcomes(job: AdminJob): string[] {
+  const reason: string | undefined = job.reason?.zh;
+  return job.batches.map((b: AdminBatch) => {
+    const o: BatchOutcome | null = b.outcome;
+    // @ts-expect-error a delivery is delivered, partly_delivered or refused
+    if (o?.delivery === 'finished') return '';
+    return o === null ? `${startsAt}` : `${o.delivery}: ${o.en} / ${o.zh} ${reason ?? ''}`;
+  });
 }

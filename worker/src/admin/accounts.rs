@@ -21,11 +21,12 @@ use wxmass::plan::AccountKind;
 use wxmass::ApiBase;
 
 use super::reply;
-use crate::account::{is_account_id, Account, Secrets, DEFAULT_ACCOUNT};
+use crate::account::{is_account_id, Account, Secrets};
+use crate::config::DEFAULT_ACCOUNT;
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::secrets::Keys;
 use crate::store::{changed, AccountRow};
-use crate::Ctx;
 
 const FIELDS: [&str; 7] = [
     "id",
@@ -105,6 +106,15 @@ fn text<'a>(body: &'a Value, field: &str) -> Result<Option<&'a str>, AppError> {
 /// Applies the fields of `body` to `account` (a new one starts from blanks), checking each
 /// with core's readers; `Err` names the field, the rule and the value.
 fn apply(account: &mut Account, body: &Value, creating: bool) -> Result<(), AppError> {
+    let fields = known_fields(body, creating)?;
+    apply_app_id(account, body, creating)?;
+    apply_settings(account, body, fields)?;
+    apply_secrets(account, body)?;
+    check_complete(account)
+}
+
+/// The body's fields, if it is an object of [`FIELDS`] (and, for an update, no `id`).
+fn known_fields(body: &Value, creating: bool) -> Result<&Map<String, Value>, AppError> {
     let Value::Object(fields) = body else {
         return Err(AppError::bad("type", "", "the body must be a JSON object"));
     };
@@ -123,6 +133,10 @@ fn apply(account: &mut Account, body: &Value, creating: bool) -> Result<(), AppE
             "an account's id cannot change",
         ));
     }
+    Ok(fields)
+}
+
+fn apply_app_id(account: &mut Account, body: &Value, creating: bool) -> Result<(), AppError> {
     if let Some(app_id) = text(body, "appId")? {
         if app_id.is_empty() || app_id.len() > 64 || !app_id.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AppError::bad_value(
@@ -136,6 +150,16 @@ fn apply(account: &mut Account, body: &Value, creating: bool) -> Result<(), AppE
     } else if creating {
         return Err(AppError::bad("required", "appId", "appId is required"));
     }
+    Ok(())
+}
+
+/// `kind`, `callbackMode`, `apiBase`, `tokenUrl`: each given one is checked and set (`null`
+/// clears the last three).
+fn apply_settings(
+    account: &mut Account,
+    body: &Value,
+    fields: &Map<String, Value>,
+) -> Result<(), AppError> {
     if let Some(kind) = text(body, "kind")? {
         account.kind = AccountKind::parse(kind).ok_or_else(|| {
             AppError::bad_value(
@@ -176,6 +200,11 @@ fn apply(account: &mut Account, body: &Value, creating: bool) -> Result<(), AppE
             }
         };
     }
+    Ok(())
+}
+
+/// `secrets`: each named one is set, or removed with `null`.
+fn apply_secrets(account: &mut Account, body: &Value) -> Result<(), AppError> {
     match body.get("secrets") {
         None => {}
         Some(Value::Object(given)) => {
@@ -211,6 +240,12 @@ fn apply(account: &mut Account, body: &Value, creating: bool) -> Result<(), AppE
             ))
         }
     }
+    Ok(())
+}
+
+/// What an account needs whatever was changed: a way to get its access_token, the callback
+/// token, and a key and mode that core accepts together.
+fn check_complete(account: &Account) -> Result<(), AppError> {
     let token_source_ok = account.token_url.is_some() || account.secrets.app_secret.is_some();
     if !token_source_ok {
         return Err(AppError::bad(
@@ -336,7 +371,7 @@ pub async fn list(app: &Ctx) -> Result<Response, AppError> {
 
 /// `GET /api/accounts/{id}`.
 pub async fn get(id: &str, app: &Ctx) -> Result<Response, AppError> {
-    reply(200, &view(&Account::load(id, app).await?))
+    reply(200, &view(&Account::load(id, &app.env, &app.store).await?))
 }
 
 /// `PATCH /api/accounts/{id}`.

@@ -15,9 +15,9 @@ use worker::{Request, Response};
 use wxmass::plan::{read_audience_part, AudienceSealer, PartFormat};
 
 use super::reply;
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{self, AudienceRow, NewChunk, PartRow};
-use crate::Ctx;
 
 /// OpenIDs in one stored row of an upload: 50,000 × 28 bytes is 1.4 MB, under D1's 2 MB a row.
 const RAW_ROW_OPENIDS: usize = 50_000;
@@ -27,7 +27,7 @@ const RAW_ROWS_PER_READ: i64 = 4;
 fn new_audience_id() -> String {
     std::iter::once("a".to_owned())
         .chain(
-            crate::random_bytes::<12>()
+            crate::random::bytes::<12>()
                 .iter()
                 .map(|b| format!("{b:02x}")),
         )
@@ -103,59 +103,15 @@ pub async fn add_part(
     body: Vec<u8>,
     app: &Ctx,
 ) -> Result<Response, AppError> {
-    let url = req.url()?;
-    let part_param = url
-        .query_pairs()
-        .find(|(k, _)| k == "part")
-        .map(|(_, v)| v.into_owned());
-    let part = part_param
-        .as_deref()
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| {
-            AppError::bad_value(
-                "required",
-                "part",
-                part_param.as_deref().unwrap_or(""),
-                "?part= must be the part's number: 1, 2, … in order",
-            )
-        })?;
-    let content_type = req.headers().get("content-type")?.unwrap_or_default();
-    let format = if content_type.starts_with("text/plain") {
-        PartFormat::Lines
-    } else if content_type.is_empty() || content_type.starts_with("application/json") {
-        PartFormat::Json
-    } else {
-        return Err(AppError::bad_value(
-            "content_type",
-            "Content-Type",
-            &content_type,
-            "a part is application/json (an array of OpenIDs) or text/plain (one OpenID a line)",
-        ));
-    };
+    let part = part_number(req)?;
+    let format = part_format(req)?;
     let body_hash = hex(&Sha256::digest(&body));
     let (audience, this_part, previous) = app.store.read_for_part(id, part).await?;
     let audience = audience.ok_or_else(|| AppError::NotFound(format!("no audience {id}")))?;
     if let Some(earlier) = this_part {
-        // A retry: the same answer. Another body under the same number is a mistake.
-        if earlier.body_hash == body_hash {
-            let answer: Value = serde_json::from_str(&earlier.answer_json).unwrap_or(Value::Null);
-            return reply(200, &answer);
-        }
-        return Err(AppError::PartReused { part });
+        return retried_part(&earlier, &body_hash, part);
     }
-    if audience.state != "open" {
-        return Err(AppError::Conflict(format!(
-            "audience {id} is sealed: create a new audience to send to other OpenIDs"
-        )));
-    }
-    let expected = audience.parts + 1;
-    if part != expected {
-        return Err(AppError::PartOutOfOrder {
-            part,
-            expected_part: expected,
-        });
-    }
+    check_next_part(&audience, part)?;
     let first_position = previous.map_or(0, |p| p.first_position + p.received);
     let read = read_audience_part(&body, format, first_position.max(0) as u64)
         .map_err(AppError::Invalid)?;
@@ -191,6 +147,73 @@ pub async fn add_part(
     reply(201, &answer)
 }
 
+/// `?part=N`: 1, 2, …
+fn part_number(req: &Request) -> Result<i64, AppError> {
+    let url = req.url()?;
+    let part_param = url
+        .query_pairs()
+        .find(|(k, _)| k == "part")
+        .map(|(_, v)| v.into_owned());
+    let part = part_param
+        .as_deref()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            AppError::bad_value(
+                "required",
+                "part",
+                part_param.as_deref().unwrap_or(""),
+                "?part= must be the part's number: 1, 2, … in order",
+            )
+        })?;
+    Ok(part)
+}
+
+fn part_format(req: &Request) -> Result<PartFormat, AppError> {
+    let content_type = req.headers().get("content-type")?.unwrap_or_default();
+    let format = if content_type.starts_with("text/plain") {
+        PartFormat::Lines
+    } else if content_type.is_empty() || content_type.starts_with("application/json") {
+        PartFormat::Json
+    } else {
+        return Err(AppError::bad_value(
+            "content_type",
+            "Content-Type",
+            &content_type,
+            "a part is application/json (an array of OpenIDs) or text/plain (one OpenID a line)",
+        ));
+    };
+    Ok(format)
+}
+
+/// A part that came before: the same body is a retry (the same answer); another body under
+/// the same number is a mistake.
+fn retried_part(earlier: &PartRow, body_hash: &str, part: i64) -> Result<Response, AppError> {
+    if earlier.body_hash == body_hash {
+        let answer: Value = serde_json::from_str(&earlier.answer_json).unwrap_or(Value::Null);
+        return reply(200, &answer);
+    }
+    Err(AppError::PartReused { part })
+}
+
+/// A new part goes to an open audience, next in order.
+fn check_next_part(audience: &AudienceRow, part: i64) -> Result<(), AppError> {
+    if audience.state != "open" {
+        return Err(AppError::Conflict(format!(
+            "audience {} is sealed: create a new audience to send to other OpenIDs",
+            audience.id
+        )));
+    }
+    let expected = audience.parts + 1;
+    if part != expected {
+        return Err(AppError::PartOutOfOrder {
+            part,
+            expected_part: expected,
+        });
+    }
+    Ok(())
+}
+
 /// Cuts `'\n'`-joined OpenIDs into pieces of at most `per_row` lines, without copying.
 fn split_rows(text: &str, per_row: usize) -> Vec<&str> {
     let mut rows = Vec::new();
@@ -220,7 +243,7 @@ pub async fn seal(id: &str, app: &Ctx) -> Result<Response, AppError> {
         )));
     }
     let rows = app.store.raw_row_count(id).await?;
-    let mut sealer = AudienceSealer::new(Some(u64::from_le_bytes(crate::random_bytes::<8>())));
+    let mut sealer = AudienceSealer::new(Some(u64::from_le_bytes(crate::random::bytes::<8>())));
     // In WebAssembly a growing list is copied at each doubling: size it once.
     sealer.reserve(parts.iter().map(|p| p.valid.max(0) as u64).sum());
     let mut offset = 0;

@@ -6,8 +6,8 @@ use serde_json::json;
 use worker::{Request, Response};
 
 use super::{reply, view, Page};
+use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::Ctx;
 
 const STATES: [&str; 6] = [
     "applied",

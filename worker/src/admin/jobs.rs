@@ -15,20 +15,20 @@
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use worker::{Request, Response};
+use worker::{D1PreparedStatement, Request, Response};
 use wxmass::endpoint::EndpointName;
 use wxmass::plan::{
-    send_at_from_value, BatchAudience, BatchProgress, ChunkRef, PendingSend, PlanOptions, SendKind,
-    SendPlan, UnixMillis,
+    send_at_from_value, BatchAudience, BatchProgress, ChunkRef, PendingSend, PlanOptions,
+    PlanSummary, SendKind, SendPlan, UnixMillis,
 };
 use wxmass::{Audience, MassMessage};
 
 use super::{reply, view, Page};
 use crate::calls::Ledger;
 use crate::cron::LEDGER_LOOKBACK_MS;
+use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::{self, JobRow};
-use crate::Ctx;
+use crate::store::{self, BatchRow, JobRow, NewBatch, QueuedSend};
 
 /// Longest Idempotency-Key accepted.
 const IDEMPOTENCY_KEY_MAX_BYTES: usize = 200;
@@ -57,7 +57,7 @@ fn opt_bool(body: &Value, key: &str) -> Result<Option<bool>, AppError> {
 fn new_job_id() -> String {
     std::iter::once("j".to_owned())
         .chain(
-            crate::random_bytes::<12>()
+            crate::random::bytes::<12>()
                 .iter()
                 .map(|b| format!("{b:02x}")),
         )
@@ -121,7 +121,44 @@ pub async fn create(
     if let (Some(job), Some(key)) = (earlier, &idempotency_key) {
         return earlier_job(job, key, &hash, app).await;
     }
-    let Value::Object(fields) = &body else {
+    check_create_fields(&body)?;
+    let message_value = body.get("message").cloned().unwrap_or(Value::Null);
+    let message =
+        MassMessage::from_value(message_value.clone(), "message").map_err(AppError::Invalid)?;
+    let audience_value = body.get("audience").cloned().unwrap_or(Value::Null);
+    let send_at = send_at_from_value(body.get("sendAt"), "sendAt")
+        .map_err(AppError::Invalid)?
+        .map_or(now, |t| t.0);
+    let options = plan_options(&body, app)?;
+    let id = new_job_id();
+    let quota = QuotaFacts {
+        ledger: Ledger::new(&[], &sends),
+        pending: pending_sends(&queued, now),
+        start: UnixMillis(send_at.max(now)),
+    };
+    let planned = match sealed_audience_id(&audience_value)? {
+        Some(audience_id) => plan_sealed(&id, message, audience_id, options, &quota, app).await?,
+        None => plan_listed(&id, message, audience_value, options, &quota, app)?,
+    };
+    let job = JobRow {
+        id,
+        idempotency_key,
+        request_hash: Some(hash),
+        message_json: message_value.to_string(),
+        audience_json: planned.audience_json.to_string(),
+        summary_json: serde_json::to_string(&planned.summary).unwrap_or_default(),
+        send_at,
+        created_at: now,
+        cancelled_at: None,
+        audience_id: planned.audience_id,
+        send_ignore_reprint: options.send_ignore_reprint.map(i64::from),
+    };
+    insert_job(&job, &planned.batches, app).await
+}
+
+/// A create body is an object of [`CREATE_FIELDS`] only.
+fn check_create_fields(body: &Value) -> Result<(), AppError> {
+    let Value::Object(fields) = body else {
         return Err(AppError::bad("type", "", "the body must be a JSON object"));
     };
     if let Some(key) = fields.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
@@ -135,26 +172,31 @@ pub async fn create(
             ),
         ));
     }
-    let message_value = body.get("message").cloned().unwrap_or(Value::Null);
-    let message =
-        MassMessage::from_value(message_value.clone(), "message").map_err(AppError::Invalid)?;
-    let audience_value = body.get("audience").cloned().unwrap_or(Value::Null);
-    let send_at = send_at_from_value(body.get("sendAt"), "sendAt")
-        .map_err(AppError::Invalid)?
-        .map_or(now, |t| t.0);
-    let options = PlanOptions {
-        skip_invalid: opt_bool(&body, "skipInvalid")?.unwrap_or(false),
-        send_ignore_reprint: opt_bool(&body, "sendIgnoreReprint")?,
+    Ok(())
+}
+
+fn plan_options(body: &Value, app: &Ctx) -> Result<PlanOptions, AppError> {
+    Ok(PlanOptions {
+        skip_invalid: opt_bool(body, "skipInvalid")?.unwrap_or(false),
+        send_ignore_reprint: opt_bool(body, "sendIgnoreReprint")?,
         account: app.acct()?.kind,
         // std has no randomness source on wasm32-unknown-unknown; the runtime's keeps the
         // duplicate finder's keys unpredictable (see PlanOptions::hash_seed).
-        hash_seed: Some(u64::from_le_bytes(crate::random_bytes::<8>())),
-    };
-    let id = new_job_id();
-    // The account's real send ledger and every other job's batches still to send: the quota is
-    // the account's, so the summary's verdict counts both (core lays the queued ones out first).
-    let ledger = Ledger::new(&[], &sends);
-    let pending: Vec<PendingSend> = queued
+        hash_seed: Some(u64::from_le_bytes(crate::random::bytes::<8>())),
+    })
+}
+
+/// What a new job's quota summary counts besides its own batches: the account's real send
+/// ledger and every other job's batches still to send (the quota is the account's, so the
+/// summary's verdict counts both; core lays the queued ones out first).
+struct QuotaFacts {
+    ledger: Ledger,
+    pending: Vec<PendingSend>,
+    start: UnixMillis,
+}
+
+fn pending_sends(queued: &[QueuedSend], now: i64) -> Vec<PendingSend> {
+    queued
         .iter()
         .filter_map(|q| {
             Some(PendingSend {
@@ -163,137 +205,161 @@ pub async fn create(
                 to_all: q.to_all != 0,
             })
         })
+        .collect()
+}
+
+/// A job as core planned it, ready to store.
+struct Planned {
+    summary: PlanSummary,
+    batches: Vec<NewBatch>,
+    /// The audience as the job shows it (a count, a tag, everyone, or a sealed audience).
+    audience_json: Value,
+    /// The sealed audience the batches' recipients are in.
+    audience_id: Option<String>,
+}
+
+fn new_progress_json() -> String {
+    serde_json::to_string(&BatchProgress::new()).unwrap_or_default()
+}
+
+/// A plan to a sealed audience: its batches hold chunk numbers, their bodies are built from
+/// the chunks when they are sent.
+async fn plan_sealed(
+    id: &str,
+    message: MassMessage,
+    audience_id: String,
+    options: PlanOptions,
+    quota: &QuotaFacts,
+    app: &Ctx,
+) -> Result<Planned, AppError> {
+    let refs = sealed_chunks(&audience_id, app).await?;
+    let plan =
+        SendPlan::for_sealed_audience(id, message, &refs, options).map_err(AppError::Plan)?;
+    let progress_json = new_progress_json();
+    let batches = plan
+        .batches()
+        .iter()
+        .map(|b| NewBatch {
+            audience_id: Some(audience_id.clone()),
+            idx: b.index,
+            clientmsgid: b.clientmsgid.clone(),
+            endpoint: b.send_kind().endpoint().as_str(),
+            to_all: false,
+            recipients: match &b.recipients {
+                BatchAudience::OpenIds(r) => Some(r.len()),
+                BatchAudience::Filter(_) => None,
+            },
+            // Built from the chunk when it is sent.
+            request_body: String::new(),
+            progress_json: progress_json.clone(),
+        })
         .collect();
-    let start = UnixMillis(send_at.max(now));
-    let progress_json = serde_json::to_string(&BatchProgress::new()).unwrap_or_default();
-    let (summary, batches, audience_json, audience_id) = match sealed_audience_id(&audience_value)?
-    {
-        Some(audience_id) => {
-            let (audience, chunks) = app.store.chunk_refs(&audience_id).await?;
-            match audience {
-                None => {
-                    return Err(AppError::bad_value(
-                        "not_found",
-                        "audience.audienceId",
-                        &audience_id,
-                        format!("there is no audience {audience_id}"),
-                    ))
-                }
-                Some(a) if a.state != "sealed" => {
-                    return Err(AppError::Conflict(format!(
-                        "audience {audience_id} is not sealed yet: POST /api/audiences/{audience_id}/seal first"
-                    )))
-                }
-                Some(_) => {}
-            }
-            if chunks.iter().enumerate().any(|(i, c)| c.idx != i as i64) {
-                return Err(AppError::Internal(format!(
-                    "audience {audience_id}: its chunks are not numbered 0..{}",
-                    chunks.len()
-                )));
-            }
-            let refs: Vec<ChunkRef> = chunks
-                .iter()
-                .map(|c| ChunkRef {
-                    count: usize::try_from(c.count).unwrap_or(0),
-                    digest: c.digest.clone(),
-                })
-                .collect();
-            let plan = SendPlan::for_sealed_audience(&id, message, &refs, options)
-                .map_err(AppError::Plan)?;
-            let batches = plan
-                .batches()
-                .iter()
-                .map(|b| store::NewBatch {
-                    audience_id: Some(audience_id.clone()),
-                    idx: b.index,
-                    clientmsgid: b.clientmsgid.clone(),
-                    endpoint: b.send_kind().endpoint().as_str(),
-                    to_all: false,
-                    recipients: match &b.recipients {
-                        BatchAudience::OpenIds(r) => Some(r.len()),
-                        BatchAudience::Filter(_) => None,
-                    },
-                    // Built from the chunk when it is sent.
-                    request_body: String::new(),
-                    progress_json: progress_json.clone(),
-                })
-                .collect();
-            (
-                plan.summary_with_pending(ledger.sends(), &pending, start),
-                batches,
-                json!({ "audienceId": audience_id, "openids": plan.recipient_count() }),
-                Some(audience_id),
-            )
-        }
+    Ok(Planned {
+        summary: plan.summary_with_pending(quota.ledger.sends(), &quota.pending, quota.start),
+        batches,
+        audience_json: json!({ "audienceId": audience_id, "openids": plan.recipient_count() }),
+        audience_id: Some(audience_id),
+    })
+}
+
+/// The chunks of a sealed audience, as core plans from them; an audience that is not sealed
+/// yet is a conflict.
+async fn sealed_chunks(audience_id: &str, app: &Ctx) -> Result<Vec<ChunkRef>, AppError> {
+    let (audience, chunks) = app.store.chunk_refs(audience_id).await?;
+    match audience {
         None => {
-            // Core's rule: exactly one of everyone / tagId / openIds, so nothing ambiguous
-            // widens a send.
-            let audience =
-                Audience::from_value(audience_value, "audience").map_err(AppError::Invalid)?;
-            let audience_json = match &audience {
-                Audience::OpenIds(list) => json!({ "openids": list.len() }),
-                Audience::Tag(id) => json!({ "tagId": id }),
-                Audience::Everyone => json!({ "everyone": true }),
-            };
-            let plan = SendPlan::new(&id, message, audience, options).map_err(AppError::Plan)?;
-            let mut batches = Vec::with_capacity(plan.batches().len());
-            for b in plan.batches() {
-                let request = plan
-                    .request(b.index)
-                    .ok_or_else(|| AppError::Internal(format!("plan has no batch {}", b.index)))?;
-                let http = request
-                    .build(&app.acct()?.base)
-                    .map_err(AppError::Invalid)?;
-                batches.push(store::NewBatch {
-                    audience_id: None,
-                    idx: b.index,
-                    clientmsgid: b.clientmsgid.clone(),
-                    endpoint: b.send_kind().endpoint().as_str(),
-                    to_all: b.is_to_all(),
-                    recipients: match &b.recipients {
-                        BatchAudience::OpenIds(r) => Some(r.len()),
-                        BatchAudience::Filter(_) => None,
-                    },
-                    request_body: String::from_utf8(http.body).unwrap_or_default(),
-                    progress_json: progress_json.clone(),
-                });
-            }
-            (
-                plan.summary_with_pending(ledger.sends(), &pending, start),
-                batches,
-                audience_json,
-                None,
-            )
+            return Err(AppError::bad_value(
+                "not_found",
+                "audience.audienceId",
+                audience_id,
+                format!("there is no audience {audience_id}"),
+            ))
         }
+        Some(a) if a.state != "sealed" => {
+            return Err(AppError::Conflict(format!(
+                "audience {audience_id} is not sealed yet: POST /api/audiences/{audience_id}/seal first"
+            )))
+        }
+        Some(_) => {}
+    }
+    if chunks.iter().enumerate().any(|(i, c)| c.idx != i as i64) {
+        return Err(AppError::Internal(format!(
+            "audience {audience_id}: its chunks are not numbered 0..{}",
+            chunks.len()
+        )));
+    }
+    Ok(chunks
+        .iter()
+        .map(|c| ChunkRef {
+            count: usize::try_from(c.count).unwrap_or(0),
+            digest: c.digest.clone(),
+        })
+        .collect())
+}
+
+/// A plan to core's audiences (everyone, a tag, a list of OpenIDs): each batch's request body
+/// is built now and stored.
+fn plan_listed(
+    id: &str,
+    message: MassMessage,
+    audience_value: Value,
+    options: PlanOptions,
+    quota: &QuotaFacts,
+    app: &Ctx,
+) -> Result<Planned, AppError> {
+    // Core's rule: exactly one of everyone / tagId / openIds, so nothing ambiguous widens a
+    // send.
+    let audience = Audience::from_value(audience_value, "audience").map_err(AppError::Invalid)?;
+    let audience_json = match &audience {
+        Audience::OpenIds(list) => json!({ "openids": list.len() }),
+        Audience::Tag(id) => json!({ "tagId": id }),
+        Audience::Everyone => json!({ "everyone": true }),
     };
-    let job = JobRow {
-        id: id.clone(),
-        idempotency_key: idempotency_key.clone(),
-        request_hash: Some(hash.clone()),
-        message_json: message_value.to_string(),
-        audience_json: audience_json.to_string(),
-        summary_json: serde_json::to_string(&summary).unwrap_or_default(),
-        send_at,
-        created_at: now,
-        cancelled_at: None,
-        audience_id,
-        send_ignore_reprint: options.send_ignore_reprint.map(i64::from),
-    };
-    if let Err(e) = app
-        .store
-        .commit(app.store.insert_job(&job, &batches)?)
-        .await
-    {
+    let plan = SendPlan::new(id, message, audience, options).map_err(AppError::Plan)?;
+    let progress_json = new_progress_json();
+    let mut batches = Vec::with_capacity(plan.batches().len());
+    for b in plan.batches() {
+        let request = plan
+            .request(b.index)
+            .ok_or_else(|| AppError::Internal(format!("plan has no batch {}", b.index)))?;
+        let http = request
+            .build(&app.acct()?.base)
+            .map_err(AppError::Invalid)?;
+        batches.push(NewBatch {
+            audience_id: None,
+            idx: b.index,
+            clientmsgid: b.clientmsgid.clone(),
+            endpoint: b.send_kind().endpoint().as_str(),
+            to_all: b.is_to_all(),
+            recipients: match &b.recipients {
+                BatchAudience::OpenIds(r) => Some(r.len()),
+                BatchAudience::Filter(_) => None,
+            },
+            request_body: String::from_utf8(http.body).unwrap_or_default(),
+            progress_json: progress_json.clone(),
+        });
+    }
+    Ok(Planned {
+        summary: plan.summary_with_pending(quota.ledger.sends(), &quota.pending, quota.start),
+        batches,
+        audience_json,
+        audience_id: None,
+    })
+}
+
+/// Commits a job and its batches at once (201), or, when another create under the same key
+/// committed first, answers as a create that found that job.
+async fn insert_job(job: &JobRow, batches: &[NewBatch], app: &Ctx) -> Result<Response, AppError> {
+    if let Err(e) = app.store.commit(app.store.insert_job(job, batches)?).await {
         // Two creates with one key at once: the key is unique, so one insert fails whole.
-        if let Some(key) = &idempotency_key {
+        if let (Some(key), Some(hash)) = (&job.idempotency_key, &job.request_hash) {
             if let Some(first) = app.store.job_by_idempotency_key(key).await? {
-                return earlier_job(first, key, &hash, app).await;
+                return earlier_job(first, key, hash, app).await;
             }
         }
         return Err(e);
     }
-    reply(201, &view_of(&id, app).await?)
+    reply(201, &view_of(&job.id, app).await?)
 }
 
 /// The audience id of `{"audienceId": "a…"}`, the form that sends to a sealed audience; `None`
@@ -370,32 +436,11 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no job {id}")))?;
     let now = app.now();
-    let mut stmts = Vec::new();
-    let mut tried = Vec::new();
-    let mut kept = Vec::new();
-    for b in &batches {
-        let mut progress: BatchProgress = serde_json::from_str(&b.progress_json)
-            .map_err(|e| AppError::Internal(format!("batch {}: {e}", b.id)))?;
-        if b.state == "cancelled" {
-            continue;
-        }
-        match (b.state.as_str(), progress.cancel()) {
-            ("pending", Ok(())) => {
-                let mut new = b.clone();
-                new.state = "cancelled".into();
-                new.progress_json = serde_json::to_string(&progress).unwrap_or_default();
-                new.last_outcome = Some("cancelled before it was sent".into());
-                stmts.push(app.store.update_batch(&new, b.version, now, false)?);
-                tried.push(b);
-            }
-            (_, Err(e)) => {
-                kept.push(json!({ "index": b.idx, "state": b.state, "why": e.to_string() }))
-            }
-            (state, Ok(())) => kept.push(
-                json!({ "index": b.idx, "state": state, "why": format!("the batch is {state}") }),
-            ),
-        }
-    }
+    let CancelDecision {
+        mut stmts,
+        tried,
+        mut kept,
+    } = decide_cancel(&batches, now, app)?;
     if tried.is_empty() {
         if kept.is_empty() {
             return reply(
@@ -425,4 +470,47 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
         200,
         &json!({ "cancelledBatches": cancelled, "notCancelled": kept, "job": view_of(id, app).await? }),
     )
+}
+
+/// What core's `cancel` decided for a job's batches.
+struct CancelDecision<'a> {
+    /// The guarded update of each batch to cancel, in the order of `tried`.
+    stmts: Vec<D1PreparedStatement>,
+    tried: Vec<&'a BatchRow>,
+    /// Why each other batch (not already cancelled) stays, as the answer shows it.
+    kept: Vec<Value>,
+}
+
+fn decide_cancel<'a>(
+    batches: &'a [BatchRow],
+    now: i64,
+    app: &Ctx,
+) -> Result<CancelDecision<'a>, AppError> {
+    let mut stmts = Vec::new();
+    let mut tried = Vec::new();
+    let mut kept = Vec::new();
+    for b in batches {
+        let mut progress: BatchProgress = serde_json::from_str(&b.progress_json)
+            .map_err(|e| AppError::Internal(format!("batch {}: {e}", b.id)))?;
+        if b.state == "cancelled" {
+            continue;
+        }
+        match (b.state.as_str(), progress.cancel()) {
+            ("pending", Ok(())) => {
+                let mut new = b.clone();
+                new.state = "cancelled".into();
+                new.progress_json = serde_json::to_string(&progress).unwrap_or_default();
+                new.last_outcome = Some("cancelled before it was sent".into());
+                stmts.push(app.store.update_batch(&new, b.version, now, false)?);
+                tried.push(b);
+            }
+            (_, Err(e)) => {
+                kept.push(json!({ "index": b.idx, "state": b.state, "why": e.to_string() }))
+            }
+            (state, Ok(())) => kept.push(
+                json!({ "index": b.idx, "state": state, "why": format!("the batch is {state}") }),
+            ),
+        }
+    }
+    Ok(CancelDecision { stmts, tried, kept })
 }

@@ -8,8 +8,8 @@ use wxmass::Endpoint;
 
 use super::reply;
 use crate::calls::admin_call;
+use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::Ctx;
 
 /// Largest multipart body accepted; core's own limit on the image is checked by core.
 const MAX_UPLOAD_BODY_BYTES: usize = 2 * 1024 * 1024;

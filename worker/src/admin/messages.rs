@@ -5,8 +5,8 @@ use worker::Response;
 use wxmass::endpoint::EndpointName;
 
 use super::media::pass_through;
+use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::Ctx;
 
 /// `POST /api/messages/delete`: `{"msgId", "articleIdx"?, "url"?}` (only mpnews and mpvideo
 /// can be deleted; a material reused across sends breaks for all of them).

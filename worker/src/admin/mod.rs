@@ -1,11 +1,21 @@
 //! The admin API under `/api`: every route behind `Authorization: Bearer <ADMIN_TOKEN>`.
+//!
+//! ## Layers
+//!
+//! Each file imports only files below it (checked by `worker/tests/layers.rs`):
+//!
+//! 1. `accounts.rs`, `audiences.rs`, `events.rs`, `jobs.rs`, `messages.rs`, `status.rs`,
+//!    `tokens.rs`: the routes' handlers, a file per resource
+//! 2. `media.rs`: media uploads, and the pass-through `messages.rs` uses too
+//! 3. `view.rs`: how stored rows are shown
+//! 4. `mod.rs`: who the caller is and what they may do, pages, the JSON answer
 
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 use worker::{Request, Response};
 
+use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::Ctx;
 
 pub mod accounts;
 pub mod audiences;

@@ -12,8 +12,8 @@ use wxmass::plan::{quota_usage, UnixMillis};
 
 use super::reply;
 use crate::calls::Ledger;
+use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::Ctx;
 
 pub async fn get(app: &Ctx) -> Result<Response, AppError> {
     let now = app.now();

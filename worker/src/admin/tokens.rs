@@ -9,9 +9,9 @@ use worker::Response;
 
 use super::{reply, Role};
 use crate::account::is_account_id;
+use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::AdminTokenRow;
-use crate::Ctx;
 
 /// Longest label accepted.
 const LABEL_MAX_CHARS: usize = 100;
@@ -25,7 +25,7 @@ pub fn hash(token: &str) -> String {
 }
 
 fn hex<const N: usize>() -> String {
-    crate::random_bytes::<N>()
+    crate::random::bytes::<N>()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -81,30 +81,7 @@ pub async fn create(body: Value, app: &Ctx) -> Result<Response, AppError> {
             format!("role must be one of {}", Role::NAMES),
         )
     })?;
-    let accounts: Vec<String> = match body.get("accounts") {
-        Some(Value::Array(list)) if !list.is_empty() => list
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v.as_str() {
-                Some(id) if id == "*" || is_account_id(id) => Ok(id.to_owned()),
-                _ => Err(AppError::bad_value(
-                    "account_id",
-                    &format!("accounts[{i}]"),
-                    &v.to_string(),
-                    "an account id (1 to 32 of a-z 0-9 -) or \"*\" for every account",
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        _ if role == Role::Admin => vec!["*".to_owned()],
-        other => {
-            return Err(AppError::bad_value(
-                "required",
-                "accounts",
-                &other.map(Value::to_string).unwrap_or_default(),
-                "accounts must list the account ids the token may act for (or [\"*\"])",
-            ))
-        }
-    };
+    let accounts = token_accounts(&body, role)?;
     let label = body.get("label").and_then(Value::as_str).unwrap_or("");
     if label.chars().count() > LABEL_MAX_CHARS {
         return Err(AppError::bad_value(
@@ -133,6 +110,35 @@ pub async fn create(body: Value, app: &Ctx) -> Result<Response, AppError> {
     // Shown this once; only its hash is kept.
     answer["token"] = Value::String(token);
     reply(201, &answer)
+}
+
+/// The accounts a new token may act for: a list of ids or `["*"]`; an admin token without a
+/// list acts for every account.
+fn token_accounts(body: &Value, role: Role) -> Result<Vec<String>, AppError> {
+    Ok(match body.get("accounts") {
+        Some(Value::Array(list)) if !list.is_empty() => list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v.as_str() {
+                Some(id) if id == "*" || is_account_id(id) => Ok(id.to_owned()),
+                _ => Err(AppError::bad_value(
+                    "account_id",
+                    &format!("accounts[{i}]"),
+                    &v.to_string(),
+                    "an account id (1 to 32 of a-z 0-9 -) or \"*\" for every account",
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        _ if role == Role::Admin => vec!["*".to_owned()],
+        other => {
+            return Err(AppError::bad_value(
+                "required",
+                "accounts",
+                &other.map(Value::to_string).unwrap_or_default(),
+                "accounts must list the account ids the token may act for (or [\"*\"])",
+            ))
+        }
+    })
 }
 
 /// `GET /api/tokens`.

@@ -1,0 +1,9 @@
+//! Random bytes from the runtime (`crypto.getRandomValues`): retry jitter, ids, nonces.
+
+/// `N` random bytes.
+pub fn bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    // It does not fail in Workers; a failure would leave zeros, which only weakens jitter.
+    let _ = getrandom::getrandom(&mut b);
+    b
+}

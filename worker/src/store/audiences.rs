@@ -1,0 +1,259 @@
+//! `audiences`, `audience_parts`, `audience_raw`, `audience_chunks`: an audience uploaded in parts,
+//! then sealed into chunks of at most 10,000 OpenIDs that batches are sent to.
+
+use serde::Deserialize;
+use worker::D1PreparedStatement;
+
+use super::db::{first, n, rows, s, Store};
+use crate::error::AppError;
+
+/// An audience.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AudienceRow {
+    pub id: String,
+    pub state: String,
+    pub parts: i64,
+    pub received: i64,
+    pub invalid: i64,
+    pub valid: Option<i64>,
+    pub duplicates: Option<i64>,
+    pub batches: Option<i64>,
+    pub created_at: i64,
+    pub sealed_at: Option<i64>,
+    pub version: i64,
+}
+
+/// One uploaded part of an audience.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PartRow {
+    pub part: i64,
+    pub first_position: i64,
+    pub received: i64,
+    pub valid: i64,
+    pub invalid: i64,
+    pub body_hash: String,
+    pub answer_json: String,
+}
+
+/// A chunk of a sealed audience, without its OpenIDs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChunkMeta {
+    pub idx: i64,
+    pub count: i64,
+    pub digest: String,
+}
+
+/// A chunk to store at sealing.
+pub struct NewChunk<'a> {
+    pub idx: i64,
+    pub count: i64,
+    pub digest: &'a str,
+    pub openids: &'a str,
+}
+
+/// Chunks one INSERT carries: at most 1.4 MB of OpenIDs a statement, well inside what D1 takes
+/// in one query (a string of at most 2 MB, 100 bound parameters: 5 a chunk).
+const CHUNKS_PER_INSERT: usize = 5;
+
+/// An audience of the store's account (?1 its id, ?2 the account).
+const AUDIENCE_SELECT: &str = "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2";
+
+impl Store {
+    /// A new, open audience.
+    pub fn insert_audience(&self, id: &str, now: i64) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "INSERT INTO audiences (id, state, created_at, account_id) VALUES (?1, 'open', ?2, ?3)",
+            &[s(id), n(now), self.acc()],
+        )
+    }
+
+    /// An audience with its parts.
+    pub async fn read_audience(
+        &self,
+        id: &str,
+    ) -> Result<Option<(AudienceRow, Vec<PartRow>, i64)>, AppError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let r = self
+            .batch(vec![
+                self.sql(AUDIENCE_SELECT, &[s(id), self.acc()])?,
+                self.sql(
+                    "SELECT part, first_position, received, valid, invalid, body_hash, answer_json FROM audience_parts WHERE audience_id = ?1 ORDER BY part",
+                    &[s(id)],
+                )?,
+                self.sql(
+                    "SELECT count(*) AS n FROM batches WHERE audience_id = ?1 AND state IN ('pending', 'sending', 'submitted')",
+                    &[s(id)],
+                )?,
+            ])
+            .await?;
+        match first::<AudienceRow>(&r, 0)? {
+            Some(a) => Ok(Some((
+                a,
+                rows(&r, 1)?,
+                first::<Count>(&r, 2)?.map_or(0, |c| c.n),
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// What a part upload decides from: the audience, this part if it came before, and the part
+    /// before it (whose end is this part's first position).
+    pub async fn read_for_part(
+        &self,
+        id: &str,
+        part: i64,
+    ) -> Result<(Option<AudienceRow>, Option<PartRow>, Option<PartRow>), AppError> {
+        let part_sql = "SELECT part, first_position, received, valid, invalid, body_hash, answer_json FROM audience_parts WHERE audience_id = ?1 AND part = ?2";
+        let r = self
+            .batch(vec![
+                self.sql(AUDIENCE_SELECT, &[s(id), self.acc()])?,
+                self.sql(part_sql, &[s(id), n(part)])?,
+                self.sql(part_sql, &[s(id), n(part - 1)])?,
+            ])
+            .await?;
+        Ok((first(&r, 0)?, first(&r, 1)?, first(&r, 2)?))
+    }
+
+    /// A part's commit: the audience's counters (guarded by its version, open only), then the
+    /// part and its OpenIDs only if that matched.
+    pub fn add_part(
+        &self,
+        audience: &AudienceRow,
+        part: &PartRow,
+        raw: &[&str],
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        let mut stmts = vec![
+            self.sql(
+                "UPDATE audiences SET parts = ?3, received = received + ?4, invalid = invalid + ?5, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'open'",
+                &[s(&audience.id), n(audience.version), n(part.part), n(part.received), n(part.invalid)],
+            )?,
+            self.sql(
+                "INSERT INTO audience_parts (audience_id, part, first_position, received, valid, invalid, body_hash, answer_json) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE changes() = 1",
+                &[s(&audience.id), n(part.part), n(part.first_position), n(part.received), n(part.valid), n(part.invalid), s(&part.body_hash), s(&part.answer_json)],
+            )?,
+        ];
+        for (seq, text) in raw.iter().enumerate() {
+            stmts.push(self.sql(
+                "INSERT INTO audience_raw (audience_id, part, seq, openids) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND version = ?5)",
+                &[s(&audience.id), n(part.part), n(seq as i64), s(text), n(audience.version + 1)],
+            )?);
+        }
+        Ok(stmts)
+    }
+
+    /// The uploaded OpenIDs of an open audience, `limit` rows from `offset`, in upload order.
+    pub async fn raw_rows(
+        &self,
+        id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, AppError> {
+        #[derive(Deserialize)]
+        struct Raw {
+            openids: String,
+        }
+        let rows: Vec<Raw> = self
+            .all(
+                "SELECT openids FROM audience_raw WHERE audience_id = ?1 ORDER BY part, seq LIMIT ?2 OFFSET ?3",
+                &[s(id), n(limit), n(offset)],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|x| x.openids).collect())
+    }
+
+    /// How many rows of uploaded OpenIDs an open audience has.
+    pub async fn raw_row_count(&self, id: &str) -> Result<i64, AppError> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let count: Option<Count> = self
+            .one(
+                "SELECT count(*) AS n FROM audience_raw WHERE audience_id = ?1",
+                &[s(id)],
+            )
+            .await?;
+        Ok(count.map_or(0, |c| c.n))
+    }
+
+    /// The seal's commit: the audience sealed with its counts (guarded), its chunks only if
+    /// that matched (a few per statement: D1 binds at most 100 parameters), the uploads deleted.
+    pub fn seal_audience(
+        &self,
+        audience: &AudienceRow,
+        counts: (i64, i64, i64),
+        chunks: &[NewChunk<'_>],
+        now: i64,
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        let (valid, duplicates, batches) = counts;
+        let mut stmts = vec![self.sql(
+            "UPDATE audiences SET state = 'sealed', valid = ?3, duplicates = ?4, batches = ?5, sealed_at = ?6, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'open'",
+            &[s(&audience.id), n(audience.version), n(valid), n(duplicates), n(batches), n(now)],
+        )?];
+        for group in chunks.chunks(CHUNKS_PER_INSERT) {
+            let values = vec!["(?, ?, ?, ?, ?)"; group.len()].join(", ");
+            let mut args = Vec::with_capacity(group.len() * 5 + 2);
+            for c in group {
+                args.extend([
+                    s(&audience.id),
+                    n(c.idx),
+                    n(c.count),
+                    s(c.digest),
+                    s(c.openids),
+                ]);
+            }
+            args.extend([s(&audience.id), n(audience.version + 1)]);
+            stmts.push(self.sql(
+                &format!("INSERT INTO audience_chunks (audience_id, idx, count, digest, openids) SELECT column1, column2, column3, column4, column5 FROM (VALUES {values}) WHERE EXISTS (SELECT 1 FROM audiences WHERE id = ? AND version = ? AND state = 'sealed')"),
+                &args,
+            )?);
+        }
+        stmts.push(self.sql(
+            "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND state = 'sealed')",
+            &[s(&audience.id)],
+        )?);
+        Ok(stmts)
+    }
+
+    /// Deletes an audience and everything of it.
+    pub fn delete_audience(&self, id: &str) -> Result<Vec<D1PreparedStatement>, AppError> {
+        Ok(vec![
+            self.sql(
+                "DELETE FROM audience_chunks WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND account_id = ?2)",
+                &[s(id), self.acc()],
+            )?,
+            self.sql(
+                "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND account_id = ?2)",
+                &[s(id), self.acc()],
+            )?,
+            self.sql(
+                "DELETE FROM audience_parts WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND account_id = ?2)",
+                &[s(id), self.acc()],
+            )?,
+            self.sql(
+                "DELETE FROM audiences WHERE id = ?1 AND account_id = ?2",
+                &[s(id), self.acc()],
+            )?,
+        ])
+    }
+
+    /// A sealed audience's chunks without their OpenIDs: what a job plans from.
+    pub async fn chunk_refs(
+        &self,
+        id: &str,
+    ) -> Result<(Option<AudienceRow>, Vec<ChunkMeta>), AppError> {
+        let r = self
+            .batch(vec![
+                self.sql(AUDIENCE_SELECT, &[s(id), self.acc()])?,
+                self.sql(
+                    "SELECT idx, count, digest FROM audience_chunks WHERE audience_id = ?1 ORDER BY idx",
+                    &[s(id)],
+                )?,
+            ])
+            .await?;
+        Ok((first(&r, 0)?, rows(&r, 1)?))
+    }
+}
