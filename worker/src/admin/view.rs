@@ -43,6 +43,9 @@ pub struct JobListItem<'a> {
     created_at: i64,
     send_at: i64,
     cancelled_at: Option<i64>,
+    /// What went out and to whom, so a list tells sends apart.
+    message: Value,
+    audience: Value,
     batches: i64,
     counts: Counts,
 }
@@ -89,6 +92,8 @@ pub struct Batch<'a> {
     msg_data_id: Option<&'a str>,
     last_outcome: Option<&'a str>,
     fail_reason: Option<&'a str>,
+    /// Unix ms: when WeChat accepted the batch (the job's actual start is its first batch's).
+    submitted_at: Option<i64>,
     /// Core's `JobResult` from the push, or `{status, source: "mass/get", note}`.
     result: Value,
 }
@@ -204,6 +209,7 @@ pub fn batch(b: &BatchRow) -> Batch<'_> {
         msg_data_id: b.msg_data_id.as_deref(),
         last_outcome: b.last_outcome.as_deref(),
         fail_reason: b.fail_reason.as_deref(),
+        submitted_at: b.submitted_at,
         result: parsed(b.result_json.as_deref()),
     }
 }
@@ -249,6 +255,8 @@ pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
         created_at: j.created_at,
         send_at: j.send_at,
         cancelled_at: j.cancelled_at,
+        message: parsed(Some(&j.message_json)),
+        audience: parsed(Some(&j.audience_json)),
         batches: j.counts.batches,
         counts: counts(&j.counts),
     }
