@@ -272,9 +272,16 @@ pub fn build_add_material(
     access_token: Option<String>,
 ) -> Result<Object, JsValue> {
     let base = api_base(api_base_url)?;
-    let http = add_material(media_type_name, filename, media, title, introduction, boundary)?
-        .build(&base)
-        .map_err(|e| errors::validation(&e))?;
+    let http = add_material(
+        media_type_name,
+        filename,
+        media,
+        title,
+        introduction,
+        boundary,
+    )?
+    .build(&base)
+    .map_err(|e| errors::validation(&e))?;
     Ok(request_object(&http, access_token.as_deref(), false))
 }
 
@@ -288,8 +295,15 @@ pub fn validate_add_material(
     introduction: Option<String>,
     boundary: Option<String>,
 ) -> JsValue {
-    let checked = add_material(media_type_name, filename, media, title, introduction, boundary)
-        .and_then(|r| r.validate().map_err(|e| errors::problems(&e)));
+    let checked = add_material(
+        media_type_name,
+        filename,
+        media,
+        title,
+        introduction,
+        boundary,
+    )
+    .and_then(|r| r.validate().map_err(|e| errors::problems(&e)));
     match checked {
         Ok(()) => JsValue::NULL,
         Err(problems) => problems_of_error(problems),
