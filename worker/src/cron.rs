@@ -33,8 +33,8 @@ use wxmass::endpoint::{
 };
 use wxmass::event::{parse_message, CallbackMessage};
 use wxmass::plan::{
-    after_status, earliest_start, first_status_check_at, Action, BatchProgress, Outcome,
-    QuotaDecision, QuotaNeed, SendKind, StatusCheck, UnixMillis,
+    after_status, earliest_start, first_status_check_at, Action, BatchOutcome, BatchProgress,
+    Outcome, QuotaDecision, QuotaNeed, SendKind, StatusCheck, UnixMillis,
 };
 use wxmass::{Endpoint, ErrorClass, HttpRequest, MassMessage, MsgId, ReplyError};
 
@@ -590,15 +590,21 @@ async fn check_status(
     let mut new = claimed.clone();
     new.status_checks = row.status_checks + 1;
     new.last_outcome = Some(described.clone());
+    // The outcome the push would have stored, by core's same rule (SEND_FAIL is refused), or,
+    // when core gave up asking, the reason it did.
+    let told = status.as_ref().and_then(BatchOutcome::of_status);
     match after_status(status.as_ref(), submitted_at, checks, UnixMillis(now)) {
         StatusCheck::Finished { status, note } => {
             new.state = "finished".into();
             new.result_json =
                 Some(json!({ "status": status, "source": "mass/get", "note": note }).to_string());
+            new.outcome_json = told.as_ref().map(store::outcome_json);
             new.last_outcome = Some(note);
         }
         StatusCheck::Failed { reason } => {
             new.state = "failed".into();
+            let outcome = told.unwrap_or_else(|| BatchOutcome::of_failure_text(&reason));
+            new.outcome_json = Some(store::outcome_json(&outcome));
             new.fail_reason = Some(reason);
         }
         StatusCheck::CheckAgainAt { at } => new.next_attempt_at = at.0,
