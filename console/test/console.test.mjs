@@ -280,9 +280,7 @@ test('a scheduled job, cancelled from its page after a confirmation, sends nothi
   await context.close();
 });
 
-// TODO until the worker side of issue 25 lands (phase C): the field check passes today, the
-// failed badge and the reason need the worker to carry core's outcome.
-test('a start in the past is refused at its field; a send WeChat refuses as a reprint shows a red failed badge and the reason in words', { todo: 'issue 25 phase C: the worker does not carry the outcome yet' }, async () => {
+test('a start in the past is refused at its field; a send WeChat refuses as a reprint shows a red failed badge and the reason in words', async () => {
   const { page, context, shot, problems } = await open('reprint-refused');
   await signIn(page);
   await page.getByLabel('图文', { exact: true }).check();
