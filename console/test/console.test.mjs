@@ -286,7 +286,7 @@ test('a start in the past is refused at its field; a send WeChat refuses as a re
   await page.getByLabel('图文', { exact: true }).check();
   await page.getByLabel('标题', { exact: true }).fill('转载的文章');
   await page.getByLabel('正文(HTML)').fill('<p>别处的内容</p>');
-  await page.getByLabel('封面 thumb_media_id').fill('sim-thumb-media-id-0002');
+  await page.getByLabel('封面 thumb_media_id').fill('sim-thumb-media-id-0001');
   // send_ignore_reprint stays 0: a reprint verdict stops the send.
   await page.getByRole('button', { name: '上传图文(uploadnews)' }).click();
   await page.locator('#news-media-id').waitFor(WAIT);
