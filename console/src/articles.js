@@ -2,7 +2,7 @@
 // thumb_media_id and comment flags; body images go through uploadimg, the articles through
 // uploadnews, whose media_id the send then uses.
 import { useState } from 'preact/hooks';
-import { validateUploadImg } from 'wxmass';
+import { validateUploadImg, validateUploadNews } from 'wxmass';
 import { html } from './html.js';
 import { t } from './i18n.js';
 import { api } from './api.js';
@@ -55,7 +55,9 @@ function BodyImage({ index, onInserted }) {
   </div>`;
 }
 
-export function ArticlesEditor({ articles, setArticles, problems, uploaded, setUploaded, mediaIdProblems }) {
+export function ArticlesEditor({ articles, setArticles, problems, uploaded, stale, setUploaded, mediaIdProblems }) {
+  // Core says how many articles uploadnews takes: one more would be a count problem at `articles`.
+  const full = validateUploadNews({ articles: [...articles, emptyArticle()].map(articleBody) }).problems.some((p) => p.path === 'articles' && p.rule === 'count');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const update = (i, patch) => setArticles(articles.map((a, j) => (j === i ? { ...a, ...patch } : a)));
@@ -98,13 +100,15 @@ export function ArticlesEditor({ articles, setArticles, problems, uploaded, setU
       </fieldset>`;
     })}
     <div class="row">
-      <button type="button" onClick=${() => setArticles([...articles, emptyArticle()])}>${t('addArticle')}</button>
+      <button type="button" id="add-article" onClick=${() => setArticles([...articles, emptyArticle()])} disabled=${full}>${t('addArticle')}</button>
+      ${full && html`<span class="hint">${t('articlesFull', { n: articles.length })}</span>`}
     </div>
     <div class=${`field${mediaIdProblems.length ? ' field-error' : ''}`}>
       ${mediaIdProblems.length > 0 && html`<p class="error-message" id=${`${fieldId('mpnews.mediaId')}-error`}>${mediaIdProblems.map((p) => html`<span><${ProblemText} p=${p} /></span>`)}</p>`}
       <button type="button" class="primary" id=${fieldId('mpnews.mediaId')} onClick=${upload} disabled=${busy || problems.length > 0}
         aria-describedby=${mediaIdProblems.length ? `${fieldId('mpnews.mediaId')}-error` : undefined}>${busy ? t('uploadingNews') : t('uploadNews')}</button>
       ${uploaded && html`<p class="ok" role="status">${t('newsUploaded')}<code id="news-media-id">${uploaded}</code></p>`}
+      ${stale && html`<p class="error-message" role="status" id="news-stale">${t('newsStale')}</p>`}
     </div>
     <${ErrorBox} error=${error} />
   </div>`;

@@ -27,7 +27,7 @@ export async function readOpenIdFile(file) {
     lineNos[entries.length] = i + 1;
     entries.push(s);
   }
-  return { name: file.name, lines: lines.length, entries, lineOf: (i) => lineNos[i] };
+  return { name: file.name, lines: lines.length, entries, lineNos, lineOf: (i) => lineNos[i] };
 }
 
 /** Uploads and seals `entries` as an audience of this tab's account, reporting progress. */

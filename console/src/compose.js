@@ -3,12 +3,14 @@
 // WebAssembly); a problem shows at its field with core's message and rule, and Send stays
 // disabled until none is left.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { planSend, readSendAt, validatePreview, validateSendAll, validateUploadNews, WxmassError } from 'wxmass';
+import { planSend, readSendAt, validatePreview, validateSendAll, validateUploadNews, validateUploadVideo, WxmassError } from 'wxmass';
 import { html } from './html.js';
-import { chinaTime, num, t } from './i18n.js';
+import { chinaTime, getLang, num, pick, t } from './i18n.js';
 import { api } from './api.js';
 import { ArticlesEditor, articleBody, emptyArticle } from './articles.js';
 import { readOpenIdFile, uploadEntries } from './audience.js';
+import { dropDraft, loadDraft, loadFile, remember, saveDraft, saveFile } from './local.js';
+import { MessageView, notesOf } from './message.js';
 import { Confirm, ErrorBox, Field, fieldId, problemsAt, ProblemSummary, Title } from './ui.js';
 
 const KINDS = ['text', 'mpnews', 'image', 'voice', 'mpvideo', 'wxcard'];
@@ -33,6 +35,11 @@ const initialDraft = () => ({
   previewBy: 'toWxName',
   previewTo: '',
   cardExt: '',
+  // The message last previewed (its JSON), and whether the operator chose to send without one.
+  previewedFor: null,
+  skipPreview: false,
+  // The audience sealed at the worker for the draft's file (kept so a reload need not upload again).
+  sealed: null,
 });
 
 /** The message as the send and the job take it (camelCase, as the npm package's MassMessage). */
@@ -77,7 +84,7 @@ function sendAtProblem(d, now = Date.now()) {
 }
 
 export function Compose({ go }) {
-  const [d, setDraft] = useState(initialDraft);
+  const [d, setDraft] = useState(() => ({ ...initialDraft(), ...loadDraft() }));
   const set = (patch) => setDraft((old) => ({ ...old, ...patch }));
   const [status, setStatus] = useState(null);
   const [statusError, setStatusError] = useState(null);
@@ -89,11 +96,43 @@ export function Compose({ go }) {
   const [creating, setCreating] = useState(false);
   const [createError, setCreateError] = useState(null);
   const [preview, setPreview] = useState({ busy: false, done: false, error: null });
+  const [kept, setKept] = useState(null); // 'saved' | 'failed' | null
 
   useEffect(() => {
     api('GET', '/api/status').then(setStatus, setStatusError);
+    // The draft's file comes back from IndexedDB; its sealed audience from the draft.
+    if (d.audience === 'file') {
+      loadFile().then((f) => {
+        if (!f) return;
+        setFile({ name: f.name, lines: f.lines, entries: f.entries, lineNos: f.lineNos, lineOf: (i) => f.lineNos[i] });
+        if (d.sealed) setUpload({ phase: 'done', part: 0, sent: d.sealed.valid, total: f.entries.length, sealed: d.sealed });
+      }, () => {});
+    }
     return () => abort.current?.abort();
   }, []);
+
+  // The draft is kept as it changes (the file itself when it is read, below).
+  useEffect(() => {
+    setKept(saveDraft({ ...d, sealed: upload?.sealed ?? null }) ? 'saved' : 'failed');
+  }, [d, upload?.sealed]);
+  // Leaving while the file is read or uploaded loses that work: the browser asks first.
+  const busyWithFile = file?.reading || (upload && !upload.sealed && !upload.error);
+  useEffect(() => {
+    if (!busyWithFile) return undefined;
+    const warn = (e) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    addEventListener('beforeunload', warn);
+    return () => removeEventListener('beforeunload', warn);
+  }, [busyWithFile]);
+  const discard = () => {
+    abort.current?.abort();
+    dropDraft();
+    setFile(null);
+    setUpload(null);
+    setDraft(initialDraft());
+  };
 
   // ---- live checks (core, in the browser) -------------------------------------------------
   const message = messageOf(d);
@@ -108,6 +147,13 @@ export function Compose({ go }) {
     ...(d.kind === 'mpnews' ? { sendIgnoreReprint: d.sendIgnoreReprint ? 1 : 0 } : {}),
   };
   const sendProblems = validateSendAll(sendBody).problems;
+  const messageJson = JSON.stringify(message);
+  // An old preview's answer is about another message: cleared when the message changes.
+  const lastMessage = useRef(messageJson);
+  useEffect(() => {
+    if (lastMessage.current !== messageJson) setPreview({ busy: false, done: false, error: null });
+    lastMessage.current = messageJson;
+  }, [messageJson]);
   const messageOk = sendProblems.filter((p) => !p.path.startsWith('filter')).length === 0;
 
   // The plan: the browser plans the audience with planSend (counts, invalid entries, batches).
@@ -148,7 +194,8 @@ export function Compose({ go }) {
     if (!file || file.reading) problems.push(formProblem('audience.file', 'fileMissing'));
     else if (planned?.error) {
       const e = planned.error;
-      problems.push({ path: 'audience.file', rule: e.rule || e.code, message: e.message, value: null });
+      const words = { single_recipient: 'planOneOpenId', empty_audience: 'planEmpty' }[e.rule];
+      problems.push({ path: 'audience.file', rule: e.rule || e.code, message: words ? t(words) : e.message, value: null });
     } else if (upload?.error) {
       const e = upload.error;
       problems.push({ path: 'audience.file', rule: e.code ?? 'upload', message: e.message, value: null });
@@ -160,7 +207,10 @@ export function Compose({ go }) {
   const startProblem = sendAtProblem(d);
   if (startProblem) problems.push(startProblem);
   const uploading = d.audience === 'file' && !upload?.sealed && !upload?.error;
-  const ready = problems.length === 0 && summary !== null && !uploading && status !== null;
+  // A send follows a preview of this very message, or the operator's choice to skip it.
+  const previewed = d.previewedFor === messageJson;
+  const previewProblem = !previewed && !d.skipPreview;
+  const ready = problems.length === 0 && summary !== null && !uploading && status !== null && !previewProblem;
 
   // ---- the OpenID file ----------------------------------------------------------------------
   const chooseFile = async (e) => {
@@ -174,6 +224,7 @@ export function Compose({ go }) {
     setFile({ reading: true, name: picked.name });
     const read = await readOpenIdFile(picked);
     setFile(read);
+    saveFile(read).catch(() => setKept('failed'));
     const controller = new AbortController();
     abort.current = controller;
     setUpload({ phase: 'create', part: 0, sent: 0, total: read.entries.length });
@@ -182,7 +233,10 @@ export function Compose({ go }) {
         signal: controller.signal,
         onProgress: (p) => setUpload((u) => ({ ...u, phase: p.phase, part: p.part, sent: p.sentOpenIds, total: p.totalOpenIds ?? read.entries.length })),
       });
-      if (!controller.signal.aborted) setUpload((u) => ({ ...u, phase: 'done', sealed }));
+      if (!controller.signal.aborted) {
+        remember('audience', sealed.id, read.name);
+        setUpload((u) => ({ ...u, phase: 'done', sealed }));
+      }
     } catch (error) {
       if (!controller.signal.aborted) setUpload((u) => ({ ...u, error }));
     }
@@ -200,6 +254,7 @@ export function Compose({ go }) {
     try {
       await api('POST', '/api/messages/preview', previewBody);
       setPreview({ busy: false, done: true, error: null });
+      set({ previewedFor: messageJson });
     } catch (error) {
       setPreview({ busy: false, done: false, error });
     }
@@ -215,6 +270,8 @@ export function Compose({ go }) {
     try {
       // The draft's key: a retry after a lost answer finds the job already made.
       const job = await api('POST', '/api/jobs', body, { headers: { 'idempotency-key': d.key } });
+      if (d.kind === 'mpnews' && d.newsMode === 'editor') remember('news', d.uploadedNews, d.articles.map(({ title, digest, thumbMediaId }) => ({ title, digest, thumbMediaId })));
+      await dropDraft();
       go(`#/jobs/${job.id}`);
     } catch (error) {
       setCreateError(error);
@@ -244,7 +301,8 @@ export function Compose({ go }) {
 
     <fieldset class="group" id="message-fields">
       <legend>${t(`kind_${d.kind}`)}</legend>
-      ${d.kind === 'text' && field('text.content', t('textContent'), d.text, (v) => set({ text: v }), { as: 'textarea', rows: 5 })}
+      ${d.kind === 'text' && field('text.content', t('textContent'), d.text, (v) => set({ text: v }), { as: 'textarea', rows: 5, hint: t('textCount', { n: num(d.text.length) }) })}
+      ${d.kind === 'mpvideo' && html`<${VideoUpload} onMade=${(mediaId, video) => set({ mediaId: { ...d.mediaId, mpvideo: mediaId }, video })} />`}
       ${(d.kind === 'image' || d.kind === 'voice' || d.kind === 'mpvideo') && field(`${d.kind}.mediaId`, t('mediaId'), d.mediaId[d.kind], (v) => set({ mediaId: { ...d.mediaId, [d.kind]: v } }), { hint: t(`mediaIdHint_${d.kind}`), autocomplete: 'off', spellcheck: false })}
       ${d.kind === 'mpvideo' && html`
         ${field('mpvideo.title', t('videoTitle'), d.video.title, (v) => set({ video: { ...d.video, title: v } }))}
@@ -261,8 +319,12 @@ export function Compose({ go }) {
         ${d.newsMode === 'media'
           ? field('mpnews.mediaId', t('mediaId'), d.newsMediaId, (v) => set({ newsMediaId: v }), { hint: t('newsMediaHint'), autocomplete: 'off', spellcheck: false })
           : html`<${ArticlesEditor} articles=${d.articles} problems=${articleProblems}
-              setArticles=${(articles) => set({ articles, uploadedNews: null })}
-              uploaded=${d.uploadedNews} setUploaded=${(id) => set({ uploadedNews: id })}
+              setArticles=${(articles) => set({ articles, uploadedNews: null, newsStale: d.newsStale || d.uploadedNews !== null })}
+              uploaded=${d.uploadedNews} stale=${d.newsStale && d.uploadedNews === null}
+              setUploaded=${(id) => {
+                remember('news', id, d.articles.map(({ title, digest, thumbMediaId }) => ({ title, digest, thumbMediaId })));
+                set({ uploadedNews: id, newsStale: false });
+              }}
               mediaIdProblems=${problemsAt(sendProblems, 'mpnews.mediaId')} />`}
         <fieldset class="group">
           <legend>${t('reprintLegend')}</legend>
@@ -319,20 +381,37 @@ export function Compose({ go }) {
       <button type="button" id="preview-send" onClick=${sendPreview} disabled=${preview.busy || previewProblems.length > 0}>${preview.busy ? t('sending') : t('sendPreview')}</button>
       ${preview.done && html`<p class="ok" role="status" id="preview-done">${t('previewSent')}</p>`}
       <${ErrorBox} error=${preview.error} />
+      <div class="check">
+        <input type="checkbox" id="skip-preview" checked=${d.skipPreview} aria-describedby="skip-preview-hint" onChange=${(e) => set({ skipPreview: e.currentTarget.checked })} />
+        <label for="skip-preview">${t('skipPreview')}</label>
+      </div>
+      <p class="hint" id="skip-preview-hint">${t('skipPreviewHint')}</p>
     </section>
 
     <section class="group send" aria-labelledby="send-title">
       <h2 id="send-title" class="visually-hidden">${sendLabel}</h2>
       <${ProblemSummary} problems=${problems} />
       <button type="button" class="primary big" id="send" disabled=${!ready} aria-describedby=${ready ? undefined : 'send-disabled'} onClick=${() => setConfirming(true)}>${sendLabel}</button>
-      ${!ready && html`<p class="hint" id="send-disabled">${t('sendDisabled')}</p>`}
+      ${!ready && html`<p class="hint" id="send-disabled">${problems.length === 0 && previewProblem ? t('sendNeedsPreview') : t('sendDisabled')}</p>`}
       <${ErrorBox} error=${createError} />
+      <div class="row draft-row">
+        <p class="hint" role="status" id="draft-state">${kept === 'failed' ? t('draftNotKept') : t('draftKept')}</p>
+        <button type="button" id="discard-draft" onClick=${discard}>${t('discardDraft')}</button>
+      </div>
     </section>
 
     ${confirming && html`<${Confirm} title=${t('confirmTitle')} yes=${creating ? t('creating') : t('confirmYes')} no=${t('confirmNo')} busy=${creating}
         onYes=${createJob} onNo=${() => setConfirming(false)}>
       <p class="confirm-count" id="confirm-text">${sendLabel}</p>
-      <p>${t('confirmBatches', { n: num(summary.batches) })} · ${t('confirmAt', { at: startText(summary) })}</p>
+      <${MessageView} message=${message} articles=${isNewsEditor ? d.articles : undefined} id="confirm-message" />
+      <p>${t('confirmBatches', { n: num(summary.batches) })} · ${t('confirmAt', { at: startText(summary, status) })}</p>
+      <h3>${t('scheduleDays')}</h3>
+      <ul id="confirm-schedule">${summary.schedule.map((day) => html`<li>${t('scheduleDay', { first: day.firstBatch, last: day.lastBatch, at: chinaTime(day.startsAt) })}</li>`)}</ul>
+      <h3>${t('quotaAfter')}</h3>
+      <ul id="confirm-quota">${status.quota.map((r) => {
+        const use = planUse(r, summary);
+        return html`<li>${pick(r.text, r.textZh)}${getLang() === 'zh' ? '：' : ': '}${t(`quotaAfter_${r.window}`, { left: num(r.left), use: num(use), after: num(Math.max(0, r.left - use)) })}</li>`;
+      })}</ul>
     </${Confirm}>`}
   </section>`;
 }
@@ -365,11 +444,12 @@ function FileReport({ file, planned, messageOk, upload }) {
 }
 
 /** The earliest start in words: now, a China time and the rule holding it, or never. */
-function startText(summary) {
+function startText(summary, status) {
   const e = summary.earliestStart;
   if (e.decision === 'never') return `${t('startNever')}${e.reason}`;
   const at = summary.schedule[0]?.startsAt;
-  if (e.decision === 'not_before') return `${chinaTime(e.at)} (${t('heldBy')}${e.rule})`;
+  const rule = status?.quota.find((r) => r.rule === e.rule);
+  if (e.decision === 'not_before') return `${chinaTime(e.at)}${getLang() === 'zh' ? '（' : ' ('}${t('heldBy')}${rule ? pick(rule.text, rule.textZh) : e.rule}${getLang() === 'zh' ? '）' : ')'}`;
   return at !== undefined && at > Date.now() + 60_000 ? chinaTime(at) : `${t('startNow')} (${chinaTime(at ?? Date.now())})`;
 }
 
@@ -379,25 +459,68 @@ function Summary({ summary: s, status, audience, reprint }) {
     <dl class="counts">
       <div><dt>${t('recipients')}</dt><dd id="summary-recipients">${s.recipients === null ? t('recipientsByWechat') : num(s.recipients)}</dd></div>
       <div><dt>${t('batches')}</dt><dd id="summary-batches">${num(s.batches)}${s.batchSizes && html` <span class="hint">(${t('batchSizes', { min: num(s.batchSizes[1]), max: num(s.batchSizes[0]) })})</span>`}</dd></div>
-      <div><dt>${t('earliestStart')}</dt><dd id="summary-start">${startText(s)}</dd></div>
+      <div><dt>${t('earliestStart')}</dt><dd id="summary-start">${startText(s, status)}</dd></div>
     </dl>
     ${s.schedule.length > 1 && html`<h3>${t('scheduleDays')}</h3><ul>${s.schedule.map((day) => html`<li>${t('scheduleDay', { first: day.firstBatch, last: day.lastBatch, at: chinaTime(day.startsAt) })}</li>`)}</ul>`}
     <h3>${t('quotaTitle')}</h3>
     <p>${t('thisPlanUses', { sendall: q.sendallCalls, send: q.sendCalls, toAll: q.toAll ? t('toAllUse') : '' })}</p>
-    <table class="quota" id="quota">
+    <div class="scroll" tabindex="0"><table class="quota" id="quota">
       <thead><tr><th scope="col">${t('quotaRule')}</th><th scope="col">${t('quotaWindow')}</th><th scope="col">${t('quotaUsed')}</th><th scope="col">${t('quotaLeft')}</th><th scope="col">${t('quotaLimit')}</th><th scope="col">${t('quotaResets')}</th></tr></thead>
       <tbody>${status.quota.map((r) => html`<tr>
-        <td><code>${r.rule}</code><br /><span class="hint">${r.text}</span></td>
+        <td>${pick(r.text, r.textZh)}<br /><code class="hint">${r.rule}</code></td>
         <td>${t(`window_${r.window}`)}</td><td>${num(r.used)}</td><td>${num(r.left)}</td><td>${num(r.limit)}</td><td>${chinaTime(r.resetsAt)}</td>
       </tr>`)}</tbody>
-    </table>
+    </table></div>
     <h3>${t('notes')}</h3>
     <ul class="notes" id="summary-notes">
       ${audience === 'everyone' && html`<li>${t('noteToAll')}</li>`}
       ${reprint !== null && html`<li id="note-reprint">${t(reprint ? 'noteReprint1' : 'noteReprint0')}</li>`}
-      ${s.notes.map((n) => html`<li lang="en">${n}</li>`)}
+      ${notesOf(s).map(([text, lang]) => html`<li lang=${lang}>${text}</li>`)}
       <li>${t('queuedNote')}</li>
     </ul>
   </div>`;
 }
 
+
+/**
+ * The calls of this plan that a quota rule counts in its current window: the batches scheduled
+ * before the window ends (a sendall rule counts sendall only; a to-everyone rule the one send).
+ */
+function planUse(rule, summary) {
+  const q = summary.quotaUsed;
+  const inWindow = summary.schedule.filter((day) => day.startsAt < rule.resetsAt).reduce((n, day) => n + day.lastBatch - day.firstBatch + 1, 0);
+  if (/to_all/.test(rule.rule)) return q.toAll && inWindow > 0 ? 1 : 0;
+  if (/sendall/.test(rule.rule)) return q.sendallCalls > 0 ? inWindow : 0;
+  return inWindow;
+}
+
+/**
+ * The video's media_id a send needs is the one uploadvideo makes from an uploaded video (WeChat
+ * takes no other): made here from the video's own media_id, title and description.
+ */
+function VideoUpload({ onMade }) {
+  const [v, setV] = useState({ mediaId: '', title: '', description: '' });
+  const [state, setState] = useState({ busy: false, made: null, error: null });
+  const problems = validateUploadVideo(v).problems;
+  const make = async () => {
+    setState({ busy: true, made: null, error: null });
+    try {
+      const reply = await api('POST', '/api/media/uploadvideo', v);
+      setState({ busy: false, made: reply.mediaId, error: null });
+      onMade(reply.mediaId, { title: v.title, description: v.description });
+    } catch (error) {
+      setState({ busy: false, made: null, error });
+    }
+  };
+  const input = (name, label, hint) => html`<${Field} path=${`uploadvideo.${name}`} label=${label} hint=${hint} problems=${problems.map((p) => ({ ...p, path: `uploadvideo.${p.path}` }))}
+    value=${v[name]} onInput=${(e) => setV({ ...v, [name]: e.currentTarget.value })} autocomplete="off" spellcheck=${false} />`;
+  return html`<details class="group video-upload" open=${true}>
+    <summary>${t('videoUploadTitle')}</summary>
+    ${input('mediaId', t('videoSourceId'), t('videoSourceHint'))}
+    ${input('title', t('videoSrcTitle'))}
+    ${input('description', t('videoSrcDescription'))}
+    <button type="button" id="uploadvideo" onClick=${make} disabled=${state.busy || problems.length > 0}>${state.busy ? t('sending') : t('videoUpload')}</button>
+    ${state.made && html`<p class="ok" role="status" id="video-made">${t('videoMade')}<code>${state.made}</code></p>`}
+    <${ErrorBox} error=${state.error} />
+  </details>`;
+}

@@ -1,12 +1,15 @@
 // The latest pushes the worker stored, newest first; unreadable and forward_failed ones marked.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
-import { chinaTime, num, t } from './i18n.js';
+import { chinaTime, num, t, tCode } from './i18n.js';
 import { api } from './api.js';
 import { Badge, ErrorBox, Title } from './ui.js';
 
 const STATES = ['applied', 'pending', 'ignored', 'stored', 'forward_failed', 'unreadable'];
 const MARKED = { unreadable: 'markUnreadable', forward_failed: 'markForwardFailed' };
+
+/** The job of a push applied to a batch: a batch's id is `<job id>-<index>`. */
+const jobOf = (e) => (e.batchId && e.batchId.lastIndexOf('-') > 0 ? e.batchId.slice(0, e.batchId.lastIndexOf('-')) : null);
 
 export function Events() {
   const [state, setState] = useState('');
@@ -29,20 +32,21 @@ export function Events() {
         <label for="event-state">${t('eventFilter')}</label>
         <select id="event-state" value=${state} onChange=${(e) => { setState(e.currentTarget.value); setCursors(['']); }}>
           <option value="">${t('allStates')}</option>
-          ${STATES.map((s) => html`<option value=${s}>${s}</option>`)}
+          ${STATES.map((s) => html`<option value=${s}>${tCode('state', s)}</option>`)}
         </select>
       </div>
       <button type="button" onClick=${load}>${t('refresh')}</button>
     </div>
     <${ErrorBox} error=${error} />
     ${page && html`<p>${t('eventsTotal', { n: num(page.total) })}</p>`}
-    ${page && (page.events.length === 0 ? html`<p>${t('noEvents')}</p>` : html`<div class="scroll"><table id="events">
-      <thead><tr><th scope="col">${t('receivedAt')}</th><th scope="col">${t('state')}</th><th scope="col">${t('kind')}</th><th scope="col">${t('event')}</th><th scope="col">${t('msgId')}</th><th scope="col">${t('reason')}</th></tr></thead>
+    ${page && (page.events.length === 0 ? html`<p>${t('noEvents')}</p>` : html`<div class="scroll" tabindex="0"><table id="events">
+      <thead><tr><th scope="col">${t('receivedAt')}</th><th scope="col">${t('state')}</th><th scope="col">${t('kind')}</th><th scope="col">${t('event')}</th><th scope="col">${t('msgId')}</th><th scope="col">${t('eventJob')}</th><th scope="col">${t('reason')}</th></tr></thead>
       <tbody>${page.events.map((e) => html`<tr class=${MARKED[e.state] ? 'marked' : ''} data-state=${e.state}>
         <td>${chinaTime(e.receivedAt, { seconds: true })}</td>
         <td>${MARKED[e.state] && html`<strong class="mark">⚠ ${t(MARKED[e.state])}</strong> `}<${Badge} state=${e.state} /></td>
-        <td>${e.kind}</td><td>${e.event ?? '—'}</td><td><code>${e.msgId ?? '—'}</code></td>
-        <td>${e.reason ?? '—'}${e.xml && html`<details><summary>${t('rawXml')}</summary><pre>${e.xml}</pre></details>`}</td>
+        <td>${tCode('kindEvent', e.kind)}</td><td>${e.event ?? '—'}</td><td><code>${e.msgId ?? '—'}</code></td>
+        <td>${jobOf(e) ? html`<a href=${`#/jobs/${encodeURIComponent(jobOf(e))}`} class="event-job">${t('batchOfJob', { n: Number(e.batchId.slice(jobOf(e).length + 1)) + 1, id: jobOf(e) })}</a>` : '—'}</td>
+        <td>${e.reason ? html`<span lang="en">${e.reason}</span>` : '—'}${e.xml && html`<details><summary>${t('rawXml')}</summary><pre>${e.xml}</pre></details>`}</td>
       </tr>`)}</tbody>
     </table></div>`)}
     <div class="row">

@@ -4,9 +4,22 @@
 import { useEffect, useState } from 'preact/hooks';
 import { validateDelete } from 'wxmass';
 import { html } from './html.js';
-import { chinaTime, getLang, num, t } from './i18n.js';
+import { chinaTime, getLang, num, pick, t, tCode } from './i18n.js';
 import { api } from './api.js';
 import { Badge, Confirm, ErrorBox, Field, Title } from './ui.js';
+import { audienceText, MessageView, notesOf } from './message.js';
+import { recall } from './local.js';
+
+const JOB_STATES = ['planned', 'sending', 'submitted', 'finished', 'partly_failed', 'failed', 'cancelled'];
+
+/** A message in a few words for a list: its kind and the start of its text or title. */
+function messageLine(message) {
+  if (!message) return '—';
+  const kind = message.msgType ?? message.msgtype;
+  const text = kind === 'text' ? message.text?.content : kind === 'mpnews' ? recall('news', message.mpnews?.mediaId)?.[0]?.title : kind === 'mpvideo' ? message.mpvideo?.title : null;
+  const short = text && text.length > 24 ? `${text.slice(0, 24)}…` : text;
+  return short ? `${t(`kind_${kind}`)} · ${short}` : t(`kind_${kind}`);
+}
 
 const PAGE = 20;
 const LIVE = new Set(['pending', 'sending', 'submitted']);
@@ -15,6 +28,7 @@ export function JobList() {
   const [cursors, setCursors] = useState(['']); // the cursor of each page seen, '' for the first
   const [page, setPage] = useState(null);
   const [error, setError] = useState(null);
+  const [only, setOnly] = useState('');
   const cursor = cursors[cursors.length - 1];
   const load = () => {
     setError(null);
@@ -23,16 +37,28 @@ export function JobList() {
   useEffect(load, [cursor]);
   return html`<section aria-labelledby="jobs-title">
     <${Title} id="jobs-title">${t('jobsTitle')}</${Title}>
-    <div class="row"><button type="button" onClick=${load}>${t('refresh')}</button></div>
+    <div class="row">
+      <div class="field">
+        <label for="job-state">${t('jobFilter')}</label>
+        <select id="job-state" value=${only} onChange=${(e) => setOnly(e.currentTarget.value)}>
+          <option value="">${t('allStates')}</option>
+          ${JOB_STATES.map((s) => html`<option value=${s}>${tCode('state', s)}</option>`)}
+        </select>
+      </div>
+      <button type="button" onClick=${load}>${t('refresh')}</button>
+    </div>
     <${ErrorBox} error=${error} />
-    ${page && (page.jobs.length === 0 ? html`<p>${t('noJobs')}</p>` : html`<table id="jobs">
-      <thead><tr><th scope="col">${t('jobId')}</th><th scope="col">${t('state')}</th><th scope="col">${t('createdAt')}</th><th scope="col">${t('sendAtCol')}</th><th scope="col">${t('batches')}</th><th scope="col">${t('batchCounts')}</th></tr></thead>
-      <tbody>${page.jobs.map((j) => html`<tr>
-        <td><a href=${`#/jobs/${j.id}`}><code>${j.id}</code></a></td><td><${Badge} state=${j.state} /></td>
-        <td>${chinaTime(j.createdAt)}</td><td>${chinaTime(j.sendAt)}</td><td>${num(j.batches)}</td>
-        <td class="counts-inline">${Object.entries(j.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(' · ')}</td>
+    ${page && (page.jobs.length === 0 ? html`<p>${t('noJobs')}</p>` : html`<div class="scroll" tabindex="0"><table id="jobs">
+      <thead><tr><th scope="col">${t('message')}</th><th scope="col">${t('audience')}</th><th scope="col">${t('state')}</th><th scope="col">${t('sendAtCol')}</th><th scope="col">${t('batchCounts')}</th><th scope="col">${t('jobId')}</th></tr></thead>
+      <tbody>${page.jobs.filter((j) => !only || j.state === only).map((j) => html`<tr data-state=${j.state}>
+        <td><a href=${`#/jobs/${j.id}`}>${messageLine(j.message)}</a></td>
+        <td>${j.audience ? audienceText(j.audience) : '—'}</td>
+        <td><${Badge} state=${j.state} /></td>
+        <td>${chinaTime(j.sendAt)}<br /><span class="hint">${t('createdAt')} ${chinaTime(j.createdAt)}</span></td>
+        <td class="counts-inline">${Object.entries(j.counts).filter(([, n]) => n > 0).map(([k, n]) => `${tCode('state', k)} ${num(n)}`).join(' · ')}</td>
+        <td><a href=${`#/jobs/${j.id}`} class="job-id"><code>${j.id}</code></a></td>
       </tr>`)}</tbody>
-    </table>`)}
+    </table></div>`)}
     <div class="row">
       ${cursors.length > 1 && html`<button type="button" onClick=${() => setCursors([''])}>${t('firstPage')}</button>`}
       ${page?.nextCursor && html`<button type="button" onClick=${() => setCursors([...cursors, page.nextCursor])}>${t('nextPage')}</button>`}
@@ -84,7 +110,7 @@ function Articles({ job }) {
       <h3>${t('batch')} ${b ? b.index + 1 : '?'} · msg_id <code>${p.msgId}</code> · <${Badge} state=${p.status.wire} />
         ${p.status.kind === 'rejected' && html` <span>${(getLang() === 'zh' ? p.status.zh : p.status.en) ?? p.status.reason ?? ''}</span>`}</h3>
       ${p.copyrightCheck && html`<p>${t('checkState')}: <strong>${p.copyrightCheck.checkState ?? '—'}</strong></p>`}
-      <div class="scroll"><table class="articles-table">
+      <div class="scroll" tabindex="0"><table class="articles-table">
         <thead><tr><th scope="col">${t('articleIdx')}</th><th scope="col">${t('userDeclareState')}</th><th scope="col">${t('auditState')}</th><th scope="col">${t('canReprint')}</th><th scope="col">${t('needReplaceContent')}</th><th scope="col">${t('needShowReprintSource')}</th><th scope="col">${t('originalUrl')}</th><th scope="col">${t('articleUrl')}</th></tr></thead>
         <tbody>${idxs.map((idx) => {
           const c = items.find((x) => x.articleIdx === idx);
@@ -185,6 +211,8 @@ export function JobPage({ id }) {
   const r = job.results;
   const pending = job.counts.pending;
   const kind = job.message.msgType ?? job.message.msgtype;
+  const accepted = job.batches.map((b) => b.submittedAt).filter((x) => typeof x === 'number');
+  const started = accepted.length ? Math.min(...accepted) : null;
   return html`<section aria-labelledby="job-title">
     <p><a href="#/jobs">${t('backToJobs')}</a></p>
     <${Title} id="job-title">${t('jobTitle', { id: job.id })} <${Badge} state=${job.state} /></${Title}>
@@ -192,13 +220,14 @@ export function JobPage({ id }) {
     <${ErrorBox} error=${error} />
     ${job.reason && html`<div class=${`job-reason job-reason-${job.state}`} id="job-reason" role="alert">
       <h2>${t('jobReason')}</h2>
-      <p lang=${getLang() === 'zh' ? 'zh' : 'en'}>${getLang() === 'zh' ? job.reason.zh : job.reason.en}</p>
+      <p>${pick(job.reason.en, job.reason.zh)}</p>
     </div>`}
+    <${MessageView} message=${job.message} id="job-message" />
     <dl class="counts">
-      <div><dt>${t('message')}</dt><dd>${kind}</dd></div>
-      <div><dt>${t('audience')}</dt><dd><code>${JSON.stringify(job.audience)}</code></dd></div>
+      <div><dt>${t('audience')}</dt><dd id="job-audience">${audienceText(job.audience, job.summary.recipients)}</dd></div>
       <div><dt>${t('createdAt')}</dt><dd>${chinaTime(job.createdAt)}</dd></div>
       <div><dt>${t('sendAtCol')}</dt><dd id="job-send-at">${chinaTime(job.sendAt)}</dd></div>
+      <div><dt>${t('startedAt')}</dt><dd id="job-started">${started === null ? t('notStarted') : chinaTime(started)}</dd></div>
       <div><dt>${t('batches')}</dt><dd>${num(job.batches.length)}</dd></div>
     </dl>
 
@@ -220,14 +249,16 @@ export function JobPage({ id }) {
     <${ResultChart} batches=${job.batches} />
 
     <h2>${t('batchesTitle')}</h2>
-    <div class="scroll"><table id="batches">
-      <thead><tr><th scope="col">${t('batch')}</th><th scope="col">${t('state')}</th><th scope="col">${t('recipients')}</th><th scope="col">${t('attempts')}</th><th scope="col">${t('msgId')}</th><th scope="col">${t('clientMsgId')}</th><th scope="col">${t('lastOutcome')}</th><th scope="col">${t('result')}</th><th scope="col">${t('outcome')}</th></tr></thead>
+    <div class="scroll" tabindex="0"><table id="batches">
+      <thead><tr><th scope="col">${t('batch')}</th><th scope="col">${t('state')}</th><th scope="col">${t('outcome')}</th><th scope="col">${t('recipients')}</th><th scope="col">${t('result')}</th><th scope="col">${t('attempts')}</th><th scope="col">${t('msgId')}</th><th scope="col">${t('clientMsgId')}</th><th scope="col">${t('lastOutcome')}</th></tr></thead>
       <tbody>${job.batches.map((b) => html`<tr data-batch=${b.index}>
-        <td>${b.index + 1}</td><td><${Badge} state=${b.state} /></td><td>${b.recipients === null ? '—' : num(b.recipients)}</td><td>${b.attempts}</td>
+        <td>${b.index + 1}</td><td><${Badge} state=${b.state} /></td>
+        <td class="outcome">${b.outcome ? html`<span class=${`badge badge-${b.outcome.delivery}`}>${t(b.outcome.delivery)}</span> <span class="outcome-why">${pick(b.outcome.en, b.outcome.zh)}</span>` : '—'}</td>
+        <td>${b.recipients === null ? '—' : num(b.recipients)}</td>
+        <td>${b.result ? (typeof b.result.sentCount === 'number' ? html`<${Badge} state=${b.result.status} /> ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : html`<code>${b.result.status}</code> (${b.result.source})`) : '—'}</td>
+        <td>${b.attempts}</td>
         <td><code>${b.msgId ?? '—'}</code></td><td><code>${b.clientMsgId}</code></td>
-        <td>${b.lastOutcome ?? '—'}${b.failReason && html`<br /><strong>${t('failReason')}:</strong> ${b.failReason}`}</td>
-        <td>${b.result ? (typeof b.result.sentCount === 'number' ? `${b.result.status}: ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : `${b.result.status} (${b.result.source})`) : '—'}</td>
-        <td class="outcome">${b.outcome ? html`<span class=${`badge badge-${b.outcome.delivery}`}>${t(b.outcome.delivery)}</span> <span class="outcome-why">${getLang() === 'zh' ? b.outcome.zh : b.outcome.en}</span>` : '—'}</td>
+        <td>${b.lastOutcome || b.failReason ? html`<details><summary>${t('errDetail')}</summary><p lang="en">${b.lastOutcome}${b.failReason && html`<br />${b.failReason}`}</p></details>` : '—'}</td>
       </tr>`)}</tbody>
     </table></div>
 
@@ -237,6 +268,6 @@ export function JobPage({ id }) {
     ${(kind === 'mpnews' || kind === 'mpvideo') && html`<${DeleteArticle} job=${job} />`}
 
     <h2>${t('notes')}</h2>
-    <ul class="notes">${job.summary.notes.map((n) => html`<li lang="en">${n}</li>`)}</ul>
+    <ul class="notes" id="job-notes">${notesOf(job.summary).map(([n, lang]) => html`<li lang=${lang}>${n}</li>`)}</ul>
   </section>`;
 }

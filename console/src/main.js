@@ -3,9 +3,9 @@
 // serves it as plain static files. Importing wxmass loads its WebAssembly once, before the first
 // render (top-level await).
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
-import { getLang, setLang, t, useLang } from './i18n.js';
+import { getLang, setLang, t, tCode, useLang } from './i18n.js';
 import { api, clearToken, getAccount, getToken, setAccount, setToken, whenUnauthorized } from './api.js';
 import { Compose } from './compose.js';
 import { JobList, JobPage } from './jobs.js';
@@ -17,6 +17,11 @@ function SignIn({ onSignedIn, notice }) {
   const [token, setTokenText] = useState('');
   const [error, setError] = useState(notice ?? null);
   const [busy, setBusy] = useState(false);
+  const input = useRef(null);
+  // A refused token leaves the focus in the field to fix, not on the page's body.
+  useEffect(() => {
+    if (error && !busy) input.current?.focus();
+  }, [error, busy]);
   const submit = async (e) => {
     e.preventDefault();
     if (token.trim() === '') {
@@ -35,7 +40,7 @@ function SignIn({ onSignedIn, notice }) {
     } catch (failure) {
       // 403: a token of other accounts than this tab's (the account is picked in the header).
       if (failure.status === 403) signIn();
-      else setError(failure.status === 401 ? t('wrongToken') : `${failure.error?.code}: ${failure.message}`);
+      else setError(failure.status === 401 ? t('wrongToken') : tCode('err', failure.error?.code) === failure.error?.code ? t('err_default') : t(`err_${failure.error.code}`));
     } finally {
       setBusy(false);
     }
@@ -47,7 +52,7 @@ function SignIn({ onSignedIn, notice }) {
         <label for="token">${t('tokenLabel')}</label>
         <p class="hint" id="token-hint">${t('signInHint')}</p>
         ${error && html`<p class="error-message" id="token-error" role="alert">${error}</p>`}
-        <input id="token" type="password" autocomplete="current-password" value=${token} onInput=${(e) => setTokenText(e.currentTarget.value)}
+        <input id="token" ref=${input} type="password" autocomplete="current-password" value=${token} onInput=${(e) => setTokenText(e.currentTarget.value)}
           aria-describedby=${error ? 'token-hint token-error' : 'token-hint'} aria-invalid=${error ? 'true' : undefined} />
       </div>
       <button type="submit" class="primary" disabled=${busy}>${t('signIn')}</button>
@@ -65,15 +70,20 @@ function AccountPicker({ account, onPick }) {
   useEffect(() => {
     api('GET', '/api/accounts').then((r) => setKnown(r.accounts), () => setKnown([]));
   }, []);
+  // An id the worker does not list is refused here, not by every screen after the switch (a
+  // token that may not list the accounts gets no list, and no such check).
+  const unknown = known.length > 0 && value.trim() !== '' && !known.some((a) => a.id === value.trim());
   const submit = (e) => {
     e.preventDefault();
-    if (value.trim() !== '') onPick(value.trim());
+    if (value.trim() !== '' && !unknown) onPick(value.trim());
   };
   return html`<form class="account" onSubmit=${submit}>
     <label for="account">${t('accountLabel')}</label>
-    <input id="account" list="account-list" value=${value} onInput=${(e) => setValue(e.currentTarget.value)} autocomplete="off" spellcheck=${false} size="12" />
+    <input id="account" list="account-list" value=${value} onInput=${(e) => setValue(e.currentTarget.value)} autocomplete="off" spellcheck=${false} size="12"
+      aria-invalid=${unknown ? 'true' : undefined} aria-describedby=${unknown ? 'account-unknown' : undefined} />
+    ${unknown && html`<span id="account-unknown" class="account-unknown" role="status">${t('accountUnknown')}</span>`}
     <datalist id="account-list">${known.map((a) => html`<option value=${a.id}>${a.appId}</option>`)}</datalist>
-    <button type="submit" disabled=${value.trim() === account}>${t('accountSwitch')}</button>
+    <button type="submit" disabled=${value.trim() === account || unknown}>${t('accountSwitch')}</button>
   </form>`;
 }
 

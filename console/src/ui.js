@@ -2,7 +2,7 @@
 // problem summary, error boxes and a confirmation dialog.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
-import { getLang, t } from './i18n.js';
+import { getLang, pick, t, tCode } from './i18n.js';
 
 /**
  * A problem's field key: core names a field as the caller wrote it, or by its wire name
@@ -16,10 +16,28 @@ export const fieldId = (path) => `f-${fieldKey(path).replace(/[^a-z0-9]+/g, '-')
 /** Problems whose path is `path` (compared as field keys). */
 export const problemsAt = (problems, path) => problems.filter((p) => fieldKey(p.path) === fieldKey(path));
 
-/** Core's text of a problem in the current language (`zh` when core gives one) and its rule. */
+// The label of each field on the page by field key, so a problem (in the summary too) leads with
+// the words a person sees next to the input, not core's path.
+const labels = new Map();
+const labelOf = (path) => labels.get(fieldKey(path)) ?? labels.get(fieldKey(path.replace(/\.[^.[]+$|\[\d+\]$/, '')));
+
+/** Core's text without the path it starts with (`text.content 为必填项…` → `为必填项…`). */
+function withoutPath(text, path) {
+  const lead = text.indexOf(' ');
+  const head = lead > 0 ? text.slice(0, lead) : '';
+  return head && fieldKey(head) === fieldKey(path) ? text.slice(lead + 1) : text;
+}
+
+/**
+ * A problem in words, label first: the field's label and what to do ("请填写文本内容。"), or the
+ * label and core's text (its zh on the Chinese page) for the other rules; the path and rule code
+ * come after, small.
+ */
 export function ProblemText({ p }) {
-  const text = getLang() === 'zh' && p.zh ? p.zh : p.message;
-  return html`${text} <span class="rule">[${t('rule')}: <code>${p.rule}</code>]</span>`;
+  const label = labelOf(p.path);
+  const core = withoutPath(pick(p.message, p.zh), p.path);
+  const lead = p.rule === 'required' && label ? t('do_required', { label }) : label ? `${label}${getLang() === 'zh' ? '：' : ': '}${core}` : core;
+  return html`${lead} <span class="rule">${p.path ? html`<code>${p.path}</code> · ` : ''}<code>${p.rule}</code></span>`;
 }
 
 // Fields the problem summary sent the focus to: they show their problems from then on.
@@ -54,6 +72,7 @@ export function Field({ path, label, hint, problems = [], as = 'input', children
   const mine = touched ? problemsAt(problems, path) : [];
   const described = [hint ? `${id}-hint` : null, mine.length ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
   const Tag = as;
+  labels.set(fieldKey(path), label);
   return html`<div class=${`field${mine.length ? ' field-error' : ''}`}>
     <label for=${id}>${label}</label>
     ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
@@ -65,6 +84,7 @@ export function Field({ path, label, hint, problems = [], as = 'input', children
 /** A checkbox with its label after it. */
 export function Check({ path, label, checked, onChange, problems = [] }) {
   const id = fieldId(path);
+  labels.set(fieldKey(path), label);
   const mine = problemsAt(problems, path);
   return html`<div class=${`check${mine.length ? ' field-error' : ''}`}>
     ${mine.length > 0 && html`<p class="error-message" id=${`${id}-error`}>${mine.map((p) => html`<span><${ProblemText} p=${p} /></span>`)}</p>`}
@@ -86,25 +106,28 @@ export function ProblemSummary({ problems, id = 'problem-summary' }) {
   return html`<div class="problem-summary" id=${id} role="region" aria-labelledby=${`${id}-title`}>
     <h3 id=${`${id}-title`}>${t('problemsTitle', { n: problems.length })}</h3>
     <ul>
-      ${problems.map((p) => html`<li><a href=${`#${fieldId(p.path)}`} onClick=${(e) => go(e, p)}><code>${p.path || '—'}</code>: <${ProblemText} p=${p} /></a></li>`)}
+      ${problems.map((p) => html`<li><a href=${`#${fieldId(p.path)}`} onClick=${(e) => go(e, p)}><${ProblemText} p=${p} /></a></li>`)}
     </ul>
   </div>`;
 }
 
-/** An error from the worker or WeChat, in words: core's zh/en for WeChat's errcodes. */
+/**
+ * An error from the worker or WeChat, in words: core's zh/en for WeChat's errcodes, the console's
+ * words for the worker's codes; the worker's own (English) message and the code come after, small.
+ */
 export function ErrorBox({ error }) {
   if (!error) return null;
   const e = error.error ?? error;
   let body;
   if (e.code === 'wechat_rejected' || e.code === 'wechat_busy') {
-    const text = getLang() === 'zh' ? e.zh ?? e.en : e.en ?? e.zh;
-    body = html`<p>${t('wechatSaid')} <strong>${e.errcode}</strong>: ${text ?? e.errmsg}</p>
+    body = html`<p>${t('wechatSaid')} <strong>${e.errcode}</strong>${getLang() === 'zh' ? '：' : ': '}${pick(e.en, e.zh) ?? e.errmsg}</p>
       <p class="detail"><code>${e.errmsg}</code> (${e.class})</p>`;
   } else if (e.code === 'network') {
-    body = html`<p>${t('networkError')}${e.message}</p>`;
+    body = html`<p>${t('networkError')}</p><p class="detail" lang="en">${e.message}</p>`;
   } else {
-    body = html`<p><code>${e.code}</code>: ${e.message}</p>
-      ${e.problems?.length > 0 && html`<ul>${e.problems.map((p) => html`<li><code>${p.path}</code>: <${ProblemText} p=${p} /></li>`)}</ul>`}`;
+    body = html`<p>${tCode('err', e.code) === e.code ? t('err_default') : t(`err_${e.code}`)}</p>
+      ${e.problems?.length > 0 && html`<ul>${e.problems.map((p) => html`<li><${ProblemText} p=${p} /></li>`)}</ul>`}
+      <p class="detail"><code>${e.code}</code>${e.id ? html` · <code>${e.id}</code>` : ''} · <span lang="en">${e.message}</span></p>`;
   }
   return html`<div class="error-box" role="alert"><h3>${t('errorTitle')}</h3>${body}</div>`;
 }
@@ -114,8 +137,13 @@ export function Confirm({ title, children, yes, no, onYes, onNo, busy }) {
   const ref = useRef(null);
   useEffect(() => {
     const d = ref.current;
+    // The control that opened the dialog gets the focus back when it closes (Escape included).
+    const opener = document.activeElement;
     if (d && !d.open) d.showModal();
-    return () => d?.open && d.close();
+    return () => {
+      if (d?.open) d.close();
+      if (opener && opener !== document.body && opener.isConnected) opener.focus();
+    };
   }, []);
   return html`<dialog ref=${ref} class="confirm" aria-labelledby="confirm-title" onCancel=${(e) => { e.preventDefault(); onNo(); }}>
     <h2 id="confirm-title">${title}</h2>
@@ -137,5 +165,5 @@ export function Title({ id, children }) {
   return html`<h1 id=${id} tabindex="-1" ref=${ref}>${children}</h1>`;
 }
 
-/** A state as a badge (`finished`, `unreadable`, …). */
-export const Badge = ({ state }) => html`<span class=${`badge badge-${state}`}>${state}</span>`;
+/** A state as a badge in words (`finished` → 已完成), its code as the class. */
+export const Badge = ({ state }) => html`<span class=${`badge badge-${state}`} data-state=${state}>${tCode('state', state)}</span>`;

@@ -5,7 +5,8 @@
 // WeChat (the simulator's calls, sends and duplicate counter).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -48,8 +49,8 @@ after(async () => {
 });
 
 /** A fresh page (own sessionStorage) on the console; page errors and CSP reports fail the test. */
-async function open(name) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function open(name, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
@@ -69,6 +70,42 @@ async function signIn(page, token = ADMIN_TOKEN) {
 
 const text = (page, selector) => page.locator(selector).innerText();
 
+// axe-core from the console's dev-dependencies, evaluated in the page through the DevTools
+// protocol (a <script> tag would be refused by the page's CSP, rightly).
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's WCAG 2.1 A/AA rules on the page as it is: no serious or critical violation. */
+async function axe(page, where) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(violations, [], `axe on ${where}`);
+}
+
+// English words for a state or one of core's notes: the Chinese page shows none of them (codes in
+// <code>, text marked lang="en" such as a worker's own message, and closed details aside).
+const ENGLISH = /\b(planned|pending|sending|submitted|finished|failed|partly_failed|cancelled|delivered|applied|ignored|stored|unreadable|forward_failed|send success)\b|mass sends a day|Each follower|history list|China time/;
+async function noEnglishStates(page, where) {
+  const shown = await page.evaluate(() => {
+    const hidden = [...document.querySelectorAll('[lang="en"], code, pre, #lang')];
+    const before = hidden.map((e) => e.style.display);
+    for (const e of hidden) e.style.display = 'none';
+    const all = document.body.innerText;
+    hidden.forEach((e, i) => { e.style.display = before[i]; });
+    return all;
+  });
+  const found = shown.match(ENGLISH);
+  assert.equal(found, null, `${where} shows English: ${found && shown.slice(Math.max(0, found.index - 60), found.index + 60)}`);
+}
+
+/** No horizontal scrolling of the page itself (a table may scroll inside its own box). */
+const noSideScroll = async (page, where) => assert.equal(
+  await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, `${where} scrolls sideways at ${page.viewportSize().width} px`,
+);
+
 test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs from a file, preview, send, cron, finished', async () => {
   const { page, context, shot, problems } = await open('journey');
   // The CSP comes with the page, as a header from the assets' _headers.
@@ -83,19 +120,20 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   // An mpnews written here: the cover is left blank (a bad field).
   await page.getByLabel('图文', { exact: true }).check();
   await page.getByLabel('标题', { exact: true }).fill('春季上新');
-  await page.getByLabel('正文(HTML)').fill('<p>新品到店</p>');
+  await page.getByLabel('正文（HTML）').fill('<p>新品到店</p>');
   const thumb = page.getByLabel('封面 thumb_media_id');
   await thumb.fill(' ');
   await thumb.blur();
   const thumbError = page.locator('#f-articles-0-thumbmediaid-error');
   await thumbError.waitFor(WAIT);
   // Core gives each problem in Chinese too: the page, in Chinese, shows that text.
-  assert.match(await thumbError.innerText(), /articles\[0\]\.thumbMediaId 为必填项，不能为空/);
-  assert.match(await thumbError.innerText(), /required/);
+  // Label first, with what to do; the path and rule after it, small.
+  assert.match(await thumbError.innerText(), /^请填写封面 thumb_media_id/);
+  assert.match(await thumbError.innerText(), /articles\[0\]\.thumbMediaId · required/);
   assert.equal(await thumb.getAttribute('aria-invalid'), 'true');
   assert.match(await thumb.getAttribute('aria-describedby'), /f-articles-0-thumbmediaid-error/);
   assert.equal(await page.locator('#send').isDisabled(), true);
-  assert.equal(await page.getByRole('button', { name: '上传图文(uploadnews)' }).isDisabled(), true);
+  assert.equal(await page.getByRole('button', { name: '上传图文（uploadnews）' }).isDisabled(), true);
   assert.match(await text(page, '#problem-summary'), /articles\[0\]\.thumbMediaId/);
   await shot('bad-field');
 
@@ -104,8 +142,8 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   await thumbError.waitFor({ state: 'detached', ...WAIT });
   await page.getByLabel('打开留言').check();
   // Go on when WeChat judges an article a reprint (send_ignore_reprint = 1).
-  await page.getByLabel('文章被判定为转载时仍然继续群发(send_ignore_reprint = 1)').check();
-  await page.getByRole('button', { name: '上传图文(uploadnews)' }).click();
+  await page.getByLabel('文章被判定为转载时仍然继续群发（send_ignore_reprint = 1）').check();
+  await page.getByRole('button', { name: '上传图文（uploadnews）' }).click();
   await page.locator('#news-media-id').waitFor(WAIT);
   const mediaId = await text(page, '#news-media-id');
   const news = (await stack.simCtl('GET', 'calls?path=/cgi-bin/media/uploadnews')).calls;
@@ -117,8 +155,8 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
 
   // 25,001 OpenIDs from a file: the browser's plan, then the upload in parts and the seal.
   const list = openids(25_001, 'console');
-  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
-  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'followers.txt', mimeType: 'text/plain', buffer: Buffer.from(`${list.join('\n')}\n`) });
+  await page.getByLabel('OpenID 文件（.txt 或 .csv）').check();
+  await page.getByLabel('OpenID 文件，每行一个（CSV 取第一列）').setInputFiles({ name: 'followers.txt', mimeType: 'text/plain', buffer: Buffer.from(`${list.join('\n')}\n`) });
   await page.locator('#count-batches').waitFor(WAIT);
   assert.equal(await text(page, '#count-valid'), '25,001');
   assert.equal(await text(page, '#count-invalid'), '0');
@@ -135,17 +173,30 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   assert.match(await text(page, '#summary-batches'), /^3/);
   assert.match(await text(page, '#summary-start'), /立即/);
   assert.match(await text(page, '#quota'), /service_sends_per_day[\s\S]*100/);
-  assert.match(await text(page, '#summary-notes'), /100 API mass sends a day/);
-  assert.match(await text(page, '#note-reprint'), /^send_ignore_reprint = 1:/);
+  // Core's notes in Chinese on the Chinese page.
+  assert.match(await text(page, '#summary-notes'), /每天（北京时间，UTC\+8）可进行 100 次 API 群发/);
+  assert.match(await text(page, '#note-reprint'), /^send_ignore_reprint = 1：/);
   const send = page.locator('#send');
   assert.equal(await send.innerText(), '发送给 25,001 位粉丝');
-  assert.equal(await send.isDisabled(), false);
+  // Not before a preview of this message (or the choice to skip it).
+  assert.equal(await send.isDisabled(), true);
+  assert.match(await text(page, '#send-disabled'), /请先发送预览/);
+  await axe(page, 'summary');
   await shot('summary');
+
+  // The draft survives a reload, the file and its sealed audience included.
+  await page.reload();
+  await page.locator('#count-valid', { hasText: '25,001' }).waitFor(WAIT);
+  assert.equal(await page.getByLabel('标题', { exact: true }).inputValue(), '春季上新');
+  assert.match(await text(page, '#upload-status'), /已封存/);
+  assert.equal(await text(page, '#news-media-id'), mediaId);
+  await shot('draft-after-reload');
 
   // A preview to a WeChat ID.
   await page.getByLabel('预览接收者').fill('wxmass-operator');
   await page.getByRole('button', { name: '发送预览' }).click();
   await page.locator('#preview-done').waitFor(WAIT);
+  await page.locator('#send:not([disabled])').waitFor(WAIT);
   const previews = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/preview')).calls;
   assert.equal(previews.length, 1);
   assert.deepEqual(JSON.parse(previews[0].body), { towxname: 'wxmass-operator', mpnews: { media_id: mediaId }, msgtype: 'mpnews' });
@@ -156,7 +207,12 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   const dialog = page.getByRole('dialog');
   await dialog.waitFor(WAIT);
   assert.match(await dialog.innerText(), /发送给 25,001 位粉丝[\s\S]*3 批/);
+  // The last look: the message itself, the schedule by China day, and the quota it leaves.
+  assert.match(await text(page, '#confirm-message'), /春季上新/);
+  assert.match(await text(page, '#confirm-schedule'), /第 1–3 批/);
+  assert.match(await text(page, '#confirm-quota'), /今天剩余 100 次，本次今天用 3 次，之后剩余 97 次/);
   assert.equal((await stack.api('GET', '/api/jobs')).json.jobs.length, 0);
+  await axe(page, 'confirm');
   await shot('confirm');
   await dialog.getByRole('button', { name: '确认发送' }).click();
   await page.waitForURL(/#\/jobs\/j/, WAIT);
@@ -172,7 +228,12 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   await stack.simCtl('POST', 'faults', { kind: 'reprint', canReprint: 1, path: '/cgi-bin/message/mass/send' });
   const job = await driveJob(stack, jobId);
   assert.equal(job.state, 'finished', JSON.stringify(job.batches));
-  await page.locator('h1 .badge', { hasText: 'finished' }).waitFor(WAIT);
+  await page.locator('h1 .badge', { hasText: '已完成' }).waitFor(WAIT);
+  // What went out and to whom: the message as followers see it, the file by its name.
+  assert.match(await text(page, '#job-message'), /春季上新/);
+  assert.match(await text(page, '#job-audience'), /followers\.txt/);
+  assert.match(await text(page, '#job-audience'), /25,001/);
+  assert.notEqual(await text(page, '#job-started'), '尚未开始');
   await page.locator('#result-sent', { hasText: '25,001' }).waitFor(WAIT);
   assert.equal(await text(page, '#result-total'), '25,001');
   assert.equal(await text(page, '#result-events'), '3');
@@ -180,7 +241,7 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   assert.equal(await rows.count(), 3);
   for (const b of job.batches) {
     const row = await page.locator(`#batches tr[data-batch="${b.index}"]`).innerText();
-    assert.ok(row.includes(b.msgId) && row.includes(b.clientMsgId) && row.includes('finished'), row);
+    assert.ok(row.includes(b.msgId) && row.includes(b.clientMsgId) && row.includes('已完成'), row);
     assert.ok(row.includes(b.result.sentCount.toLocaleString('en-US')), row);
   }
   const bars = await page.locator('#result-chart rect.bar-sent').evaluateAll((rs) => rs.map((r) => Number(r.dataset.count)));
@@ -203,10 +264,12 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   const stats = await stack.simCtl('GET', 'stats');
   // 25,001 followers once each, and the preview to the WeChat ID.
   assert.deepEqual([stats.sends, stats.previews, stats.deliveries, stats.duplicateDeliveries], [3, 1, 25_002, 0]);
+  await noEnglishStates(page, 'job page');
+  await axe(page, 'job');
   await shot('job-finished');
 
   // Delete the article of the first batch's send, after a confirmation.
-  await page.getByLabel('文章序号(article_idx,0 = 全部文章)').fill('1');
+  await page.getByLabel('文章序号（article_idx，0 = 全部文章）').fill('1');
   await page.getByRole('button', { name: '删除', exact: true }).click();
   await dialog.waitFor(WAIT);
   assert.match(await dialog.innerText(), new RegExp(`${job.batches[0].msgId}[\\s\\S]*第 1 篇文章`));
@@ -225,8 +288,16 @@ test('the journey: sign in, an mpnews with a bad field, fixed, 25,001 OpenIDs fr
   // The jobs list links to it; the status page shows the ledger the sends made.
   await page.getByRole('link', { name: '群发任务' }).click();
   await page.getByRole('link', { name: jobId }).waitFor(WAIT);
+  // The list tells sends apart: the message and the audience by name.
+  const listed = page.locator('#jobs tbody tr').first();
+  assert.match(await listed.innerText(), /图文 · 春季上新[\s\S]*followers\.txt[\s\S]*已完成/);
+  await noEnglishStates(page, 'jobs list');
+  await axe(page, 'jobs');
+  await shot('jobs');
   await page.getByRole('link', { name: '状态与速度' }).click();
   await page.locator('#status-quota').waitFor(WAIT);
+  await noEnglishStates(page, 'status');
+  await axe(page, 'status');
   assert.match(await text(page, '#status-quota'), /service_sends_per_day[\s\S]*\b3\b[\s\S]*\b97\b/);
   assert.match(await text(page, '#token-age'), /已获取/);
   await shot('status');
@@ -239,14 +310,15 @@ test('a scheduled job, cancelled from its page after a confirmation, sends nothi
   await signIn(page);
   await page.getByLabel('文本内容').fill('周末活动提醒');
   await page.getByLabel('一个标签').check();
-  await page.getByLabel('标签 ID(tag_id)').fill('2');
-  await page.getByLabel('定时(北京时间)').check();
+  await page.getByLabel('标签 ID（tag_id）').fill('2');
+  await page.getByLabel('定时（北京时间）').check();
   const send = page.locator('#send');
   assert.equal(await send.isDisabled(), true, 'no date and time yet');
   await page.getByLabel('日期').fill('2030-03-07');
-  await page.getByLabel('时间(北京时间)').fill('08:00');
+  await page.getByLabel('时间（北京时间）').fill('08:00');
   await page.locator('#summary-start', { hasText: '2030-03-07 08:00' }).waitFor(WAIT);
   assert.equal(await send.innerText(), '定时发送给标签 2 的粉丝');
+  await page.getByLabel('不预览，直接发送').check();
   await shot('scheduled');
   await send.click();
   await page.getByRole('dialog').getByRole('button', { name: '确认发送' }).click();
@@ -268,7 +340,7 @@ test('a scheduled job, cancelled from its page after a confirmation, sends nothi
   await page.getByRole('button', { name: '取消未发送的批次' }).click();
   await dialog.getByRole('button', { name: '确认取消' }).click();
   await page.locator('#cancel-done').waitFor(WAIT);
-  await page.locator('h1 .badge', { hasText: 'cancelled' }).waitFor(WAIT);
+  await page.locator('h1 .badge', { hasText: '已取消' }).waitFor(WAIT);
   const job = (await stack.api('GET', `/api/jobs/${jobId}`)).json;
   assert.equal(job.state, 'cancelled');
   assert.deepEqual(job.batches.map((b) => b.state), ['cancelled']);
@@ -285,19 +357,19 @@ test('a start in the past is refused at its field; a send WeChat refuses as a re
   await signIn(page);
   await page.getByLabel('图文', { exact: true }).check();
   await page.getByLabel('标题', { exact: true }).fill('转载的文章');
-  await page.getByLabel('正文(HTML)').fill('<p>别处的内容</p>');
+  await page.getByLabel('正文（HTML）').fill('<p>别处的内容</p>');
   await page.getByLabel('封面 thumb_media_id').fill('sim-thumb-media-id-0001');
   // send_ignore_reprint stays 0: a reprint verdict stops the send.
-  await page.getByRole('button', { name: '上传图文(uploadnews)' }).click();
+  await page.getByRole('button', { name: '上传图文（uploadnews）' }).click();
   await page.locator('#news-media-id').waitFor(WAIT);
   await page.getByLabel('一个标签').check();
-  await page.getByLabel('标签 ID(tag_id)').fill('2');
+  await page.getByLabel('标签 ID（tag_id）').fill('2');
 
   // A year typed wrong: core refuses it at the field, in China time, and says how to send now.
-  await page.getByLabel('定时(北京时间)').check();
+  await page.getByLabel('定时（北京时间）').check();
   const date = page.getByLabel('日期');
   await date.fill('2020-03-07');
-  await page.getByLabel('时间(北京时间)').fill('08:00');
+  await page.getByLabel('时间（北京时间）').fill('08:00');
   await date.blur();
   const dateError = page.locator('#f-sendat-error');
   await dateError.waitFor(WAIT);
@@ -339,6 +411,9 @@ test('a wrong token is refused with a clear message and is not kept', async () =
   await error.waitFor(WAIT);
   assert.match(await error.innerText(), /令牌不正确.*401/);
   assert.equal(await page.getByLabel('管理令牌').getAttribute('aria-invalid'), 'true');
+  // The focus stays in the field to fix.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'token');
+  await axe(page, 'wrong token');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('wxmass.adminToken')), null);
   await shot('refused');
   // In English too.
@@ -355,11 +430,11 @@ test('an OpenID file with bad lines: their line numbers, the duplicates, and the
   const { page, context, shot, problems } = await open('bad-lines');
   await signIn(page);
   await page.getByLabel('文本内容').fill('会员日');
-  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
+  await page.getByLabel('OpenID 文件（.txt 或 .csv）').check();
   const good = openids(5, 'bad-lines');
   // A CSV with a header, a blank line, two bad OpenIDs and a duplicate.
   const lines = ['openid,name', `${good[0]},a`, `${good[1]},b`, '', `"${good[2]}",c`, 'oR5G-too-short,d', `${good[3]},e`, `${good[1]},dup`, `${good[4]},f`];
-  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'members.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\r\n')) });
+  await page.getByLabel('OpenID 文件，每行一个（CSV 取第一列）').setInputFiles({ name: 'members.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\r\n')) });
   await page.locator('#invalid-lines').waitFor(WAIT);
   assert.equal(await text(page, '#count-valid'), '5');
   assert.equal(await text(page, '#count-invalid'), '2');
@@ -412,9 +487,10 @@ test('keyboard only: compose has a label on every control, a focus order that fo
   for (const el of [...forward, ...back]) assert.ok(el.name, `focused ${JSON.stringify(el)} has no label`);
   const names = forward.map((e) => e.name);
   // One stop per radio group (its checked radio), disabled buttons left out, top to bottom.
-  assert.deepEqual(names.slice(0, 6), ['文本', '文本内容', '全部粉丝(is_to_all)', '立即发送', '微信号(towxname)', '预览接收者'], names.join(' | '));
-  assert.match(names[6], /^text\.content: text\.content 为必填项/);
-  assert.equal(forward.length, 7, names.join(' | '));
+  assert.deepEqual(names.slice(0, 7), ['文本', '文本内容', '全部粉丝（is_to_all）', '立即发送', '微信号（towxname）', '预览接收者', '不预览，直接发送'], names.join(' | '));
+  assert.match(names[7], /^请填写文本内容 text\.content · required/);
+  assert.equal(names[8], '丢弃草稿');
+  assert.equal(forward.length, 9, names.join(' | '));
   assert.deepEqual(back.map((e) => e.name), ['退出', 'Switch to English', '公众号账号', '状态与速度', '推送', '群发任务', '新建群发', 'wxmass 群发控制台']);
   await shot('tab-order');
 
@@ -435,6 +511,8 @@ test('keyboard only: compose has a label on every control, a focus order that fo
   assert.match(await text(page, '#f-filter-tagid-error'), /filter\.tagId/);
   await page.keyboard.press('Backspace');
   await page.keyboard.type('100');
+  await page.locator('#skip-preview').focus();
+  await page.keyboard.press('Space');
   await page.locator('#send:not([disabled])').waitFor(WAIT);
   await page.locator('#send').focus();
   await page.keyboard.press('Enter');
@@ -444,7 +522,8 @@ test('keyboard only: compose has a label on every control, a focus order that fo
   assert.equal(await page.evaluate(() => document.activeElement.innerText), '返回修改');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached', ...WAIT });
-  await page.locator('#send').focus();
+  // The focus goes back where it came from.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'send');
   await page.keyboard.press('Enter');
   await dialog.waitFor(WAIT);
   await page.keyboard.press('Shift+Tab');
@@ -491,6 +570,8 @@ test('events mark unreadable and forward-failed pushes; speed is read and set th
   assert.ok((await unreadable.innerText()).includes(reasons.unreadable), await unreadable.innerText());
   assert.ok((await failed.innerText()).includes(reasons.forward_failed), await failed.innerText());
   assert.equal(await page.locator('#events tr.marked').count(), 2);
+  await noEnglishStates(page, 'events');
+  await axe(page, 'events');
   await unreadable.getByText('原始 XML').click();
   assert.match(await unreadable.locator('pre').innerText(), /not-a-number-18/);
   await shot('all');
@@ -506,10 +587,10 @@ test('events mark unreadable and forward-failed pushes; speed is read and set th
   const before = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/speed/get')).calls;
   assert.match(await text(page, '#speed-now'), new RegExp(`速度等级 ${JSON.parse(before.at(-1).reply).speed}`));
   assert.match(await text(page, '#status'), /转发失败的推送\s*1/);
-  const speed = page.getByLabel('新的速度等级(speed)');
+  const speed = page.getByLabel('新的速度等级（speed）');
   await speed.fill('9');
   await page.locator('#f-speed-error').waitFor(WAIT);
-  assert.match(await text(page, '#f-speed-error'), /speed 须在 0 到 4 之间[\s\S]*range/);
+  assert.match(await text(page, '#f-speed-error'), /^新的速度等级（speed）：须在 0 到 4 之间[\s\S]*speed · range/);
   assert.equal(await page.locator('#speed-set').isDisabled(), true);
   await shot('speed-bad');
   await speed.fill('3');
@@ -533,10 +614,11 @@ test('another official account of the same worker: picked in the header, its aud
   await page.getByRole('button', { name: '切换' }).click();
   await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
   await page.getByLabel('文本内容').fill('分店开业');
-  await page.getByLabel('OpenID 文件(.txt 或 .csv)').check();
+  await page.getByLabel('OpenID 文件（.txt 或 .csv）').check();
   const list = openids(3, 'shop');
-  await page.getByLabel('OpenID 文件,每行一个(CSV 取第一列)').setInputFiles({ name: 'shop.txt', mimeType: 'text/plain', buffer: Buffer.from(list.join('\n')) });
+  await page.getByLabel('OpenID 文件，每行一个（CSV 取第一列）').setInputFiles({ name: 'shop.txt', mimeType: 'text/plain', buffer: Buffer.from(list.join('\n')) });
   await page.locator('#upload-status', { hasText: '已封存' }).waitFor(WAIT);
+  await page.getByLabel('不预览，直接发送').check();
   const audienceId = (await text(page, '#upload-status')).match(/受众 ([0-9A-Za-z]+)/)[1];
   assert.equal((await stack.api('GET', `/api/accounts/${B.id}/audiences/${audienceId}`)).json.valid, 3);
   assert.equal((await stack.api('GET', `/api/audiences/${audienceId}`)).status, 404);
@@ -566,7 +648,9 @@ test('every kind composes and previews: text, mpnews by media_id, image, voice, 
   const video = (await stack.api('POST', '/api/media/uploadvideo', { mediaId: 'sim-video-media-id-0001', title: 'v', description: 'd' })).json.mediaId;
   const { page, context, shot, problems } = await open('kinds');
   await signIn(page);
-  await page.getByLabel('OpenID(touser)').check();
+  await page.getByLabel('OpenID（touser）').check();
+  // Each kind is previewed, but Send waits for none here (the previews are checked one by one).
+  await page.getByLabel('不预览，直接发送').check();
   const to = openids(1, 'kinds')[0];
   await page.getByLabel('预览接收者').fill(to);
   const kinds = [
@@ -579,12 +663,12 @@ test('every kind composes and previews: text, mpnews by media_id, image, voice, 
     ['语音', async () => page.getByLabel('media_id', { exact: true }).fill('sim-voice-media-id-0001'), { voice: { media_id: 'sim-voice-media-id-0001' }, msgtype: 'voice' }],
     ['视频', async () => {
       await page.getByLabel('media_id', { exact: true }).fill(video);
-      await page.getByLabel('视频标题(可选)').fill('新品视频');
+      await page.getByLabel('视频标题（可选）').fill('新品视频');
     }, { mpvideo: { media_id: video, title: '新品视频' }, msgtype: 'mpvideo' }],
     ['卡券', async () => {
       await page.getByLabel('card_id', { exact: true }).fill('sim-card-id-0001');
       // card_ext must be a JSON object as a string: core says so at the field, and the preview waits.
-      const ext = page.getByLabel('card_ext(仅预览,JSON 对象字符串)');
+      const ext = page.getByLabel('card_ext（仅预览，JSON 对象字符串）');
       await ext.fill('not json');
       await page.locator('#f-wxcard-cardext-error').waitFor(WAIT);
       assert.match(await text(page, '#f-wxcard-cardext-error'), /wxcard\.cardExt[\s\S]*json_object_string/);
@@ -614,7 +698,7 @@ test('every kind composes and previews: text, mpnews by media_id, image, voice, 
   const refused = page.locator('#preview .error-box');
   await refused.waitFor(WAIT);
   const known = errorInfo(40007);
-  assert.match(await refused.innerText(), new RegExp(`微信返回错误码 40007: ${known.zh}`));
+  assert.match(await refused.innerText(), new RegExp(`微信返回错误码 40007：${known.zh}`));
   await shot('wechat-error');
   await page.getByRole('button', { name: 'Switch to English' }).click();
   await refused.getByText(`WeChat answered errcode 40007: ${known.en}`).waitFor(WAIT);
@@ -629,4 +713,60 @@ test('every kind composes and previews: text, mpnews by media_id, image, voice, 
   await stack.api('POST', `/api/jobs/${job.id}/cancel`);
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test('every screen at 390 × 844 and at 1280 × 900: no sideways scrolling, no serious axe violation, a screenshot of each', async () => {
+  // A job to look at: text to tag 2, created through the API.
+  const made = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: '手机上看任务' } }, audience: { tagId: 2 }, sendAt: '2030-03-07T08:00:00+08:00' });
+  assert.equal(made.status, 201, made.text);
+  const jobId = made.json.id;
+  for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['desktop', { width: 1280, height: 900 }]]) {
+    const { page, context, shot, problems } = await open(`screens-${size}`, viewport);
+    await page.locator('#token').waitFor(WAIT);
+    await noSideScroll(page, 'sign-in');
+    await axe(page, `sign-in ${size}`);
+    await shot('sign-in');
+    await signIn(page);
+    await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+    // The header's tools stay whole: 退出 is on the screen.
+    const out = await page.getByRole('button', { name: '退出' }).boundingBox();
+    assert.ok(out.x >= 0 && out.x + out.width <= viewport.width, JSON.stringify(out));
+    const screens = [
+      ['compose', '#/compose', '#compose-title'],
+      ['jobs', '#/jobs', '#jobs'],
+      ['job', `#/jobs/${jobId}`, '#job-message'],
+      ['events', '#/events', '#events-title'],
+      ['status', '#/status', '#status-quota'],
+    ];
+    for (const [name, hash, ready] of screens) {
+      await page.evaluate((h) => { location.hash = h; }, hash);
+      await page.locator(ready).waitFor(WAIT);
+      await noSideScroll(page, name);
+      await axe(page, `${name} ${size}`);
+      await noEnglishStates(page, `${name} ${size}`);
+      await shot(name);
+    }
+    // Compose with a problem shown, and its confirm dialog.
+    await page.evaluate(() => { location.hash = '#/compose'; });
+    await page.getByLabel('文本内容').fill('手机上发送');
+    await page.getByLabel('文本内容').fill('');
+    await page.getByLabel('文本内容').blur();
+    await page.locator('#f-text-content-error').waitFor(WAIT);
+    await noSideScroll(page, 'compose with a problem');
+    await axe(page, `compose with a problem ${size}`);
+    await shot('compose-problem');
+    await page.getByLabel('文本内容').fill('手机上发送');
+    await page.getByLabel('不预览，直接发送').check();
+    await page.locator('#send:not([disabled])').waitFor(WAIT);
+    await page.locator('#send').click();
+    await page.getByRole('dialog').waitFor(WAIT);
+    await noSideScroll(page, 'confirm');
+    await axe(page, `confirm ${size}`);
+    await shot('confirm');
+    await page.getByRole('button', { name: '返回修改' }).click();
+    await page.getByRole('button', { name: '丢弃草稿' }).click();
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+  await stack.api('POST', `/api/jobs/${jobId}/cancel`);
 });

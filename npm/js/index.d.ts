@@ -343,6 +343,8 @@ export interface PlanSummary {
   /** Which batches go out on which China day, in order; empty when the plan can never start. */
   schedule: ScheduledDay[];
   notes: string[];
+  /** The same notes in Chinese, one for one with `notes`. */
+  notesZh: string[];
 }
 
 export interface SummaryOptions {
@@ -560,6 +562,8 @@ export interface AdminBatch extends PlanBatch {
   /** The last attempt's outcome, for a person. */
   lastOutcome: string | null;
   failReason: string | null;
+  /** Unix ms: when WeChat accepted the batch; null before. */
+  submittedAt: number | null;
   result: JobResult | StatusCheckResult | null;
   /** How the batch ended (core's rule); `null` while its end is not known. */
   outcome: BatchOutcome | null;
@@ -614,7 +618,7 @@ export interface AdminJob {
 
 /** `GET /api/jobs`. */
 export interface AdminJobList {
-  jobs: { id: string; state: AdminJobState; createdAt: number; sendAt: number; cancelledAt: number | null; batches: number; counts: AdminBatchCounts }[];
+  jobs: { id: string; state: AdminJobState; createdAt: number; sendAt: number; cancelledAt: number | null; message: Record<string, unknown>; audience: Record<string, unknown>; batches: number; counts: AdminBatchCounts }[];
   nextCursor: string | null;
 }
 
@@ -640,6 +644,8 @@ export interface QuotaUsage {
   resetsAt: number;
   /** The rule in words, for a person. */
   text: string;
+  /** The rule in Chinese words. */
+  textZh: string;
 }
 
 /** `GET /api/status`. */

@@ -114,7 +114,17 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
     throw e;
   }
 
+  // `d1()` blocks this process for seconds; meanwhile workerd may close an idle keep-alive
+  // connection, and a request sent before the event loop has seen that would go out on the dead
+  // socket ("other side closed"). The next request first lets the loop run once.
+  let blocked = false;
+  const settle = async () => {
+    if (!blocked) return;
+    blocked = false;
+    await new Promise((r) => setTimeout(r, 20));
+  };
   const api = async (method, path, body, headers = {}) => {
+    await settle();
     const r = await fetch(`${workerUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...headers },
@@ -135,6 +145,7 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
     nowSec: () => Math.floor((Date.now() + offsetMs) / 1000),
     /** POSTs a push (`{ query, body }` from push.mjs) to the callback URL. */
     callback: async ({ query, body }) => {
+      await settle();
       const r = await fetch(`${workerUrl}/wechat/callback?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
       return { status: r.status, text: await r.text(), counters: countersOf(r) };
     },
@@ -148,10 +159,12 @@ export async function startStack(simOptions = {}, { vars: extraVars = {} } = {})
       const out = execFileSync(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--json', '--command', sql], {
         cwd: ROOT, env: ENV, stdio: 'pipe',
       });
+      blocked = true;
       return JSON.parse(out.toString());
     },
     logs: () => logs,
     cron: async () => {
+      await settle();
       const r = await fetch(`${workerUrl}/__scheduled?cron=*+*+*+*+*`);
       return r.text();
     },

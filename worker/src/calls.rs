@@ -49,6 +49,23 @@ impl Ledger {
         self.pacer.next_slot(UnixMillis(now)).0
     }
 
+    /// Whether the pacer allows a call to `endpoint` at `now` (the cron's turn asks core's
+    /// pacer itself).
+    pub fn may_call(&self, endpoint: EndpointName, now: i64) -> Result<(), AppError> {
+        let slot = self.next_slot(now);
+        if endpoint.is_mass_endpoint() && slot > now {
+            return Err(AppError::RateLimited {
+                retry_after_ms: slot - now,
+            });
+        }
+        Ok(())
+    }
+
+    /// The pacer and the sends, for core's cron turn (which records its own calls in them).
+    pub fn into_parts(self) -> (Pacer, Vec<SentRecord>) {
+        (self.pacer, self.sends)
+    }
+
     /// Adds a call this invocation made, so its later decisions count it.
     pub fn record(&mut self, call: &NewCall) {
         self.pacer.record(UnixMillis(call.at));
@@ -79,24 +96,16 @@ pub struct Made {
     pub call: NewCall,
 }
 
-/// Makes one call at `now` if the pacer allows it. The caller sets `call.succeeded` from its
-/// decision, adds `call` to its [`Ledger`] and commits it with that decision.
+/// Makes one call at `now`, which the pacer has allowed ([`Ledger::may_call`], or core's cron
+/// turn). The caller sets `call.succeeded` from its decision, records `call` in its pacer and
+/// commits it with that decision.
 pub async fn make(
     app: &Ctx,
-    ledger: &mut Ledger,
     endpoint: EndpointName,
     req: &HttpRequest,
     token: &str,
     now: i64,
 ) -> Result<Made, AppError> {
-    if endpoint.is_mass_endpoint() {
-        let slot = ledger.next_slot(now);
-        if slot > now {
-            return Err(AppError::RateLimited {
-                retry_after_ms: slot - now,
-            });
-        }
-    }
     let answer = app.wechat.send(req, Some(token), None).await?;
     let call = NewCall {
         at: now,
@@ -128,7 +137,12 @@ pub async fn admin_call(
     let mut made_calls = Vec::new();
     let mut result = Err(AppError::Upstream("no call was made".into()));
     for attempt in 0..2 {
-        let made = match make(app, &mut ledger, endpoint, req, &tok, app.now()).await {
+        let now = app.now();
+        let made = match ledger.may_call(endpoint, now) {
+            Ok(()) => make(app, endpoint, req, &tok, now).await,
+            Err(e) => Err(e),
+        };
+        let made = match made {
             Ok(m) => m,
             Err(e) => {
                 result = Err(e);

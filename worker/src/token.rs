@@ -43,9 +43,14 @@ impl Token {
         }
     }
 
-    /// Whether [`Token::get`] can answer at `now` without a refresh.
-    pub fn is_fresh(&self, now: i64) -> bool {
-        self.current.is_some() || self.cached.as_ref().is_some_and(|r| fresh(r, now))
+    /// When the cached token is due for a refresh (`None`: none cached), for core's cron turn,
+    /// which decides when to refresh by the same rule as [`Token::get`]; it then calls
+    /// [`Token::reject`] and [`Token::get`].
+    pub fn refresh_at(&self) -> Option<i64> {
+        self.cached
+            .as_ref()
+            .filter(|r| !r.value.is_empty())
+            .map(|r| r.expires_at)
     }
 
     /// A token to call with: the cached one while fresh, otherwise a new one.

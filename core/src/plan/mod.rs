@@ -30,6 +30,10 @@
 //! 4. a submitted batch whose MASSSENDJOBFINISH has not come by [`first_status_check_at`]:
 //!    mass/get, then [`after_status`] says finished, failed or when to ask again.
 //!
+//! [`CronTurn`] is that driver's every decision in one place: built from what a run read, it
+//! answers the next step (send, check, refresh the token, defer, fail, stop) and takes each
+//! call's outcome back, so the driver only reads, calls and commits.
+//!
 //! ```
 //! use wxmass::plan::{
 //!     earliest_start, AccountKind, Action, BatchProgress, Outcome, Pacer, PlanOptions,
@@ -83,6 +87,7 @@ pub mod send_at;
 pub(crate) mod sha256_lanes;
 pub mod status_check;
 pub mod summary;
+pub mod turn;
 
 pub use batch::{Batch, BatchAudience, BatchRequest};
 pub use china_time::{ChinaDate, UnixMillis};
@@ -105,6 +110,10 @@ pub use sealed_audience::{
 pub use send_at::{read_send_at, read_send_at_text, send_at_from_value, TimeError};
 pub use status_check::{after_status, first_status_check_at, StatusCheck};
 pub use summary::{PlanSummary, ScheduledDay};
+pub use turn::{
+    AccountTurns, CallAnswer, CheckSettled, CheckStep, CronTurn, DueBatch, OverdueBatch,
+    SendSettled, SendStep, Spend, Stage, Step, StepCosts, StopReason, TurnRead,
+};
 
 #[doc(hidden)]
 pub use sha256_lanes::digest_pairs as sha256_lane_digests;

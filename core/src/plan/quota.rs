@@ -222,6 +222,27 @@ pub enum QuotaRule {
     ServiceToAllPerMonth,
 }
 
+impl QuotaRule {
+    /// The rule in Chinese words, as its `Display` says it in English (the admin console's
+    /// Chinese page shows this one).
+    pub fn zh(&self) -> String {
+        match self {
+            QuotaRule::SubscriptionSendAllPerDay => format!(
+                "订阅号每天（北京时间）可成功调用 sendall {SUBSCRIPTION_SENDALL_PER_DAY} 次"
+            ),
+            QuotaRule::SubscriptionToAllPerDay => format!(
+                "订阅号每天（北京时间）可发送给全部粉丝 {SUBSCRIPTION_TO_ALL_PER_DAY} 次"
+            ),
+            QuotaRule::ServiceSendsPerDay => format!(
+                "服务号每天（北京时间）可进行 {SERVICE_SENDS_PER_DAY} 次 API 群发"
+            ),
+            QuotaRule::ServiceToAllPerMonth => format!(
+                "服务号每个自然月（北京时间）可发送给全部粉丝 {SERVICE_TO_ALL_PER_MONTH} 次，含公众平台网页上的群发"
+            ),
+        }
+    }
+}
+
 impl fmt::Display for QuotaRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -475,6 +496,8 @@ pub struct QuotaUsage {
     pub resets_at: UnixMillis,
     /// The rule in words (its `Display`).
     pub text: String,
+    /// The rule in Chinese words ([`QuotaRule::zh`]).
+    pub text_zh: String,
 }
 
 /// Every quota rule of `account` at `now` (the table of the module doc), with what `ledger` has
@@ -498,6 +521,7 @@ pub fn usage(account: AccountKind, ledger: &[SentRecord], now: UnixMillis) -> Ve
                 left: l.limit.saturating_sub(used),
                 resets_at: l.window_end,
                 text: l.rule.to_string(),
+                text_zh: l.rule.zh(),
             }
         })
         .collect()

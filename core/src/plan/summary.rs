@@ -57,6 +57,8 @@ pub struct PlanSummary {
     pub schedule: Vec<ScheduledDay>,
     /// Limits and warnings for a person.
     pub notes: Vec<String>,
+    /// The same notes in Chinese, one for one (`notes_zh[i]` says `notes[i]`).
+    pub notes_zh: Vec<String>,
 }
 
 /// The batches of a plan that go out on one China day.
@@ -125,58 +127,95 @@ pub(crate) fn summarize(
     };
     let recipients = (batch_sizes.is_some()).then_some(plan.recipients);
 
+    // Each note in English and in Chinese, pushed together so the two lists stay one for one.
     let mut notes = Vec::new();
-    notes.push(format!(
-        "Each follower receives at most {FOLLOWER_RECEIVES_PER_MONTH} mass sends a natural month; WeChat silently drops the rest for that follower. This cannot be checked in advance: the MASSSENDJOBFINISH event's FilterCount shows its effect."
-    ));
+    let mut notes_zh = Vec::new();
+    let mut note = |en: String, zh: String| {
+        notes.push(en);
+        notes_zh.push(zh);
+    };
+    note(
+        format!("Each follower receives at most {FOLLOWER_RECEIVES_PER_MONTH} mass sends a natural month; WeChat silently drops the rest for that follower. This cannot be checked in advance: the MASSSENDJOBFINISH event's FilterCount shows its effect."),
+        format!("每位粉丝每个自然月最多收到 {FOLLOWER_RECEIVES_PER_MONTH} 条群发，超出的部分微信会静默丢弃。这无法预先检查：MASSSENDJOBFINISH 推送的 FilterCount 反映其影响。"),
+    );
     match account {
-        AccountKind::Subscription => notes.push(format!(
-            "A subscription account may make {SUBSCRIPTION_SENDALL_PER_DAY} successful sendall a day (China time, UTC+8)."
-        )),
-        AccountKind::Service => notes.push(format!(
-            "A service account may make {SERVICE_SENDS_PER_DAY} API mass sends a day (China time, UTC+8); each batch is one."
-        )),
+        AccountKind::Subscription => note(
+            format!("A subscription account may make {SUBSCRIPTION_SENDALL_PER_DAY} successful sendall a day (China time, UTC+8)."),
+            format!("订阅号每天（北京时间，UTC+8）可成功调用 sendall {SUBSCRIPTION_SENDALL_PER_DAY} 次。"),
+        ),
+        AccountKind::Service => note(
+            format!("A service account may make {SERVICE_SENDS_PER_DAY} API mass sends a day (China time, UTC+8); each batch is one."),
+            format!("服务号每天（北京时间，UTC+8）可进行 {SERVICE_SENDS_PER_DAY} 次 API 群发，每个批次算一次。"),
+        ),
     }
     if need.to_all {
-        notes.push(match account {
-            AccountKind::Subscription => "Sending to everyone enters the account's history list (once a day).".to_owned(),
-            AccountKind::Service => format!("Sending to everyone enters the account's history list: {SERVICE_TO_ALL_PER_MONTH} a natural month, sends from the web console included (they are not in the ledger)."),
-        });
+        match account {
+            AccountKind::Subscription => note(
+                "Sending to everyone enters the account's history list (once a day).".to_owned(),
+                "发送给全部粉丝会进入公众号的历史消息列表（每天一次）。".to_owned(),
+            ),
+            AccountKind::Service => note(
+                format!("Sending to everyone enters the account's history list: {SERVICE_TO_ALL_PER_MONTH} a natural month, sends from the web console included (they are not in the ledger)."),
+                format!("发送给全部粉丝会进入公众号的历史消息列表：每个自然月 {SERVICE_TO_ALL_PER_MONTH} 次，含公众平台网页上的群发（它们不在记录中）。"),
+            ),
+        }
     }
     if days_needed > 1 {
-        notes.push(format!(
-            "The plan spans {days_needed} China days: what the daily quota has left cannot carry all {} calls in one day.",
-            batches.len()
-        ));
+        note(
+            format!(
+                "The plan spans {days_needed} China days: what the daily quota has left cannot carry all {} calls in one day.",
+                batches.len()
+            ),
+            format!(
+                "此计划跨 {days_needed} 个北京时间日：每日额度剩余的次数不够在一天内完成全部 {} 次调用。",
+                batches.len()
+            ),
+        );
     }
     for (i, run) in layout.runs.iter().enumerate() {
         // The first day's batches need no note when they start at once.
         if i > 0 || run.at != now {
-            notes.push(held_note(run, &layout, now));
+            let (en, zh) = held_note(run, &layout, now);
+            note(en, zh);
         }
     }
     if plan.duplicates_dropped > 0 {
-        notes.push(format!(
-            "{} dropped; each follower is sent to once.",
-            count_of(
-                plan.duplicates_dropped,
-                "duplicate OpenID was",
-                "duplicate OpenIDs were"
-            )
-        ));
+        note(
+            format!(
+                "{} dropped; each follower is sent to once.",
+                count_of(
+                    plan.duplicates_dropped,
+                    "duplicate OpenID was",
+                    "duplicate OpenIDs were"
+                )
+            ),
+            format!(
+                "已去除 {} 个重复的 OpenID，每位粉丝只发送一次。",
+                plan.duplicates_dropped
+            ),
+        );
     }
     if plan.invalid_skipped > 0 {
-        notes.push(format!(
-            "{} skipped and will not receive this send.",
-            count_of(
-                plan.invalid_skipped,
-                "invalid OpenID was",
-                "invalid OpenIDs were"
-            )
-        ));
+        note(
+            format!(
+                "{} skipped and will not receive this send.",
+                count_of(
+                    plan.invalid_skipped,
+                    "invalid OpenID was",
+                    "invalid OpenIDs were"
+                )
+            ),
+            format!(
+                "已跳过 {} 个无效的 OpenID，它们不会收到这次群发。",
+                plan.invalid_skipped
+            ),
+        );
     }
     if plan.message.msg_type().deletable() {
-        notes.push("A sent mpnews/mpvideo can be deleted later; deleting one send breaks the article link for every send that reused the same material.".to_owned());
+        note(
+            "A sent mpnews/mpvideo can be deleted later; deleting one send breaks the article link for every send that reused the same material.".to_owned(),
+            "已发送的图文或视频之后可以删除；删除一次群发会使复用同一素材的每次群发的文章链接都失效。".to_owned(),
+        );
     }
 
     PlanSummary {
@@ -195,6 +234,7 @@ pub(crate) fn summarize(
         quota_used: need,
         schedule,
         notes,
+        notes_zh,
     }
 }
 
@@ -233,61 +273,118 @@ fn day_word(day: UnixMillis, now: UnixMillis) -> String {
     }
 }
 
-/// Why the batches of `run` start where they do, in words: e.g. `batches 61–100 start
-/// tomorrow, 2030-03-08 00:00 China time: the account's 100 mass sends a day are used up today
-/// (40 by earlier jobs, 60 by this job's batches 1–60).`
-fn held_note(run: &Run, layout: &quota::Layout, now: UnixMillis) -> String {
+/// Why the batches of `run` start where they do, in English and in Chinese: e.g. `Batches
+/// 61–100 start tomorrow, 2030-03-08 00:00 China time: the account's 100 mass sends a day are used
+/// up today (40 by earlier jobs, 60 by this job's batches 1–60).`
+fn held_note(run: &Run, layout: &quota::Layout, now: UnixMillis) -> (String, String) {
     let first = run.first + 1;
     let last = run.first + run.len;
     let what = batch_range(first, last);
+    let what_zh = batch_range_zh(first, last);
     let verb = if first == last { "starts" } else { "start" };
     let at = china_minute(run.at);
-    let head = match now.china_days_until(run.at) {
-        0 => format!("{what} {verb} today, {at}"),
-        1 => format!("{what} {verb} tomorrow, {at}"),
-        _ => format!("{what} {verb} {at}"),
+    let at_zh = china_minute_zh(run.at);
+    let (head, head_zh) = match now.china_days_until(run.at) {
+        0 => (
+            format!("{what} {verb} today, {at}"),
+            format!("{what_zh}于今天 {at_zh} 开始"),
+        ),
+        1 => (
+            format!("{what} {verb} tomorrow, {at}"),
+            format!("{what_zh}于明天 {at_zh} 开始"),
+        ),
+        _ => (
+            format!("{what} {verb} {at}"),
+            format!("{what_zh}于 {at_zh} 开始"),
+        ),
     };
     let head = capital(&head);
     let Some(rule) = run.held_by else {
-        return format!("{head}.");
+        return (format!("{head}."), format!("{head_zh}。"));
     };
     // A held run starts at a window's start: the day before it is the last one found full.
     let full_day = run.at.plus_millis(-1).china_day_start();
     let use_ = layout.day_use(full_day);
     let mut by = Vec::new();
+    let mut by_zh = Vec::new();
     let [sent, earlier, this] = use_.by;
     if sent > 0 {
         by.push(format!("{sent} already sent"));
+        by_zh.push(format!("已发送 {sent} 次"));
     }
     if earlier > 0 {
         by.push(format!("{earlier} by earlier jobs"));
+        by_zh.push(format!("之前的任务 {earlier} 次"));
     }
     if this > 0 {
         let ours = layout
             .runs
             .iter()
-            .find(|r| r.at.china_day_start() == full_day)
-            .map(|r| format!("'s {}", batch_range(r.first + 1, r.first + r.len)))
-            .unwrap_or_default();
-        by.push(format!("{this} by this job{ours}"));
+            .find(|r| r.at.china_day_start() == full_day);
+        by.push(format!(
+            "{this} by this job{}",
+            ours.map(|r| format!("'s {}", batch_range(r.first + 1, r.first + r.len)))
+                .unwrap_or_default()
+        ));
+        by_zh.push(format!(
+            "本任务{} {this} 次",
+            ours.map(|r| batch_range_zh(r.first + 1, r.first + r.len))
+                .unwrap_or_default()
+        ));
     }
-    let by = if by.is_empty() {
-        String::new()
+    let (by, by_zh) = if by.is_empty() {
+        (String::new(), String::new())
     } else {
-        format!(" ({})", by.join(", "))
+        (
+            format!(" ({})", by.join(", ")),
+            format!("（{}）", by_zh.join("，")),
+        )
     };
     let full = day_word(full_day, now);
-    let why = match rule {
-        QuotaRule::ServiceSendsPerDay => {
-            format!("the account's {SERVICE_SENDS_PER_DAY} mass sends a day are used up {full}{by}")
-        }
-        QuotaRule::SubscriptionSendAllPerDay => format!(
-            "the account's {SUBSCRIPTION_SENDALL_PER_DAY} sendall a day is used up {full}{by}"
+    let full_zh = day_word_zh(full_day, now);
+    let (why, why_zh) = match rule {
+        QuotaRule::ServiceSendsPerDay => (
+            format!(
+                "the account's {SERVICE_SENDS_PER_DAY} mass sends a day are used up {full}{by}"
+            ),
+            format!("账号每天 {SERVICE_SENDS_PER_DAY} 次群发{full_zh}已用完{by_zh}"),
+        ),
+        QuotaRule::SubscriptionSendAllPerDay => (
+            format!(
+                "the account's {SUBSCRIPTION_SENDALL_PER_DAY} sendall a day is used up {full}{by}"
+            ),
+            format!("账号每天 {SUBSCRIPTION_SENDALL_PER_DAY} 次 sendall {full_zh}已用完{by_zh}"),
         ),
         // The monthly and to-everyone rules: the rule itself says it.
-        rule => rule.to_string(),
+        rule => (rule.to_string(), rule.zh()),
     };
-    format!("{head}: {why}.")
+    (format!("{head}: {why}."), format!("{head_zh}：{why_zh}。"))
+}
+
+/// `第 61–100 批` / `第 3 批` (numbered from 1).
+fn batch_range_zh(first: usize, last: usize) -> String {
+    if first == last {
+        format!("第 {first} 批")
+    } else {
+        format!("第 {first}–{last} 批")
+    }
+}
+
+/// An instant to the minute in China time, in Chinese: `2030-03-08 00:00 北京时间`.
+fn china_minute_zh(t: UnixMillis) -> String {
+    china_minute(t).replace("China time", "北京时间")
+}
+
+/// The China day of `day` seen from `now`'s, in Chinese: `今天`, `明天` or `于 2030-03-09`.
+fn day_word_zh(day: UnixMillis, now: UnixMillis) -> String {
+    match now.china_days_until(day) {
+        0 => "今天".to_owned(),
+        1 => "明天".to_owned(),
+        _ => {
+            let d = day.china_date();
+            format!("在 {:04}-{:02}-{:02} ", d.year, d.month, d.day)
+        }
+    }
 }
 
 /// `batches …` → `Batches …`.

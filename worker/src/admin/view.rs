@@ -47,6 +47,9 @@ pub struct JobListItem<'a> {
     created_at: i64,
     send_at: i64,
     cancelled_at: Option<i64>,
+    /// What went out and to whom, so a list tells sends apart.
+    message: Value,
+    audience: Value,
     batches: i64,
     counts: Counts,
 }
@@ -93,6 +96,8 @@ pub struct Batch<'a> {
     msg_data_id: Option<&'a str>,
     last_outcome: Option<&'a str>,
     fail_reason: Option<&'a str>,
+    /// Unix ms: when WeChat accepted the batch (the job's actual start is its first batch's).
+    submitted_at: Option<i64>,
     /// Core's `JobResult` from the push, or `{status, source: "mass/get", note}`.
     result: Value,
     /// How it ended, by core's outcome rule; `null` while that is not known.
@@ -219,6 +224,7 @@ pub fn batch(b: &BatchRow, outcome: Option<BatchOutcome>) -> Batch<'_> {
         msg_data_id: b.msg_data_id.as_deref(),
         last_outcome: b.last_outcome.as_deref(),
         fail_reason: b.fail_reason.as_deref(),
+        submitted_at: b.submitted_at,
         result: parsed(b.result_json.as_deref()),
         outcome,
     }
@@ -299,6 +305,8 @@ pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
         created_at: j.created_at,
         send_at: j.send_at,
         cancelled_at: j.cancelled_at,
+        message: parsed(Some(&j.message_json)),
+        audience: parsed(Some(&j.audience_json)),
         batches: j.counts.batches,
         counts: counts(&j.counts),
     }

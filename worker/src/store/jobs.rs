@@ -62,6 +62,9 @@ pub struct JobListRow {
     pub created_at: i64,
     pub send_at: i64,
     pub cancelled_at: Option<i64>,
+    /// The message and audience as the job was created with them (the console's list shows them).
+    pub message_json: String,
+    pub audience_json: String,
     #[serde(flatten)]
     pub counts: BatchCounts,
     /// The stored results (a JSON array of them) of finished batches with no stored outcome:
@@ -305,7 +308,7 @@ impl Store {
     ) -> Result<Vec<JobListRow>, AppError> {
         let (at, id) = after.map_or((JsValue::NULL, JsValue::NULL), |(t, i)| (n(t), s(i)));
         self.all(
-                "SELECT j.id, j.created_at, j.send_at, j.cancelled_at, count(b.id) AS batches, \
+                "SELECT j.id, j.created_at, j.send_at, j.cancelled_at, j.message_json, j.audience_json, count(b.id) AS batches, \
                  coalesce(sum(b.state = 'pending'), 0) AS pending, coalesce(sum(b.state = 'sending'), 0) AS sending, \
                  coalesce(sum(b.state = 'submitted'), 0) AS submitted, coalesce(sum(b.state = 'finished'), 0) AS finished, \
                  coalesce(sum(b.state = 'failed'), 0) AS failed, coalesce(sum(b.state = 'cancelled'), 0) AS cancelled, \
