@@ -446,6 +446,8 @@ mod tests {
             created_at: 0,
             send_at: 0,
             cancelled_at: None,
+            message_json: "{}".into(),
+            audience_json: "{}".into(),
             counts: BatchCounts {
                 batches: 2,
                 finished,
