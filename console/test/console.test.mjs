@@ -379,6 +379,8 @@ test('a start in the past is refused at its field; a send WeChat refuses as a re
   assert.match(await text(page, '#problem-summary'), /sendAt/);
   await shot('start-in-the-past');
   await page.getByLabel('立即发送').check();
+  // The console asks for a preview first, or this box (since issue 26).
+  await page.getByLabel('不预览，直接发送').check();
 
   const send = page.locator('#send');
   await page.locator('#summary-start').waitFor(WAIT);
@@ -391,7 +393,8 @@ test('a start in the past is refused at its field; a send WeChat refuses as a re
   const job = await driveJob(stack, jobId);
   assert.equal(job.state, 'failed', JSON.stringify(job.batches));
   assert.equal(job.batches[0].result.status, 'err(30003)');
-  const badge = page.locator('h1 .badge', { hasText: 'failed' });
+  // The badge says 失败 in Chinese (issue 26); its state is `failed`.
+  const badge = page.locator('h1 .badge[data-state="failed"]', { hasText: '失败' });
   await badge.waitFor(WAIT);
   assert.equal(await badge.evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(253, 236, 234)', 'red, not green');
   const reason = page.locator('#job-reason');
