@@ -1,15 +1,12 @@
-// An OpenID file in the browser: read it (one OpenID a line; a CSV's first column), keep each
-// entry's line number, and hand the entries to the worker in parts with uploadAudience.
-import { uploadAudience } from 'wxmass';
-import { DEFAULT_ACCOUNT, getAccount, getToken } from './api.js';
+// An OpenID file's text as entries: one OpenID a line (a CSV's first column), each entry with its
+// line number. Runs in the OpenID worker (src/openid-worker.js), never on the page's main thread.
 
 /**
- * `{ name, lines, entries, lineOf }`: the non-blank entries in file order and `lineOf(i)`, the
+ * `{ name, lines, entries, lineNos }`: the non-blank entries in file order and `lineNos[i]`, the
  * 1-based line of entry `i` (positions in planSend's and the worker's answers are entry indexes).
  */
-export async function readOpenIdFile(file) {
-  const text = await file.text();
-  const csv = /\.csv$/i.test(file.name) || file.type === 'text/csv';
+export function parseOpenIdText(text, name, type = '') {
+  const csv = /\.csv$/i.test(name) || type === 'text/csv';
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const entries = [];
@@ -27,18 +24,5 @@ export async function readOpenIdFile(file) {
     lineNos[entries.length] = i + 1;
     entries.push(s);
   }
-  return { name: file.name, lines: lines.length, entries, lineNos, lineOf: (i) => lineNos[i] };
-}
-
-/** Uploads and seals `entries` as an audience of this tab's account, reporting progress. */
-export function uploadEntries(entries, { onProgress, signal }) {
-  const account = getAccount();
-  return uploadAudience({
-    url: location.origin,
-    adminToken: getToken(),
-    openIds: entries,
-    onProgress,
-    signal,
-    ...(account === DEFAULT_ACCOUNT ? {} : { account }),
-  });
+  return { name, lines: lines.length, entries, lineNos };
 }

@@ -6,10 +6,10 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { planSend, readSendAt, validatePreview, validateSendAll, validateUploadNews, validateUploadVideo, WxmassError } from 'wxmass';
 import { html } from './html.js';
 import { chinaTime, getLang, num, pick, t } from './i18n.js';
-import { api } from './api.js';
+import { api, getAccount, getToken } from './api.js';
 import { ArticlesEditor, articleBody, emptyArticle } from './articles.js';
-import { readOpenIdFile, uploadEntries } from './audience.js';
-import { dropDraft, loadDraft, loadFile, remember, saveDraft, saveFile } from './local.js';
+import { dropDraft, loadDraft, remember, saveDraft } from './local.js';
+import { forgetFile, keepFile, planFile, readFile, restoreFile, uploadFile } from './openid-file.js';
 import { MessageView, notesOf } from './message.js';
 import { Confirm, ErrorBox, Field, fieldId, problemsAt, ProblemSummary, Title } from './ui.js';
 
@@ -88,10 +88,13 @@ export function Compose({ go }) {
   const set = (patch) => setDraft((old) => ({ ...old, ...patch }));
   const [status, setStatus] = useState(null);
   const [statusError, setStatusError] = useState(null);
-  const [file, setFile] = useState(null); // { name, lines, entries, lineOf } | { reading: true }
+  // Each screen is made afresh for another account (main.js keys it): the account is fixed here.
+  const [account] = useState(getAccount);
+  // The OpenID file as the worker read it (its entries stay there): { name, lines, count } | { reading: true }
+  const [file, setFile] = useState(null);
   const [upload, setUpload] = useState(null); // { phase, part, sent, total, sealed, error }
   const abort = useRef(null);
-  const [planned, setPlanned] = useState(null); // { plan, error }
+  const [planned, setPlanned] = useState(null); // { key, summary, batches, error }
   const [confirming, setConfirming] = useState(false);
   const [creating, setCreating] = useState(false);
   const [createError, setCreateError] = useState(null);
@@ -102,10 +105,10 @@ export function Compose({ go }) {
     api('GET', '/api/status').then(setStatus, setStatusError);
     // The draft's file comes back from IndexedDB; its sealed audience from the draft.
     if (d.audience === 'file') {
-      loadFile().then((f) => {
+      restoreFile(account).then((f) => {
         if (!f) return;
-        setFile({ name: f.name, lines: f.lines, entries: f.entries, lineNos: f.lineNos, lineOf: (i) => f.lineNos[i] });
-        if (d.sealed) setUpload({ phase: 'done', part: 0, sent: d.sealed.valid, total: f.entries.length, sealed: d.sealed });
+        setFile(f);
+        if (d.sealed) setUpload({ phase: 'done', part: 0, sent: d.sealed.valid, total: f.count, sealed: d.sealed });
       }, () => {});
     }
     return () => abort.current?.abort();
@@ -129,6 +132,7 @@ export function Compose({ go }) {
   const discard = () => {
     abort.current?.abort();
     dropDraft();
+    forgetFile(account);
     setFile(null);
     setUpload(null);
     setDraft(initialDraft());
@@ -156,42 +160,52 @@ export function Compose({ go }) {
   }, [messageJson]);
   const messageOk = sendProblems.filter((p) => !p.path.startsWith('filter')).length === 0;
 
-  // The plan: the browser plans the audience with planSend (counts, invalid entries, batches).
-  const audienceSpec = d.audience === 'everyone' ? 'everyone' : d.audience === 'tag' ? { tagId: d.tagId } : file?.entries ? { openIds: file.entries } : null;
+  // The plan: the browser plans the audience with planSend (counts, invalid entries, batches); an
+  // OpenID file in the worker that read it, everyone or a tag right here (they cost nothing).
   const planKey = JSON.stringify([message, d.audience, d.tagId, d.kind === 'mpnews' && d.sendIgnoreReprint]);
-  const canPlan = sendProblems.length === 0 && audienceSpec !== null;
+  const fileRead = file !== null && !file.reading;
+  const canPlan = sendProblems.length === 0 && (d.audience !== 'file' || fileRead);
+  const startMs = d.when === 'at' && d.date && d.time && !sendAtProblem(d) ? Date.parse(sendAtOf(d)) : null;
   useEffect(() => {
     if (!canPlan) {
       setPlanned(null);
       return undefined;
     }
-    let result;
-    try {
-      const plan = planSend({
-        jobId: 'console',
-        message,
-        audience: audienceSpec,
-        skipInvalid: true,
-        ...(d.kind === 'mpnews' ? { sendIgnoreReprint: d.sendIgnoreReprint } : {}),
-      });
-      result = { plan, batches: plan.batchCount, error: null };
-    } catch (error) {
-      result = { plan: null, error };
+    const input = {
+      message,
+      ...(d.kind === 'mpnews' ? { sendIgnoreReprint: d.sendIgnoreReprint } : {}),
+      ledger: status?.ledger,
+      now: Math.max(Date.now(), startMs ?? 0),
+    };
+    if (d.audience === 'file') {
+      let current = true;
+      planFile({ account, key: planKey, ...input }).then(
+        (result) => current && result && setPlanned({ key: planKey, ...result, error: null }),
+        (error) => current && setPlanned({ key: planKey, error }),
+      );
+      return () => {
+        current = false;
+      };
     }
-    setPlanned(result);
-    return () => result.plan?.free();
-  }, [planKey, file, canPlan]);
-
-  const startMs = d.when === 'at' && d.date && d.time && !sendAtProblem(d) ? Date.parse(sendAtOf(d)) : null;
-  const summary = useMemo(() => {
-    if (!planned?.plan || !status) return null;
-    return planned.plan.summary({ ledger: status.ledger, now: Math.max(Date.now(), startMs ?? 0) });
-  }, [planned, status, startMs]);
+    let plan = null;
+    try {
+      plan = planSend({ jobId: 'console', message, audience: d.audience === 'tag' ? { tagId: d.tagId } : 'everyone', skipInvalid: true, sendIgnoreReprint: input.sendIgnoreReprint });
+      setPlanned({ key: planKey, summary: plan.summary({ ledger: input.ledger, now: input.now }), batches: plan.batchCount, error: null });
+    } catch (error) {
+      setPlanned({ key: planKey, error });
+    } finally {
+      plan?.free();
+    }
+    return undefined;
+  }, [planKey, file, canPlan, status, startMs]);
+  // The summary before the button; Send waits for the plan of the message as it is now.
+  const summary = status && planned?.summary ? planned.summary : null;
+  const planCurrent = planned?.key === planKey && !planned.error;
 
   // Problems that keep Send disabled: core's (message, tag), then the form's own.
   const problems = [...articleProblems, ...sendProblems];
   if (d.audience === 'file') {
-    if (!file || file.reading) problems.push(formProblem('audience.file', 'fileMissing'));
+    if (!fileRead) problems.push(formProblem('audience.file', 'fileMissing'));
     else if (planned?.error) {
       const e = planned.error;
       const words = { single_recipient: 'planOneOpenId', empty_audience: 'planEmpty' }[e.rule];
@@ -199,8 +213,8 @@ export function Compose({ go }) {
     } else if (upload?.error) {
       const e = upload.error;
       problems.push({ path: 'audience.file', rule: e.code ?? 'upload', message: e.message, value: null });
-    } else if (upload?.sealed && planned?.plan && upload.sealed.batches !== planned.plan.batchCount) {
-      problems.push({ path: 'audience.file', rule: 'mismatch', message: t('uploadMismatch', { worker: upload.sealed.batches, browser: planned.plan.batchCount }), value: null });
+    } else if (upload?.sealed && planned?.summary && upload.sealed.batches !== planned.batches) {
+      problems.push({ path: 'audience.file', rule: 'mismatch', message: t('uploadMismatch', { worker: upload.sealed.batches, browser: planned.batches }), value: null });
     }
   }
   if (d.when === 'at' && (!d.date || !d.time)) problems.push(formProblem('sendAt', 'dateMissing'));
@@ -210,7 +224,7 @@ export function Compose({ go }) {
   // A send follows a preview of this very message, or the operator's choice to skip it.
   const previewed = d.previewedFor === messageJson;
   const previewProblem = !previewed && !d.skipPreview;
-  const ready = problems.length === 0 && summary !== null && !uploading && status !== null && !previewProblem;
+  const ready = problems.length === 0 && summary !== null && planCurrent && !uploading && status !== null && !previewProblem;
 
   // ---- the OpenID file ----------------------------------------------------------------------
   const chooseFile = async (e) => {
@@ -222,16 +236,27 @@ export function Compose({ go }) {
       return;
     }
     setFile({ reading: true, name: picked.name });
-    const read = await readOpenIdFile(picked);
+    setPlanned(null);
+    let read;
+    try {
+      read = await readFile(account, picked);
+    } catch (error) {
+      setFile(null);
+      setUpload({ phase: 'create', part: 0, sent: 0, total: 0, error });
+      return;
+    }
     setFile(read);
-    saveFile(read).catch(() => setKept('failed'));
+    keepFile(account).catch(() => setKept('failed'));
     const controller = new AbortController();
     abort.current = controller;
-    setUpload({ phase: 'create', part: 0, sent: 0, total: read.entries.length });
+    setUpload({ phase: 'create', part: 0, sent: 0, total: read.count });
     try {
-      const sealed = await uploadEntries(read.entries, {
+      const sealed = await uploadFile({
+        account,
+        url: location.origin,
+        adminToken: getToken(),
         signal: controller.signal,
-        onProgress: (p) => setUpload((u) => ({ ...u, phase: p.phase, part: p.part, sent: p.sentOpenIds, total: p.totalOpenIds ?? read.entries.length })),
+        onProgress: (p) => setUpload((u) => ({ ...u, phase: p.phase, part: p.part, sent: p.sentOpenIds, total: p.totalOpenIds ?? read.count })),
       });
       if (!controller.signal.aborted) {
         remember('audience', sealed.id, read.name);
@@ -419,9 +444,9 @@ export function Compose({ go }) {
 function FileReport({ file, planned, messageOk, upload }) {
   if (!file) return null;
   if (file.reading) return html`<p role="status">${t('loading')}</p>`;
-  const s = planned?.plan ? planned.plan.summary() : null;
+  const s = planned?.summary ?? null;
   return html`<div class="file-report" id="file-report">
-    <p role="status">${t('fileRead', { file: file.name, lines: num(file.lines), entries: num(file.entries.length) })}</p>
+    <p role="status">${t('fileRead', { file: file.name, lines: num(file.lines), entries: num(file.count) })}</p>
     ${!s && !planned?.error && !messageOk && html`<p class="hint">${t('planWaits')}</p>`}
     ${s && html`<dl class="counts">
       <div><dt>${t('valid')}</dt><dd id="count-valid">${num(s.recipients)}</dd></div>
@@ -431,7 +456,7 @@ function FileReport({ file, planned, messageOk, upload }) {
     </dl>
     ${s.invalidShown.length > 0 && html`<div class="invalid-lines" id="invalid-lines">
       <p>${t('invalidLines', { n: s.invalidShown.length })}</p>
-      <ul>${s.invalidShown.map((x) => html`<li>${t('line', { n: num(file.lineOf(x.position)) })}: <code>${x.value}</code></li>`)}</ul>
+      <ul>${s.invalidShown.map((x) => html`<li>${t('line', { n: num(x.line) })}: <code>${x.value}</code></li>`)}</ul>
     </div>`}`}
     ${upload && html`<div class="upload">
       <label for="upload-progress">${t('uploadProgress')}</label>

@@ -5,7 +5,7 @@
 // WeChat (the simulator's calls, sends and duplicate counter).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -772,4 +772,150 @@ test('every screen at 390 × 844 and at 1280 × 900: no sideways scrolling, no s
     await context.close();
   }
   await stack.api('POST', `/api/jobs/${jobId}/cancel`);
+});
+
+test('a 1,000,000-line OpenID file is read, checked and planned off the main thread: typing the message meanwhile leaves no task over 100 ms', async () => {
+  const { page, context, shot, problems } = await open('million');
+  await signIn(page);
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  await page.getByLabel('OpenID 文件（.txt 或 .csv）').check();
+  // From disk, not a buffer: Playwright hands a path to Chromium as it is, where a buffer would
+  // be decoded by script on the page's own main thread (a long task that is the test's, not ours).
+  const path = join(ROOT, 'target', 'console-million.txt');
+  writeFileSync(path, `${openids(1_000_000, 'million').join('\n')}\n`);
+  // Registered before the file is chosen: reading, checking, planning and uploading all count.
+  await page.evaluate(() => {
+    window.longestTask = 0;
+    new PerformanceObserver((list) => {
+      for (const task of list.getEntries()) window.longestTask = Math.max(window.longestTask, task.duration);
+    }).observe({ type: 'longtask' });
+  });
+  await page.getByLabel('OpenID 文件，每行一个（CSV 取第一列）').setInputFiles(path);
+  const message = '一百万位粉丝的通知：本周六店庆，全场八折，欢迎光临，先到先得';
+  assert.equal(message.length, 30);
+  await page.getByLabel('文本内容').pressSequentially(message);
+  await page.locator('#count-batches', { hasText: '100' }).waitFor({ timeout: 120_000 });
+  assert.equal(await text(page, '#count-valid'), '1,000,000');
+  assert.equal(await text(page, '#count-invalid'), '0');
+  assert.equal(await text(page, '#count-duplicates'), '0');
+  await page.locator('#upload-status', { hasText: '已封存' }).waitFor({ timeout: 120_000 });
+  assert.match(await text(page, '#upload-status'), /有效 1,000,000.*100 批/);
+  await page.locator('#summary-recipients', { hasText: '1,000,000' }).waitFor(WAIT);
+  assert.match(await text(page, '#summary-batches'), /^100/);
+  assert.equal(await page.getByLabel('文本内容').inputValue(), message);
+  const longest = await page.evaluate(() => window.longestTask);
+  console.log(`the longest main-thread task with 1,000,000 OpenIDs: ${Math.round(longest)} ms`);
+  assert.ok(longest < 100, `a main-thread task took ${Math.round(longest)} ms`);
+  await shot('planned');
+  await page.getByRole('button', { name: '丢弃草稿' }).click();
+  rmSync(path, { force: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the video composer makes the send\'s media_id through uploadvideo, and a preview of it passes', async () => {
+  const { page, context, shot, problems } = await open('uploadvideo');
+  await signIn(page);
+  await page.getByLabel('视频', { exact: true }).check();
+  await page.getByLabel('视频素材的 media_id').fill('sim-video-media-id-0001');
+  await page.getByLabel('生成用的视频标题').fill('新品视频');
+  await page.getByLabel('生成用的视频描述').fill('三十秒看完新品');
+  await page.getByRole('button', { name: '生成（uploadvideo）' }).click();
+  await page.locator('#video-made').waitFor(WAIT);
+  const calls = (await stack.simCtl('GET', 'calls?path=/cgi-bin/media/uploadvideo')).calls;
+  const made = JSON.parse(calls.at(-1).reply).media_id;
+  assert.deepEqual(JSON.parse(calls.at(-1).body), { media_id: 'sim-video-media-id-0001', title: '新品视频', description: '三十秒看完新品' });
+  assert.equal(await text(page, '#video-made code'), made);
+  // The send's own field now holds the media_id WeChat made, and the title and description go with it.
+  assert.equal(await page.getByLabel('media_id', { exact: true }).inputValue(), made);
+  assert.equal(await page.getByLabel('视频标题（可选）').inputValue(), '新品视频');
+  await shot('made');
+  const to = openids(1, 'uploadvideo')[0];
+  await page.getByLabel('OpenID（touser）').check();
+  await page.getByLabel('预览接收者').fill(to);
+  await page.getByRole('button', { name: '发送预览' }).click();
+  await page.locator('#preview-done').waitFor(WAIT);
+  const preview = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/preview')).calls.at(-1);
+  assert.deepEqual(JSON.parse(preview.body), { touser: to, mpvideo: { media_id: made, title: '新品视频', description: '三十秒看完新品' }, msgtype: 'mpvideo' });
+  assert.equal(preview.errcode, 0, preview.reply);
+  await shot('previewed');
+  await page.getByRole('button', { name: '丢弃草稿' }).click();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an applied push in the events list links to its job\'s page', async () => {
+  const made = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: '推送链接到任务' } }, audience: { tagId: 2 } });
+  assert.equal(made.status, 201, made.text);
+  const jobId = made.json.id;
+  const job = await driveJob(stack, jobId);
+  assert.equal(job.state, 'finished', JSON.stringify(job.batches));
+  const { page, context, shot, problems } = await open('event-link');
+  await signIn(page);
+  await page.getByRole('link', { name: '推送' }).click();
+  const link = page.getByRole('link', { name: `任务 ${jobId} 的第 1 批` });
+  await link.waitFor(WAIT);
+  assert.equal(await link.getAttribute('href'), `#/jobs/${jobId}`);
+  await shot('events');
+  await link.click();
+  await page.getByRole('heading', { name: new RegExp(`任务 ${jobId}`) }).waitFor(WAIT);
+  assert.match(await text(page, '#job-message'), /推送链接到任务/);
+  await shot('job');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the articles editor: an edit after the upload asks for it again and clears the media_id; no ninth article', async () => {
+  const { page, context, shot, problems } = await open('articles');
+  await signIn(page);
+  await page.getByLabel('图文', { exact: true }).check();
+  await page.getByLabel('标题', { exact: true }).fill('上传后再改');
+  await page.getByLabel('正文（HTML）').fill('<p>第一版</p>');
+  await page.getByLabel('封面 thumb_media_id').fill('sim-thumb-media-id-0001');
+  await page.getByRole('button', { name: '上传图文（uploadnews）' }).click();
+  await page.locator('#news-media-id').waitFor(WAIT);
+  await page.getByLabel('不预览，直接发送').check();
+  await page.locator('#send:not([disabled])').waitFor(WAIT);
+  // The uploaded articles are no longer these: upload again, and nothing is sent meanwhile.
+  await page.getByLabel('正文（HTML）').fill('<p>第二版</p>');
+  await page.locator('#news-stale').waitFor(WAIT);
+  assert.equal(await text(page, '#news-stale'), '文章改动后需要重新上传。');
+  assert.equal(await page.locator('#news-media-id').count(), 0);
+  assert.equal(await page.locator('#send').isDisabled(), true);
+  assert.match(await text(page, '#problem-summary'), /mpnews\.mediaId/);
+  await shot('stale');
+
+  // Core says how many articles uploadnews takes: at 8 the button is disabled and says why.
+  const add = page.getByRole('button', { name: '添加一篇文章' });
+  for (let n = 1; n < 8; n++) await add.click();
+  assert.equal(await page.locator('fieldset.article').count(), 8);
+  assert.equal(await add.isDisabled(), true);
+  await page.getByText('已有 8 篇，不能再添加。').waitFor(WAIT);
+  await shot('eight');
+  await page.getByRole('button', { name: '丢弃草稿' }).click();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the account picker refuses an account the worker does not have', async () => {
+  const { page, context, shot, problems } = await open('account-unknown');
+  await signIn(page);
+  await page.getByRole('heading', { name: '新建群发' }).waitFor(WAIT);
+  await page.locator('#account-list option').nth(1).waitFor({ state: 'attached', ...WAIT });
+  const account = page.getByLabel('公众号账号');
+  await account.fill('nosuch');
+  await page.locator('#account-unknown').waitFor(WAIT);
+  assert.equal(await text(page, '#account-unknown'), '没有这个账号');
+  assert.equal(await account.getAttribute('aria-invalid'), 'true');
+  assert.equal(await account.getAttribute('aria-describedby'), 'account-unknown');
+  assert.equal(await page.getByRole('button', { name: '切换' }).isDisabled(), true);
+  await account.press('Enter');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('wxmass.account') ?? 'default'), 'default');
+  await shot('refused');
+  // A known one is taken.
+  await account.fill(B.id);
+  await page.locator('#account-unknown').waitFor({ state: 'detached', ...WAIT });
+  assert.equal(await page.getByRole('button', { name: '切换' }).isDisabled(), false);
+  assert.deepEqual(problems, []);
+  await context.close();
 });

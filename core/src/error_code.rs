@@ -91,6 +91,7 @@ pub const CODES: &[KnownCode] = &[
     k(45065, "相同 clientmsgid 已存在群发记录,返回数据中带有已存在的群发任务的 msgid", "A send with this clientmsgid already exists; its msg_id is in the reply", Duplicate),
     k(45066, "相同 clientmsgid 重试速度过快,请间隔1分钟重试", "Same clientmsgid retried too fast; retry after one minute", Duplicate),
     k(45067, "clientmsgid 长度超过限制", "clientmsgid too long", Fatal),
+    k(45159, "非法的 tag_id", "Invalid tag id (no such tag on this account)", Fatal),
     k(47001, "解析 JSON/XML 内容错误", "Malformed JSON or XML body", Fatal),
     k(48001, "api 功能未授权,请确认公众号已获得该接口", "API not authorized for this account", Fatal),
     k(48004, "api 接口被封禁", "API banned for this account", Fatal),

@@ -112,6 +112,7 @@ impl ApiBase {
             scheme: self.scheme.clone(),
             host: self.host.clone(),
             path: format!("{}{}", self.path_prefix, path),
+            query: String::new(),
             content_type: content_type.into(),
             body,
         }
@@ -129,6 +130,10 @@ pub struct HttpRequest {
     pub host: String,
     /// Path, including the base's prefix; no query.
     pub path: String,
+    /// The endpoint's own query parameters, percent-encoded and joined (`type=image`,
+    /// `next_openid=…`), without the `?`; empty for most endpoints. The caller's token is added
+    /// after it ([`HttpRequest::url_with_token`]).
+    pub query: String,
     /// `Content-Type` header value.
     pub content_type: String,
     /// The body bytes (JSON or multipart).
@@ -136,18 +141,37 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    /// The URL without a query.
+    /// The URL with the endpoint's own query (if any) but without a token.
     pub fn url(&self) -> String {
-        format!("{}://{}{}", self.scheme, self.host, self.path)
+        if self.query.is_empty() {
+            format!("{}://{}{}", self.scheme, self.host, self.path)
+        } else {
+            format!(
+                "{}://{}{}?{}",
+                self.scheme, self.host, self.path, self.query
+            )
+        }
     }
 
-    /// The URL with `?access_token=…` (the token is percent-encoded).
+    /// The URL with `access_token=…` added to its query (the token is percent-encoded).
     pub fn url_with_token(&self, access_token: &str) -> String {
+        let separator = if self.query.is_empty() { '?' } else { '&' };
         format!(
-            "{}?access_token={}",
+            "{}{separator}access_token={}",
             self.url(),
             percent_encode_query(access_token)
         )
+    }
+
+    /// This request with `name=value` added to its query (both percent-encoded).
+    pub(crate) fn with_query_param(mut self, name: &str, value: &str) -> Self {
+        if !self.query.is_empty() {
+            self.query.push('&');
+        }
+        self.query.push_str(&percent_encode_query(name));
+        self.query.push('=');
+        self.query.push_str(&percent_encode_query(value));
+        self
     }
 
     /// The body as text (JSON bodies are always UTF-8; multipart may not be).
@@ -187,6 +211,21 @@ mod tests {
         assert!(ApiBase::parse("ftp://x").is_err());
         assert!(ApiBase::parse("https://").is_err());
         assert!(ApiBase::parse("https://a/b?c").is_err());
+    }
+
+    #[test]
+    fn token_follows_the_endpoints_own_query() {
+        let r = ApiBase::default()
+            .request(Method::Get, "/cgi-bin/user/get", "a", vec![])
+            .with_query_param("next_openid", "o+1");
+        assert_eq!(
+            r.url_with_token("T"),
+            "https://api.weixin.qq.com/cgi-bin/user/get?next_openid=o%2B1&access_token=T"
+        );
+        assert_eq!(
+            r.url(),
+            "https://api.weixin.qq.com/cgi-bin/user/get?next_openid=o%2B1"
+        );
     }
 
     #[test]

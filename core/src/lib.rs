@@ -18,7 +18,8 @@
 //! [`message`] (the six message kinds), [`audience`], [`endpoint`] (one module per API call with
 //! its request, reply and validation), [`error_code`] (the code table and [`error_code::ApiError`]),
 //! [`callback`] (URL verification and message crypto), [`event`] (MASSSENDJOBFINISH and other
-//! pushes) and [`plan`] (batches, idempotency keys, quotas, retry decisions).
+//! pushes), [`followers`] (paging through an account's or a tag's followers) and [`plan`]
+//! (batches, idempotency keys, quotas, retry decisions).
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -31,6 +32,7 @@ pub mod callback;
 pub mod endpoint;
 pub mod error_code;
 pub mod event;
+pub mod followers;
 pub mod http;
 pub mod ids;
 mod json_input;

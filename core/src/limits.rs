@@ -42,6 +42,21 @@ pub const PATH_TOKEN: &str = "/cgi-bin/token";
 /// `POST cgi-bin/stable_token` (preferred: does not invalidate other holders).
 pub const PATH_STABLE_TOKEN: &str = "/cgi-bin/stable_token";
 
+/// `POST cgi-bin/media/upload?type=…` (multipart): a temporary media file (kept 3 days).
+pub const PATH_MEDIA_UPLOAD: &str = "/cgi-bin/media/upload";
+/// `POST cgi-bin/material/add_material?type=…` (multipart): a permanent material.
+pub const PATH_ADD_MATERIAL: &str = "/cgi-bin/material/add_material";
+/// `POST cgi-bin/material/batchget_material`: one page of the permanent materials of one type.
+pub const PATH_BATCHGET_MATERIAL: &str = "/cgi-bin/material/batchget_material";
+/// `GET cgi-bin/material/get_materialcount`: how many permanent materials of each type.
+pub const PATH_GET_MATERIAL_COUNT: &str = "/cgi-bin/material/get_materialcount";
+/// `GET cgi-bin/tags/get`: the account's tags with their follower counts.
+pub const PATH_TAGS_GET: &str = "/cgi-bin/tags/get";
+/// `POST cgi-bin/user/tag/get`: one page of the followers of a tag.
+pub const PATH_USER_TAG_GET: &str = "/cgi-bin/user/tag/get";
+/// `GET cgi-bin/user/get?next_openid=…`: one page of the account's followers.
+pub const PATH_USER_GET: &str = "/cgi-bin/user/get";
+
 /// Content type of every JSON body.
 pub const CONTENT_TYPE_JSON: &str = "application/json; charset=utf-8";
 
@@ -83,6 +98,53 @@ pub const UPLOAD_IMG_PART_NAME: &str = "media";
 pub const JPEG_MAGIC: &[u8] = &[0xFF, 0xD8, 0xFF];
 /// Magic bytes of a PNG file.
 pub const PNG_MAGIC: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+// ---- media/upload and material/add_material (docs/spec.md § Media and materials) -------------
+
+/// The multipart part both uploads read the file from (`curl -F media=@test.jpg`).
+pub const MEDIA_PART_NAME: &str = "media";
+/// add_material: the part carrying a video's `{"title","introduction"}` JSON.
+pub const MATERIAL_DESCRIPTION_PART_NAME: &str = "description";
+/// An image (temporary or permanent) is at most 10 MiB (图片（image）: 10M).
+pub const MEDIA_IMAGE_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// A voice file is at most 2 MiB (语音（voice）：2M); it also plays at most
+/// [`MEDIA_VOICE_MAX_SECONDS`], which only WeChat checks.
+pub const MEDIA_VOICE_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// A voice file plays at most 60 s (播放长度不超过60s). Not checked locally: telling an MP3's
+/// length takes decoding its frames.
+pub const MEDIA_VOICE_MAX_SECONDS: u32 = 60;
+/// A video is at most 10 MiB (视频（video）：10MB).
+pub const MEDIA_VIDEO_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// A thumb is at most 64 KiB (缩略图（thumb）：64KB).
+pub const MEDIA_THUMB_MAX_BYTES: usize = 64 * 1024;
+/// Magic bytes of a GIF file (`GIF87a` and `GIF89a` share them).
+pub const GIF_MAGIC: &[u8] = b"GIF8";
+/// Magic bytes of a BMP file.
+pub const BMP_MAGIC: &[u8] = b"BM";
+/// Magic bytes of an AMR (narrow- or wide-band) file.
+pub const AMR_MAGIC: &[u8] = b"#!AMR";
+/// Magic bytes of an MP3 file that starts with an ID3v2 tag (otherwise it starts with a frame
+/// sync, 11 set bits).
+pub const MP3_ID3_MAGIC: &[u8] = b"ID3";
+/// Magic bytes of a WMA file (the ASF header object's GUID).
+pub const WMA_MAGIC: &[u8] = &[
+    0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C,
+];
+/// A WAV file starts `RIFF`, a 4-byte size, then `WAVE`.
+pub const WAV_MAGIC: (&[u8], &[u8]) = (b"RIFF", b"WAVE");
+/// An MP4 file's first box is `ftyp`, its type at bytes 4..8.
+pub const MP4_FTYP: &[u8] = b"ftyp";
+/// A multipart boundary is 1 to 70 characters (RFC 2046 §5.1.1).
+pub const MULTIPART_BOUNDARY_MAX_CHARS: usize = 70;
+
+// ---- material lists, tags and followers (docs/spec.md § Tags and followers) -----------------
+
+/// batchget_material: fewest materials asked for in one page.
+pub const MATERIAL_PAGE_MIN: u64 = 1;
+/// batchget_material: most materials in one page (返回素材的数量，取值在1到20之间).
+pub const MATERIAL_PAGE_MAX: u64 = 20;
+/// user/get and user/tag/get: most OpenIDs in one page (一次拉取调用最多拉取10000个关注者).
+pub const FOLLOWERS_PER_PAGE: usize = 10_000;
 
 /// Values of a 0/1 flag (`show_cover_pic`, `need_open_comment`, `only_fans_can_comment`,
 /// `send_ignore_reprint`).

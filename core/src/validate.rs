@@ -81,6 +81,19 @@ pub enum Rule {
         /// Largest size allowed, exclusive.
         limit: usize,
     },
+    /// An upload (media/upload, add_material) whose file is not of a format its type allows: by
+    /// its first bytes for the file, by its extension for the file name.
+    MediaFormat {
+        /// The upload's type (`image`, `voice`, `video`, `thumb`).
+        media_type: &'static str,
+        /// The formats allowed, as a person reads them (`JPEG, PNG or GIF`).
+        allowed: &'static str,
+    },
+    /// A file larger than its limit (limits WeChat states as "at most", e.g. 10M for an image).
+    AtMostBytes {
+        /// Largest size allowed, inclusive.
+        max: usize,
+    },
     /// A string holding characters this field cannot carry (quotes or line breaks in a
     /// multipart file name, for example).
     Characters,
@@ -124,6 +137,8 @@ impl Rule {
             Rule::MessageShape { .. } | Rule::MessageMissing { .. } => "message_shape",
             Rule::OneOf { .. } => "one_of",
             Rule::ImageFormat => "image_format",
+            Rule::MediaFormat { .. } => "media_format",
+            Rule::AtMostBytes { .. } => "max_bytes",
             Rule::MaxBytes { .. } => "max_bytes",
             Rule::Characters => "characters",
             Rule::Json => "json",
@@ -173,6 +188,13 @@ impl fmt::Display for Rule {
             Rule::OneOf { fields } => write!(f, "must name exactly one of {fields}"),
             Rule::ImageFormat => write!(f, "must be a JPEG or PNG image"),
             Rule::MaxBytes { limit } => write!(f, "must be under {limit} bytes"),
+            Rule::MediaFormat {
+                media_type,
+                allowed,
+            } => write!(f, "must be {allowed} for an upload of type {media_type}"),
+            Rule::AtMostBytes { max } => {
+                write!(f, "must be at most {max} bytes ({})", human_bytes(*max))
+            }
             Rule::Characters => write!(f, "holds characters this field cannot carry"),
             Rule::Json => write!(f, "is not valid JSON"),
             Rule::Time { reason } => write!(
@@ -237,6 +259,13 @@ impl fmt::Display for RuleZh<'_> {
             Rule::OneOf { fields } => write!(f, "须在 {fields} 中恰好指定一个"),
             Rule::ImageFormat => write!(f, "须是 JPEG 或 PNG 图片"),
             Rule::MaxBytes { limit } => write!(f, "须小于 {limit} 字节"),
+            Rule::MediaFormat {
+                media_type,
+                allowed,
+            } => write!(f, "类型为 {media_type} 的上传须是 {allowed}"),
+            Rule::AtMostBytes { max } => {
+                write!(f, "不能超过 {max} 字节（{}）", human_bytes(*max))
+            }
             Rule::Characters => write!(f, "含有此字段不能携带的字符"),
             Rule::Json => write!(f, "不是有效的 JSON"),
             Rule::Time { reason } => write!(
@@ -250,6 +279,18 @@ impl fmt::Display for RuleZh<'_> {
                 china_zh(now)
             ),
         }
+    }
+}
+
+/// A size as WeChat's documents write it: `10 MiB`, `64 KiB`, or bytes.
+fn human_bytes(n: usize) -> String {
+    const KIB: usize = 1024;
+    if n >= KIB * KIB && n % (KIB * KIB) == 0 {
+        format!("{} MiB", n / (KIB * KIB))
+    } else if n >= KIB && n % KIB == 0 {
+        format!("{} KiB", n / KIB)
+    } else {
+        format!("{n} bytes")
     }
 }
 

@@ -83,6 +83,22 @@ fn every_endpoint_answers_with_its_types_constants() {
     json!(SpeedGetRequest);
     json!(SpeedSetRequest { speed: 3 });
     json!(StableTokenRequest::new("APPID", "SECRET", false));
+    let jpeg = [limits::JPEG_MAGIC, b"rest"].concat();
+    let mp4 = b"\0\0\0\x18ftypmp42rest".to_vec();
+    seen.insert(check(&MediaUploadRequest::new(
+        MediaType::Thumb,
+        "cover.jpg",
+        jpeg.clone(),
+    )));
+    seen.insert(check(
+        &AddMaterialRequest::new(MediaType::Video, "clip.mp4", mp4).video("Title", "Intro"),
+    ));
+    json!(BatchGetMaterialRequest::new("image", 0, 20));
+    json!(MaterialCountRequest);
+    json!(TagsGetRequest);
+    json!(UserTagGetRequest::new(134, ""));
+    // The first page: a later page's cursor travels in the query, not the stored body.
+    json!(UserGetRequest::after(""));
 
     let all: HashSet<_> = EndpointName::ALL.into_iter().collect();
     assert_eq!(seen, all, "every endpoint is checked");
@@ -103,15 +119,34 @@ fn facts_are_unchanged() {
         ("speed/get", limits::PATH_SPEED_GET, true),
         ("speed/set", limits::PATH_SPEED_SET, true),
         ("stable_token", limits::PATH_STABLE_TOKEN, false),
+        ("media/upload", limits::PATH_MEDIA_UPLOAD, false),
+        ("material/add_material", limits::PATH_ADD_MATERIAL, false),
+        (
+            "material/batchget_material",
+            limits::PATH_BATCHGET_MATERIAL,
+            false,
+        ),
+        (
+            "material/get_materialcount",
+            limits::PATH_GET_MATERIAL_COUNT,
+            false,
+        ),
+        ("tags/get", limits::PATH_TAGS_GET, false),
+        ("user/tag/get", limits::PATH_USER_TAG_GET, false),
+        ("user/get", limits::PATH_USER_GET, false),
     ];
     let found: Vec<_> = EndpointName::ALL
         .into_iter()
         .map(|e| (e.as_str(), e.path(), e.is_mass_endpoint()))
         .collect();
     assert_eq!(found, expected);
-    assert!(EndpointName::ALL
+    // WeChat's documented methods: three reads are GETs, everything else POSTs.
+    let gets: Vec<_> = EndpointName::ALL
         .into_iter()
-        .all(|e| e.method() == Method::Post));
+        .filter(|e| e.method() == Method::Get)
+        .map(EndpointName::as_str)
+        .collect();
+    assert_eq!(gets, ["material/get_materialcount", "tags/get", "user/get"]);
 }
 
 #[test]

@@ -336,6 +336,8 @@ fn ledger_json_reads_wire_and_camel_names_and_names_every_problem() {
             ("ledger[0].at", "non_negative_integer"),
             ("ledger[0].kind", "one_of"),
             ("ledger[0].x", "unknown_field"),
+            // 1 ms after 1970 is a time in seconds given as ms: refused, not read as 1970.
+            ("ledger[1].at", "time"),
             ("ledger[1].kind", "required"),
             // The ledger writes `toAll`: the missing one is named so too.
             ("ledger[1].toAll", "required"),
@@ -396,7 +398,8 @@ fn quota_usage_counts_the_current_china_day_and_month() {
         serde_json::json!({
             "rule": "service_sends_per_day", "window": "day", "limit": 100, "used": 2, "left": 98,
             "resetsAt": china(2030, 3, 8, 0, 0, 0).0,
-            "text": "a service account may make 100 API mass sends a day (China time)"
+            "text": "a service account may make 100 API mass sends a day (China time)",
+            "textZh": "服务号每天（北京时间）可进行 100 次 API 群发"
         })
     );
 }

@@ -1,4 +1,4 @@
-import type { EndpointName, Replies, RequestBodies, SendPlan, PlanBatch } from './index.js';
+import type { EndpointName, FollowerPage, Replies, RequestBodies, SendPlan, PlanBatch } from './index.js';
 import type { BatchAction, BatchProgress, BatchProgressSnapshot, Pacer } from './progress.js';
 
 export interface TokenProviderResult {
@@ -114,6 +114,18 @@ export interface Client {
    * clientmsgid (45065 = success with the existing msg_id), token errors refresh once, quotas wait.
    */
   send(plan: SendPlan, options?: ClientSendOptions): Promise<SendResult>;
+  /**
+   * Every follower of `tagId` (user/tag/get) or of the account (user/get, without a tag), paged
+   * by core (10,000 a page), each page one call with the token refresh and retries of `call`.
+   * `onPage` sees each page with the `cursor` to resume from.
+   */
+  followers(options?: {
+    tagId?: number | string;
+    /** Resume after this OpenID (a `cursor` an earlier `onPage` gave). */
+    cursor?: string;
+    onPage?: (page: FollowerPage & { cursor: string; pages: number; fetched: number }) => void | Promise<void>;
+    jitter?: () => number;
+  }): Promise<{ openIds: string[]; total: number | null; pages: number; fetched: number }>;
   readonly stats: ClientStats;
 }
 

@@ -93,10 +93,12 @@ export function createClient(options = {}) {
     const ctrl = typeof AbortController === 'function' ? new AbortController() : null;
     const timer = ctrl ? setTimeout(() => ctrl.abort(), timeoutMs) : null;
     try {
+      // A GET carries no body (fetch refuses one) and so no content type.
+      const get = req.method === 'GET';
       return await fetchImpl(req.url, {
         method: req.method,
-        headers: { 'content-type': req.contentType },
-        body: req.body,
+        headers: get ? {} : { 'content-type': req.contentType },
+        body: get ? undefined : req.body,
         signal: ctrl?.signal,
       });
     } finally {
@@ -121,12 +123,12 @@ export function createClient(options = {}) {
    * its class). Sends go through `send(plan)`, whose clientmsgids make retries safe.
    */
   async function call(endpoint, body, { jitter = randomU32 } = {}) {
-    const build = (accessToken) =>
-      endpoint === 'uploadimg'
-        ? wasm.buildUploadImg(String(body?.filename ?? ''), body?.media ?? new Uint8Array(0), apiBase, accessToken)
-        : wasm.buildRequest(endpoint, bodyJson(body), apiBase, accessToken);
+    const build = (accessToken) => {
+      const upload = fileUpload(endpoint);
+      return upload ? upload(body ?? {}, { apiBase, accessToken }) : wasm.buildRequest(endpoint, bodyJson(body), apiBase, accessToken);
+    };
     build(undefined); // validation problems surface before any token or network use
-    const readOnly = endpoint === 'get' || endpoint === 'speed/get';
+    const readOnly = READ_ONLY.has(endpoint) || getEndpoints().has(endpoint);
     let refreshed = false;
     let failures = 0;
     for (;;) {
@@ -293,5 +295,114 @@ export function createClient(options = {}) {
     return { jobId: plan.jobId, ok: results.every((r) => r.ok), batches: results };
   }
 
-  return { token, call, send, stats };
+  /**
+   * Every follower of tag `tagId` (or of the account, without one): pages through `user/tag/get`
+   * or `user/get` with core's pager, each page one `call` (token refresh and retries included).
+   * `onPage({ openIds, total, done, cursor, pages, fetched })` sees each page (store `cursor` to
+   * resume with `cursor` later). Resolves to `{ openIds, total, pages, fetched }`.
+   */
+  async function followers({ tagId, cursor, onPage, jitter } = {}) {
+    const pager = new wasm.FollowerPager(tagId === undefined || tagId === null ? undefined : String(tagId), cursor ?? undefined);
+    const openIds = [];
+    let total = null;
+    try {
+      for (;;) {
+        const head = pager.nextRequest(apiBase, undefined);
+        if (head === null) break;
+        const text = await callText(pager.endpoint, (used) => pager.nextRequest(apiBase, used), { jitter });
+        const step = pager.feed(text);
+        for (const id of step.openIds) openIds.push(id);
+        total = step.total ?? total;
+        if (onPage) await onPage({ ...step, cursor: pager.cursor, pages: pager.pages, fetched: pager.fetched });
+      }
+      return { openIds, total, pages: pager.pages, fetched: pager.fetched };
+    } finally {
+      pager.free();
+    }
+  }
+
+  /**
+   * One exchange with the token, its refresh and core's retries, for a request built per token:
+   * the reply text once WeChat did not refuse it (parsed for errors by `endpoint`).
+   */
+  async function callText(endpoint, build, { jitter = randomU32 } = {}) {
+    let refreshed = false;
+    let failures = 0;
+    for (;;) {
+      const used = await token();
+      await paced(endpoint);
+      stats.calls++;
+      let text;
+      let status;
+      try {
+        const res = await exchange(build(used));
+        status = res.status;
+        text = await res.text();
+      } catch (e) {
+        const delay = wasm.callRetryDelay(++failures, 'lost', jitter());
+        if (delay === undefined) throw e;
+        stats.retries++;
+        await sleep(delay);
+        continue;
+      }
+      if (status !== 200) {
+        throw new WxmassError(`HTTP ${status} from ${endpoint}`, { code: 'http_status', rule: 'http_status', path: '' });
+      }
+      try {
+        wasm.parseReplyText(endpoint, text);
+        return text;
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        if (e.class === 'refresh-token' && !refreshed) {
+          refreshed = true;
+          stats.retries++;
+          invalidate(used);
+          continue;
+        }
+        const delay = wasm.callRetryDelay(++failures, e.class, jitter());
+        if (delay === undefined) throw e;
+        stats.retries++;
+        await sleep(delay);
+      }
+    }
+  }
+
+  return { token, call, send, followers, stats };
+}
+
+// Calls that change nothing at WeChat, so a lost answer is simply asked again (and every GET).
+const READ_ONLY = new Set(['get', 'speed/get', 'material/batchget_material', 'user/tag/get']);
+let gets = null;
+const getEndpoints = () => (gets ??= new Set(wasm.endpoints().filter((e) => e.method === 'GET').map((e) => e.name)));
+
+/** File bytes as the wasm module takes them. */
+function bytesOf(media) {
+  if (media instanceof Uint8Array) return media;
+  if (media instanceof ArrayBuffer) return new Uint8Array(media);
+  if (ArrayBuffer.isView(media)) return new Uint8Array(media.buffer, media.byteOffset, media.byteLength);
+  return new Uint8Array(0);
+}
+
+/** The builder of a file upload endpoint (multipart), or undefined for a JSON one. */
+function fileUpload(endpoint) {
+  switch (endpoint) {
+    case 'uploadimg':
+      return (b, o) => wasm.buildUploadImg(String(b.filename ?? ''), bytesOf(b.media), o.apiBase, o.accessToken);
+    case 'media/upload':
+      return (b, o) => wasm.buildMediaUpload(String(b.type ?? ''), String(b.filename ?? ''), bytesOf(b.media), b.boundary ?? undefined, o.apiBase, o.accessToken);
+    case 'material/add_material':
+      return (b, o) =>
+        wasm.buildAddMaterial(
+          String(b.type ?? ''),
+          String(b.filename ?? ''),
+          bytesOf(b.media),
+          b.title === undefined || b.title === null ? undefined : String(b.title),
+          b.introduction === undefined || b.introduction === null ? undefined : String(b.introduction),
+          b.boundary ?? undefined,
+          o.apiBase,
+          o.accessToken,
+        );
+    default:
+      return undefined;
+  }
 }

@@ -24,13 +24,24 @@ export type EndpointName =
   | 'get'
   | 'speed/get'
   | 'speed/set'
-  | 'stable_token';
-export type JsonEndpointName = Exclude<EndpointName, 'uploadimg'>;
+  | 'stable_token'
+  | 'media/upload'
+  | 'material/add_material'
+  | 'material/batchget_material'
+  | 'material/get_materialcount'
+  | 'tags/get'
+  | 'user/tag/get'
+  | 'user/get';
+/** The endpoints whose body is a file (multipart) rather than JSON. */
+export type FileEndpointName = 'uploadimg' | 'media/upload' | 'material/add_material';
+export type JsonEndpointName = Exclude<EndpointName, FileEndpointName>;
 
 export interface EndpointInfo {
   name: EndpointName;
   /** Path under the API base, e.g. `/cgi-bin/message/mass/sendall`. */
   path: string;
+  /** WeChat's method: `GET` for tags/get, user/get and material/get_materialcount. */
+  method: 'GET' | 'POST';
   /** Whether calls count against the 60-a-minute mass-send limit. */
   mass: boolean;
 }
@@ -117,8 +128,56 @@ export interface UploadImgBody {
   media: Uint8Array | ArrayBuffer | ArrayBufferView;
 }
 
+/** A media type of media/upload and add_material. */
+export type MediaType = 'image' | 'voice' | 'video' | 'thumb';
+export interface MediaUploadBody {
+  /**
+   * image: JPEG, PNG or GIF, at most 10 MiB; voice: AMR or MP3, at most 2 MiB (60 s); video:
+   * MP4, at most 10 MiB; thumb: JPEG, at most 64 KiB. Told from the bytes; the file name's
+   * extension must agree.
+   */
+  type: MediaType;
+  filename: string;
+  media: Uint8Array | ArrayBuffer | ArrayBufferView;
+  /** The multipart boundary (1-70 characters); default: derived from the content. */
+  boundary?: string;
+}
+export interface AddMaterialBody extends MediaUploadBody {
+  /** A video's title: required for a video, refused for other types. (Permanent images may also be BMP, voices WMA or WAV.) */
+  title?: string;
+  /** A video's introduction. */
+  introduction?: string;
+}
+export interface BatchGetMaterialBody {
+  type: 'image' | 'video' | 'voice' | 'news';
+  /** From the newest, default 0. */
+  offset?: number;
+  /** 1 to 20. */
+  count: number;
+}
+export type MaterialCountBody = Record<string, never>;
+export type TagsGetBody = Record<string, never>;
+export interface UserTagGetBody {
+  /** A tag id (from tags/get). */
+  tagId?: number | string;
+  tagid?: number | string;
+  /** The last OpenID of the previous page; empty or absent for the first. */
+  nextOpenid?: string;
+}
+export interface UserGetBody {
+  /** The last OpenID of the previous page; empty or absent for the first. */
+  nextOpenid?: string;
+}
+
 export interface RequestBodies {
   uploadimg: UploadImgBody;
+  'media/upload': MediaUploadBody;
+  'material/add_material': AddMaterialBody;
+  'material/batchget_material': BatchGetMaterialBody;
+  'material/get_materialcount': MaterialCountBody;
+  'tags/get': TagsGetBody;
+  'user/tag/get': UserTagGetBody;
+  'user/get': UserGetBody;
   uploadnews: UploadNewsBody;
   uploadvideo: UploadVideoBody;
   sendall: SendAllBody;
@@ -147,7 +206,7 @@ export interface HttpRequest<B = string> {
   host: string;
   path: string;
   contentType: string;
-  /** JSON text, or the multipart bytes of uploadimg. */
+  /** JSON text, the multipart bytes of a file upload, or `""` for a GET. */
   body: B;
 }
 
@@ -155,6 +214,8 @@ export type ValidationResult = { ok: true; problems: [] } | { ok: false; problem
 
 /** Validates and builds; throws WxmassError (code `validation`) listing every problem. */
 export declare function buildRequest(endpoint: 'uploadimg', body: UploadImgBody, options?: BuildOptions): HttpRequest<Uint8Array>;
+export declare function buildRequest(endpoint: 'media/upload', body: MediaUploadBody, options?: BuildOptions): HttpRequest<Uint8Array>;
+export declare function buildRequest(endpoint: 'material/add_material', body: AddMaterialBody, options?: BuildOptions): HttpRequest<Uint8Array>;
 export declare function buildRequest<E extends JsonEndpointName>(endpoint: E, body: RequestBodies[E], options?: BuildOptions): HttpRequest<string>;
 /** Every problem, without throwing. */
 export declare function validateRequest<E extends EndpointName>(endpoint: E, body: RequestBodies[E]): ValidationResult;
@@ -181,6 +242,52 @@ export declare function buildSpeedSet(body: SpeedSetBody, options?: BuildOptions
 export declare function validateSpeedSet(body: SpeedSetBody): ValidationResult;
 export declare function buildStableToken(body: StableTokenBody, options?: BuildOptions): HttpRequest;
 export declare function validateStableToken(body: StableTokenBody): ValidationResult;
+/** media/upload: type, format (from the bytes), extension and size checked before anything is sent. */
+export declare function buildMediaUpload(body: MediaUploadBody, options?: BuildOptions): HttpRequest<Uint8Array>;
+export declare function validateMediaUpload(body: MediaUploadBody): ValidationResult;
+/** material/add_material: as buildMediaUpload, with the permanent formats and a video's title. */
+export declare function buildAddMaterial(body: AddMaterialBody, options?: BuildOptions): HttpRequest<Uint8Array>;
+export declare function validateAddMaterial(body: AddMaterialBody): ValidationResult;
+export declare function buildBatchGetMaterial(body: BatchGetMaterialBody, options?: BuildOptions): HttpRequest;
+export declare function validateBatchGetMaterial(body: BatchGetMaterialBody): ValidationResult;
+export declare function buildMaterialCount(body?: MaterialCountBody, options?: BuildOptions): HttpRequest;
+export declare function validateMaterialCount(body?: MaterialCountBody): ValidationResult;
+export declare function buildTagsGet(body?: TagsGetBody, options?: BuildOptions): HttpRequest;
+export declare function validateTagsGet(body?: TagsGetBody): ValidationResult;
+export declare function buildUserTagGet(body: UserTagGetBody, options?: BuildOptions): HttpRequest;
+export declare function validateUserTagGet(body: UserTagGetBody): ValidationResult;
+/** A GET: the cursor is in `url` (`?next_openid=`), the body is empty. */
+export declare function buildUserGet(body?: UserGetBody, options?: BuildOptions): HttpRequest;
+export declare function validateUserGet(body?: UserGetBody): ValidationResult;
+
+/** One page of followers, as core's pager reads it. */
+export interface FollowerPage {
+  openIds: string[];
+  /** Followers of the account in all (user/get only; null for a tag). */
+  total: number | null;
+  /** No further page. */
+  done: boolean;
+}
+
+/**
+ * Core's pager through followers: a tag's (`user/tag/get`) or the account's (`user/get`). Ask
+ * `nextRequest()`, send it, `feed()` the reply text; the end (an empty `nextOpenid`, or the
+ * empty page after an exactly full one) is core's to tell.
+ */
+export declare class FollowerPager {
+  constructor(options?: { tagId?: number | string; cursor?: string });
+  readonly endpoint: 'user/get' | 'user/tag/get';
+  /** The cursor of the next request (`""` from the start): store it to resume later. */
+  readonly cursor: string;
+  readonly done: boolean;
+  readonly pages: number;
+  readonly fetched: number;
+  /** The request to send, or null when done. */
+  nextRequest(options?: BuildOptions): HttpRequest | null;
+  /** Throws ApiError for errcode != 0 (the pager stays put), WxmassError (code `paging`) for a page that does not move on. */
+  feed(body: ReplyBody): FollowerPage;
+  free(): void;
+}
 
 // ---- replies --------------------------------------------------------------------------------
 
@@ -216,8 +323,57 @@ export interface TokenReply {
   accessToken: string;
   expiresIn: number;
 }
+export interface AddMaterialReply {
+  mediaId: string;
+  /** An image's URL (Tencent domains only). */
+  url?: string;
+}
+export interface MaterialItem {
+  mediaId: string;
+  name?: string;
+  /** Unix seconds. */
+  updateTime: number;
+  url?: string;
+  content?: { newsItem: { title: string; thumbMediaId: string; author: string; digest: string; url: string }[] };
+}
+export interface BatchGetMaterialReply {
+  totalCount: number;
+  itemCount: number;
+  item: MaterialItem[];
+}
+export interface MaterialCountReply {
+  voiceCount: number;
+  videoCount: number;
+  imageCount: number;
+  newsCount: number;
+}
+export interface Tag {
+  id: number;
+  name: string;
+  /** Followers carrying the tag. */
+  count: number;
+}
+export interface TagsReply {
+  tags: Tag[];
+}
+export interface FollowerListReply {
+  /** user/get only. */
+  total?: number;
+  count: number;
+  data: { openid: string[] };
+  /** Empty when the list is done. */
+  nextOpenid: string;
+}
 export interface Replies {
   uploadimg: UploadImgReply;
+  /** A thumb's `thumb_media_id` arrives as `mediaId` too. */
+  'media/upload': MediaUploadReply;
+  'material/add_material': AddMaterialReply;
+  'material/batchget_material': BatchGetMaterialReply;
+  'material/get_materialcount': MaterialCountReply;
+  'tags/get': TagsReply;
+  'user/tag/get': FollowerListReply;
+  'user/get': FollowerListReply;
   uploadnews: MediaUploadReply;
   uploadvideo: MediaUploadReply;
   sendall: SendReply;

@@ -47,8 +47,11 @@ function toBytes(media) {
  * Throws a WxmassError (code `validation`) listing every problem.
  */
 export function buildRequest(endpoint, body, options = {}) {
-  if (endpoint === 'uploadimg') return buildUploadImg(body, options);
+  const upload = fileUploads[endpoint];
+  if (upload) return upload.build(body, options);
   const { apiBase, accessToken } = options;
+  // A GET's fields travel in its URL (user/get's cursor), so its head is not reused.
+  if (getEndpoints.has(endpoint)) return wasm.buildRequest(endpoint, bodyJson(body), apiBase, accessToken);
   // Without options the endpoint name is the key: no string to build and hash per call.
   const key = apiBase == null && accessToken == null ? endpoint : `${endpoint}\n${apiBase ?? ''}\n${accessToken ?? ''}`;
   const head = heads.get(key);
@@ -66,9 +69,12 @@ export function buildRequest(endpoint, body, options = {}) {
 // base and the token: the first build of each combination is remembered (core built it).
 const heads = new Map();
 
+const getEndpoints = new Set(endpoints.filter((e) => e.method === 'GET').map((e) => e.name));
+
 /** Every problem of `body` for `endpoint`, without throwing: `{ ok, problems }`. */
 export function validateRequest(endpoint, body) {
-  if (endpoint === 'uploadimg') return validateUploadImg(body);
+  const upload = fileUploads[endpoint];
+  if (upload) return upload.validate(body);
   return validation(wasm.validateRequest(endpoint, bodyJson(body)));
 }
 
@@ -80,6 +86,80 @@ export function buildUploadImg({ filename = '', media } = {}, options = {}) {
 /** Every problem of an uploadimg request, without throwing. */
 export function validateUploadImg({ filename = '', media } = {}) {
   return validation(wasm.validateUploadImg(String(filename), toBytes(media)));
+}
+
+/**
+ * Builds the multipart media/upload request: `{ type, filename, media, boundary? }`, type
+ * `image` | `voice` | `video` | `thumb`. Core checks the format from the bytes, the file name's
+ * extension and the size before anything is sent; `boundary` defaults to one derived from the
+ * content.
+ */
+export function buildMediaUpload({ type = '', filename = '', media, boundary } = {}, options = {}) {
+  return wasm.buildMediaUpload(String(type), String(filename), toBytes(media), boundary ?? undefined, options.apiBase, options.accessToken);
+}
+
+/** Every problem of a media/upload request, without throwing. */
+export function validateMediaUpload({ type = '', filename = '', media, boundary } = {}) {
+  return validation(wasm.validateMediaUpload(String(type), String(filename), toBytes(media), boundary ?? undefined));
+}
+
+/**
+ * Builds the multipart material/add_material request: `{ type, filename, media, title?,
+ * introduction?, boundary? }`; a video needs `title` (and may have `introduction`).
+ */
+export function buildAddMaterial({ type = '', filename = '', media, title, introduction, boundary } = {}, options = {}) {
+  return wasm.buildAddMaterial(String(type), String(filename), toBytes(media), optText(title), optText(introduction), boundary ?? undefined, options.apiBase, options.accessToken);
+}
+
+/** Every problem of an add_material request, without throwing. */
+export function validateAddMaterial({ type = '', filename = '', media, title, introduction, boundary } = {}) {
+  return validation(wasm.validateAddMaterial(String(type), String(filename), toBytes(media), optText(title), optText(introduction), boundary ?? undefined));
+}
+
+const optText = (v) => (v === undefined || v === null ? undefined : String(v));
+
+// The endpoints whose body is a file (multipart) rather than JSON.
+const fileUploads = {
+  uploadimg: { build: (b, o) => buildUploadImg(b, o), validate: (b) => validateUploadImg(b) },
+  'media/upload': { build: (b, o) => buildMediaUpload(b, o), validate: (b) => validateMediaUpload(b) },
+  'material/add_material': { build: (b, o) => buildAddMaterial(b, o), validate: (b) => validateAddMaterial(b) },
+};
+
+/**
+ * Pages through followers with core's pager: `new FollowerPager({ tagId })` for a tag's,
+ * `new FollowerPager()` for the whole account's, `cursor` to resume. `nextRequest(options)` is
+ * the request to send (null when done); `feed(replyText)` gives `{ openIds, total, done }`.
+ */
+export class FollowerPager {
+  #inner;
+  constructor({ tagId, cursor } = {}) {
+    const tag = tagId === undefined || tagId === null ? undefined : String(tagId);
+    this.#inner = new wasm.FollowerPager(tag, cursor ?? undefined);
+  }
+  get endpoint() {
+    return this.#inner.endpoint;
+  }
+  get cursor() {
+    return this.#inner.cursor;
+  }
+  get done() {
+    return this.#inner.done;
+  }
+  get pages() {
+    return this.#inner.pages;
+  }
+  get fetched() {
+    return this.#inner.fetched;
+  }
+  nextRequest(options = {}) {
+    return this.#inner.nextRequest(options.apiBase, options.accessToken);
+  }
+  feed(body) {
+    return this.#inner.feed(typeof body === 'string' ? body : new TextDecoder().decode(toBytes(body)));
+  }
+  free() {
+    this.#inner.free();
+  }
 }
 
 /**
@@ -123,6 +203,11 @@ export const [buildGetStatus, validateGetStatus] = pair('get');
 export const [buildSpeedGet, validateSpeedGet] = pair('speed/get');
 export const [buildSpeedSet, validateSpeedSet] = pair('speed/set');
 export const [buildStableToken, validateStableToken] = pair('stable_token');
+export const [buildBatchGetMaterial, validateBatchGetMaterial] = pair('material/batchget_material');
+export const [buildMaterialCount, validateMaterialCount] = pair('material/get_materialcount');
+export const [buildTagsGet, validateTagsGet] = pair('tags/get');
+export const [buildUserTagGet, validateUserTagGet] = pair('user/tag/get');
+export const [buildUserGet, validateUserGet] = pair('user/get');
 
 // ---- send plans ------------------------------------------------------------------------------
 

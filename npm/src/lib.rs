@@ -15,7 +15,10 @@
 use js_sys::{Array, Function, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wxmass::endpoint::upload_img::UploadImgRequest;
-use wxmass::endpoint::{parse_any_reply, AnyRequest, Endpoint, EndpointName};
+use wxmass::endpoint::{
+    parse_any_reply, AddMaterialRequest, AnyRequest, Endpoint, EndpointName, MediaType,
+    MediaUploadRequest,
+};
 use wxmass::error_code::{lookup, KnownCode, CODES};
 use wxmass::{ApiBase, HttpRequest};
 
@@ -50,7 +53,7 @@ pub(crate) fn api_base(url: Option<String>) -> Result<ApiBase, JsValue> {
     }
 }
 
-/// Every endpoint: `[{ name, path, mass }]` (`mass`: counts against the per-minute limit).
+/// Every endpoint: `[{ name, path, method, mass }]` (`mass`: counts against the per-minute limit).
 #[wasm_bindgen]
 pub fn endpoints() -> Array {
     EndpointName::ALL
@@ -59,6 +62,7 @@ pub fn endpoints() -> Array {
             let o = Object::new();
             set(&o, "name", e.as_str());
             set(&o, "path", e.path());
+            set(&o, "method", e.method().as_str());
             set(&o, "mass", e.is_mass_endpoint());
             o
         })
@@ -168,6 +172,144 @@ pub fn validate_upload_img(filename: String, media: Vec<u8>) -> JsValue {
     }
 }
 
+/// The media type named `name` (`image`, `voice`, `video`, `thumb`), or the validation error a
+/// person reads at the field `type`.
+fn media_type(name: &str) -> Result<MediaType, JsValue> {
+    MediaType::parse(name).ok_or_else(|| {
+        let problem = wxmass::Problem::new(
+            "type",
+            wxmass::Rule::Type {
+                expected: "one of image, voice, video, thumb",
+            },
+            Some(name),
+        );
+        errors::validation(&wxmass::ValidationError {
+            problems: vec![problem],
+        })
+    })
+}
+
+fn media_upload(
+    media_type_name: &str,
+    filename: String,
+    media: Vec<u8>,
+    boundary: Option<String>,
+) -> Result<MediaUploadRequest, JsValue> {
+    let mut req = MediaUploadRequest::new(media_type(media_type_name)?, filename, media);
+    req.boundary = boundary;
+    Ok(req)
+}
+
+/// Validates and builds the multipart `media/upload` request (`body` is a `Uint8Array`).
+#[wasm_bindgen(js_name = buildMediaUpload)]
+pub fn build_media_upload(
+    media_type_name: &str,
+    filename: String,
+    media: Vec<u8>,
+    boundary: Option<String>,
+    api_base_url: Option<String>,
+    access_token: Option<String>,
+) -> Result<Object, JsValue> {
+    let base = api_base(api_base_url)?;
+    let http = media_upload(media_type_name, filename, media, boundary)?
+        .build(&base)
+        .map_err(|e| errors::validation(&e))?;
+    Ok(request_object(&http, access_token.as_deref(), false))
+}
+
+/// Every problem of a `media/upload` request, without throwing: `null` or the problems.
+#[wasm_bindgen(js_name = validateMediaUpload)]
+pub fn validate_media_upload(
+    media_type_name: &str,
+    filename: String,
+    media: Vec<u8>,
+    boundary: Option<String>,
+) -> JsValue {
+    let checked = media_upload(media_type_name, filename, media, boundary)
+        .and_then(|r| r.validate().map_err(|e| errors::problems(&e)));
+    match checked {
+        Ok(()) => JsValue::NULL,
+        Err(problems) => problems_of_error(problems),
+    }
+}
+
+/// The problems array of a thrown validation error, or the array itself.
+fn problems_of_error(value: JsValue) -> JsValue {
+    if value.is_array() {
+        return value;
+    }
+    js_sys::Reflect::get(&value, &JsValue::from_str("problems")).unwrap_or(value)
+}
+
+fn add_material(
+    media_type_name: &str,
+    filename: String,
+    media: Vec<u8>,
+    title: Option<String>,
+    introduction: Option<String>,
+    boundary: Option<String>,
+) -> Result<AddMaterialRequest, JsValue> {
+    let mut req = AddMaterialRequest::new(media_type(media_type_name)?, filename, media);
+    if title.is_some() || introduction.is_some() {
+        req = req.video(title.unwrap_or_default(), introduction.unwrap_or_default());
+    }
+    req.boundary = boundary;
+    Ok(req)
+}
+
+/// Validates and builds the multipart `material/add_material` request (`body` is a
+/// `Uint8Array`); a video carries `title` and `introduction`.
+#[allow(clippy::too_many_arguments)] // one per field of the JS call, as wasm-bindgen passes them
+#[wasm_bindgen(js_name = buildAddMaterial)]
+pub fn build_add_material(
+    media_type_name: &str,
+    filename: String,
+    media: Vec<u8>,
+    title: Option<String>,
+    introduction: Option<String>,
+    boundary: Option<String>,
+    api_base_url: Option<String>,
+    access_token: Option<String>,
+) -> Result<Object, JsValue> {
+    let base = api_base(api_base_url)?;
+    let http = add_material(
+        media_type_name,
+        filename,
+        media,
+        title,
+        introduction,
+        boundary,
+    )?
+    .build(&base)
+    .map_err(|e| errors::validation(&e))?;
+    Ok(request_object(&http, access_token.as_deref(), false))
+}
+
+/// Every problem of an `add_material` request, without throwing: `null` or the problems.
+#[wasm_bindgen(js_name = validateAddMaterial)]
+pub fn validate_add_material(
+    media_type_name: &str,
+    filename: String,
+    media: Vec<u8>,
+    title: Option<String>,
+    introduction: Option<String>,
+    boundary: Option<String>,
+) -> JsValue {
+    let checked = add_material(
+        media_type_name,
+        filename,
+        media,
+        title,
+        introduction,
+        boundary,
+    )
+    .and_then(|r| r.validate().map_err(|e| errors::problems(&e)));
+    match checked {
+        Ok(()) => JsValue::NULL,
+        Err(problems) => problems_of_error(problems),
+    }
+}
+
 /// Parses the reply body of `endpoint` into its typed value (camelCase, ids as strings); throws
 /// an `ApiError` for `errcode != 0` and a `WxmassError` (code `malformed_reply`) otherwise.
 /// JS calls [`parse_reply_input`].
@@ -229,6 +371,7 @@ pub fn token_refresh_at(now_ms: f64, expires_in: Option<f64>) -> f64 {
 }
 
 pub mod callback;
+pub mod followers;
 pub mod openid_buffer;
 pub mod plan;
 pub mod text_input;
@@ -236,6 +379,7 @@ pub mod text_input;
 use text_input::{endpoint_at, with_input};
 
 pub use callback::MessageCrypto;
+pub use followers::FollowerPager;
 pub use openid_buffer::OpenIdBuffer;
 pub use plan::{BatchProgress, Pacer, SendPlan};
 

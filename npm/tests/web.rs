@@ -134,11 +134,42 @@ fn error_info_and_codes() {
     assert!(error_codes().length() > 40);
 }
 
+fn png_bytes() -> Vec<u8> {
+    vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]
+}
+
 #[wasm_bindgen_test]
 fn endpoints_and_upload_img() {
     let list = endpoints();
-    assert_eq!(list.length(), 11);
+    // The eleven mass-send calls, then issue 27's media, material, tag and follower calls.
+    assert_eq!(list.length(), 18);
     assert_eq!(text(&list.get(3), "name"), "sendall");
+    assert_eq!(text(&list.get(3), "method"), "POST");
+    assert_eq!(text(&list.get(17), "name"), "user/get");
+    assert_eq!(text(&list.get(17), "method"), "GET");
+    let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0];
+    let upload: JsValue = build_media_upload(
+        "thumb",
+        "c.jpg".into(),
+        jpeg.to_vec(),
+        Some("B".into()),
+        None,
+        None,
+    )
+    .unwrap()
+    .into();
+    assert_eq!(
+        text(&upload, "url"),
+        "https://api.weixin.qq.com/cgi-bin/media/upload?type=thumb"
+    );
+    assert_eq!(
+        text(&upload, "contentType"),
+        "multipart/form-data; boundary=B"
+    );
+    let refused: Array = validate_media_upload("thumb", "c.png".into(), png_bytes(), None)
+        .dyn_into()
+        .unwrap();
+    assert_eq!(text(&refused.get(0), "rule"), "media_format");
     let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0];
     let req: JsValue = build_upload_img("a.png".into(), png.to_vec(), None, None)
         .unwrap()

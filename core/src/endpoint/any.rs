@@ -20,6 +20,8 @@ macro_rules! endpoints {
     (
         multipart { $($mv:ident $mshort:literal => $mty:ty,)* }
         json { $($jv:ident $jshort:literal => $jty:ty,)* }
+        multipart { $($tv:ident $tshort:literal => $tty:ty,)* }
+        json { $($kv:ident $kshort:literal => $kty:ty,)* }
     ) => {
         /// The name of an endpoint, for callers that pick it at run time. Its facts (path,
         /// method, mass limit) are those of its type's [`Endpoint`] constants.
@@ -33,23 +35,36 @@ macro_rules! endpoints {
                 #[doc = concat!("`", $jshort, "`: [`", stringify!($jty), "`]")]
                 $jv,
             )*
+            $(
+                #[doc = concat!("`", $tshort, "`: [`", stringify!($tty), "`]")]
+                $tv,
+            )*
+            $(
+                #[doc = concat!("`", $kshort, "`: [`", stringify!($kty), "`]")]
+                $kv,
+            )*
         }
 
         // The list and each type's `Endpoint::NAME` must agree (checked at compile time).
         $(const _: () = assert!(matches!(<$mty as Endpoint>::NAME, EndpointName::$mv));)*
         $(const _: () = assert!(matches!(<$jty as Endpoint>::NAME, EndpointName::$jv));)*
+        $(const _: () = assert!(matches!(<$tty as Endpoint>::NAME, EndpointName::$tv));)*
+        $(const _: () = assert!(matches!(<$kty as Endpoint>::NAME, EndpointName::$kv));)*
 
         impl EndpointName {
             /// Every endpoint.
-            pub const ALL: [EndpointName; [$($mshort,)* $($jshort,)*].len()] =
-                [$(EndpointName::$mv,)* $(EndpointName::$jv,)*];
+            pub const ALL: [EndpointName; [$($mshort,)* $($jshort,)* $($tshort,)* $($kshort,)*].len()] =
+                [$(EndpointName::$mv,)* $(EndpointName::$jv,)* $(EndpointName::$tv,)* $(EndpointName::$kv,)*];
 
             /// Short name: `uploadimg`, `uploadnews`, `uploadvideo`, `sendall`, `send`, `delete`,
-            /// `preview`, `get`, `speed/get`, `speed/set`, `stable_token`.
+            /// `preview`, `get`, `speed/get`, `speed/set`, `stable_token`, and the material, tag
+            /// and follower calls by their path under `cgi-bin/` (`media/upload`, `tags/get`, …).
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(EndpointName::$mv => $mshort,)*
                     $(EndpointName::$jv => $jshort,)*
+                    $(EndpointName::$tv => $tshort,)*
+                    $(EndpointName::$kv => $kshort,)*
                 }
             }
 
@@ -58,6 +73,8 @@ macro_rules! endpoints {
                 match self {
                     $(EndpointName::$mv => EndpointFacts::of::<$mty>(),)*
                     $(EndpointName::$jv => EndpointFacts::of::<$jty>(),)*
+                    $(EndpointName::$tv => EndpointFacts::of::<$tty>(),)*
+                    $(EndpointName::$kv => EndpointFacts::of::<$kty>(),)*
                 }
             }
 
@@ -65,16 +82,19 @@ macro_rules! endpoints {
                 match self {
                     $(EndpointName::$mv => <$mty as Endpoint>::parse_reply(body).map(Into::into),)*
                     $(EndpointName::$jv => <$jty as Endpoint>::parse_reply(body).map(Into::into),)*
+                    $(EndpointName::$tv => <$tty as Endpoint>::parse_reply(body).map(Into::into),)*
+                    $(EndpointName::$kv => <$kty as Endpoint>::parse_reply(body).map(Into::into),)*
                 }
             }
         }
 
-        /// A request with a JSON body, of any endpoint (uploadimg is multipart: use
-        /// [`UploadImgRequest`]).
+        /// A request read from JSON, of any endpoint but the file uploads (uploadimg,
+        /// media/upload and add_material are multipart: use their request types).
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[allow(missing_docs)] // one variant per endpoint, named after it
         pub enum AnyRequest {
             $($jv($jty),)*
+            $($kv($kty),)*
         }
 
         impl AnyRequest {
@@ -85,6 +105,8 @@ macro_rules! endpoints {
                 match endpoint {
                     $(EndpointName::$mv => Err(not_json(endpoint)),)*
                     $(EndpointName::$jv => <$jty>::from_tree(json).map(AnyRequest::$jv),)*
+                    $(EndpointName::$tv => Err(not_json(endpoint)),)*
+                    $(EndpointName::$kv => <$kty>::from_tree(json).map(AnyRequest::$kv),)*
                 }
             }
 
@@ -92,6 +114,7 @@ macro_rules! endpoints {
             pub fn endpoint(&self) -> EndpointName {
                 match self {
                     $(AnyRequest::$jv(_) => <$jty as Endpoint>::NAME,)*
+                    $(AnyRequest::$kv(_) => <$kty as Endpoint>::NAME,)*
                 }
             }
 
@@ -99,6 +122,7 @@ macro_rules! endpoints {
             pub fn validate(&self) -> Result<(), ValidationError> {
                 match self {
                     $(AnyRequest::$jv(r) => r.validate(),)*
+                    $(AnyRequest::$kv(r) => r.validate(),)*
                 }
             }
 
@@ -106,6 +130,7 @@ macro_rules! endpoints {
             pub fn build(&self, base: &ApiBase) -> Result<HttpRequest, ValidationError> {
                 match self {
                     $(AnyRequest::$jv(r) => r.build(base),)*
+                    $(AnyRequest::$kv(r) => r.build(base),)*
                 }
             }
 
@@ -113,6 +138,7 @@ macro_rules! endpoints {
             pub fn to_body(&self) -> Vec<u8> {
                 match self {
                     $(AnyRequest::$jv(r) => r.to_body(),)*
+                    $(AnyRequest::$kv(r) => r.to_body(),)*
                 }
             }
         }
@@ -138,6 +164,17 @@ endpoints! {
         SpeedSet "speed/set" => SpeedSetRequest,
         StableToken "stable_token" => StableTokenRequest,
     }
+    multipart {
+        MediaUpload "media/upload" => MediaUploadRequest,
+        AddMaterial "material/add_material" => AddMaterialRequest,
+    }
+    json {
+        BatchGetMaterial "material/batchget_material" => BatchGetMaterialRequest,
+        MaterialCount "material/get_materialcount" => MaterialCountRequest,
+        TagsGet "tags/get" => TagsGetRequest,
+        UserTagGet "user/tag/get" => UserTagGetRequest,
+        UserGet "user/get" => UserGetRequest,
+    }
 }
 
 impl EndpointName {
@@ -160,7 +197,8 @@ impl EndpointName {
 
     /// The request of this endpoint for a JSON body that `build` produced earlier and the
     /// caller stored (a planned batch is sent with the very same bytes on every attempt).
-    /// Not for uploadimg, whose multipart body only [`UploadImgRequest`] builds.
+    /// Not for the file uploads, whose multipart bodies only their request types build, nor
+    /// for `user/get`, whose cursor travels in the query.
     pub fn request_for_built_body(self, base: &ApiBase, body: Vec<u8>) -> HttpRequest {
         let facts = self.facts();
         base.request(facts.method, facts.path, limits::CONTENT_TYPE_JSON, body)
@@ -177,7 +215,7 @@ fn not_json(endpoint: EndpointName) -> ValidationError {
         problems: vec![Problem::new(
             "",
             Rule::NotAllowed {
-                reason: "uploadimg takes a multipart image, not JSON",
+                reason: "a file upload takes a multipart file, not JSON",
             },
             Some(endpoint.as_str()),
         )],
@@ -210,6 +248,11 @@ pub enum AnyReply {
     GetStatus(GetStatusReply),
     SpeedGet(SpeedGetReply),
     Token(TokenReply),
+    AddMaterial(AddMaterialReply),
+    MaterialList(BatchGetMaterialReply),
+    MaterialCount(MaterialCountReply),
+    Tags(TagsReply),
+    Followers(FollowerListReply),
 }
 
 /// Every typed reply is one variant of [`AnyReply`] ([`Endpoint::Reply`] requires it).
@@ -232,6 +275,11 @@ any_reply_from! {
     GetStatus(GetStatusReply),
     SpeedGet(SpeedGetReply),
     Token(TokenReply),
+    AddMaterial(AddMaterialReply),
+    MaterialList(BatchGetMaterialReply),
+    MaterialCount(MaterialCountReply),
+    Tags(TagsReply),
+    Followers(FollowerListReply),
 }
 
 /// Parses the reply of `endpoint` (with its type's [`Endpoint::parse_reply`]).

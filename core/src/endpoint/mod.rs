@@ -19,29 +19,45 @@ use crate::error_code::ReplyError;
 use crate::http::{ApiBase, HttpRequest, Method};
 use crate::validate::ValidationError;
 
+pub mod add_material;
 pub mod any;
+pub mod batchget_material;
 pub mod delete;
 pub mod get_status;
+pub mod material_count;
+pub mod media;
+pub mod media_upload;
 pub mod preview;
 pub mod send_all;
 pub mod send_to_users;
 pub mod speed;
+pub mod tags_get;
 pub mod token;
 pub mod upload_img;
 pub mod upload_news;
 pub mod upload_video;
+pub mod user_get;
+pub mod user_tag_get;
 
+pub use add_material::{AddMaterialReply, AddMaterialRequest, VideoDescription};
 pub use any::{parse_any_reply, AnyReply, AnyRequest, EndpointName};
+pub use batchget_material::{BatchGetMaterialReply, BatchGetMaterialRequest, MaterialItem};
 pub use delete::DeleteRequest;
 pub use get_status::{GetStatusReply, GetStatusRequest, MsgStatus};
+pub use material_count::{MaterialCountReply, MaterialCountRequest};
+pub use media::{MediaFormat, MediaType};
+pub use media_upload::MediaUploadRequest;
 pub use preview::{PreviewReply, PreviewRequest};
 pub use send_all::{SendAllRequest, SendReply};
 pub use send_to_users::SendToUsersRequest;
 pub use speed::{SpeedGetReply, SpeedGetRequest, SpeedSetRequest};
+pub use tags_get::{Tag, TagsGetRequest, TagsReply};
 pub use token::{StableTokenRequest, TokenReply};
 pub use upload_img::{UploadImgReply, UploadImgRequest};
 pub use upload_news::{MediaUploadReply, UploadNewsRequest};
 pub use upload_video::UploadVideoRequest;
+pub use user_get::{FollowerListReply, UserGetRequest};
+pub use user_tag_get::UserTagGetRequest;
 
 /// One WeChat API call.
 pub trait Endpoint {
@@ -120,6 +136,22 @@ macro_rules! json_endpoint {
         MASS: $mass:expr,
         Reply: $reply:ty $(,)?
     }) => {
+        $crate::endpoint::json_endpoint!(@impl $req, $name, $path, $method, $mass, $reply,
+            |_: &$req, http: $crate::http::HttpRequest| http);
+    };
+    // A `GET` whose fields travel in the query: `$query(&self, HttpRequest) -> HttpRequest` adds
+    // them (the JSON entry points read the same fields, so callers use one shape for every call).
+    ($req:ident {
+        NAME: $name:expr,
+        PATH: $path:expr,
+        METHOD: $method:expr,
+        MASS: $mass:expr,
+        Reply: $reply:ty,
+        Query: $query:expr $(,)?
+    }) => {
+        $crate::endpoint::json_endpoint!(@impl $req, $name, $path, $method, $mass, $reply, $query);
+    };
+    (@impl $req:ident, $name:expr, $path:expr, $method:expr, $mass:expr, $reply:ty, $query:expr) => {
         impl $crate::endpoint::Endpoint for $req {
             const NAME: $crate::endpoint::EndpointName = $name;
             const PATH: &'static str = $path;
@@ -138,12 +170,19 @@ macro_rules! json_endpoint {
                 base: &$crate::http::ApiBase,
             ) -> Result<$crate::http::HttpRequest, $crate::validate::ValidationError> {
                 $crate::endpoint::Endpoint::validate(self)?;
-                Ok(base.request(
-                    <Self as $crate::endpoint::Endpoint>::METHOD,
+                let method = <Self as $crate::endpoint::Endpoint>::METHOD;
+                // A GET carries no body (its fields, if any, are in the query).
+                let body = match method {
+                    $crate::http::Method::Get => Vec::new(),
+                    $crate::http::Method::Post => self.to_body(),
+                };
+                let http = base.request(
+                    method,
                     <Self as $crate::endpoint::Endpoint>::PATH,
                     $crate::limits::CONTENT_TYPE_JSON,
-                    self.to_body(),
-                ))
+                    body,
+                );
+                Ok(($query)(self, http))
             }
         }
 

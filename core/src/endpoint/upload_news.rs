@@ -16,14 +16,15 @@ pub struct UploadNewsRequest {
     pub articles: Vec<Article>,
 }
 
-/// Reply of uploadnews and uploadvideo: `{"type","media_id","created_at"}`.
+/// Reply of uploadnews, uploadvideo and media/upload: `{"type","media_id","created_at"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "camelCase"))]
 pub struct MediaUploadReply {
-    /// `news` or `video`.
+    /// `news`, `video` (uploadvideo), or media/upload's `image`, `voice`, `video`, `thumb`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// The media_id to send.
+    /// The media_id to send. media/upload of a thumb names it `thumb_media_id`.
+    #[serde(alias = "thumb_media_id")]
     pub media_id: String,
     /// Upload time, Unix seconds.
     pub created_at: i64,

@@ -25,7 +25,7 @@ use crate::validate::{without_repeats, ValidationError};
 /// is spelled the same in both namings). Some aliases are not mechanical (`clientmsgid` →
 /// `clientMsgId`, `touser` → `toUser`): they are the npm package's names, so they are listed
 /// rather than derived.
-const NAMES: [(&str, &str); 60] = [
+const NAMES: [(&str, &str); 65] = [
     // message bodies (sendall, send, preview)
     ("msgtype", "msgType"),
     ("media_id", "mediaId"),
@@ -61,6 +61,12 @@ const NAMES: [(&str, &str); 60] = [
     ("appid", "appId"),
     ("secret", ""),
     ("force_refresh", "forceRefresh"),
+    // material lists, tags and followers
+    ("type", ""),
+    ("offset", ""),
+    ("count", ""),
+    ("tagid", "tagId"),
+    ("next_openid", "nextOpenid"),
     // a planned send's audience
     ("everyone", ""),
     ("openids", "openIds"),

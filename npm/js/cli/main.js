@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// The wxmass command line: check, plan, send, jobs, errcode. Arguments are read with node:util's
+// The wxmass command line: check, plan, send, jobs, errcode, media, tags, audience. Arguments are read with node:util's
 // parseArgs; every WeChat rule, text and decision comes from the package (core in WebAssembly).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import * as audience from './audience.js';
 import * as check from './check.js';
 import * as errcode from './errcode.js';
 import * as jobs from './jobs.js';
+import * as media from './media.js';
 import * as plan from './plan.js';
 import * as send from './send.js';
+import * as tags from './tags.js';
 import { CliError, createOutput, EXIT, guardStream } from './term.js';
 
-const commands = { check, plan, send, jobs, errcode };
+const commands = { check, plan, send, jobs, errcode, media, tags, audience };
 
 const version = () => JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
@@ -25,6 +28,11 @@ const USAGE = `wxmass — WeChat Official Account mass sending (高级群发接�
   wxmass jobs create | list | show | watch | cancel
                                               jobs on a wxmass worker (WXMASS_URL, WXMASS_ADMIN_TOKEN)
   wxmass errcode <code>                       a WeChat error code: zh, en and what to do
+  wxmass media upload <file> --type <t> [--permanent --title --introduction]
+                                              a file becomes a media_id (checked before upload)
+  wxmass tags                                 the account's tags: id, followers, name
+  wxmass audience from-tag [<id>] [--out f]   OpenIDs of a tag's followers (or all), for plan
+  wxmass audience followers [--out f]         OpenIDs of every follower
 
   wxmass <command> --help                     the command's options
   --json                                      machine-readable output on stdout
@@ -73,7 +81,9 @@ export async function main(argv, { env = process.env, stdout: rawStdout = proces
     } catch (e) {
       throw new CliError(`${name}: ${e.message.replace(/\. To specify a positional argument.*$/s, '')} (wxmass ${name} --help)`, EXIT.USAGE);
     }
-    return await command.run({ positionals: parsed.positionals, values: parsed.values, env, out });
+    const code = await command.run({ positionals: parsed.positionals, values: parsed.values, env, out });
+    await stdout.flush();
+    return code;
   } catch (e) {
     if (!(e instanceof CliError)) {
       stderr.write(`wxmass: unexpected error: ${e?.stack ?? e}\n`);

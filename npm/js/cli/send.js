@@ -97,7 +97,7 @@ async function loadState(path, file, planPath, batches) {
 }
 
 /** The token service's answer, read by core as stable_token's reply. */
-function tokenService(url, secret, timeoutMs) {
+export function tokenService(url, secret, timeoutMs) {
   return async () => {
     let res;
     try {

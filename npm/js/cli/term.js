@@ -88,6 +88,16 @@ export function guardStream(stream, onClosed = () => {}) {
     write(text) {
       if (!closed) stream.write(text);
     },
+    /**
+     * Resolves once everything written so far has left the process: a pipe takes 64 KiB at a
+     * time, and an exit before then cuts a long output (an audience of 10,000 OpenIDs) short.
+     */
+    flush() {
+      if (closed || typeof stream.write !== 'function') return Promise.resolve();
+      return new Promise((resolve) => {
+        stream.write('', () => resolve());
+      });
+    },
   };
 }
 

@@ -48,6 +48,13 @@ const replies = {
   'speed/get': '{"speed":3,"realspeed":15}',
   'speed/set': '{"errcode":0,"errmsg":"ok"}',
   stable_token: '{"access_token":"ACCESS_TOKEN","expires_in":7200}',
+  'media/upload': '{"errcode":0,"errmsg":"ok","type":"image","media_id":"MEDIA_ID","created_at":1672500000}',
+  'material/add_material': '{"media_id":"MEDIA_ID","url":"URL"}',
+  'material/batchget_material': '{"total_count":2,"item_count":2,"item":[{"media_id":"M1","name":"a.jpg","update_time":1672500000,"url":"URL"},{"media_id":"M2","content":{"news_item":[{"title":"T","thumb_media_id":"TH","show_cover_pic":1,"author":"A","digest":"D","content":"C","url":"U","content_source_url":"S"}]},"update_time":1672500000}]}',
+  'material/get_materialcount': '{"voice_count":1,"video_count":2,"image_count":3,"news_count":4}',
+  'tags/get': '{"tags":[{"id":1,"name":"每天一罐可乐星人","count":0},{"id":2,"name":"星标组","count":0}]}',
+  'user/tag/get': '{"count":2,"data":{"openid":["ocYxcuAEy30bX0NXmGn4ypqx3tI0","ocYxcuBt0mRugKZ7tGAHPnUaOW7Y"]},"next_openid":"ocYxcuBt0mRugKZ7tGAHPnUaOW7Y"}',
+  'user/get': '{"total":23000,"count":0,"next_openid":""}',
 };
 const replyType = {
   uploadimg: 'UploadImgReply',
@@ -61,7 +68,16 @@ const replyType = {
   'speed/get': 'SpeedGetReply',
   'speed/set': 'AckReply',
   stable_token: 'TokenReply',
+  'media/upload': 'MediaUploadReply',
+  'material/add_material': 'AddMaterialReply',
+  'material/batchget_material': 'BatchGetMaterialReply',
+  'material/get_materialcount': 'MaterialCountReply',
+  'tags/get': 'TagsReply',
+  'user/tag/get': 'FollowerListReply',
+  'user/get': 'FollowerListReply',
 };
+// a follower pager's page
+emit('FollowerPager.feed', 'wx.FollowerPage', new wx.FollowerPager({ tagId: 2 }).feed(replies['user/tag/get']));
 for (const { name } of wx.endpoints) {
   if (!(name in replies)) throw new Error(`no reply for endpoint ${name}`);
   emit(`parseReply('${name}')`, `wx.${replyType[name]}`, wx.parseReply(name, replies[name]));

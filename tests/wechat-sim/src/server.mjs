@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { parseJson, toJson, toControlJson } from './json.mjs';
 import { WxError, errReply } from './errors.mjs';
 import * as rules from './rules.mjs';
+import * as materials from './materials.mjs';
 import { aesKey, signature as urlSignature } from './crypto.mjs';
 import { eventXml, messageXml, buildPush, postOnce, xmlField } from './callback.mjs';
 
@@ -70,6 +71,8 @@ export const DEFAULTS = Object.freeze({
   followerCount: 20, // generated followers when `followers` is not given
   followers: null, // explicit OpenID list
   tags: null, // { tagId: [openid, ...] }; default: "2" = first half, "100" = second half
+  tagNames: null, // { tagId: name }; default "星标组" for 2, "tag <id>" for the others
+  followersPerPage: 10_000, // OpenIDs per user/get and user/tag/get page
   strictFollowers: false, // true: OpenIDs outside `followers` get 40003
   strictFields: true, // true: unknown JSON fields get 47001
   media: DEFAULT_MEDIA, // pre-seeded media ids -> type (thumb|image|voice|video|news|mpvideo)
@@ -90,7 +93,8 @@ export const DEFAULTS = Object.freeze({
 const TOGGLES = ['callbackUrl', 'callbackMode', 'callbackToken', 'encodingAESKey', 'appId', 'appSecret', 'apps',
   'accountKind', 'ghId', 'helperOpenId', 'tokenLifetimeSec', 'timeScale', 'callbackDelayMs',
   'callbackTimeoutMs', 'callbackRetries', 'callbackRetryIntervalMs', 'rateLimitPerMinute',
-  'dedupeWindowMs', 'clientmsgidTtlMs', 'errorFraction', 'strictFollowers', 'strictFields', 'quota', 'verbose'];
+  'dedupeWindowMs', 'clientmsgidTtlMs', 'errorFraction', 'strictFollowers', 'strictFields', 'quota', 'verbose',
+  'followersPerPage'];
 
 const FAULT_KINDS = ['delay', 'drop', 'http_500', 'errcode_-1', 'token_expired', 'quota_45009',
   'lose_reply', 'errcode', 'reprint', 'job_status'];
@@ -103,6 +107,13 @@ const ROUTES = {
   'cgi-bin/media/uploadimg': { method: 'POST', handler: 'hUploadImg' },
   'cgi-bin/media/uploadnews': { method: 'POST', json: true, handler: 'hUploadNews' },
   'cgi-bin/media/uploadvideo': { method: 'POST', json: true, handler: 'hUploadVideo' },
+  'cgi-bin/media/upload': { method: 'POST', handler: 'hMediaUpload' },
+  'cgi-bin/material/add_material': { method: 'POST', handler: 'hAddMaterial' },
+  'cgi-bin/material/batchget_material': { method: 'POST', json: true, handler: 'hBatchGetMaterial' },
+  'cgi-bin/material/get_materialcount': { method: 'GET', handler: 'hMaterialCount' },
+  'cgi-bin/tags/get': { method: 'GET', handler: 'hTagsGet' },
+  'cgi-bin/user/tag/get': { method: 'POST', json: true, handler: 'hUserTagGet' },
+  'cgi-bin/user/get': { method: 'GET', handler: 'hUserGet' },
   [MASS + 'sendall']: { method: 'POST', json: true, handler: 'hSendAll' },
   [MASS + 'send']: { method: 'POST', json: true, handler: 'hSend' },
   [MASS + 'delete']: { method: 'POST', json: true, handler: 'hDelete' },
@@ -706,6 +717,112 @@ export class Simulator {
     const id = opaqueId();
     this.media.set(id, { id, type: 'mpvideo', source: 'uploadvideo', from: v.mediaId, title: v.title, description: v.description, createdAtMs: this.now() });
     return { type: 'video', media_id: id, created_at: Math.floor(this.now() / 1000) };
+  }
+
+  /** The file part of a media/upload or add_material body (41005 when there is none). */
+  uploadedParts(req, body) {
+    const ct = req.headers['content-type'] ?? '';
+    const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(ct);
+    if (!/^multipart\/form-data/i.test(ct) || !m) throw new WxError(41005, 'expected multipart/form-data with a part named media');
+    const parts = parseMultipart(body, m[1] ?? m[2]);
+    const media = parts.find((p) => p.name === 'media');
+    if (!media) throw new WxError(41005, 'no part named media');
+    return { media, parts };
+  }
+
+  hMediaUpload(_b, { req, url, body }) {
+    const type = url.searchParams.get('type') ?? '';
+    if (!materials.MEDIA_TYPES.includes(type)) throw new WxError(40004, `type must be one of ${materials.MEDIA_TYPES.join(', ')}`);
+    const { media } = this.uploadedParts(req, body);
+    const format = materials.checkFile('temporary', type, media);
+    const id = opaqueId();
+    const createdAtMs = this.now();
+    this.media.set(id, { id, type, source: 'media/upload', format, bytes: media.data.length, filename: media.filename, createdAtMs });
+    // A thumb's id comes back as thumb_media_id.
+    const idField = type === 'thumb' ? 'thumb_media_id' : 'media_id';
+    return { type, [idField]: id, created_at: Math.floor(createdAtMs / 1000) };
+  }
+
+  hAddMaterial(_b, { req, url, body }) {
+    const type = url.searchParams.get('type') ?? '';
+    if (!materials.MEDIA_TYPES.includes(type)) throw new WxError(40004, `type must be one of ${materials.MEDIA_TYPES.join(', ')}`);
+    const { media, parts } = this.uploadedParts(req, body);
+    const format = materials.checkFile('permanent', type, media);
+    let title;
+    let introduction;
+    if (type === 'video') {
+      const d = parts.find((p) => p.name === 'description');
+      if (!d) throw new WxError(40035, 'a video needs a description part {"title","introduction"}');
+      let desc;
+      try {
+        desc = parseJson(d.data.toString('utf8'));
+      } catch (e) {
+        throw new WxError(47001, `description is not JSON: ${e.message}`);
+      }
+      if (!desc || typeof desc !== 'object' || Array.isArray(desc)) throw new WxError(47001, 'description must be a JSON object');
+      if (typeof desc.title !== 'string' || desc.title.trim() === '') throw new WxError(40035, 'description.title missing');
+      if (desc.introduction !== undefined && typeof desc.introduction !== 'string') throw new WxError(47001, 'description.introduction must be a string');
+      title = desc.title;
+      introduction = desc.introduction ?? '';
+    }
+    const id = opaqueId();
+    const createdAtMs = this.now();
+    const m = { id, type, source: 'add_material', permanent: true, format, bytes: media.data.length, filename: media.filename, title, introduction, createdAtMs };
+    if (type === 'image') m.url = `http://mmbiz.qpic.cn/mmbiz_${format === 'png' ? 'png' : 'jpg'}/${randomBytes(40).toString('base64url')}/0?wx_fmt=${format}`;
+    this.media.set(id, m);
+    return m.url ? { media_id: id, url: m.url } : { media_id: id };
+  }
+
+  /** Permanent materials of `type`, newest first. */
+  materialsOf(type) {
+    return [...this.media.values()].filter((m) => m.permanent && m.type === type).reverse();
+  }
+
+  hBatchGetMaterial(b) {
+    rules.requireObject(b);
+    const types = ['image', 'video', 'voice', 'news'];
+    for (const k of Object.keys(b)) if (this.cfg.strictFields && !['type', 'offset', 'count'].includes(k)) throw new WxError(47001, `unknown field ${k}`);
+    if (!types.includes(b.type)) throw new WxError(40004, `type must be one of ${types.join(', ')}`);
+    const offset = b.offset ?? 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new WxError(40035, 'offset must be a non-negative integer');
+    if (!Number.isInteger(b.count) || b.count < 1 || b.count > 20) throw new WxError(40035, 'count must be 1 to 20');
+    const all = this.materialsOf(b.type);
+    const item = all.slice(offset, offset + b.count).map((m) => ({
+      media_id: m.id,
+      name: m.filename ?? '',
+      update_time: Math.floor(m.createdAtMs / 1000),
+      ...(m.url ? { url: m.url } : {}),
+    }));
+    return { total_count: all.length, item_count: item.length, item };
+  }
+
+  hMaterialCount() {
+    const n = (t) => this.materialsOf(t).length;
+    return { voice_count: n('voice'), video_count: n('video'), image_count: n('image'), news_count: n('news') };
+  }
+
+  tagName(id) {
+    return this.cfg.tagNames?.[id] ?? (id === '2' ? '星标组' : `tag ${id}`);
+  }
+
+  hTagsGet() {
+    return { tags: [...this.tags].map(([id, list]) => ({ id: Number(id), name: this.tagName(id), count: list.length })) };
+  }
+
+  hUserTagGet(b) {
+    rules.requireObject(b);
+    for (const k of Object.keys(b)) if (this.cfg.strictFields && !['tagid', 'next_openid'].includes(k)) throw new WxError(47001, `unknown field ${k}`);
+    if (b.tagid === undefined) throw new WxError(40035, 'tagid missing');
+    const id = String(rules.parseId(b.tagid, 'tagid'));
+    const list = this.tags.get(id);
+    if (!list) throw new WxError(45159, `no tag ${id}`);
+    if (b.next_openid !== undefined && typeof b.next_openid !== 'string') throw new WxError(47001, 'next_openid must be a string');
+    return materials.followerPage(list, b.next_openid ?? '', this.cfg.followersPerPage);
+  }
+
+  hUserGet(_b, { url }) {
+    const next = url.searchParams.get('next_openid') ?? '';
+    return materials.followerPage(this.followers, next, this.cfg.followersPerPage, { total: this.followers.length });
   }
 
   // ---- sends ---------------------------------------------------------------------------------
