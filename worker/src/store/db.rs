@@ -55,6 +55,15 @@ pub fn changed(results: &[D1Result], i: usize) -> bool {
         > 0
 }
 
+/// The ids statement `i` of a commit returned (`RETURNING id`): the rows it changed.
+pub fn returned_ids(results: &[D1Result], i: usize) -> Result<Vec<String>, AppError> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: String,
+    }
+    Ok(rows::<Id>(results, i)?.into_iter().map(|r| r.id).collect())
+}
+
 /// A key unique in a table shared by every account (`kv`, `push_seen`, `events`, idempotency
 /// keys): the default account's as it always was, another's prefixed by its id.
 fn scoped(account_id: &str, key: &str) -> String {
