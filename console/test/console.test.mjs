@@ -402,6 +402,10 @@ test('a start in the past is refused at its field; a send WeChat refuses as a re
   assert.match(await reason.innerText(), /原创校验被判定为转载文/);
   assert.match(await reason.innerText(), /sendIgnoreReprint/);
   assert.match(await text(page, '#batches tbody tr'), /未送达/);
+  // WeChat ended the batch without delivering it: not a green 已完成 beside 未送达.
+  const batchBadge = page.locator('#batches tbody tr .badge[data-state]').first();
+  assert.equal(await batchBadge.getAttribute('data-state'), 'ended');
+  assert.equal(await batchBadge.innerText(), '已结束');
   await shot('reprint-refused');
   assert.deepEqual(problems, []);
   await context.close();
