@@ -79,6 +79,7 @@ const S = {
   state_sending: ['发送中', 'sending'],
   state_submitted: ['已提交微信', 'submitted'],
   state_finished: ['已完成', 'finished'],
+  state_ended: ['已结束', 'ended'],
   state_failed: ['失败', 'failed'],
   state_partly_failed: ['部分失败', 'partly failed'],
   state_cancelled: ['已取消', 'cancelled'],

@@ -10,6 +10,14 @@ import { Badge, Confirm, ErrorBox, Field, Title } from './ui.js';
 import { audienceText, MessageView, notesOf } from './message.js';
 import { recall } from './local.js';
 
+/**
+ * A batch WeChat ended without delivering it in full is `finished` to the worker (nothing more
+ * will happen to it), but a green 已完成 beside 未送达 reads as a success: it shows as 已结束.
+ */
+function batchStateShown(batch) {
+  return batch.state === 'finished' && batch.outcome && batch.outcome.delivery !== 'delivered' ? 'ended' : batch.state;
+}
+
 const JOB_STATES = ['planned', 'sending', 'submitted', 'finished', 'partly_failed', 'failed', 'cancelled'];
 
 /** A message in a few words for a list: its kind and the start of its text or title. */
@@ -252,7 +260,7 @@ export function JobPage({ id }) {
     <div class="scroll" tabindex="0"><table id="batches">
       <thead><tr><th scope="col">${t('batch')}</th><th scope="col">${t('state')}</th><th scope="col">${t('outcome')}</th><th scope="col">${t('recipients')}</th><th scope="col">${t('result')}</th><th scope="col">${t('attempts')}</th><th scope="col">${t('msgId')}</th><th scope="col">${t('clientMsgId')}</th><th scope="col">${t('lastOutcome')}</th></tr></thead>
       <tbody>${job.batches.map((b) => html`<tr data-batch=${b.index}>
-        <td>${b.index + 1}</td><td><${Badge} state=${b.state} /></td>
+        <td>${b.index + 1}</td><td><${Badge} state=${batchStateShown(b)} /></td>
         <td class="outcome">${b.outcome ? html`<span class=${`badge badge-${b.outcome.delivery}`}>${t(b.outcome.delivery)}</span> <span class="outcome-why">${pick(b.outcome.en, b.outcome.zh)}</span>` : '—'}</td>
         <td>${b.recipients === null ? '—' : num(b.recipients)}</td>
         <td>${b.result ? (typeof b.result.sentCount === 'number' ? html`<${Badge} state=${b.result.status} /> ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : html`<code>${b.result.status}</code> (${b.result.source})`) : '—'}</td>

@@ -352,15 +352,13 @@ test('a scheduled job, cancelled from its page after a confirmation, sends nothi
   await context.close();
 });
 
-// TODO until the worker side of issue 25 lands (phase C): the field check passes today, the
-// failed badge and the reason need the worker to carry core's outcome.
-test('a start in the past is refused at its field; a send WeChat refuses as a reprint shows a red failed badge and the reason in words', { todo: 'issue 25 phase C: the worker does not carry the outcome yet' }, async () => {
+test('a start in the past is refused at its field; a send WeChat refuses as a reprint shows a red failed badge and the reason in words', async () => {
   const { page, context, shot, problems } = await open('reprint-refused');
   await signIn(page);
   await page.getByLabel('图文', { exact: true }).check();
   await page.getByLabel('标题', { exact: true }).fill('转载的文章');
   await page.getByLabel('正文（HTML）').fill('<p>别处的内容</p>');
-  await page.getByLabel('封面 thumb_media_id').fill('sim-thumb-media-id-0002');
+  await page.getByLabel('封面 thumb_media_id').fill('sim-thumb-media-id-0001');
   // send_ignore_reprint stays 0: a reprint verdict stops the send.
   await page.getByRole('button', { name: '上传图文（uploadnews）' }).click();
   await page.locator('#news-media-id').waitFor(WAIT);
@@ -381,6 +379,8 @@ test('a start in the past is refused at its field; a send WeChat refuses as a re
   assert.match(await text(page, '#problem-summary'), /sendAt/);
   await shot('start-in-the-past');
   await page.getByLabel('立即发送').check();
+  // The console asks for a preview first, or this box (since issue 26).
+  await page.getByLabel('不预览，直接发送').check();
 
   const send = page.locator('#send');
   await page.locator('#summary-start').waitFor(WAIT);
@@ -393,7 +393,8 @@ test('a start in the past is refused at its field; a send WeChat refuses as a re
   const job = await driveJob(stack, jobId);
   assert.equal(job.state, 'failed', JSON.stringify(job.batches));
   assert.equal(job.batches[0].result.status, 'err(30003)');
-  const badge = page.locator('h1 .badge', { hasText: 'failed' });
+  // The badge says 失败 in Chinese (issue 26); its state is `failed`.
+  const badge = page.locator('h1 .badge[data-state="failed"]', { hasText: '失败' });
   await badge.waitFor(WAIT);
   assert.equal(await badge.evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(253, 236, 234)', 'red, not green');
   const reason = page.locator('#job-reason');
@@ -401,6 +402,10 @@ test('a start in the past is refused at its field; a send WeChat refuses as a re
   assert.match(await reason.innerText(), /原创校验被判定为转载文/);
   assert.match(await reason.innerText(), /sendIgnoreReprint/);
   assert.match(await text(page, '#batches tbody tr'), /未送达/);
+  // WeChat ended the batch without delivering it: not a green 已完成 beside 未送达.
+  const batchBadge = page.locator('#batches tbody tr .badge[data-state]').first();
+  assert.equal(await batchBadge.getAttribute('data-state'), 'ended');
+  assert.equal(await batchBadge.innerText(), '已结束');
   await shot('reprint-refused');
   assert.deepEqual(problems, []);
   await context.close();

@@ -33,7 +33,7 @@ use wxmass::callback::{
 };
 use wxmass::event::{CallbackMessage, EventError, MassSendJobFinish};
 use wxmass::limits::{CALLBACK_BODY_MAX_BYTES, CALLBACK_SUCCESS_REPLY};
-use wxmass::plan::{BatchProgress, JobResult, StateError};
+use wxmass::plan::{BatchOutcome, BatchProgress, JobResult, StateError};
 
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -403,9 +403,10 @@ impl Refused {
     }
 }
 
-/// What a MASSSENDJOBFINISH does to its batch, by core's state machine: the batch's new row,
-/// `None` when it already holds this result, or why it does not take it. A batch finished from
-/// mass/get (counts unknown) still takes its late event.
+/// What a MASSSENDJOBFINISH does to its batch, by core's state machine: the batch's new row
+/// (finished, with core's outcome of the push), `None` when it already holds this result, or
+/// why it does not take it. A batch finished from mass/get (counts unknown) still takes its late
+/// event.
 pub fn apply_result(row: &BatchRow, e: &MassSendJobFinish) -> Result<Option<BatchRow>, Refused> {
     if !matches!(row.state.as_str(), "submitted" | "finished") {
         return Err(Refused::ignored(format!("the batch is {}", row.state)));
@@ -431,5 +432,8 @@ pub fn apply_result(row: &BatchRow, e: &MassSendJobFinish) -> Result<Option<Batc
     new.state = "finished".into();
     new.progress_json = serde_json::to_string(&progress).unwrap_or_default();
     new.result_json = Some(serde_json::to_string(&result).unwrap_or_default());
+    // Core's one outcome rule, as mass/get's check asks it: `send fail` or `err(N)` with nothing
+    // sent is refused, and the job's state follows from it.
+    new.outcome_json = Some(store::outcome_json(&BatchOutcome::of_result(&result)));
     Ok(Some(new))
 }

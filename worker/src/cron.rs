@@ -548,6 +548,10 @@ fn after_check(mut row: BatchRow, settled: &CheckSettled) -> BatchRow {
     if let Some(why) = &settled.fail_reason {
         row.fail_reason = Some(why.clone());
     }
+    // Core's outcome of the check, as a push would have stored it (SEND_FAIL is refused).
+    if let Some(outcome) = &settled.batch_outcome {
+        row.outcome_json = Some(store::outcome_json(outcome));
+    }
     row
 }
 

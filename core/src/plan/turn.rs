@@ -39,6 +39,7 @@ use std::fmt;
 
 use super::china_time::UnixMillis;
 use super::decide::{Action, BatchProgress, BatchState, Outcome};
+use super::outcome::BatchOutcome;
 use super::pacer::Pacer;
 use super::quota::{earliest_start, AccountKind, QuotaDecision, QuotaNeed, QuotaRule};
 use super::quota::{SendKind, SentRecord};
@@ -400,6 +401,10 @@ pub struct CheckSettled {
     pub finished: Option<CheckedResult>,
     /// Set when the batch failed: why, for a person.
     pub fail_reason: Option<String>,
+    /// How the batch ended, when it did: the outcome rule a MASSSENDJOBFINISH push is read
+    /// with, so `SEND_FAIL` here is refused as `send fail` there is; a check that gave up
+    /// is refused with its reason.
+    pub batch_outcome: Option<BatchOutcome>,
     /// What the check said, for a person.
     pub outcome: String,
     /// Checks made, this one included.
@@ -639,6 +644,7 @@ impl CronTurn {
             next_at: None,
             finished: None,
             fail_reason: None,
+            batch_outcome: None,
             outcome: heard.described,
             status_checks: step.status_checks.saturating_add(1),
             call_succeeded: heard.status.is_some(),
@@ -649,9 +655,17 @@ impl CronTurn {
                 settled.stage = Stage::Finished;
                 settled.outcome = note.clone();
                 settled.finished = Some(CheckedResult { status, note });
+                settled.batch_outcome = heard.status.as_ref().and_then(BatchOutcome::of_status);
             }
             StatusCheck::Failed { reason } => {
                 settled.stage = Stage::Failed;
+                settled.batch_outcome = Some(
+                    heard
+                        .status
+                        .as_ref()
+                        .and_then(BatchOutcome::of_status)
+                        .unwrap_or_else(|| BatchOutcome::of_failure_text(&reason)),
+                );
                 settled.fail_reason = Some(reason);
             }
             StatusCheck::CheckAgainAt { at } => settled.next_at = Some(at),
@@ -1325,6 +1339,24 @@ mod tests {
         let result = settled.finished.unwrap();
         assert_eq!(result.status, "SEND_SUCCESS");
         assert_eq!(settled.outcome, result.note);
+        assert_eq!(
+            settled.batch_outcome.map(|o| o.delivery),
+            Some(crate::plan::Delivery::Delivered)
+        );
+    }
+
+    #[test]
+    fn a_check_that_finds_send_fail_ends_the_batch_refused_as_the_push_would() {
+        let mut r = read(AccountKind::Service, Vec::new());
+        r.overdue = vec![overdue(Some(MsgId(7)), 0)];
+        let mut t = CronTurn::new(r);
+        let c = check_step(t.poll(T0, PLENTY));
+        let body = br#"{"errcode":0,"errmsg":"ok","msg_id":7,"msg_status":"SEND_FAIL"}"#;
+        let settled = t.on_check_outcome(c, http(body), T0);
+        assert_eq!(settled.stage, Stage::Failed);
+        let outcome = settled.batch_outcome.unwrap();
+        assert_eq!(outcome.delivery, crate::plan::Delivery::Refused);
+        assert!(outcome.en.contains("SEND_FAIL"), "{}", outcome.en);
     }
 
     #[test]

@@ -246,6 +246,9 @@ pub async fn seal(id: &str, app: &Ctx) -> Result<Response, AppError> {
     let mut sealer = AudienceSealer::new(Some(u64::from_le_bytes(crate::random::bytes::<8>())));
     // In WebAssembly a growing list is copied at each doubling: size it once.
     sealer.reserve(parts.iter().map(|p| p.valid.max(0) as u64).sum());
+    // The uploads keep only the valid OpenIDs: the invalid ones each part reported are counted
+    // here, so an audience left empty says how many were skipped across every part.
+    sealer.skipped_invalid(parts.iter().map(|p| p.invalid.max(0) as u64).sum());
     let mut offset = 0;
     while offset < rows {
         for text in app.store.raw_rows(id, offset, RAW_ROWS_PER_READ).await? {

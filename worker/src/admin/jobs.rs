@@ -13,13 +13,15 @@
 //! An `Idempotency-Key` header makes creation safe to retry: the same key with the same body
 //! answers 200 with the first job; with another body, 422 `idempotency_key_reused`.
 
+use std::collections::HashSet;
+
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use worker::{D1PreparedStatement, Request, Response};
+use worker::{Request, Response};
 use wxmass::endpoint::EndpointName;
 use wxmass::plan::{
-    send_at_from_value, BatchAudience, BatchProgress, ChunkRef, PendingSend, PlanOptions,
-    PlanSummary, SendKind, SendPlan, UnixMillis,
+    read_send_at, BatchAudience, BatchProgress, ChunkRef, PendingSend, PlanOptions, PlanSummary,
+    SendKind, SendPlan, UnixMillis,
 };
 use wxmass::{Audience, MassMessage};
 
@@ -28,7 +30,7 @@ use crate::calls::Ledger;
 use crate::cron::LEDGER_LOOKBACK_MS;
 use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::{self, BatchRow, JobRow, NewBatch, QueuedSend};
+use crate::store::{self, BatchCancel, BatchRow, JobRow, NewBatch, QueuedSend};
 
 /// Longest Idempotency-Key accepted.
 const IDEMPOTENCY_KEY_MAX_BYTES: usize = 200;
@@ -126,7 +128,9 @@ pub async fn create(
     let message =
         MassMessage::from_value(message_value.clone(), "message").map_err(AppError::Invalid)?;
     let audience_value = body.get("audience").cloned().unwrap_or(Value::Null);
-    let send_at = send_at_from_value(body.get("sendAt"), "sendAt")
+    // Core refuses a start more than a minute before now: a year typed wrong would otherwise
+    // send the whole list at once.
+    let send_at = read_send_at(body.get("sendAt"), "sendAt", UnixMillis(now))
         .map_err(AppError::Invalid)?
         .map_or(now, |t| t.0);
     let options = plan_options(&body, app)?;
@@ -428,7 +432,8 @@ pub async fn list(req: &Request, app: &Ctx) -> Result<Response, AppError> {
 }
 
 /// `POST /api/jobs/{id}/cancel`: cancels every batch core allows (never one that may have
-/// reached WeChat), in one commit. 409 when none could be cancelled.
+/// reached WeChat), in one commit of two statements whatever the job's size (the batches by one
+/// set-based update, each under its version guard; the job). 409 when none could be cancelled.
 pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
     let (_, batches) = app
         .store
@@ -436,11 +441,7 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no job {id}")))?;
     let now = app.now();
-    let CancelDecision {
-        mut stmts,
-        tried,
-        mut kept,
-    } = decide_cancel(&batches, now, app)?;
+    let CancelDecision { tried, mut kept } = decide_cancel(&batches)?;
     if tried.is_empty() {
         if kept.is_empty() {
             return reply(
@@ -453,57 +454,54 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
             kept.len()
         )));
     }
-    stmts.push(app.store.cancel_job(id, now)?);
-    let r = app.store.commit(stmts).await?;
-    let mut cancelled = 0;
-    for (i, b) in tried.iter().enumerate() {
-        if store::changed(&r, i) {
-            cancelled += 1;
-        } else {
-            // A cron run claimed it between the read and the commit.
-            kept.push(
-                json!({ "index": b.idx, "state": "sending", "why": "a cron run took it first" }),
-            );
-        }
+    let r = app
+        .store
+        .commit(vec![
+            app.store
+                .cancel_batches(id, &tried, CANCELLED_OUTCOME, now)?,
+            app.store.cancel_job(id, now)?,
+        ])
+        .await?;
+    let changed: HashSet<String> = store::returned_ids(&r, 0)?.into_iter().collect();
+    for t in tried.iter().filter(|t| !changed.contains(t.id)) {
+        // A cron run claimed it between the read and the commit.
+        kept.push(
+            json!({ "index": t.index, "state": "sending", "why": "a cron run took it first" }),
+        );
     }
     reply(
         200,
-        &json!({ "cancelledBatches": cancelled, "notCancelled": kept, "job": view_of(id, app).await? }),
+        &json!({ "cancelledBatches": changed.len(), "notCancelled": kept, "job": view_of(id, app).await? }),
     )
 }
 
+/// A cancelled batch's last outcome, for a person.
+const CANCELLED_OUTCOME: &str = "cancelled before it was sent";
+
 /// What core's `cancel` decided for a job's batches.
 struct CancelDecision<'a> {
-    /// The guarded update of each batch to cancel, in the order of `tried`.
-    stmts: Vec<D1PreparedStatement>,
-    tried: Vec<&'a BatchRow>,
+    /// Each batch to cancel, with the progress core wrote for it.
+    tried: Vec<BatchCancel<'a>>,
     /// Why each other batch (not already cancelled) stays, as the answer shows it.
     kept: Vec<Value>,
 }
 
-fn decide_cancel<'a>(
-    batches: &'a [BatchRow],
-    now: i64,
-    app: &Ctx,
-) -> Result<CancelDecision<'a>, AppError> {
-    let mut stmts = Vec::new();
+fn decide_cancel(batches: &[BatchRow]) -> Result<CancelDecision<'_>, AppError> {
     let mut tried = Vec::new();
     let mut kept = Vec::new();
     for b in batches {
-        let mut progress: BatchProgress = serde_json::from_str(&b.progress_json)
-            .map_err(|e| AppError::Internal(format!("batch {}: {e}", b.id)))?;
         if b.state == "cancelled" {
             continue;
         }
+        let mut progress: BatchProgress = serde_json::from_str(&b.progress_json)
+            .map_err(|e| AppError::Internal(format!("batch {}: {e}", b.id)))?;
         match (b.state.as_str(), progress.cancel()) {
-            ("pending", Ok(())) => {
-                let mut new = b.clone();
-                new.state = "cancelled".into();
-                new.progress_json = serde_json::to_string(&progress).unwrap_or_default();
-                new.last_outcome = Some("cancelled before it was sent".into());
-                stmts.push(app.store.update_batch(&new, b.version, now, false)?);
-                tried.push(b);
-            }
+            ("pending", Ok(())) => tried.push(BatchCancel {
+                id: &b.id,
+                index: b.idx,
+                read_version: b.version,
+                progress_json: serde_json::to_string(&progress).unwrap_or_default(),
+            }),
             (_, Err(e)) => {
                 kept.push(json!({ "index": b.idx, "state": b.state, "why": e.to_string() }))
             }
@@ -512,5 +510,5 @@ fn decide_cancel<'a>(
             ),
         }
     }
-    Ok(CancelDecision { stmts, tried, kept })
+    Ok(CancelDecision { tried, kept })
 }

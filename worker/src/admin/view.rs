@@ -8,9 +8,11 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use wxmass::plan::JobResult;
+use wxmass::plan::{
+    job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobResult,
+};
 
-use crate::store::{BatchCounts, BatchRow, EventRow, JobListRow, JobRow};
+use crate::store::{outcome_of_result, BatchCounts, BatchRow, EventRow, JobListRow, JobRow};
 
 /// `GET /api/jobs/{id}`.
 #[derive(Serialize)]
@@ -21,6 +23,8 @@ pub struct Job<'a> {
     created_at: i64,
     send_at: i64,
     cancelled_at: Option<i64>,
+    /// Why a job ended `failed` or `partly_failed` (core's `job_reason`); `null` otherwise.
+    reason: Option<JobReason>,
     /// The message as the job was created with it.
     message: Value,
     /// The audience as stored: `{openids: n}`, `{tagId}`, `{everyone: true}` or
@@ -96,6 +100,8 @@ pub struct Batch<'a> {
     submitted_at: Option<i64>,
     /// Core's `JobResult` from the push, or `{status, source: "mass/get", note}`.
     result: Value,
+    /// How it ended, by core's outcome rule; `null` while that is not known.
+    outcome: Option<BatchOutcome>,
 }
 
 /// A stored push. `payload` is core's parsed event (`parseEvent`'s value without `dedupeKey`,
@@ -122,30 +128,35 @@ fn parsed(text: Option<&str>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// A job's state, from how many of its batches are in each state.
-pub fn job_state(c: &BatchCounts, cancelled_at: Option<i64>) -> &'static str {
-    let n = c.batches;
-    if n > 0 && c.cancelled == n {
-        "cancelled"
-    } else if n > 0 && c.finished + c.failed + c.cancelled == n {
-        if c.failed == 0 {
-            "finished"
-        } else if c.finished == 0 {
-            "failed"
-        } else {
-            "partly_failed"
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Core's tally of a job's batches from their states, with the finished ones counted by their
+/// delivery (`delivered`, `partly_delivered`, `refused` of `c`, and each of `unjudged`, the
+/// results of finished batches stored before outcomes were).
+fn tally(c: &BatchCounts, unjudged: impl Iterator<Item = Option<Delivery>>) -> BatchTally {
+    let mut t = BatchTally {
+        batches: to_u64(c.batches),
+        pending: to_u64(c.pending),
+        sending: to_u64(c.sending),
+        submitted: to_u64(c.submitted),
+        delivered: to_u64(c.delivered),
+        partly_delivered: to_u64(c.partly_delivered),
+        refused: to_u64(c.refused),
+        failed: to_u64(c.failed),
+        cancelled: to_u64(c.cancelled),
+        attempted: to_u64(c.attempted),
+    };
+    for delivery in unjudged {
+        match delivery {
+            // A finished batch whose result core cannot read counts as it always did.
+            Some(Delivery::Delivered) | None => t.delivered += 1,
+            Some(Delivery::PartlyDelivered) => t.partly_delivered += 1,
+            Some(Delivery::Refused) => t.refused += 1,
         }
-    } else if c.pending == n && c.attempted == 0 {
-        if cancelled_at.is_some() {
-            "cancelled"
-        } else {
-            "planned"
-        }
-    } else if c.pending + c.sending > 0 {
-        "sending"
-    } else {
-        "submitted"
     }
+    t
 }
 
 fn counts_of(batches: &[BatchRow]) -> BatchCounts {
@@ -159,6 +170,10 @@ fn counts_of(batches: &[BatchRow]) -> BatchCounts {
         failed: count("failed"),
         cancelled: count("cancelled"),
         attempted: batches.iter().filter(|b| b.attempt > 0).count() as i64,
+        // Counted with the outcomes (see `job`).
+        delivered: 0,
+        partly_delivered: 0,
+        refused: 0,
     }
 }
 
@@ -193,7 +208,7 @@ fn results(batches: &[BatchRow], events: usize) -> Results {
     r
 }
 
-pub fn batch(b: &BatchRow) -> Batch<'_> {
+pub fn batch(b: &BatchRow, outcome: Option<BatchOutcome>) -> Batch<'_> {
     Batch {
         index: b.idx,
         client_msg_id: &b.clientmsgid,
@@ -211,6 +226,7 @@ pub fn batch(b: &BatchRow) -> Batch<'_> {
         fail_reason: b.fail_reason.as_deref(),
         submitted_at: b.submitted_at,
         result: parsed(b.result_json.as_deref()),
+        outcome,
     }
 }
 
@@ -232,26 +248,56 @@ pub fn event(e: &EventRow) -> Event<'_> {
 
 pub fn job<'a>(j: &'a JobRow, batches: &'a [BatchRow], events: &'a [EventRow]) -> Job<'a> {
     let c = counts_of(batches);
+    let outcomes: Vec<Option<BatchOutcome>> = batches.iter().map(BatchRow::outcome).collect();
+    let finished = batches
+        .iter()
+        .zip(&outcomes)
+        .filter(|(b, _)| b.state == "finished")
+        .map(|(_, o)| o.as_ref().map(|o| o.delivery));
+    let state = job_state(&tally(&c, finished), j.cancelled_at.is_some());
+    let ended: Vec<(usize, BatchOutcome)> = batches
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(b, o)| Some((usize::try_from(b.idx).ok()?, o.clone()?)))
+        .collect();
+    let reason = if state.is_final() {
+        job_reason(&ended, batches.len())
+    } else {
+        None
+    };
     Job {
         id: &j.id,
-        state: job_state(&c, j.cancelled_at),
+        state: state.name(),
         created_at: j.created_at,
         send_at: j.send_at,
         cancelled_at: j.cancelled_at,
+        reason,
         message: parsed(Some(&j.message_json)),
         audience: parsed(Some(&j.audience_json)),
         summary: parsed(Some(&j.summary_json)),
         counts: counts(&c),
         results: results(batches, events.len()),
-        batches: batches.iter().map(batch).collect(),
+        batches: batches
+            .iter()
+            .zip(outcomes)
+            .map(|(b, o)| batch(b, o))
+            .collect(),
         events: events.iter().map(event).collect(),
     }
 }
 
 pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
+    let unjudged: Vec<String> = j
+        .unjudged_results
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok())
+        .unwrap_or_default();
+    let finished = unjudged
+        .iter()
+        .map(|r| outcome_of_result(r).map(|o| o.delivery));
     JobListItem {
         id: &j.id,
-        state: job_state(&j.counts, j.cancelled_at),
+        state: job_state(&tally(&j.counts, finished), j.cancelled_at.is_some()).name(),
         created_at: j.created_at,
         send_at: j.send_at,
         cancelled_at: j.cancelled_at,
@@ -259,5 +305,159 @@ pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
         audience: parsed(Some(&j.audience_json)),
         batches: j.counts.batches,
         counts: counts(&j.counts),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::outcome_json;
+
+    fn job_row() -> JobRow {
+        JobRow {
+            id: "j1".into(),
+            idempotency_key: None,
+            request_hash: None,
+            message_json: "{}".into(),
+            audience_json: "{}".into(),
+            summary_json: "{}".into(),
+            send_at: 0,
+            created_at: 0,
+            cancelled_at: None,
+            audience_id: None,
+            send_ignore_reprint: None,
+        }
+    }
+
+    /// A batch ended as `state`, with the result a push or mass/get stored; `outcome_json` as
+    /// the row holds it (`None`: written before migration 0008).
+    fn batch_row(idx: i64, state: &str, result: Option<&str>) -> BatchRow {
+        BatchRow {
+            id: format!("j1-{idx}"),
+            job_id: "j1".into(),
+            idx,
+            clientmsgid: format!("c{idx}"),
+            endpoint: "sendall".into(),
+            to_all: 0,
+            recipients: Some(2),
+            state: state.into(),
+            progress_json: r#"{"state":{"state":"submitted","msgId":"1000"},"attempts":1}"#.into(),
+            attempt: 1,
+            lease_until: 0,
+            next_attempt_at: 0,
+            msg_id: Some("1000".into()),
+            msg_data_id: None,
+            last_outcome: None,
+            fail_reason: None,
+            result_json: result.map(str::to_owned),
+            submitted_at: Some(0),
+            status_checks: 0,
+            version: 3,
+            audience_id: None,
+            job_message: None,
+            job_reprint: None,
+            outcome_json: None,
+        }
+    }
+
+    const REPRINT: &str =
+        r#"{"status":"err(30003)","totalCount":2,"filterCount":2,"sentCount":0,"errorCount":0}"#;
+    const DELIVERED: &str =
+        r#"{"status":"send success","totalCount":2,"filterCount":2,"sentCount":2,"errorCount":0}"#;
+
+    fn state_of(batches: &[BatchRow]) -> &'static str {
+        let j = job_row();
+        job(&j, batches, &[]).state
+    }
+
+    #[test]
+    fn a_batch_finished_before_outcomes_were_stored_reads_its_result_through_core() {
+        let refused = batch_row(0, "finished", Some(REPRINT));
+        let o = refused.outcome().map(|o| o.delivery);
+        assert_eq!(o, Some(Delivery::Refused));
+        assert_eq!(state_of(&[refused]), "failed");
+        assert_eq!(
+            state_of(&[batch_row(0, "finished", Some(DELIVERED))]),
+            "finished"
+        );
+        let checked = r#"{"status":"SEND_SUCCESS","source":"mass/get","note":"…"}"#;
+        assert_eq!(
+            state_of(&[batch_row(0, "finished", Some(checked))]),
+            "finished"
+        );
+    }
+
+    #[test]
+    fn a_stored_outcome_is_what_the_batch_and_the_job_tell() {
+        let mut b = batch_row(0, "finished", Some(DELIVERED));
+        let refused = BatchOutcome::of_failure_text("told so");
+        b.outcome_json = Some(outcome_json(&refused));
+        let row = job_row();
+        let j = job(&row, std::slice::from_ref(&b), &[]);
+        assert_eq!(j.state, "failed");
+        assert_eq!(j.batches[0].outcome.as_ref(), Some(&refused));
+        let reason = j.reason.as_ref().map(|r| r.en.as_str()).unwrap_or("");
+        assert!(reason.contains("told so"), "{reason}");
+    }
+
+    #[test]
+    fn one_batch_refused_of_two_is_partly_failed_with_its_reason() {
+        let batches = [
+            batch_row(0, "finished", Some(DELIVERED)),
+            batch_row(1, "finished", Some(REPRINT)),
+        ];
+        let row = job_row();
+        let j = job(&row, &batches, &[]);
+        assert_eq!(j.state, "partly_failed");
+        let reason = j.reason.as_ref().map(|r| r.en.as_str()).unwrap_or("");
+        assert!(reason.starts_with("1 of 2 batches"), "{reason}");
+    }
+
+    #[test]
+    fn a_job_still_sending_has_no_reason_and_its_open_batches_no_outcome() {
+        let batches = [
+            batch_row(0, "finished", Some(REPRINT)),
+            batch_row(1, "submitted", None),
+        ];
+        let row = job_row();
+        let j = job(&row, &batches, &[]);
+        assert_eq!(j.state, "submitted");
+        assert!(j.reason.is_none());
+        assert!(j.batches[1].outcome.is_none());
+    }
+
+    #[test]
+    fn a_failed_batch_without_a_stored_outcome_is_refused_with_its_fail_reason() {
+        let mut b = batch_row(0, "failed", None);
+        b.fail_reason = Some("gave up".into());
+        let o = b.outcome();
+        assert_eq!(o.as_ref().map(|o| o.delivery), Some(Delivery::Refused));
+        assert!(o.is_some_and(|o| o.en.contains("gave up")));
+    }
+
+    #[test]
+    fn the_list_judges_results_stored_before_outcomes_with_the_same_rule() {
+        let row = |unjudged: &str, finished: i64, delivered: i64| JobListRow {
+            id: "j1".into(),
+            created_at: 0,
+            send_at: 0,
+            cancelled_at: None,
+            message_json: "{}".into(),
+            audience_json: "{}".into(),
+            counts: BatchCounts {
+                batches: 2,
+                finished,
+                attempted: 2,
+                delivered,
+                ..BatchCounts::default()
+            },
+            unjudged_results: Some(unjudged.into()),
+        };
+        let legacy = serde_json::to_string(&[REPRINT, DELIVERED]).unwrap_or_default();
+        let two = row(&legacy, 2, 0);
+        assert_eq!(list_item(&two).state, "partly_failed");
+        let one = serde_json::to_string(&[DELIVERED]).unwrap_or_default();
+        let one_judged = row(&one, 2, 1);
+        assert_eq!(list_item(&one_judged).state, "finished");
     }
 }

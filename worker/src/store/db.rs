@@ -54,6 +54,15 @@ pub fn changed(results: &[D1Result], i: usize) -> bool {
         > 0
 }
 
+/// The ids statement `i` of a commit returned (`RETURNING id`): the rows it changed.
+pub fn returned_ids(results: &[D1Result], i: usize) -> Result<Vec<String>, AppError> {
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: String,
+    }
+    Ok(rows::<Id>(results, i)?.into_iter().map(|r| r.id).collect())
+}
+
 /// The D1 database, with every statement counted against the invocation's budget.
 pub struct Store {
     /// Shared by the stores of one invocation (one per account in a cron run).

@@ -2,8 +2,11 @@
 //! under a version guard.
 
 use serde::Deserialize;
+use serde_json::json;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, D1Result};
+use wxmass::endpoint::MsgStatus;
+use wxmass::plan::{BatchOutcome, BatchProgress, BatchState, Delivery, JobResult};
 
 use super::calls::{CallRow, SENDS_SELECT};
 use super::db::{first, n, opt, opt_n, rows, s, Store};
@@ -64,6 +67,10 @@ pub struct JobListRow {
     pub audience_json: String,
     #[serde(flatten)]
     pub counts: BatchCounts,
+    /// The stored results (a JSON array of them) of finished batches with no stored outcome:
+    /// rows written before outcomes were (migration 0008), judged by core when read.
+    #[serde(default)]
+    pub unjudged_results: Option<String>,
 }
 
 /// How many batches of a job are in each state.
@@ -78,6 +85,13 @@ pub struct BatchCounts {
     pub cancelled: i64,
     /// Batches with at least one attempt.
     pub attempted: i64,
+    /// Finished batches by their stored outcome's delivery.
+    #[serde(default)]
+    pub delivered: i64,
+    #[serde(default)]
+    pub partly_delivered: i64,
+    #[serde(default)]
+    pub refused: i64,
 }
 
 /// A batch without its (large) request body.
@@ -103,6 +117,9 @@ pub struct BatchRow {
     pub submitted_at: Option<i64>,
     pub status_checks: i64,
     pub version: i64,
+    /// Core's [`BatchOutcome`] as JSON, stored when the batch ended (see [`BatchRow::outcome`]).
+    #[serde(default)]
+    pub outcome_json: Option<String>,
     /// A batch of a job sent to a sealed audience: its recipients are chunk `idx` there.
     #[serde(default)]
     pub audience_id: Option<String>,
@@ -114,13 +131,89 @@ pub struct BatchRow {
     pub job_reprint: Option<i64>,
 }
 
-pub(super) const BATCH_COLUMNS: &str = "b.id, b.job_id, b.idx, b.clientmsgid, b.endpoint, b.to_all, b.recipients, b.state, b.progress_json, b.attempt, b.lease_until, b.next_attempt_at, b.msg_id, b.msg_data_id, b.last_outcome, b.fail_reason, b.result_json, b.submitted_at, b.status_checks, b.version, b.audience_id";
+pub(super) const BATCH_COLUMNS: &str = "b.id, b.job_id, b.idx, b.clientmsgid, b.endpoint, b.to_all, b.recipients, b.state, b.progress_json, b.attempt, b.lease_until, b.next_attempt_at, b.msg_id, b.msg_data_id, b.last_outcome, b.fail_reason, b.result_json, b.submitted_at, b.status_checks, b.version, b.audience_id, b.outcome_json";
 
-/// Batches one INSERT carries (12 parameters each; D1 binds at most 100).
-const BATCHES_PER_INSERT: usize = 8;
+/// The JSON one INSERT of batches carries at most, in one bound parameter (D1 holds at most
+/// 2 MB in a string; a 10,000-OpenID body is ~330 KB, a batch of a sealed audience ~250 bytes,
+/// so a job of 1,000 such batches is one statement).
+const BATCH_JSON_BYTES_PER_INSERT: usize = 1_400_000;
 
-/// Stored request bodies one INSERT carries at most (a 10,000-OpenID body is ~330 KB).
-const BODY_BYTES_PER_INSERT: usize = 1_400_000;
+/// How a batch ended, as stored: core's [`BatchOutcome`] JSON.
+#[derive(Deserialize)]
+struct StoredOutcome {
+    delivery: String,
+    en: String,
+    zh: String,
+}
+
+fn stored_outcome(text: &str) -> Option<BatchOutcome> {
+    let o: StoredOutcome = serde_json::from_str(text).ok()?;
+    Some(BatchOutcome {
+        delivery: Delivery::parse(&o.delivery)?,
+        en: o.en,
+        zh: o.zh,
+    })
+}
+
+/// Core's [`BatchOutcome`] as stored in `outcome_json`.
+pub fn outcome_json(outcome: &BatchOutcome) -> String {
+    // Cannot fail: an enum and two strings.
+    serde_json::to_string(outcome).unwrap_or_default()
+}
+
+/// The outcome core gives a finished batch's stored result: a push's counts ([`JobResult`]), or
+/// `{status, source: "mass/get"}` from a status check. `None` for anything else.
+pub fn outcome_of_result(text: &str) -> Option<BatchOutcome> {
+    if let Ok(result) = serde_json::from_str::<JobResult>(text) {
+        return Some(BatchOutcome::of_result(&result));
+    }
+    #[derive(Deserialize)]
+    struct StatusResult {
+        status: MsgStatus,
+    }
+    let checked: StatusResult = serde_json::from_str(text).ok()?;
+    BatchOutcome::of_status(&checked.status)
+}
+
+impl BatchRow {
+    /// How the batch ended, by core's rule: as stored when it ended, or, for a row that has no
+    /// stored outcome (written before migration 0008, or failed by a cron step that leaves it to
+    /// this), as core reads its result, its progress or its fail reason. `None` while its end is
+    /// not known, and for a cancelled batch.
+    pub fn outcome(&self) -> Option<BatchOutcome> {
+        if let Some(o) = self.outcome_json.as_deref().and_then(stored_outcome) {
+            return Some(o);
+        }
+        match self.state.as_str() {
+            "finished" => self.result_json.as_deref().and_then(outcome_of_result),
+            "failed" => Some(self.failure_outcome()),
+            _ => None,
+        }
+    }
+
+    fn failure_outcome(&self) -> BatchOutcome {
+        let progress = serde_json::from_str::<BatchProgress>(&self.progress_json).ok();
+        match progress.as_ref().map(BatchProgress::state) {
+            Some(BatchState::Failed {
+                reason,
+                maybe_delivered,
+            }) => BatchOutcome::of_failure(reason, *maybe_delivered),
+            _ => BatchOutcome::of_failure_text(
+                self.fail_reason.as_deref().unwrap_or("the batch failed"),
+            ),
+        }
+    }
+}
+
+/// A batch to cancel, as core decided it: its row's id, the version it was read at, and the
+/// progress core wrote.
+pub struct BatchCancel<'a> {
+    pub id: &'a str,
+    /// Its index in the job, as answers show it.
+    pub index: i64,
+    pub read_version: i64,
+    pub progress_json: String,
+}
 
 /// A new batch, as planned by core.
 pub struct NewBatch {
@@ -219,7 +312,11 @@ impl Store {
                  coalesce(sum(b.state = 'pending'), 0) AS pending, coalesce(sum(b.state = 'sending'), 0) AS sending, \
                  coalesce(sum(b.state = 'submitted'), 0) AS submitted, coalesce(sum(b.state = 'finished'), 0) AS finished, \
                  coalesce(sum(b.state = 'failed'), 0) AS failed, coalesce(sum(b.state = 'cancelled'), 0) AS cancelled, \
-                 coalesce(sum(b.attempt > 0), 0) AS attempted \
+                 coalesce(sum(b.attempt > 0), 0) AS attempted, \
+                 coalesce(sum(b.state = 'finished' AND json_extract(b.outcome_json, '$.delivery') = 'delivered'), 0) AS delivered, \
+                 coalesce(sum(b.state = 'finished' AND json_extract(b.outcome_json, '$.delivery') = 'partly_delivered'), 0) AS partly_delivered, \
+                 coalesce(sum(b.state = 'finished' AND json_extract(b.outcome_json, '$.delivery') = 'refused'), 0) AS refused, \
+                 json_group_array(b.result_json) FILTER (WHERE b.state = 'finished' AND b.outcome_json IS NULL) AS unjudged_results \
                  FROM jobs j LEFT JOIN batches b ON b.job_id = j.id \
                  WHERE j.account_id = ?4 AND (?1 IS NULL OR j.created_at < ?1 OR (j.created_at = ?1 AND j.id < ?2)) \
                  GROUP BY j.id ORDER BY j.created_at DESC, j.id DESC LIMIT ?3",
@@ -278,7 +375,7 @@ impl Store {
             ""
         };
         self.sql(
-            &format!("UPDATE batches SET state = ?3, progress_json = ?4, attempt = ?5, lease_until = ?6, next_attempt_at = ?7, msg_id = ?8, msg_data_id = ?9, last_outcome = ?10, fail_reason = ?11, result_json = ?12, submitted_at = ?13, status_checks = ?14, updated_at = ?15, version = version + 1 WHERE id = ?1 AND version = ?2{returning}"),
+            &format!("UPDATE batches SET state = ?3, progress_json = ?4, attempt = ?5, lease_until = ?6, next_attempt_at = ?7, msg_id = ?8, msg_data_id = ?9, last_outcome = ?10, fail_reason = ?11, result_json = ?12, submitted_at = ?13, status_checks = ?14, updated_at = ?15, outcome_json = ?16, version = version + 1 WHERE id = ?1 AND version = ?2{returning}"),
             &[
                 s(&new.id),
                 n(read_version),
@@ -295,6 +392,7 @@ impl Store {
                 opt_n(new.submitted_at),
                 n(new.status_checks),
                 n(now),
+                opt(new.outcome_json.as_deref()),
             ],
         )
     }
@@ -317,9 +415,11 @@ impl Store {
         Ok(stmts)
     }
 
-    /// A job and its batches, a few batches a statement (D1 binds at most 100 parameters, 12
-    /// a batch; and at most ~1.4 MB of stored bodies a statement), so a job of 100 batches is
-    /// about 15 queries, not 101.
+    /// A job and its batches: the batches as rows of one JSON parameter a statement (D1 binds
+    /// at most 100 parameters a query, so a statement of bound columns held 8 batches and a job
+    /// of 1,000 batches took 125 queries), as many as fit in [`BATCH_JSON_BYTES_PER_INSERT`]:
+    /// a job to a sealed audience is 2 queries whatever its size, a list of 130,000 OpenIDs
+    /// (13 bodies of ~330 KB) about 5.
     pub fn insert_job(
         &self,
         job: &JobRow,
@@ -341,54 +441,84 @@ impl Store {
                 self.acc(),
             ],
         )?];
-        let mut group: Vec<&NewBatch> = Vec::new();
-        let mut group_bytes = 0;
+        let mut rows: Vec<String> = Vec::new();
+        let mut rows_bytes = 0;
         for b in batches {
-            if group.len() == BATCHES_PER_INSERT
-                || (!group.is_empty() && group_bytes + b.request_body.len() > BODY_BYTES_PER_INSERT)
-            {
-                stmts.push(self.insert_batches(job, &group)?);
-                group.clear();
-                group_bytes = 0;
+            let row = json!([
+                format!("{}-{}", job.id, b.idx),
+                b.idx,
+                b.clientmsgid,
+                b.endpoint,
+                i64::from(b.to_all),
+                b.recipients,
+                b.request_body,
+                b.progress_json,
+                b.audience_id,
+            ])
+            .to_string();
+            if !rows.is_empty() && rows_bytes + row.len() + 1 > BATCH_JSON_BYTES_PER_INSERT {
+                stmts.push(self.insert_batches(job, &rows)?);
+                rows.clear();
+                rows_bytes = 0;
             }
-            group_bytes += b.request_body.len();
-            group.push(b);
+            rows_bytes += row.len() + 1;
+            rows.push(row);
         }
-        if !group.is_empty() {
-            stmts.push(self.insert_batches(job, &group)?);
+        if !rows.is_empty() {
+            stmts.push(self.insert_batches(job, &rows)?);
         }
         Ok(stmts)
     }
 
+    /// One INSERT of batches, each a JSON array `[id, idx, clientmsgid, endpoint, to_all,
+    /// recipients, request_body, progress_json, audience_id]` of one JSON parameter.
     fn insert_batches(
         &self,
         job: &JobRow,
-        group: &[&NewBatch],
+        rows: &[String],
     ) -> Result<D1PreparedStatement, AppError> {
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; group.len()].join(", ");
-        // The account is bound once for the whole statement (12 parameters a batch, 8 batches:
-        // 97); its `?` comes first in the text, so it is the first parameter.
-        let mut args = Vec::with_capacity(group.len() * 12 + 1);
-        args.push(self.acc());
-        for b in group {
-            args.extend([
-                s(&format!("{}-{}", job.id, b.idx)),
-                s(&job.id),
-                n(i64::try_from(b.idx).unwrap_or(i64::MAX)),
-                s(&b.clientmsgid),
-                s(b.endpoint),
-                n(i64::from(b.to_all)),
-                opt_n(b.recipients.and_then(|r| i64::try_from(r).ok())),
-                s(&b.request_body),
-                s(&b.progress_json),
-                n(job.send_at),
-                n(job.created_at),
-                opt(b.audience_id.as_deref()),
-            ]);
-        }
+        let json = format!("[{}]", rows.join(","));
         self.sql(
-            &format!("INSERT INTO batches (id, job_id, idx, clientmsgid, endpoint, to_all, recipients, request_body, state, progress_json, next_attempt_at, updated_at, audience_id, account_id) SELECT column1, column2, column3, column4, column5, column6, column7, column8, 'pending', column9, column10, column11, column12, ? FROM (VALUES {values})"),
-            &args,
+            "INSERT INTO batches (id, job_id, idx, clientmsgid, endpoint, to_all, recipients, request_body, state, progress_json, next_attempt_at, updated_at, audience_id, account_id) \
+             SELECT json_extract(value, '$[0]'), ?2, json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'), \
+             'pending', json_extract(value, '$[7]'), ?3, ?4, json_extract(value, '$[8]'), ?5 FROM json_each(?1) ORDER BY key",
+            &[s(&json), s(&job.id), n(job.send_at), n(job.created_at), self.acc()],
+        )
+    }
+
+    /// Cancels a job's batches in one statement, whatever their number: each as core decided
+    /// (the progress it wrote) and only if nobody changed it since it was read (its version, as
+    /// [`Store::update_batch`] guards). The batches go as one JSON parameter, each progress once
+    /// (they are mostly the same). Returns the ids it changed (`RETURNING id`): a batch missing
+    /// there was taken by a cron run between the read and this commit.
+    pub fn cancel_batches(
+        &self,
+        job_id: &str,
+        batches: &[BatchCancel<'_>],
+        last_outcome: &str,
+        now: i64,
+    ) -> Result<D1PreparedStatement, AppError> {
+        let mut progress: Vec<&str> = Vec::new();
+        let mut rows = Vec::with_capacity(batches.len());
+        for b in batches {
+            let i = match progress.iter().position(|p| *p == b.progress_json) {
+                Some(i) => i,
+                None => {
+                    progress.push(&b.progress_json);
+                    progress.len() - 1
+                }
+            };
+            rows.push(json!([b.id, b.read_version, i]));
+        }
+        let decided = json!({ "progress": progress, "batches": rows }).to_string();
+        self.sql(
+            "WITH decided(id, version, progress_json) AS ( \
+               SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(?1, '$.progress[' || json_extract(value, '$[2]') || ']') \
+               FROM json_each(?1, '$.batches')) \
+             UPDATE batches SET state = 'cancelled', progress_json = decided.progress_json, last_outcome = ?4, updated_at = ?5, version = batches.version + 1 \
+             FROM decided WHERE batches.id = decided.id AND batches.version = decided.version AND batches.job_id = ?2 AND batches.account_id = ?3 \
+             RETURNING batches.id",
+            &[s(&decided), s(job_id), self.acc(), s(last_outcome), n(now)],
         )
     }
 

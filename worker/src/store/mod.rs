@@ -45,7 +45,10 @@ pub use accounts::AccountRow;
 pub use admin_tokens::AdminTokenRow;
 pub use audiences::{AudienceRow, NewChunk, PartRow};
 pub use calls::{CallRow, NewCall};
-pub use db::{changed, Store};
+pub use db::{changed, returned_ids, Store};
 pub use events::{EventRow, NewEvent};
-pub use jobs::{claimed, BatchCounts, BatchRow, JobListRow, JobRow, NewBatch, QueuedSend};
+pub use jobs::{
+    claimed, outcome_json, outcome_of_result, BatchCancel, BatchCounts, BatchRow, JobListRow,
+    JobRow, NewBatch, QueuedSend,
+};
 pub use run::PendingResult;
