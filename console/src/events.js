@@ -1,12 +1,13 @@
-// The latest pushes the worker stored, newest first; unreadable and forward_failed ones marked.
+// The latest pushes the worker stored, newest first; unreadable, forward_failed and conflicting
+// ones marked.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { chinaTime, num, t, tCode } from './i18n.js';
 import { api } from './api.js';
 import { Badge, ErrorBox, Title } from './ui.js';
 
-const STATES = ['applied', 'pending', 'ignored', 'stored', 'forward_failed', 'unreadable'];
-const MARKED = { unreadable: 'markUnreadable', forward_failed: 'markForwardFailed' };
+const STATES = ['applied', 'pending', 'ignored', 'conflicting', 'stored', 'forward_failed', 'unreadable'];
+const MARKED = { unreadable: 'markUnreadable', forward_failed: 'markForwardFailed', conflicting: 'markConflicting' };
 
 /** The job of a push applied to a batch: a batch's id is `<job id>-<index>`. */
 const jobOf = (e) => (e.batchId && e.batchId.lastIndexOf('-') > 0 ? e.batchId.slice(0, e.batchId.lastIndexOf('-')) : null);

@@ -338,6 +338,7 @@ const S = {
   batchOfJob: ['任务 {id} 的第 {n} 批', 'batch {n} of job {id}'],
   markUnreadable: ['无法解析', 'unreadable'],
   markForwardFailed: ['转发失败', 'forward failed'],
+  markConflicting: ['结果矛盾', 'conflicting result'],
 
   statusTitle: ['状态', 'Status'],
   accountKind: ['账号类型', 'Account kind'],

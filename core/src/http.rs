@@ -56,36 +56,128 @@ pub struct ApiBaseError {
     pub reason: &'static str,
 }
 
+/// A URL the worker calls with a credential or personal data (an API base or proxy, an
+/// operator's token service, an account's own server for forwarded pushes), refused unless it is
+/// safe to call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid URL {url:?}: {reason}")]
+pub struct UrlError {
+    /// The URL as given.
+    pub url: String,
+    /// The rule it breaks.
+    pub reason: &'static str,
+}
+
+/// The parts of a URL that passed [`check_url`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckedUrl<'a> {
+    /// `https`, or `http` for this machine only.
+    pub scheme: &'a str,
+    /// `user:password` before an `@`, if any.
+    pub userinfo: Option<&'a str>,
+    /// Host, with `:port` when given.
+    pub host: &'a str,
+    /// Everything after the host: path, query, fragment (may be empty).
+    pub rest: &'a str,
+}
+
+/// Hosts that plain `http` may reach: this machine only (a local simulator or proxy), so an
+/// access_token or a user's message never crosses a network unencrypted.
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
+
+/// Checks a URL the worker will send a credential or personal data to: absolute, `https` (plain
+/// `http` only for `localhost`, `127.0.0.1` or `[::1]`), with a host of letters, digits, `-`,
+/// `.` and an optional port, and no spaces or control characters anywhere. So `javascript:`,
+/// `data:`, relative URLs and words are refused.
+pub fn check_url(url: &str) -> Result<CheckedUrl<'_>, UrlError> {
+    let err = |reason| UrlError {
+        url: url.to_owned(),
+        reason,
+    };
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(err("must not hold spaces or control characters"));
+    }
+    let (scheme, after) = url
+        .split_once("://")
+        .ok_or_else(|| err("must be an absolute URL: https://host/…"))?;
+    let https = scheme.eq_ignore_ascii_case("https");
+    if !https && !scheme.eq_ignore_ascii_case("http") {
+        return Err(err(
+            "the scheme must be https (http only for localhost or 127.0.0.1)",
+        ));
+    }
+    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, rest) = after.split_at(authority_end);
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, authority),
+    };
+    if host.is_empty() {
+        return Err(err("the host is empty"));
+    }
+    let name = match host.strip_prefix('[') {
+        // An IPv6 literal: `[…]` and an optional `:port`.
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, port)) if port.is_empty() || port.starts_with(':') => {
+                &host[..addr.len() + 2]
+            }
+            _ => return Err(err("an IPv6 host must be written [address]")),
+        },
+        None => host.split_once(':').map_or(host, |(name, _)| name),
+    };
+    let port = &host[name.len()..];
+    let name_ok = match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        Some(v6) => {
+            !v6.is_empty()
+                && v6
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        }
+        None => {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        }
+    };
+    let port_ok = port.is_empty()
+        || port.len() > 1 && port.len() <= 6 && port[1..].bytes().all(|b| b.is_ascii_digit());
+    if !name_ok || !port_ok {
+        return Err(err(
+            "the host may hold only letters, digits, '-' and '.', and a :port",
+        ));
+    }
+    if !https && !LOOPBACK_HOSTS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+        return Err(err(
+            "plain http is allowed only for localhost or 127.0.0.1; use https",
+        ));
+    }
+    Ok(CheckedUrl {
+        scheme,
+        userinfo,
+        host,
+        rest,
+    })
+}
+
 impl ApiBase {
-    /// Reads `https://host[:port][/prefix]` (also `http://` for a local simulator).
+    /// Reads `https://host[:port][/prefix]` (`http://` only for a local simulator or proxy on
+    /// this machine), by the rules of [`check_url`], with no credentials, query or fragment.
     pub fn parse(url: &str) -> Result<Self, ApiBaseError> {
-        let err = |reason| ApiBaseError {
-            url: url.to_owned(),
-            reason,
-        };
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| err("expected scheme://host"))?;
-        if scheme != "https" && scheme != "http" {
-            return Err(err("scheme must be http or https"));
-        }
-        let rest = rest.trim_end_matches('/');
-        let (host, prefix) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        if host.is_empty() {
-            return Err(err("host is empty"));
-        }
-        if host.contains(['?', '#', '@', ' ']) || prefix.contains(['?', '#', ' ']) {
-            return Err(err(
-                "must not hold a query, fragment, credentials or spaces",
-            ));
+        let checked = check_url(url).map_err(|e| ApiBaseError {
+            url: e.url,
+            reason: e.reason,
+        })?;
+        if checked.userinfo.is_some() || checked.rest.contains(['?', '#']) {
+            return Err(ApiBaseError {
+                url: url.to_owned(),
+                reason: "must not hold a query, fragment, credentials or spaces",
+            });
         }
         Ok(ApiBase {
-            scheme: scheme.to_owned(),
-            host: host.to_owned(),
-            path_prefix: prefix.to_owned(),
+            scheme: checked.scheme.to_ascii_lowercase(),
+            host: checked.host.to_owned(),
+            path_prefix: checked.rest.trim_end_matches('/').to_owned(),
         })
     }
 
@@ -211,6 +303,44 @@ mod tests {
         assert!(ApiBase::parse("ftp://x").is_err());
         assert!(ApiBase::parse("https://").is_err());
         assert!(ApiBase::parse("https://a/b?c").is_err());
+    }
+
+    #[test]
+    fn plain_http_only_reaches_this_machine() {
+        assert!(ApiBase::parse("http://127.0.0.1:9000/wx").is_ok());
+        assert!(ApiBase::parse("http://localhost:8787").is_ok());
+        assert!(ApiBase::parse("http://[::1]:8787").is_ok());
+        let e = ApiBase::parse("http://proxy.example.com").unwrap_err();
+        assert!(e.reason.contains("https"), "{e}");
+        assert!(check_url("http://localhost.example.com/x").is_err());
+    }
+
+    #[test]
+    fn refuses_script_data_relative_and_words() {
+        for url in [
+            "javascript:alert(1)",
+            "javascript://x/%0aalert(1)",
+            "data:text/plain,hi",
+            "/relative/path",
+            "not a url",
+            "https://exa mple.com",
+            "https://bad_host.com",
+            "https://host:port",
+            "https://host\n.com",
+            "https://",
+        ] {
+            assert!(check_url(url).is_err(), "{url} passed");
+        }
+    }
+
+    #[test]
+    fn an_account_server_url_may_carry_credentials_a_path_and_a_query() {
+        let u = check_url("https://user:pass@upstream.example.com:8443/wechat?k=1").unwrap();
+        assert_eq!(u.userinfo, Some("user:pass"));
+        assert_eq!(u.host, "upstream.example.com:8443");
+        assert_eq!(u.rest, "/wechat?k=1");
+        // An API base may not: its requests get their own query (the access_token).
+        assert!(ApiBase::parse("https://user:pass@proxy.example.com").is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! 64-bit ids (`msg_id`, `msg_data_id`) kept exactly.
+//! 64-bit ids (`msg_id`, `msg_data_id`) kept exactly, and an official account's AppID.
 //!
 //! WeChat's msg ids exceed 2^53, so they must never pass through a float (a JS `number`). On
 //! input a number or a decimal string is accepted. On output an id is a decimal string (the JS
@@ -8,6 +8,44 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An official account's AppID, as WeChat issues it: `wx` and 16 hexadecimal digits, in lower
+/// case. One written in another case is the same account, so it is read in lower case: that is
+/// how WeChat puts it in an encrypted push, which core compares byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AppId(String);
+
+impl AppId {
+    /// The rule an AppID must meet, as a person reads it.
+    pub const RULE: &'static str =
+        "an AppID is wx followed by 16 hexadecimal digits (e.g. wx0123456789abcdef)";
+
+    /// Reads an AppID in any case; `Err` is [`AppId::RULE`].
+    pub fn parse(s: &str) -> Result<AppId, &'static str> {
+        let digits = s
+            .get(..2)
+            .filter(|p| p.eq_ignore_ascii_case("wx"))
+            .and_then(|_| s.get(2..))
+            .ok_or(AppId::RULE)?;
+        if digits.len() != crate::limits::APP_ID_HEX_DIGITS
+            || !digits.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(AppId::RULE);
+        }
+        Ok(AppId(s.to_ascii_lowercase()))
+    }
+
+    /// The AppID in lower case.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AppId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// A WeChat message id (`msg_id`) or message data id (`msg_data_id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -79,6 +117,33 @@ impl<'de> Deserialize<'de> for MsgId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_ids_are_read_in_lower_case() {
+        assert_eq!(
+            AppId::parse("WX0123456789ABCDEF").unwrap().as_str(),
+            "wx0123456789abcdef"
+        );
+        assert_eq!(
+            AppId::parse("wx0123456789abcdef").unwrap().as_str(),
+            "wx0123456789abcdef"
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_app_id() {
+        for s in [
+            "",
+            "wx",
+            "wx0123456789abcde",
+            "wx0123456789abcdef0",
+            "gh_0123456789ab",
+            "wx0123456789abcdeg",
+            "wxé123456789abcde",
+        ] {
+            assert_eq!(AppId::parse(s), Err(AppId::RULE), "{s}");
+        }
+    }
 
     #[test]
     fn keeps_ids_above_2_pow_53_exactly() {

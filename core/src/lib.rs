@@ -46,8 +46,8 @@ pub use article::Article;
 pub use audience::{Audience, PreviewTarget, SendAllFilter};
 pub use endpoint::Endpoint;
 pub use error_code::{ApiError, ErrorClass, ReplyError};
-pub use http::{ApiBase, HttpRequest, Method};
-pub use ids::MsgId;
+pub use http::{check_url, ApiBase, CheckedUrl, HttpRequest, Method, UrlError};
+pub use ids::{AppId, MsgId};
 pub use message::MassMessage;
 pub use validate::{Problem, Rule, RuleZh, ValidationError};
 

@@ -58,6 +58,9 @@ pub const PATH_USER_TAG_GET: &str = "/cgi-bin/user/tag/get";
 pub const PATH_USER_GET: &str = "/cgi-bin/user/get";
 
 /// Content type of every JSON body.
+/// Hexadecimal digits after `wx` in an official account's AppID (`wx0123456789abcdef`).
+pub const APP_ID_HEX_DIGITS: usize = 16;
+/// Content type of every JSON request body.
 pub const CONTENT_TYPE_JSON: &str = "application/json; charset=utf-8";
 
 /// An access_token is refreshed this many seconds before its `expires_in` runs out, so a call

@@ -725,7 +725,7 @@ export interface AdminBatch extends PlanBatch {
   outcome: BatchOutcome | null;
 }
 
-export type AdminEventState = 'applied' | 'pending' | 'ignored' | 'stored' | 'unreadable' | 'forward_failed';
+export type AdminEventState = 'applied' | 'pending' | 'ignored' | 'conflicting' | 'stored' | 'unreadable' | 'forward_failed';
 
 /** A stored push. */
 export interface AdminEvent {
@@ -827,6 +827,8 @@ export interface AdminStatus {
   quota: QuotaUsage[];
   /** The China month's successful sends, as `planSend(…).summary({ ledger })` takes them. */
   ledger: SentRecord[];
+  /** The deployment's configuration problems (a master-key variable set but not a key), named, never shown. */
+  configuration: { variable: string; problem: string }[];
 }
 
 /**
@@ -853,5 +855,13 @@ export interface AdminErrorBody {
     id?: string;
     /** For `part_out_of_order`: the part expected next. */
     expectedPart?: number;
+    /** For `forbidden`: what the token lacks — its `role` is below `need`, or it does not hold `account` (`*`: every account). */
+    missing?: 'role' | 'account';
+    role?: 'admin' | 'operator' | 'viewer';
+    need?: 'admin' | 'operator' | 'viewer';
+    /** For `forbidden`: the account not held; for `account_unavailable`: the account that fails; for `app_id_taken`: the account that holds the AppID. */
+    account?: string;
+    /** For `master_key_invalid` and `master_key_missing`: the variable to put right. */
+    variable?: string;
   };
 }

@@ -121,15 +121,17 @@ test('GET /api/jobs pages through 100 jobs in one D1 query a page; GET /api/jobs
   assert.equal((await stack.api('GET', '/api/jobs?cursor=nonsense')).json.error.path, 'cursor');
 });
 
+// speed/set: a mass call that changes something, so neither cached nor held to the reads' share
+// (GET /api/speed is a read: tests/e2e/tenancy.test.mjs, finding 3).
 test('admin calls share the pacer and the ledger: a call with no answer counts, and the 61st mass call in a minute answers 429 without reaching WeChat', async () => {
   const since = (await stack.simCtl('GET', 'stats')).calls;
-  await stack.simCtl('POST', 'faults', { kind: 'drop', path: 'cgi-bin/message/mass/speed/get' });
-  const lost = await stack.api('GET', '/api/speed');
+  await stack.simCtl('POST', 'faults', { kind: 'drop', path: 'cgi-bin/message/mass/speed/set' });
+  const lost = await stack.api('POST', '/api/speed', { speed: 1 });
   assert.equal(lost.status, 502, lost.text);
   let answered = 0;
   let refused = null;
   for (let i = 0; i < 60 && !refused; i++) {
-    const r = await stack.api('GET', '/api/speed');
+    const r = await stack.api('POST', '/api/speed', { speed: 1 });
     if (r.status === 200) answered += 1; else refused = r;
   }
   // 1 unanswered + 59 answered fill the rolling minute.
@@ -137,11 +139,11 @@ test('admin calls share the pacer and the ledger: a call with no answer counts, 
   assert.equal(refused?.status, 429, refused?.text);
   assert.equal(refused.json.error.code, 'rate_limited');
   assert.ok(Number(refused.headers.get('retry-after')) >= 1);
-  const calls = (await stack.simCtl('GET', `calls?path=cgi-bin/message/mass/speed/get&since=${since}`)).calls;
+  const calls = (await stack.simCtl('GET', `calls?path=cgi-bin/message/mass/speed/set&since=${since}`)).calls;
   assert.equal(calls.length, 60);
-  const rows = stack.d1("SELECT count(*) AS n, sum(answered = 0) AS unanswered FROM calls WHERE endpoint = 'speed/get'")[0].results[0];
+  const rows = stack.d1("SELECT count(*) AS n, sum(answered = 0) AS unanswered FROM calls WHERE endpoint = 'speed/set'")[0].results[0];
   assert.deepEqual(rows, { n: 60, unanswered: 1 });
   // A minute later there is room again.
   await stack.advance(61_000);
-  assert.equal((await stack.api('GET', '/api/speed')).status, 200);
+  assert.equal((await stack.api('POST', '/api/speed', { speed: 1 })).status, 200);
 });

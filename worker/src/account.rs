@@ -160,7 +160,8 @@ pub fn is_account_id(id: &str) -> bool {
 
 impl Account {
     /// Account `id`: the default one from vars and secrets, any other from its row, its secrets
-    /// opened with the master key that sealed them. An unknown id is 404.
+    /// opened with the master key that sealed them. An unknown id is 404; one whose secrets
+    /// cannot be opened is 503 naming it (or the master-key variable at fault), and fails alone.
     pub async fn load(id: &str, env: &Env, store: &Store) -> Result<Account, AppError> {
         if id == DEFAULT_ACCOUNT {
             return Account::from_env(env);
@@ -169,33 +170,30 @@ impl Account {
             .read_account(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no account {id}")))?;
-        let keys = Keys::from_env(env).await?.ok_or_else(|| {
-            AppError::Config(
-                "ACCOUNTS_MASTER_KEY is not set, so no account's secrets can be opened".into(),
-            )
-        })?;
+        let keys = Keys::from_env(env).await;
         Account::from_row(&row, &keys).await
     }
 
     /// An account from its row, its secrets opened.
     pub async fn from_row(row: &AccountRow, keys: &Keys) -> Result<Account, AppError> {
-        let key = keys.by_id(&row.key_id).ok_or_else(|| {
-            AppError::Config(format!(
-                "account {}: its secrets were sealed by key {}, which is neither ACCOUNTS_MASTER_KEY ({}) nor ACCOUNTS_MASTER_KEY_PREVIOUS",
-                row.id,
-                row.key_id,
-                keys.current.id()
-            ))
-        })?;
+        let key = keys.opening(&row.id, &row.key_id)?;
         let plain = key.open(&row.id, &row.secrets).await?;
-        let secrets: Secrets = serde_json::from_slice(&plain).map_err(|e| {
-            AppError::Internal(format!(
-                "account {}: opened secrets unreadable: {e}",
-                row.id
-            ))
-        })?;
-        let stored = |what: &str, e: String| {
-            AppError::Internal(format!("account {}: stored {what} unreadable: {e}", row.id))
+        let secrets: Secrets =
+            serde_json::from_slice(&plain).map_err(|e| AppError::AccountUnavailable {
+                account: row.id.clone(),
+                problem: format!("its opened secrets are not readable: {e}"),
+            })?;
+        let mut account = Account::settings_of(row)?;
+        account.secrets = secrets;
+        Ok(account)
+    }
+
+    /// An account's settings from its row, without its secrets: what `GET /api/accounts` shows
+    /// of an account whose secrets cannot be opened.
+    pub fn settings_of(row: &AccountRow) -> Result<Account, AppError> {
+        let stored = |what: &str, e: String| AppError::AccountUnavailable {
+            account: row.id.clone(),
+            problem: format!("its stored {what} is not readable: {e}"),
         };
         Ok(Account {
             id: row.id.clone(),
@@ -212,7 +210,7 @@ impl Account {
                 }
                 None => None,
             },
-            secrets,
+            secrets: Secrets::default(),
         })
     }
 }

@@ -18,6 +18,11 @@
 //! goes back byte for byte; if that server fails or takes over 4 s, WeChat gets `success` (not a
 //! retry of something half handled) and the push is kept as `forward_failed`. It is stored only
 //! with `STORE_ALL_PUSHES=true`, or as `unreadable` when core cannot parse it.
+//!
+//! **A second result for one send that says something else** (another Status for a MsgID whose
+//! batch already holds a result) is stored `conflicting`, with the reason, and never applied:
+//! the batch keeps the first. WeChat sends one result per send, so one of the two is not
+//! WeChat's; `GET /api/events?state=conflicting` lists them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -28,7 +33,7 @@ use wxmass::callback::{
 };
 use wxmass::event::{CallbackMessage, EventError, MassSendJobFinish};
 use wxmass::limits::{CALLBACK_BODY_MAX_BYTES, CALLBACK_SUCCESS_REPLY};
-use wxmass::plan::{BatchOutcome, BatchProgress, JobResult};
+use wxmass::plan::{BatchOutcome, BatchProgress, JobResult, StateError};
 
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -313,9 +318,9 @@ async fn store_result_with_batch(
                 .commit(vec![app.store.insert_event(&event, false)?])
                 .await?;
         }
-        Err(why) => {
-            event.state = "ignored";
-            event.reason = Some(&why);
+        Err(refused) => {
+            event.state = refused.state;
+            event.reason = Some(&refused.reason);
             app.store
                 .commit(vec![app.store.insert_event(&event, false)?])
                 .await?;
@@ -381,21 +386,45 @@ fn job_result(e: &MassSendJobFinish) -> JobResult {
     }
 }
 
+/// Why a batch does not take a result event, and the state the event is kept in: `ignored`
+/// (the batch is not waiting for it), or `conflicting` (the batch holds another result for the
+/// same send: one of the two is not WeChat's, so it is kept apart for a person to look at).
+pub struct Refused {
+    pub state: &'static str,
+    pub reason: String,
+}
+
+impl Refused {
+    pub fn ignored(reason: String) -> Refused {
+        Refused {
+            state: "ignored",
+            reason,
+        }
+    }
+}
+
 /// What a MASSSENDJOBFINISH does to its batch, by core's state machine: the batch's new row
 /// (finished, with core's outcome of the push), `None` when it already holds this result, or
 /// why it does not take it. A batch finished from mass/get (counts unknown) still takes its late
 /// event.
-pub fn apply_result(row: &BatchRow, e: &MassSendJobFinish) -> Result<Option<BatchRow>, String> {
+pub fn apply_result(row: &BatchRow, e: &MassSendJobFinish) -> Result<Option<BatchRow>, Refused> {
     if !matches!(row.state.as_str(), "submitted" | "finished") {
-        return Err(format!("the batch is {}", row.state));
+        return Err(Refused::ignored(format!("the batch is {}", row.state)));
     }
-    let mut progress: BatchProgress = serde_json::from_str(&row.progress_json)
-        .map_err(|err| format!("the batch's stored progress is unreadable: {err}"))?;
+    let mut progress: BatchProgress = serde_json::from_str(&row.progress_json).map_err(|err| {
+        Refused::ignored(format!("the batch's stored progress is unreadable: {err}"))
+    })?;
     let before = progress.clone();
     let result = job_result(e);
     progress
         .finish(e.msg_id, result.clone())
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| match err {
+            StateError::ConflictingResult { .. } => Refused {
+                state: "conflicting",
+                reason: err.to_string(),
+            },
+            other => Refused::ignored(other.to_string()),
+        })?;
     if progress == before {
         return Ok(None);
     }

@@ -9,14 +9,22 @@
 //!
 //! Two invocations that read the ledger at the same moment may both take the last slot of a
 //! minute; WeChat then answers 45011, which core turns into a wait.
+//!
+//! **Reads never starve sends.** WeChat counts every `message/mass/*` call, reads included, in
+//! one account's 60 a minute. A person's reads (mass/get, speed/get through the admin API) are
+//! answered from D1 for [`READ_CACHE_MS`] after WeChat last answered them, and may take at most
+//! [`READS_PER_MINUTE`] of the 60 in any rolling minute (beyond: 429 `rate_limited` with
+//! `Retry-After`), so the sends and the admin's previews always keep 50.
 
+use serde_json::Value;
+use worker::D1PreparedStatement;
 use wxmass::endpoint::{parse_any_reply, AnyReply, EndpointName};
 use wxmass::plan::{Pacer, SendKind, SentRecord, UnixMillis};
 use wxmass::{ErrorClass, HttpRequest, ReplyError};
 
 use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::{CallRow, NewCall};
+use crate::store::{CallRow, NewCall, TokenRow};
 use crate::token::Token;
 use crate::wechat::{Exchange, NoAnswer};
 
@@ -125,13 +133,102 @@ pub async fn admin_call(
     endpoint: EndpointName,
     req: &HttpRequest,
 ) -> Result<AnyReply, AppError> {
-    let mass = endpoint.is_mass_endpoint();
-    let (cached, recent) = if mass {
+    let (cached, recent) = if endpoint.is_mass_endpoint() {
         app.store.read_for_call().await?
     } else {
         (app.store.read_token().await?, Vec::new())
     };
-    let mut ledger = Ledger::new(&recent, &[]);
+    // A new speed is WeChat's from now: the cached speed/get answer goes with the call's row.
+    let forget = endpoint == EndpointName::SpeedSet;
+    call_and_record(app, endpoint, req, cached, &recent, |_| {
+        if forget {
+            Ok(vec![app
+                .store
+                .forget_read(EndpointName::SpeedGet.as_str(), "")?])
+        } else {
+            Ok(Vec::new())
+        }
+    })
+    .await
+}
+
+/// The mass calls a person's reads may take of an account's 60 in any rolling minute; the
+/// other 50 are always the sends' and the previews'.
+pub const READS_PER_MINUTE: usize = 10;
+/// How long WeChat's answer to a read is answered again from D1 (a dashboard that polls every
+/// few seconds asks WeChat once a minute).
+pub const READ_CACHE_MS: i64 = 60_000;
+/// The endpoints that only read.
+const READ_ENDPOINTS: [EndpointName; 2] = [EndpointName::GetStatus, EndpointName::SpeedGet];
+
+/// A read's answer: core's reply as JSON, and how old it is (0: WeChat answered just now).
+pub struct ReadAnswer {
+    pub answer: Value,
+    pub age_ms: i64,
+}
+
+/// A read for the admin API (mass/get of `key` = the msg_id, or speed/get with `key` ""): the
+/// cached answer while it is fresh; otherwise, within the reads' allowance, WeChat's, cached
+/// with the call's ledger row. One read of D1 (token, the pacer's window, the cached answer).
+pub async fn admin_read(
+    app: &Ctx,
+    endpoint: EndpointName,
+    key: &str,
+    req: &HttpRequest,
+) -> Result<ReadAnswer, AppError> {
+    let now = app.now();
+    let (cached_token, recent, cached) = app.store.read_for_read(endpoint.as_str(), key).await?;
+    if let Some(c) = cached.filter(|c| now - c.fetched_at < READ_CACHE_MS) {
+        if let Ok(answer) = serde_json::from_str(&c.answer_json) {
+            return Ok(ReadAnswer {
+                answer,
+                age_ms: now - c.fetched_at,
+            });
+        }
+    }
+    let minute_ago = now - 60_000;
+    let mut reads: Vec<i64> = recent
+        .iter()
+        .filter(|c| c.at > minute_ago && READ_ENDPOINTS.iter().any(|e| e.as_str() == c.endpoint))
+        .map(|c| c.at)
+        .collect();
+    if reads.len() >= READS_PER_MINUTE {
+        reads.sort_unstable();
+        // The oldest of the minute's reads leaves the window first.
+        let frees_at = reads[reads.len() - READS_PER_MINUTE] + 60_000;
+        return Err(AppError::ReadsLimited {
+            per_minute: READS_PER_MINUTE,
+            retry_after_ms: (frees_at - now).max(1),
+        });
+    }
+    let reply = call_and_record(app, endpoint, req, cached_token, &recent, |reply| {
+        let json = serde_json::to_string(reply)
+            .map_err(|e| AppError::Internal(format!("a read's answer: {e}")))?;
+        Ok(vec![app.store.put_read(
+            endpoint.as_str(),
+            key,
+            &json,
+            now,
+        )?])
+    })
+    .await?;
+    let answer = serde_json::to_value(&reply)
+        .map_err(|e| AppError::Internal(format!("a read's answer: {e}")))?;
+    Ok(ReadAnswer { answer, age_ms: 0 })
+}
+
+/// Calls (refreshing a rejected token once), then commits the ledger rows of a mass call with
+/// what `also` adds for a successful reply, and hands back core's typed reply.
+async fn call_and_record(
+    app: &Ctx,
+    endpoint: EndpointName,
+    req: &HttpRequest,
+    cached: Option<TokenRow>,
+    recent: &[CallRow],
+    also: impl Fn(&AnyReply) -> Result<Vec<D1PreparedStatement>, AppError>,
+) -> Result<AnyReply, AppError> {
+    let mass = endpoint.is_mass_endpoint();
+    let mut ledger = Ledger::new(recent, &[]);
     let mut token = Token::new(cached);
     let mut tok = token.get(app).await?;
     let mut made_calls = Vec::new();
@@ -162,7 +259,11 @@ pub async fn admin_call(
         tok = token.rejected(app, &tok).await?;
     }
     if mass {
-        record(app, endpoint, &made_calls).await?;
+        let also = match &result {
+            Ok(reply) => also(reply)?,
+            Err(_) => Vec::new(),
+        };
+        record(app, endpoint, &made_calls, also).await?;
     }
     result
 }
@@ -193,16 +294,23 @@ fn read_answer(
     }
 }
 
-/// Writes an admin call's mass calls in the ledger. WeChat has acted, so its answer goes back
-/// even if the rows cannot be written.
-async fn record(app: &Ctx, endpoint: EndpointName, made_calls: &[NewCall]) -> Result<(), AppError> {
+/// Writes an admin call's mass calls in the ledger, with what goes with a successful reply
+/// (`also`: a read's answer kept, a cached answer forgotten), in one commit. WeChat has acted,
+/// so its answer goes back even if the rows cannot be written.
+async fn record(
+    app: &Ctx,
+    endpoint: EndpointName,
+    made_calls: &[NewCall],
+    also: Vec<D1PreparedStatement>,
+) -> Result<(), AppError> {
     if made_calls.is_empty() {
         return Ok(());
     }
-    let stmts = made_calls
+    let mut stmts = made_calls
         .iter()
         .map(|c| app.store.insert_call(c))
         .collect::<Result<Vec<_>, _>>()?;
+    stmts.extend(also);
     if let Err(e) = app.store.commit(stmts).await {
         worker::console_error!(
             "recording a {} call in the ledger failed: {e:?}",

@@ -33,7 +33,7 @@ use wxmass::plan::{BatchProgress, SendKind, UnixMillis};
 use wxmass::{Endpoint, HttpRequest, MassMessage, MsgId};
 
 use crate::account::Account;
-use crate::callback::apply_result;
+use crate::callback::{apply_result, Refused};
 use crate::calls::{self, Ledger};
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -134,8 +134,12 @@ pub async fn run(app: &Ctx) -> RunReport {
     report
 }
 
-/// D1 queries of the retention purge (old pushes, expired plain-mode queries).
-const PURGE_QUERIES: u32 = 2;
+/// D1 queries of the retention purge (old pushes, expired plain-mode queries, old answers to
+/// reads).
+const PURGE_QUERIES: u32 = 3;
+/// How long WeChat's answers to reads are kept (they are served for a minute; an hour's rows
+/// are few).
+const READS_KEPT_MS: i64 = 3_600_000;
 /// Rows one run deletes at most from each, so a backlog is worked off over runs.
 const PURGE_CHUNK: u32 = 500;
 
@@ -146,7 +150,12 @@ async fn purge(app: &Ctx) -> Result<u64, AppError> {
     let days = i64::from(app.cfg.event_retention_days);
     let r = app
         .store
-        .commit(app.store.purge(now - days * 86_400_000, now, PURGE_CHUNK)?)
+        .commit(app.store.purge(
+            now - days * 86_400_000,
+            now,
+            now - READS_KEPT_MS,
+            PURGE_CHUNK,
+        )?)
         .await?;
     Ok(r.iter()
         .take(1)
@@ -552,8 +561,8 @@ async fn apply_pending_result(app: &Ctx, p: PendingResult) -> Result<bool, AppEr
     let now = app.now();
     let decision = match parse_message(p.event_xml.as_bytes()) {
         Ok(CallbackMessage::MassSendJobFinish(e)) => apply_result(&p.batch, &e),
-        Ok(_) => Err("not a MASSSENDJOBFINISH".to_owned()),
-        Err(e) => Err(format!("unreadable: {e}")),
+        Ok(_) => Err(Refused::ignored("not a MASSSENDJOBFINISH".to_owned())),
+        Err(e) => Err(Refused::ignored(format!("unreadable: {e}"))),
     };
     let stmts = match &decision {
         Ok(Some(new)) => vec![
@@ -566,10 +575,14 @@ async fn apply_pending_result(app: &Ctx, p: PendingResult) -> Result<bool, AppEr
                 .store
                 .settle_event(&p.event_key, "applied", &p.batch.id, None, true)?]
         }
-        Err(why) => {
-            vec![app
-                .store
-                .settle_event(&p.event_key, "ignored", &p.batch.id, Some(why), true)?]
+        Err(refused) => {
+            vec![app.store.settle_event(
+                &p.event_key,
+                refused.state,
+                &p.batch.id,
+                Some(&refused.reason),
+                true,
+            )?]
         }
     };
     let r = app.store.commit(stmts).await?;

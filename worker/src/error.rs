@@ -6,7 +6,9 @@
 //! - 422 `wechat_rejected`: WeChat refused the request (its `errcode`, and core's `zh` and `en`);
 //! - 429: the account's 60 calls a minute are used up, or WeChat's quota (`Retry-After`);
 //! - 502 `upstream`: WeChat could not be reached or answered something unreadable;
-//! - 503: WeChat is busy, or a concurrent change won; retry;
+//! - 503: WeChat is busy, or a concurrent change won; retry. Also a master key that is missing
+//!   or not a key (`master_key_invalid`, naming the variable) and an account whose secrets cannot
+//!   be opened (`account_unavailable`, naming it): those fail alone, the rest works on;
 //! - 500 `internal`: a generic message and an error id; the details go to the log only.
 
 use serde_json::{json, Value};
@@ -19,9 +21,10 @@ pub enum AppError {
     /// Missing, wrong or revoked `Authorization: Bearer <token>`.
     #[error("send Authorization: Bearer <ADMIN_TOKEN or a token from POST /api/tokens>")]
     Unauthorized,
-    /// The token's role or accounts do not allow this.
-    #[error("{0}")]
-    Forbidden(String),
+    /// The token's role or accounts do not allow this (decided in `admin/mod.rs`); says which
+    /// was missing.
+    #[error("{message}")]
+    Forbidden { missing: Missing, message: String },
     /// No such route or record.
     #[error("{0}")]
     NotFound(String),
@@ -65,6 +68,13 @@ pub enum AppError {
         "the account's 60 mass-send API calls a minute are used up; retry in {retry_after_ms} ms"
     )]
     RateLimited { retry_after_ms: i64 },
+    /// A person's reads (mass/get, speed/get) have taken their share of the account's minute;
+    /// the rest of the minute is the sends'.
+    #[error("reads may take {per_minute} of the account's 60 mass-send API calls a minute, and have (the rest are the sends'); retry in {retry_after_ms} ms")]
+    ReadsLimited {
+        per_minute: usize,
+        retry_after_ms: i64,
+    },
     /// WeChat (or the proxy) could not be reached or answered something unreadable.
     #[error("{0}")]
     Upstream(String),
@@ -74,12 +84,42 @@ pub enum AppError {
     /// A configuration value is missing or wrong.
     #[error("configuration: {0}")]
     Config(String),
+    /// A master-key variable is set but holds no key: what needs it waits until it is put
+    /// right; the accounts other keys sealed, and the default account, work on.
+    #[error("{variable} is set but is not a key ({problem}): the accounts it seals cannot be opened and no account can be created or changed until it is put right")]
+    MasterKeyInvalid {
+        variable: &'static str,
+        problem: String,
+    },
+    /// No master key: accounts cannot be created (or opened).
+    #[error("{variable} is not set: set it (wrangler secret put {variable}, 32 random bytes in base64: openssl rand -base64 32) before creating accounts")]
+    MasterKeyMissing { variable: &'static str },
+    /// The AppID is another account's: one official account is one account here.
+    #[error(
+        "AppID {app_id} is already account {holder}'s: one official account is one account here"
+    )]
+    AppIdTaken { app_id: String, holder: String },
+    /// One account's secrets cannot be opened; the others work on.
+    #[error("account {account} is unavailable: {problem}")]
+    AccountUnavailable { account: String, problem: String },
     /// The invocation would go over its D1 query or subrequest budget.
     #[error("budget: {0}")]
     OverBudget(String),
     /// Anything else (D1, the runtime).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// What a refused caller lacks, as the answer names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// Its role (`has`) is below the one needed.
+    Role {
+        has: &'static str,
+        need: &'static str,
+    },
+    /// An account it does not hold (`*`: every account).
+    Account(String),
 }
 
 impl From<worker::Error> for AppError {
@@ -124,21 +164,26 @@ impl AppError {
     fn status(&self) -> u16 {
         match self {
             AppError::Unauthorized => 401,
-            AppError::Forbidden(_) => 403,
+            AppError::Forbidden { .. } => 403,
             AppError::NotFound(_) => 404,
             AppError::MethodNotAllowed { .. } => 405,
             AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Plan(_) => 400,
             AppError::TooLarge { .. } => 413,
-            AppError::Conflict(_) | AppError::PartOutOfOrder { .. } => 409,
+            AppError::Conflict(_)
+            | AppError::PartOutOfOrder { .. }
+            | AppError::AppIdTaken { .. } => 409,
             AppError::IdempotencyKeyReused { .. } | AppError::PartReused { .. } => 422,
             AppError::WeChat(e) => match e.class() {
                 ErrorClass::Retry => 503,
                 ErrorClass::Quota => 429,
                 _ => 422,
             },
-            AppError::RateLimited { .. } => 429,
+            AppError::RateLimited { .. } | AppError::ReadsLimited { .. } => 429,
             AppError::Upstream(_) => 502,
             AppError::Stale(_) => 503,
+            AppError::MasterKeyInvalid { .. }
+            | AppError::MasterKeyMissing { .. }
+            | AppError::AccountUnavailable { .. } => 503,
             AppError::Config(_) | AppError::OverBudget(_) | AppError::Internal(_) => 500,
         }
     }
@@ -146,7 +191,7 @@ impl AppError {
     fn code(&self) -> &'static str {
         match self {
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden(_) => "forbidden",
+            AppError::Forbidden { .. } => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::BadRequest { code, .. } => code,
@@ -155,13 +200,17 @@ impl AppError {
             AppError::Plan(_) => "plan",
             AppError::TooLarge { .. } => "too_large",
             AppError::Conflict(_) => "conflict",
+            AppError::AppIdTaken { .. } => "app_id_taken",
             AppError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             AppError::PartReused { .. } => "part_reused",
             AppError::PartOutOfOrder { .. } => "part_out_of_order",
             AppError::WeChat(e) => e.code_name(),
-            AppError::RateLimited { .. } => "rate_limited",
+            AppError::RateLimited { .. } | AppError::ReadsLimited { .. } => "rate_limited",
             AppError::Upstream(_) => "upstream",
             AppError::Stale(_) => "busy",
+            AppError::MasterKeyInvalid { .. } => "master_key_invalid",
+            AppError::MasterKeyMissing { .. } => "master_key_missing",
+            AppError::AccountUnavailable { .. } => "account_unavailable",
             AppError::Config(_) | AppError::OverBudget(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -208,10 +257,30 @@ impl AppError {
                 error["value"] = json!(part.to_string());
                 error["expectedPart"] = json!(expected_part);
             }
-            AppError::RateLimited { retry_after_ms } => {
+            AppError::RateLimited { retry_after_ms }
+            | AppError::ReadsLimited { retry_after_ms, .. } => {
                 retry_after = Some((retry_after_ms + 999) / 1000);
             }
             AppError::Stale(_) => retry_after = Some(1),
+            AppError::MasterKeyInvalid { variable, .. }
+            | AppError::MasterKeyMissing { variable } => error["variable"] = json!(variable),
+            AppError::AccountUnavailable { account, .. } => error["account"] = json!(account),
+            AppError::AppIdTaken { app_id, holder } => {
+                error["path"] = json!("appId");
+                error["value"] = json!(app_id);
+                error["account"] = json!(holder);
+            }
+            AppError::Forbidden { missing, .. } => match missing {
+                Missing::Role { has, need } => {
+                    error["missing"] = json!("role");
+                    error["role"] = json!(has);
+                    error["need"] = json!(need);
+                }
+                Missing::Account(account) => {
+                    error["missing"] = json!("account");
+                    error["account"] = json!(account);
+                }
+            },
             _ => {}
         }
         let mut resp = Response::from_json(&json!({ "error": error }))?.with_status(status);

@@ -61,7 +61,7 @@ mod token;
 mod wechat;
 
 use account::Account;
-use admin::Need;
+use admin::{Action, Principal, Role};
 use config::{Config, DEFAULT_ACCOUNT};
 use ctx::Ctx;
 use error::AppError;
@@ -189,18 +189,26 @@ impl<'a> Route<'a> {
         !matches!(self, Route::Callback | Route::TestLastCron)
     }
 
-    /// What the caller's role must allow.
-    fn need(&self, method: &Method) -> Need {
-        match self {
-            Route::Accounts
-            | Route::Account(_)
-            | Route::RotateMasterKey
-            | Route::Tokens
-            | Route::Token(_)
-            | Route::TestClock => Need::Admin,
-            Route::Speed if *method == Method::Post => Need::Admin,
-            _ if *method == Method::Get => Need::Read,
-            _ => Need::Send,
+    /// What the caller must be allowed, for the route's account (`None`: the routes that manage
+    /// accounts and tokens, whose handlers check what their body asks for on top).
+    fn action(&self, method: &Method, account: Option<&'a str>) -> Action<'a> {
+        let need = match self {
+            Route::Speed if *method == Method::Post => Role::Admin,
+            _ if *method == Method::Get => Role::Viewer,
+            _ => Role::Operator,
+        };
+        match (self, account) {
+            // The test clock moves every account's time; the master key seals every account.
+            (Route::TestClock | Route::RotateMasterKey, _) => Action::Deployment,
+            (Route::Accounts, _) if *method == Method::Post => Action::Deployment,
+            (Route::Account(id), _) => Action::OnAccount {
+                need: Role::Admin,
+                account: id,
+            },
+            (Route::Accounts | Route::Tokens | Route::Token(_), _) => Action::ListAsAdmin,
+            (_, Some(account)) => Action::OnAccount { need, account },
+            // Every other route names its account; one that did not would act for none.
+            (_, None) => Action::Deployment,
         }
     }
 }
@@ -220,15 +228,13 @@ async fn route(req: Request, base: &Ctx) -> Result<Response, AppError> {
             allow: allow.join(", "),
         });
     }
-    if route.is_admin() {
+    let who = if route.is_admin() {
         let who = admin::authorize(&req, base).await?;
-        if !who.allows(route.need(&method), account_id) {
-            return Err(AppError::Forbidden(match account_id {
-                Some(id) => format!("this token may not do this for account {id}"),
-                None => "only an admin token may manage accounts and tokens".into(),
-            }));
-        }
-    }
+        who.require(route.action(&method, account_id))?;
+        Some(who)
+    } else {
+        None
+    };
     // The account the route acts for, loaded (its secrets opened) only once the caller may.
     let scoped;
     let app = match account_id {
@@ -238,7 +244,7 @@ async fn route(req: Request, base: &Ctx) -> Result<Response, AppError> {
         }
         None => base,
     };
-    dispatch(route, method, req, app).await
+    dispatch(route, method, req, app, &who).await
 }
 
 /// Hands the request to its handler.
@@ -247,6 +253,7 @@ async fn dispatch(
     method: Method,
     mut req: Request,
     app: &Ctx,
+    who: &Option<Principal>,
 ) -> Result<Response, AppError> {
     match (route, method) {
         (Route::Callback, Method::Get) => callback::verify(&req, app),
@@ -276,17 +283,29 @@ async fn dispatch(
             admin::audiences::add_part(&req, id, body, app).await
         }
         (Route::AudienceSeal(id), _) => admin::audiences::seal(id, app).await,
-        (Route::Accounts, Method::Get) => admin::accounts::list(app).await,
+        (Route::Accounts, Method::Get) => admin::accounts::list(app, caller(who)?).await,
         (Route::Accounts, _) => admin::accounts::create(json(&mut req).await?, app).await,
         (Route::Account(id), Method::Get) => admin::accounts::get(id, app).await,
-        (Route::Account(id), _) => admin::accounts::update(id, json(&mut req).await?, app).await,
+        (Route::Account(id), _) => {
+            let body = json(&mut req).await?;
+            admin::accounts::update(id, body, app, caller(who)?).await
+        }
         (Route::RotateMasterKey, _) => admin::accounts::rotate(&req, app).await,
-        (Route::Tokens, Method::Get) => admin::tokens::list(app).await,
-        (Route::Tokens, _) => admin::tokens::create(json(&mut req).await?, app).await,
-        (Route::Token(id), _) => admin::tokens::revoke(id, app).await,
+        (Route::Tokens, Method::Get) => admin::tokens::list(app, caller(who)?).await,
+        (Route::Tokens, _) => {
+            let body = json(&mut req).await?;
+            admin::tokens::create(body, app, caller(who)?).await
+        }
+        (Route::Token(id), _) => admin::tokens::revoke(id, app, caller(who)?).await,
         (Route::TestClock, _) => admin::test_clock(json(&mut req).await?, app).await,
         (Route::TestLastCron, _) => last_cron_run(app).await,
     }
+}
+
+/// The caller of an admin route (authorized above).
+fn caller(who: &Option<Principal>) -> Result<&Principal, AppError> {
+    who.as_ref()
+        .ok_or_else(|| AppError::Internal("an admin route without its caller".into()))
 }
 
 /// `GET /__test/last-cron` (`TEST_COUNTERS=1`): the last cron run's report and counters.

@@ -5,7 +5,7 @@
 //! id as additional data, so a box copied onto another account's row does not open. Each box is
 //! stored with the id of the key that sealed it ([`MasterKey::id`]): during a rotation
 //! (`ACCOUNTS_MASTER_KEY_PREVIOUS` set to the old key) a row opens with whichever key sealed it,
-//! and `POST /api/accounts/rotate-key` re-seals row by row, so a rotation that stops half-way
+//! and `POST /api/master-key/rotate` re-seals row by row, so a rotation that stops half-way
 //! loses nothing.
 
 use base64::engine::general_purpose::STANDARD;
@@ -67,21 +67,20 @@ impl MasterKey {
                     "{name} must be 32 random bytes in base64 (openssl rand -base64 32)"
                 ))
             })?;
+        MasterKey::from_raw(&raw).await
+    }
+
+    /// Imports 32 raw bytes as an AES-256-GCM key.
+    async fn from_raw(raw: &[u8]) -> Result<MasterKey, AppError> {
         // A short public name of the key: which key sealed a row, without revealing the key.
-        let digest = Sha256::digest([b"wxmass key id\0".as_slice(), &raw].concat());
+        let digest = Sha256::digest([b"wxmass key id\0".as_slice(), raw].concat());
         let id: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         let algorithm = Object::new();
         Reflect::set(&algorithm, &"name".into(), &"AES-GCM".into())
             .map_err(js_err("AES-GCM algorithm"))?;
         let usages = Array::of2(&"encrypt".into(), &"decrypt".into());
         let promise = subtle()?
-            .import_key_with_object(
-                "raw",
-                &Uint8Array::from(raw.as_slice()),
-                &algorithm,
-                false,
-                &usages,
-            )
+            .import_key_with_object("raw", &Uint8Array::from(raw), &algorithm, false, &usages)
             .map_err(js_err("importKey"))?;
         let key = JsFuture::from(promise)
             .await
@@ -109,23 +108,23 @@ impl MasterKey {
 
     /// Opens a box sealed for `account_id`; a wrong key, account or a changed box is an error.
     pub async fn open(&self, account_id: &str, sealed: &str) -> Result<Vec<u8>, AppError> {
-        let bytes = STANDARD.decode(sealed).map_err(|_| {
-            AppError::Internal(format!(
-                "the secrets of account {account_id} are not base64"
-            ))
-        })?;
+        let unavailable = |problem: String| AppError::AccountUnavailable {
+            account: account_id.to_owned(),
+            problem,
+        };
+        let bytes = STANDARD
+            .decode(sealed)
+            .map_err(|_| unavailable("its sealed secrets in D1 are not base64".into()))?;
         if bytes.len() <= NONCE_BYTES {
-            return Err(AppError::Internal(format!(
-                "the secrets of account {account_id} are truncated"
-            )));
+            return Err(unavailable("its sealed secrets in D1 are cut short".into()));
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
         let promise = subtle()?
             .decrypt_with_object_and_u8_array(&aes_gcm(nonce, account_id)?, &self.key, ciphertext)
             .map_err(js_err("decrypt"))?;
         let plain = JsFuture::from(promise).await.map_err(|_| {
-            AppError::Internal(format!(
-                "the secrets of account {account_id} do not open with key {}",
+            unavailable(format!(
+                "its sealed secrets do not open with key {} (changed in D1, or sealed for another account)",
                 self.id
             ))
         })?;
@@ -133,32 +132,162 @@ impl MasterKey {
     }
 }
 
+/// The key an account's access_token is sealed with in D1 (`access_tokens`): derived from the
+/// account's own secrets, so it is kept as they are (sealed under the master key, or the
+/// worker's secrets for the default account) and a D1 dump alone opens nothing. It changes when
+/// they change: a token sealed under the old ones no longer opens, and is fetched again.
+pub async fn access_token_key<'a>(
+    account_id: &str,
+    secrets: impl IntoIterator<Item = Option<&'a str>>,
+) -> Result<MasterKey, AppError> {
+    let mut material = Sha256::new();
+    material.update(b"wxmass access_token key\0");
+    material.update(account_id.as_bytes());
+    let mut any = false;
+    for secret in secrets {
+        match secret {
+            // Length first, so no two lists of secrets give the same bytes.
+            Some(value) => {
+                any = true;
+                material.update((value.len() as u64).to_be_bytes());
+                material.update(value.as_bytes());
+            }
+            None => material.update(u64::MAX.to_be_bytes()),
+        }
+    }
+    if !any {
+        return Err(AppError::Config(format!(
+            "account {account_id}: no secret is set to seal its access_token with (set its AppSecret or callback Token)"
+        )));
+    }
+    MasterKey::from_raw(&material.finalize()).await
+}
+
+/// Which variable holds a master key.
+pub const CURRENT_KEY_VAR: &str = "ACCOUNTS_MASTER_KEY";
+pub const PREVIOUS_KEY_VAR: &str = "ACCOUNTS_MASTER_KEY_PREVIOUS";
+
+/// One master-key variable as this invocation found it: not set, set but not a key (the problem,
+/// never the value), or a key.
+pub enum KeySlot {
+    Unset,
+    Invalid(String),
+    Ready(MasterKey),
+}
+
+impl KeySlot {
+    async fn from_env(env: &worker::Env, variable: &str) -> KeySlot {
+        match crate::config::optional_secret(env, variable) {
+            None => KeySlot::Unset,
+            Some(value) => match MasterKey::import(variable, &value).await {
+                Ok(key) => KeySlot::Ready(key),
+                Err(e) => KeySlot::Invalid(e.to_string()),
+            },
+        }
+    }
+
+    fn key(&self) -> Option<&MasterKey> {
+        match self {
+            KeySlot::Ready(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// What an operator reads about it in `GET /api/status` and in an error.
+    fn describe(&self) -> String {
+        match self {
+            KeySlot::Unset => "not set".into(),
+            KeySlot::Invalid(_) => "set, but not a key".into(),
+            KeySlot::Ready(k) => format!("key {}", k.id()),
+        }
+    }
+}
+
 /// The master keys this invocation has: the current one, and the previous one during a
-/// rotation.
+/// rotation. A variable that is set but is not a key fails only what needs it: the accounts
+/// that one sealed, and sealing anything new when it is the current one; every other account
+/// opens as usual.
 pub struct Keys {
-    pub current: MasterKey,
-    pub previous: Option<MasterKey>,
+    pub current: KeySlot,
+    pub previous: KeySlot,
+}
+
+/// A configuration problem with the master keys, as `GET /api/status` lists it.
+pub struct KeyProblem {
+    pub variable: &'static str,
+    pub problem: String,
 }
 
 impl Keys {
-    /// From `ACCOUNTS_MASTER_KEY` (and `ACCOUNTS_MASTER_KEY_PREVIOUS`); `None` when the first is
-    /// not set (then only the `default` account, from vars and secrets, exists).
-    pub async fn from_env(env: &worker::Env) -> Result<Option<Keys>, AppError> {
-        let Some(current) = crate::config::optional_secret(env, "ACCOUNTS_MASTER_KEY") else {
-            return Ok(None);
-        };
-        let current = MasterKey::import("ACCOUNTS_MASTER_KEY", &current).await?;
-        let previous = match crate::config::optional_secret(env, "ACCOUNTS_MASTER_KEY_PREVIOUS") {
-            Some(k) => Some(MasterKey::import("ACCOUNTS_MASTER_KEY_PREVIOUS", &k).await?),
-            None => None,
-        };
-        Ok(Some(Keys { current, previous }))
+    /// From `ACCOUNTS_MASTER_KEY` and `ACCOUNTS_MASTER_KEY_PREVIOUS`; never fails (see
+    /// [`Keys::problems`]).
+    pub async fn from_env(env: &worker::Env) -> Keys {
+        Keys {
+            current: KeySlot::from_env(env, CURRENT_KEY_VAR).await,
+            previous: KeySlot::from_env(env, PREVIOUS_KEY_VAR).await,
+        }
     }
 
-    /// The key that sealed a box with `key_id`.
-    pub fn by_id(&self, key_id: &str) -> Option<&MasterKey> {
-        std::iter::once(&self.current)
-            .chain(self.previous.as_ref())
-            .find(|k| k.id() == key_id)
+    /// The variables that are set but hold no usable key.
+    pub fn problems(&self) -> Vec<KeyProblem> {
+        [
+            (CURRENT_KEY_VAR, &self.current),
+            (PREVIOUS_KEY_VAR, &self.previous),
+        ]
+        .into_iter()
+        .filter_map(|(variable, slot)| match slot {
+            KeySlot::Invalid(problem) => Some(KeyProblem {
+                variable,
+                problem: problem.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+    }
+
+    /// The key new boxes are sealed with: the current one, or why there is none.
+    pub fn sealing(&self) -> Result<&MasterKey, AppError> {
+        match &self.current {
+            KeySlot::Ready(k) => Ok(k),
+            KeySlot::Invalid(problem) => Err(AppError::MasterKeyInvalid {
+                variable: CURRENT_KEY_VAR,
+                problem: problem.clone(),
+            }),
+            KeySlot::Unset => Err(AppError::MasterKeyMissing {
+                variable: CURRENT_KEY_VAR,
+            }),
+        }
+    }
+
+    /// The key that sealed a box with `key_id`, or why it cannot be had: a variable that is set
+    /// but not a key may be the one (`master_key_invalid`, naming it); otherwise neither key is
+    /// the one (`account_unavailable`, naming the account and both key ids).
+    pub fn opening(&self, account_id: &str, key_id: &str) -> Result<&MasterKey, AppError> {
+        let found = [&self.current, &self.previous]
+            .into_iter()
+            .filter_map(KeySlot::key)
+            .find(|k| k.id() == key_id);
+        if let Some(k) = found {
+            return Ok(k);
+        }
+        for (variable, slot) in [
+            (CURRENT_KEY_VAR, &self.current),
+            (PREVIOUS_KEY_VAR, &self.previous),
+        ] {
+            if let KeySlot::Invalid(problem) = slot {
+                return Err(AppError::MasterKeyInvalid {
+                    variable,
+                    problem: problem.clone(),
+                });
+            }
+        }
+        Err(AppError::AccountUnavailable {
+            account: account_id.to_owned(),
+            problem: format!(
+                "its secrets were sealed by key {key_id}, which is neither {CURRENT_KEY_VAR} ({}) nor {PREVIOUS_KEY_VAR} ({}); set {PREVIOUS_KEY_VAR} to the key that sealed them",
+                self.current.describe(),
+                self.previous.describe()
+            ),
+        })
     }
 }

@@ -1,7 +1,10 @@
 //! The access_token: from `stable_token` (which does not invalidate other holders' tokens) or an
 //! operator's token service (`TOKEN_URL`, called with `Authorization: Bearer <TOKEN_URL_SECRET>`),
-//! cached in D1 with the time to refresh it. Many requests may need a new token at once; a lock
-//! row lets one of them fetch it while the others look at the row again.
+//! cached in D1 with the time to refresh it, one row per account (`access_tokens`). The token is
+//! a credential to the official account, so it is stored sealed like the account's other
+//! secrets ([`crate::secrets::access_token_key`]); a cached token that does not open (the
+//! account's secrets changed) is fetched again. Many requests may need a new token at once; the
+//! row's lock lets one of them fetch it while the others look at the row again.
 //!
 //! A step reads the cached row with the rest of what it needs ([`Token::new`]); only a refresh
 //! costs more (the lock and the store: two D1 queries and one subrequest).
@@ -12,9 +15,11 @@ use worker::Delay;
 use wxmass::endpoint::{StableTokenRequest, TokenReply};
 use wxmass::{ApiBase, Endpoint, ReplyError};
 
+use crate::account::Secrets;
 use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::KvRow;
+use crate::secrets::{access_token_key, MasterKey};
+use crate::store::TokenRow;
 
 /// How long one refresher holds the lock before another may try.
 const LOCK_MS: i64 = 10_000;
@@ -27,7 +32,7 @@ pub const REFRESH_SUBREQUESTS: u32 = 1;
 
 /// The token as one invocation knows it.
 pub struct Token {
-    cached: Option<KvRow>,
+    cached: Option<TokenRow>,
     current: Option<String>,
     /// The token WeChat last refused: never handed out again.
     refused: Option<String>,
@@ -35,7 +40,7 @@ pub struct Token {
 
 impl Token {
     /// From the cached row the step read (or none).
-    pub fn new(cached: Option<KvRow>) -> Self {
+    pub fn new(cached: Option<TokenRow>) -> Self {
         Token {
             cached,
             current: None,
@@ -49,8 +54,8 @@ impl Token {
     pub fn refresh_at(&self) -> Option<i64> {
         self.cached
             .as_ref()
-            .filter(|r| !r.value.is_empty())
-            .map(|r| r.expires_at)
+            .filter(|r| !r.sealed.is_empty())
+            .map(|r| r.refresh_at)
     }
 
     /// A token to call with: the cached one while fresh, otherwise a new one.
@@ -58,9 +63,13 @@ impl Token {
         if let Some(t) = &self.current {
             return Ok(t.clone());
         }
-        let t = match self.cached.take() {
-            Some(row) if fresh(&row, app.now()) => row.value,
-            _ => refresh(app, self.refused.as_deref()).await?,
+        let opened = match self.cached.take() {
+            Some(row) if fresh(&row, app.now()) => open(app, &row).await,
+            _ => None,
+        };
+        let t = match opened {
+            Some(t) => t,
+            None => refresh(app, self.refused.as_deref()).await?,
         };
         self.current = Some(t.clone());
         Ok(t)
@@ -84,9 +93,25 @@ impl Token {
     }
 }
 
-fn fresh(row: &KvRow, now: i64) -> bool {
+fn fresh(row: &TokenRow, now: i64) -> bool {
     // The row keeps the time to refresh, not WeChat's expiry (core's TokenReply::refresh_at_ms).
-    !row.value.is_empty() && row.expires_at > now
+    !row.sealed.is_empty() && row.refresh_at > now
+}
+
+/// The account's key for its sealed token.
+async fn key(app: &Ctx) -> Result<MasterKey, AppError> {
+    let account = app.acct()?;
+    let secrets = Secrets::NAMES.iter().map(|name| account.secrets.get(name));
+    access_token_key(&account.id, secrets).await
+}
+
+/// The cached token, opened; `None` when it does not open (sealed under secrets the account no
+/// longer has): then it is fetched again, as if it had expired.
+async fn open(app: &Ctx, row: &TokenRow) -> Option<String> {
+    let account = app.acct().ok()?;
+    let key = key(app).await.ok()?;
+    let plain = key.open(&account.id, &row.sealed).await.ok()?;
+    String::from_utf8(plain).ok()
 }
 
 async fn refresh(app: &Ctx, rejected: Option<&str>) -> Result<String, AppError> {
@@ -98,9 +123,11 @@ async fn refresh(app: &Ctx, rejected: Option<&str>) -> Result<String, AppError> 
             return match fetch(app).await {
                 Ok(reply) => {
                     let refresh_at = TokenReply::refresh_at_ms(now, reply.expires_in);
-                    app.store
-                        .put_token(&reply.access_token, refresh_at, now)
+                    let sealed = key(app)
+                        .await?
+                        .seal(&app.acct()?.id, reply.access_token.as_bytes())
                         .await?;
+                    app.store.put_token(&sealed, refresh_at, now).await?;
                     Ok(reply.access_token)
                 }
                 Err(e) => {
@@ -112,8 +139,12 @@ async fn refresh(app: &Ctx, rejected: Option<&str>) -> Result<String, AppError> 
         // Another request is fetching one: look at the row again shortly.
         Delay::from(Duration::from_millis(WAIT_STEP_MS)).await;
         if let Some(row) = app.store.read_token().await? {
-            if fresh(&row, app.now()) && Some(row.value.as_str()) != rejected {
-                return Ok(row.value);
+            if fresh(&row, app.now()) {
+                if let Some(t) = open(app, &row).await {
+                    if Some(t.as_str()) != rejected {
+                        return Ok(t);
+                    }
+                }
             }
         }
     }

@@ -324,6 +324,17 @@ pub enum StateError {
         /// The event's msg_id.
         msg_id: MsgId,
     },
+    /// A second finish event for the msg_id that says something else than the one the batch
+    /// holds: WeChat sends one result per send, so one of them is not WeChat's; the first stays.
+    #[error("the batch already holds another result for msg_id {msg_id} ({held}); this one ({given}) is kept apart, not applied")]
+    ConflictingResult {
+        /// The event's msg_id.
+        msg_id: MsgId,
+        /// The status the batch holds.
+        held: String,
+        /// The status of the event that disagrees.
+        given: String,
+    },
 }
 
 impl Default for BatchProgress {
@@ -494,7 +505,20 @@ impl BatchProgress {
                 Ok(())
             }
             // The same event again (WeChat retries its push): already recorded.
-            BatchState::Finished { msg_id: id, .. } if id == msg_id => Ok(()),
+            BatchState::Finished {
+                msg_id: id,
+                result: ref held,
+            } if id == msg_id => {
+                if *held == result {
+                    Ok(())
+                } else {
+                    Err(StateError::ConflictingResult {
+                        msg_id,
+                        held: held.status.clone(),
+                        given: result.status,
+                    })
+                }
+            }
             _ => Err(StateError::NotSubmitted { msg_id }),
         }
     }
@@ -1301,6 +1325,45 @@ mod tests {
         assert_eq!(
             decide(&p, &Outcome::ReplyLost, T0, 0),
             Action::Done { msg_id: MsgId(5) }
+        );
+    }
+
+    #[test]
+    fn a_second_result_that_disagrees_is_refused_and_the_first_kept() {
+        let mut p = sending();
+        let reply = SendReply {
+            msg_id: MsgId(5),
+            msg_data_id: None,
+        };
+        p.settle(&Outcome::Accepted(reply), T0, 0);
+        let first = JobResult {
+            status: "send success".into(),
+            total_count: 2,
+            filter_count: 2,
+            sent_count: 2,
+            error_count: 0,
+        };
+        p.finish(MsgId(5), first.clone()).unwrap();
+        let other = JobResult {
+            status: "send fail".into(),
+            sent_count: 0,
+            error_count: 2,
+            ..first.clone()
+        };
+        assert_eq!(
+            p.finish(MsgId(5), other),
+            Err(StateError::ConflictingResult {
+                msg_id: MsgId(5),
+                held: "send success".into(),
+                given: "send fail".into(),
+            })
+        );
+        assert_eq!(
+            p.state(),
+            &BatchState::Finished {
+                msg_id: MsgId(5),
+                result: first
+            }
         );
     }
 

@@ -18,11 +18,11 @@ use serde_json::{Map, Value};
 use worker::{Request, Response};
 use wxmass::callback::{CallbackConfig, SecurityMode};
 use wxmass::plan::AccountKind;
-use wxmass::ApiBase;
+use wxmass::{check_url, ApiBase, AppId};
 
-use super::reply;
+use super::{reply, Action, Principal};
 use crate::account::{is_account_id, Account, Secrets};
-use crate::config::DEFAULT_ACCOUNT;
+use crate::config::{var, DEFAULT_ACCOUNT};
 use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::secrets::Keys;
@@ -37,6 +37,10 @@ const FIELDS: [&str; 7] = [
     "tokenUrl",
     "secrets",
 ];
+
+/// The settings that decide where an account's calls, and so its credentials, go: only an
+/// admin of every account sets them.
+const ENDPOINT_FIELDS: [&str; 2] = ["apiBase", "tokenUrl"];
 
 /// An account as answered.
 #[derive(Serialize)]
@@ -54,6 +58,11 @@ struct AccountView<'a> {
     callback_path: String,
     /// Whether it is the vars-and-secrets account.
     from_vars: bool,
+    /// `ok`, or `unavailable` when its secrets cannot be opened (`problem` says why): that
+    /// account fails alone, every other works on.
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
 }
 
 fn view(a: &Account) -> AccountView<'_> {
@@ -79,15 +88,51 @@ fn view(a: &Account) -> AccountView<'_> {
             format!("/wechat/callback/{}", a.id)
         },
         from_vars: default,
+        state: "ok",
+        problem: None,
     }
 }
 
-async fn keys(app: &Ctx) -> Result<Keys, AppError> {
-    Keys::from_env(&app.env).await?.ok_or_else(|| {
-        AppError::Config(
-            "ACCOUNTS_MASTER_KEY is not set: set it (wrangler secret put ACCOUNTS_MASTER_KEY, 32 random bytes in base64) before creating accounts".into(),
-        )
-    })
+/// The AppID of the default account (the `APP_ID` var), in lower case, if it is set.
+fn default_app_id(app: &Ctx) -> Option<String> {
+    var(&app.env, "APP_ID").map(|id| id.to_ascii_lowercase())
+}
+
+/// One official account is one account here: `app_id` (lower case) must be no other account's,
+/// the default's included. `rows` are every stored account.
+fn check_app_id_free(
+    app: &Ctx,
+    app_id: &str,
+    own_id: &str,
+    rows: &[AccountRow],
+) -> Result<(), AppError> {
+    let holder = if default_app_id(app).as_deref() == Some(app_id) {
+        Some(DEFAULT_ACCOUNT.to_owned())
+    } else {
+        rows.iter()
+            .find(|r| r.id != own_id && r.app_id.eq_ignore_ascii_case(app_id))
+            .map(|r| r.id.clone())
+    };
+    match holder {
+        Some(holder) => Err(AppError::AppIdTaken {
+            app_id: app_id.to_owned(),
+            holder,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A URL field: `Err` names the field, the rule and (unless it is a secret) the value.
+fn url_error(field: &str, url: &str, reason: &str, secret: bool) -> AppError {
+    let message = format!(
+        "{field} must be an absolute https URL (http only for localhost or 127.0.0.1): {reason}"
+    );
+    if secret {
+        // May carry credentials: name the field and the rule only.
+        AppError::bad("url", field, message)
+    } else {
+        AppError::bad_value("url", field, url, message)
+    }
 }
 
 fn text<'a>(body: &'a Value, field: &str) -> Result<Option<&'a str>, AppError> {
@@ -138,15 +183,9 @@ fn known_fields(body: &Value, creating: bool) -> Result<&Map<String, Value>, App
 
 fn apply_app_id(account: &mut Account, body: &Value, creating: bool) -> Result<(), AppError> {
     if let Some(app_id) = text(body, "appId")? {
-        if app_id.is_empty() || app_id.len() > 64 || !app_id.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::bad_value(
-                "app_id",
-                "appId",
-                app_id,
-                "appId must be the account's AppID (visible ASCII, e.g. wx0123456789abcdef)",
-            ));
-        }
-        account.app_id = app_id.to_owned();
+        account.app_id = AppId::parse(app_id)
+            .map_err(|rule| AppError::bad_value("app_id", "appId", app_id, rule))?
+            .to_string();
     } else if creating {
         return Err(AppError::bad("required", "appId", "appId is required"));
     }
@@ -186,16 +225,16 @@ fn apply_settings(
     if fields.contains_key("apiBase") {
         account.base = match text(body, "apiBase")? {
             None => ApiBase::default(),
-            Some(url) => ApiBase::parse(url)
-                .map_err(|e| AppError::bad_value("url", "apiBase", url, e.to_string()))?,
+            Some(url) => {
+                ApiBase::parse(url).map_err(|e| url_error("apiBase", url, e.reason, false))?
+            }
         };
     }
     if fields.contains_key("tokenUrl") {
         account.token_url = match text(body, "tokenUrl")? {
             None => None,
             Some(url) => {
-                ApiBase::parse(url)
-                    .map_err(|e| AppError::bad_value("url", "tokenUrl", url, e.to_string()))?;
+                ApiBase::parse(url).map_err(|e| url_error("tokenUrl", url, e.reason, false))?;
                 Some(url.to_owned())
             }
         };
@@ -220,6 +259,10 @@ fn apply_secrets(account: &mut Account, body: &Value) -> Result<(), AppError> {
                 })?;
                 *slot = match value {
                     Value::Null => None,
+                    Value::String(s) if name == "forwardUrl" => {
+                        check_url(s).map_err(|e| url_error(&path, s, e.reason, true))?;
+                        Some(s.clone())
+                    }
                     Value::String(s) if !s.is_empty() => Some(s.clone()),
                     // Never echo what looks like a secret: name the field and the rule only.
                     _ => {
@@ -287,8 +330,8 @@ async fn sealed_row(a: &Account, keys: &Keys, created_at: i64) -> Result<Account
         callback_mode: a.callback_mode.map(|m| m.as_str().to_owned()),
         api_base: (a.base != ApiBase::default()).then(|| a.base.url()),
         token_url: a.token_url.clone(),
-        secrets: keys.current.seal(&a.id, &plain).await?,
-        key_id: keys.current.id().to_owned(),
+        secrets: keys.sealing()?.seal(&a.id, &plain).await?,
+        key_id: keys.sealing()?.id().to_owned(),
         created_at,
         version: 0,
     })
@@ -325,7 +368,8 @@ pub async fn create(body: Value, app: &Ctx) -> Result<Response, AppError> {
             "id must be 1 to 32 of a-z 0-9 - (not starting with -), and not \"default\"",
         ));
     }
-    let keys = keys(app).await?;
+    let keys = Keys::from_env(&app.env).await;
+    keys.sealing()?;
     let mut account = Account {
         id: id.to_owned(),
         app_id: String::new(),
@@ -336,37 +380,69 @@ pub async fn create(body: Value, app: &Ctx) -> Result<Response, AppError> {
         secrets: Secrets::default(),
     };
     apply(&mut account, &body, true)?;
+    let rows = app.store.list_accounts().await?;
+    if rows.iter().any(|r| r.id == id) {
+        return Err(AppError::Conflict(format!(
+            "an account with id {id} exists"
+        )));
+    }
+    check_app_id_free(app, &account.app_id, id, &rows)?;
     let row = sealed_row(&account, &keys, app.now()).await?;
     let r = app
         .store
         .commit(vec![app.store.insert_account(&row)?])
         .await?;
     if !changed(&r, 0) {
+        // Created meanwhile by another request (the id, or the AppID's unique index).
         return Err(AppError::Conflict(format!(
-            "an account with id {id} or AppID {} exists",
+            "an account with id {id} or AppID {} was created meanwhile",
             account.app_id
         )));
     }
     reply(201, &view(&account))
 }
 
-/// `GET /api/accounts`: the default account (when its vars are set) and every other.
-pub async fn list(app: &Ctx) -> Result<Response, AppError> {
+/// `GET /api/accounts`: the default account (when its vars are set) and every other the caller
+/// holds, each with its state: one whose secrets cannot be opened is listed `unavailable`, with
+/// the problem, from its row's settings.
+pub async fn list(app: &Ctx, who: &Principal) -> Result<Response, AppError> {
     let rows = app.store.list_accounts().await?;
-    let mut accounts = Vec::with_capacity(rows.len() + 1);
-    if let Ok(default) = Account::from_env(&app.env) {
-        accounts.push(default);
-    }
-    if !rows.is_empty() {
-        let keys = keys(app).await?;
-        for row in &rows {
-            accounts.push(Account::from_row(row, &keys).await?);
+    let mut accounts: Vec<(Account, Option<String>)> = Vec::with_capacity(rows.len() + 1);
+    if who.holds(DEFAULT_ACCOUNT) {
+        if let Ok(default) = Account::from_env(&app.env) {
+            accounts.push((default, None));
         }
     }
-    reply(
-        200,
-        &serde_json::json!({ "accounts": accounts.iter().map(view).collect::<Vec<_>>() }),
-    )
+    let keys = Keys::from_env(&app.env).await;
+    for row in rows.iter().filter(|r| who.holds(&r.id)) {
+        match Account::from_row(row, &keys).await {
+            Ok(a) => accounts.push((a, None)),
+            Err(e) => {
+                let settings = Account::settings_of(row).unwrap_or_else(|_| Account {
+                    id: row.id.clone(),
+                    app_id: row.app_id.clone(),
+                    kind: AccountKind::Service,
+                    base: ApiBase::default(),
+                    token_url: None,
+                    callback_mode: None,
+                    secrets: Secrets::default(),
+                });
+                accounts.push((settings, Some(e.to_string())));
+            }
+        }
+    }
+    let views: Vec<AccountView<'_>> = accounts
+        .iter()
+        .map(|(a, problem)| {
+            let mut v = view(a);
+            if let Some(p) = problem {
+                v.state = "unavailable";
+                v.problem = Some(p.clone());
+            }
+            v
+        })
+        .collect();
+    reply(200, &serde_json::json!({ "accounts": views }))
 }
 
 /// `GET /api/accounts/{id}`.
@@ -374,22 +450,37 @@ pub async fn get(id: &str, app: &Ctx) -> Result<Response, AppError> {
     reply(200, &view(&Account::load(id, &app.env, &app.store).await?))
 }
 
-/// `PATCH /api/accounts/{id}`.
-pub async fn update(id: &str, body: Value, app: &Ctx) -> Result<Response, AppError> {
+/// `PATCH /api/accounts/{id}`: an admin of the account changes its settings and secrets; where
+/// its calls and credentials go (`apiBase`, `tokenUrl`) only an admin of every account.
+pub async fn update(
+    id: &str,
+    body: Value,
+    app: &Ctx,
+    who: &Principal,
+) -> Result<Response, AppError> {
     if id == DEFAULT_ACCOUNT {
         return Err(AppError::Conflict(
             "the default account is the worker's vars and secrets: change them with wrangler"
                 .into(),
         ));
     }
+    // Where the account's calls go carry its access_token and its token service's secret: a
+    // deployment's setting, whatever value is given.
+    if ENDPOINT_FIELDS.iter().any(|f| body.get(f).is_some()) {
+        who.require(Action::Deployment)?;
+    }
     let row = app
         .store
         .read_account(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no account {id}")))?;
-    let keys = keys(app).await?;
+    let keys = Keys::from_env(&app.env).await;
+    keys.sealing()?;
     let mut account = Account::from_row(&row, &keys).await?;
     apply(&mut account, &body, false)?;
+    if !account.app_id.eq_ignore_ascii_case(&row.app_id) {
+        check_app_id_free(app, &account.app_id, id, &app.store.list_accounts().await?)?;
+    }
     if !store_sealed(app, &account, &keys, &row).await? {
         return Err(AppError::Stale(format!(
             "account {id} changed meanwhile; read it again and retry"
@@ -432,24 +523,29 @@ pub async fn rotate(req: &Request, app: &Ctx) -> Result<Response, AppError> {
             }
         }
     }
-    let keys = keys(app).await?;
-    let (rows, total) = app
-        .store
-        .accounts_to_reseal(keys.current.id(), limit)
-        .await?;
+    let keys = Keys::from_env(&app.env).await;
+    let key_id = keys.sealing()?.id().to_owned();
+    let (rows, total) = app.store.accounts_to_reseal(&key_id, limit).await?;
     let mut resealed = 0i64;
+    // An account that does not open is named and left as it is; the others are re-sealed.
+    let mut failed = Vec::new();
     for row in &rows {
-        let account = Account::from_row(row, &keys).await?;
-        if store_sealed(app, &account, &keys, row).await? {
-            resealed += 1;
+        match Account::from_row(row, &keys).await {
+            Ok(account) => {
+                if store_sealed(app, &account, &keys, row).await? {
+                    resealed += 1;
+                }
+            }
+            Err(e) => failed.push(serde_json::json!({ "id": row.id, "problem": e.to_string() })),
         }
     }
     reply(
         200,
         &serde_json::json!({
-            "keyId": keys.current.id(),
+            "keyId": key_id,
             "resealed": resealed,
             "remaining": total - resealed,
+            "failed": failed,
         }),
     )
 }

@@ -1,6 +1,6 @@
 //! `GET /api/events?state=&limit=&cursor=`: the stored pushes, newest first, and how many are
-//! stored (in that state). States: `applied`, `pending`, `ignored`, `stored`, `unreadable`,
-//! `forward_failed`.
+//! stored (in that state). States: `applied`, `pending`, `ignored`, `conflicting`, `stored`,
+//! `unreadable`, `forward_failed`.
 
 use serde_json::json;
 use worker::{Request, Response};
@@ -9,10 +9,11 @@ use super::{reply, view, Page};
 use crate::ctx::Ctx;
 use crate::error::AppError;
 
-const STATES: [&str; 6] = [
+const STATES: [&str; 7] = [
     "applied",
     "pending",
     "ignored",
+    "conflicting",
     "stored",
     "unreadable",
     "forward_failed",

@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 use worker::{Request, Response};
 
 use crate::ctx::Ctx;
-use crate::error::AppError;
+use crate::error::{AppError, Missing};
 
 pub mod accounts;
 pub mod audiences;
@@ -28,15 +28,18 @@ pub mod tokens;
 pub mod view;
 
 /// What a caller may do. The static `ADMIN_TOKEN` is an `admin` of every account; scoped
-/// tokens (`POST /api/tokens`) name their role and accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// tokens (`POST /api/tokens`) name their role and accounts. Each role may do what the ones
+/// below it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
-    /// Everything, accounts and tokens included.
-    Admin,
-    /// Create, cancel and delete sends (and read) for the accounts it names.
-    Operator,
     /// Read only, for the accounts it names.
     Viewer,
+    /// Create, cancel and delete sends (and read) for the accounts it names.
+    Operator,
+    /// Everything for the accounts it names: their settings, the send speed, tokens within
+    /// them. With every account (`*`): also creating accounts, the master key, and where an
+    /// account's calls go (`apiBase`, `tokenUrl`).
+    Admin,
 }
 
 impl Role {
@@ -50,18 +53,18 @@ impl Role {
             _ => None,
         }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Viewer => "viewer",
+        }
+    }
 }
 
-/// What a route needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Need {
-    /// Reading an account's jobs, events, status.
-    Read,
-    /// Creating, cancelling or deleting sends, uploading media and audiences.
-    Send,
-    /// Accounts, tokens, the send speed, the master key.
-    Admin,
-}
+/// The accounts a token acts for, as stored: `["*"]` for every account.
+pub const EVERY_ACCOUNT: &str = "*";
 
 /// The caller of an admin route.
 #[derive(Debug, Clone)]
@@ -71,20 +74,138 @@ pub struct Principal {
     pub accounts: Vec<String>,
 }
 
+/// What a request asks to do, as authorization sees it. Every `/api` route is one of these
+/// (`lib.rs`), and the account and token routes add theirs once they know the body.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// One account's routes: at least `need`, for `account`.
+    OnAccount { need: Role, account: &'a str },
+    /// What concerns every account: creating one, rotating the master key, moving where an
+    /// account's calls and credentials go (`apiBase`, `tokenUrl`), the test clock.
+    Deployment,
+    /// Listing accounts or tokens: an admin; the answer shows only what it holds.
+    ListAsAdmin,
+    /// Making a token with `role` for `accounts`: no higher role, no account it does not hold.
+    GrantToken { role: Role, accounts: &'a [String] },
+    /// Revoking a token that holds `accounts`: an admin of all of them.
+    RevokeToken { accounts: &'a [String] },
+}
+
+/// Why a caller may not: what it lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// Its role is below `need`.
+    Role { has: Role, need: Role },
+    /// It does not hold `account` (`*`: every account).
+    Account { account: String },
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denied::Role { has, need } => write!(
+                f,
+                "this token's role is {}; this needs {} (or above)",
+                has.as_str(),
+                need.as_str()
+            ),
+            Denied::Account { account } if account == EVERY_ACCOUNT => write!(
+                f,
+                "only a token for every account (\"*\") may do this; this token holds only some"
+            ),
+            Denied::Account { account } => {
+                write!(f, "this token does not hold account {account}")
+            }
+        }
+    }
+}
+
 impl Principal {
-    /// Whether the caller may do what `need` names, for `account` (`None`: no account's data,
-    /// as managing accounts and tokens).
-    pub fn allows(&self, need: Need, account: Option<&str>) -> bool {
-        let role_ok = match self.role {
-            Role::Admin => true,
-            Role::Operator => need != Need::Admin,
-            Role::Viewer => need == Need::Read,
-        };
-        let account_ok = match account {
-            None => self.role == Role::Admin,
-            Some(id) => self.accounts.iter().any(|a| a == "*" || a == id),
-        };
-        role_ok && account_ok
+    /// Whether it acts for every account.
+    pub fn holds_every_account(&self) -> bool {
+        self.accounts.iter().any(|a| a == EVERY_ACCOUNT)
+    }
+
+    /// Whether it acts for `account`.
+    pub fn holds(&self, account: &str) -> bool {
+        self.holds_every_account() || self.accounts.iter().any(|a| a == account)
+    }
+
+    /// The first of `accounts` it does not hold (`*` when they name every account and it does
+    /// not), if any.
+    fn first_not_held(&self, accounts: &[String]) -> Option<String> {
+        if self.holds_every_account() {
+            return None;
+        }
+        accounts.iter().find(|a| !self.holds(a)).cloned()
+    }
+
+    fn at_least(&self, need: Role) -> Result<(), Denied> {
+        if self.role >= need {
+            Ok(())
+        } else {
+            Err(Denied::Role {
+                has: self.role,
+                need,
+            })
+        }
+    }
+
+    /// Whether the caller may do `action`: the one place every route's authorization is decided.
+    /// The role is checked before the accounts, so a refusal names the first thing missing.
+    pub fn check(&self, action: Action<'_>) -> Result<(), Denied> {
+        match action {
+            Action::OnAccount { need, account } => {
+                self.at_least(need)?;
+                if self.holds(account) {
+                    Ok(())
+                } else {
+                    Err(Denied::Account {
+                        account: account.to_owned(),
+                    })
+                }
+            }
+            Action::Deployment => {
+                self.at_least(Role::Admin)?;
+                if self.holds_every_account() {
+                    Ok(())
+                } else {
+                    Err(Denied::Account {
+                        account: EVERY_ACCOUNT.to_owned(),
+                    })
+                }
+            }
+            Action::ListAsAdmin => self.at_least(Role::Admin),
+            Action::GrantToken { role, accounts } => {
+                self.at_least(Role::Admin)?;
+                self.at_least(role)?;
+                match self.first_not_held(accounts) {
+                    None => Ok(()),
+                    Some(account) => Err(Denied::Account { account }),
+                }
+            }
+            Action::RevokeToken { accounts } => {
+                self.at_least(Role::Admin)?;
+                match self.first_not_held(accounts) {
+                    None => Ok(()),
+                    Some(account) => Err(Denied::Account { account }),
+                }
+            }
+        }
+    }
+
+    /// [`Principal::check`] as the route's error: 403 `forbidden`, naming what was missing.
+    pub fn require(&self, action: Action<'_>) -> Result<(), AppError> {
+        self.check(action).map_err(|denied| AppError::Forbidden {
+            message: denied.to_string(),
+            missing: match denied {
+                Denied::Role { has, need } => Missing::Role {
+                    has: has.as_str(),
+                    need: need.as_str(),
+                },
+                Denied::Account { account } => Missing::Account(account),
+            },
+        })
     }
 }
 
@@ -104,7 +225,7 @@ pub async fn authorize(req: &Request, app: &Ctx) -> Result<Principal, AppError> 
         if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
             return Ok(Principal {
                 role: Role::Admin,
-                accounts: vec!["*".into()],
+                accounts: vec![EVERY_ACCOUNT.into()],
             });
         }
     }
@@ -115,6 +236,7 @@ pub async fn authorize(req: &Request, app: &Ctx) -> Result<Principal, AppError> 
         .ok_or(AppError::Unauthorized)?;
     Ok(Principal {
         role: Role::parse(&row.role).ok_or(AppError::Unauthorized)?,
+        // A row whose accounts cannot be read holds none: it is refused, never widened.
         accounts: serde_json::from_str(&row.accounts).unwrap_or_default(),
     })
 }
@@ -225,4 +347,125 @@ pub async fn test_clock(body: Value, app: &Ctx) -> Result<Response, AppError> {
         .put_test_value(crate::store::Store::TEST_CLOCK_KEY, &offset.to_string())
         .await?;
     reply(200, &json!({ "offsetMs": offset }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(role: Role, accounts: &[&str]) -> Principal {
+        Principal {
+            role,
+            accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+    fn ids(accounts: &[&str]) -> Vec<String> {
+        accounts.iter().map(|a| (*a).to_owned()).collect()
+    }
+    fn on(need: Role, account: &str) -> Action<'_> {
+        Action::OnAccount { need, account }
+    }
+    fn missing_account(a: &str) -> Result<(), Denied> {
+        Err(Denied::Account { account: a.into() })
+    }
+
+    #[test]
+    fn a_role_does_what_the_roles_below_it_do_for_its_accounts_only() {
+        let op = who(Role::Operator, &["a"]);
+        assert_eq!(op.check(on(Role::Viewer, "a")), Ok(()));
+        assert_eq!(op.check(on(Role::Operator, "a")), Ok(()));
+        assert_eq!(
+            op.check(on(Role::Admin, "a")),
+            Err(Denied::Role {
+                has: Role::Operator,
+                need: Role::Admin
+            })
+        );
+        assert_eq!(op.check(on(Role::Viewer, "b")), missing_account("b"));
+        assert_eq!(
+            who(Role::Viewer, &["*"]).check(on(Role::Viewer, "b")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_role_is_named_before_the_account() {
+        let viewer = who(Role::Viewer, &["a"]);
+        assert!(matches!(
+            viewer.check(on(Role::Operator, "b")),
+            Err(Denied::Role { .. })
+        ));
+    }
+
+    #[test]
+    fn only_an_admin_of_every_account_acts_for_the_deployment() {
+        assert_eq!(who(Role::Admin, &["*"]).check(Action::Deployment), Ok(()));
+        assert_eq!(
+            who(Role::Admin, &["a", "b"]).check(Action::Deployment),
+            missing_account("*")
+        );
+        assert!(matches!(
+            who(Role::Operator, &["*"]).check(Action::Deployment),
+            Err(Denied::Role { .. })
+        ));
+    }
+
+    #[test]
+    fn a_token_grants_no_higher_role_and_no_account_it_does_not_hold() {
+        let admin_b = who(Role::Admin, &["b"]);
+        let grant = |role, accounts: &[&str]| {
+            let accounts = ids(accounts);
+            admin_b.check(Action::GrantToken {
+                role,
+                accounts: &accounts,
+            })
+        };
+        assert_eq!(grant(Role::Viewer, &["b"]), Ok(()));
+        assert_eq!(grant(Role::Admin, &["b"]), Ok(()));
+        assert_eq!(grant(Role::Operator, &["*"]), missing_account("*"));
+        assert_eq!(grant(Role::Admin, &["a"]), missing_account("a"));
+        assert_eq!(grant(Role::Viewer, &["b", "a"]), missing_account("a"));
+        let all = ids(&["*"]);
+        assert_eq!(
+            who(Role::Admin, &["*"]).check(Action::GrantToken {
+                role: Role::Admin,
+                accounts: &all
+            }),
+            Ok(())
+        );
+        // An operator grants nothing: tokens are an admin's.
+        let b = ids(&["b"]);
+        assert!(matches!(
+            who(Role::Operator, &["b"]).check(Action::GrantToken {
+                role: Role::Viewer,
+                accounts: &b
+            }),
+            Err(Denied::Role { .. })
+        ));
+    }
+
+    #[test]
+    fn a_token_revokes_only_tokens_within_its_accounts() {
+        let admin_b = who(Role::Admin, &["b"]);
+        let revoke = |accounts: &[&str]| {
+            let accounts = ids(accounts);
+            admin_b.check(Action::RevokeToken {
+                accounts: &accounts,
+            })
+        };
+        assert_eq!(revoke(&["b"]), Ok(()));
+        assert_eq!(revoke(&["a"]), missing_account("a"));
+        assert_eq!(revoke(&["b", "a"]), missing_account("a"));
+        assert_eq!(revoke(&["*"]), missing_account("*"));
+        // A list that names no account is within any admin's (tokens.rs reads a stored list it
+        // cannot parse as `["*"]`, so only an admin of every account revokes that one).
+        assert_eq!(revoke(&[]), Ok(()));
+    }
+
+    #[test]
+    fn a_token_that_holds_nothing_may_do_nothing() {
+        let nobody = who(Role::Admin, &[]);
+        assert_eq!(nobody.check(on(Role::Viewer, "a")), missing_account("a"));
+        assert_eq!(nobody.check(Action::Deployment), missing_account("*"));
+    }
 }

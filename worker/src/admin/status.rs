@@ -3,7 +3,9 @@
 //! fetched (never the token), the account's mass calls of the last minute, the China day and
 //! the China month, and core's quota rules against the month's successful sends: each rule's
 //! limit, what is used and left, and the sends themselves (`ledger`, core's `SentRecord`s, which
-//! the npm package's `planSend(…).summary({ ledger })` reads). One read of four queries.
+//! the npm package's `planSend(…).summary({ ledger })` reads), and the configuration problems
+//! an operator must put right (`configuration`: a master-key variable set but not a key, named,
+//! never shown). One read of four queries.
 
 use serde_json::{json, Map, Value};
 use worker::Response;
@@ -38,6 +40,14 @@ pub async fn get(app: &Ctx) -> Result<Response, AppError> {
         .find(|c| c.state == "forward_failed")
         .map_or(0, |c| c.n);
     let c = &read.calls;
+    // A master key set but unusable is the deployment's configuration error: named here, for
+    // every account's status, though only the accounts it seals are affected.
+    let configuration: Vec<Value> = crate::secrets::Keys::from_env(&app.env)
+        .await
+        .problems()
+        .into_iter()
+        .map(|p| json!({ "variable": p.variable, "problem": p.problem }))
+        .collect();
     let ledger = Ledger::new(&[], &read.month_sends);
     reply(
         200,
@@ -67,6 +77,7 @@ pub async fn get(app: &Ctx) -> Result<Response, AppError> {
             },
             "quota": quota_usage(account.kind, ledger.sends(), t),
             "ledger": ledger.sends(),
+            "configuration": configuration,
         }),
     )
 }

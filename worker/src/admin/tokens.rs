@@ -1,13 +1,16 @@
 //! Scoped admin tokens (`admin` role only): `POST /api/tokens {"role", "accounts", "label"}`
 //! answers the token once; `GET /api/tokens` lists them without it (with `lastUsedAt`);
 //! `DELETE /api/tokens/{id}` revokes one. Only a SHA-256 hash of each token is stored.
+//!
+//! A token acts within its own scope here too: it makes tokens of no higher role and for no
+//! account it does not hold, lists the tokens within its accounts, and revokes only those.
 
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use worker::Response;
 
-use super::{reply, Role};
+use super::{reply, Action, Principal, Role, EVERY_ACCOUNT};
 use crate::account::is_account_id;
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -56,8 +59,14 @@ fn view(t: &AdminTokenRow) -> TokenView<'_> {
     }
 }
 
+/// The accounts a stored token holds. A list that cannot be read counts as every account: only
+/// an admin of every account lists or revokes such a token.
+fn accounts_of(t: &AdminTokenRow) -> Vec<String> {
+    serde_json::from_str(&t.accounts).unwrap_or_else(|_| vec![EVERY_ACCOUNT.to_owned()])
+}
+
 /// `POST /api/tokens`.
-pub async fn create(body: Value, app: &Ctx) -> Result<Response, AppError> {
+pub async fn create(body: Value, app: &Ctx, who: &Principal) -> Result<Response, AppError> {
     let Value::Object(fields) = &body else {
         return Err(AppError::bad("type", "", "the body must be a JSON object"));
     };
@@ -91,6 +100,10 @@ pub async fn create(body: Value, app: &Ctx) -> Result<Response, AppError> {
             format!("label is at most {LABEL_MAX_CHARS} characters"),
         ));
     }
+    who.require(Action::GrantToken {
+        role,
+        accounts: &accounts,
+    })?;
     let token = format!("wxm_{}", hex::<24>());
     let row = AdminTokenRow {
         id: format!("t{}", hex::<6>()),
@@ -141,17 +154,32 @@ fn token_accounts(body: &Value, role: Role) -> Result<Vec<String>, AppError> {
     })
 }
 
-/// `GET /api/tokens`.
-pub async fn list(app: &Ctx) -> Result<Response, AppError> {
+/// `GET /api/tokens`: the tokens within the caller's accounts.
+pub async fn list(app: &Ctx, who: &Principal) -> Result<Response, AppError> {
     let rows = app.store.list_admin_tokens().await?;
+    let within = rows.iter().filter(|t| {
+        who.check(Action::RevokeToken {
+            accounts: &accounts_of(t),
+        })
+        .is_ok()
+    });
     reply(
         200,
-        &serde_json::json!({ "tokens": rows.iter().map(view).collect::<Vec<_>>() }),
+        &serde_json::json!({ "tokens": within.map(view).collect::<Vec<_>>() }),
     )
 }
 
-/// `DELETE /api/tokens/{id}`.
-pub async fn revoke(id: &str, app: &Ctx) -> Result<Response, AppError> {
+/// `DELETE /api/tokens/{id}`: a token within the caller's accounts.
+pub async fn revoke(id: &str, app: &Ctx, who: &Principal) -> Result<Response, AppError> {
+    // Tokens are few: the list is one query, like a read of one.
+    let rows = app.store.list_admin_tokens().await?;
+    let target = rows
+        .iter()
+        .find(|t| t.id == id && t.revoked_at.is_none())
+        .ok_or_else(|| AppError::NotFound(format!("no live token {id}")))?;
+    who.require(Action::RevokeToken {
+        accounts: &accounts_of(target),
+    })?;
     let r = app
         .store
         .commit(vec![app.store.revoke_admin_token(id, app.now())?])

@@ -233,11 +233,7 @@ pub fn batch(b: &BatchRow, outcome: Option<BatchOutcome>) -> Batch<'_> {
 pub fn event(e: &EventRow) -> Event<'_> {
     let unreadable = e.state == "unreadable" || e.kind == "unreadable";
     Event {
-        // Stored under its account's prefix (the table is shared); answered as core keys it.
-        dedupe_key: e
-            .dedupe_key
-            .strip_prefix(&format!("{}/", e.account_id))
-            .unwrap_or(&e.dedupe_key),
+        dedupe_key: &e.dedupe_key,
         kind: &e.kind,
         event: e.event.as_deref(),
         msg_id: e.msg_id.as_deref(),

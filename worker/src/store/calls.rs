@@ -3,8 +3,9 @@
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
-use super::access_token::{KvRow, TOKEN_KEY, TOKEN_SELECT};
+use super::access_token::{TokenRow, TOKEN_SELECT};
 use super::db::{first, n, opt, rows, s, Store};
+use super::wechat_reads::{ReadRow, READ_SELECT};
 use crate::error::AppError;
 
 /// One row of the call ledger.
@@ -48,14 +49,31 @@ pub(super) const PACER_SELECT: &str = "SELECT at, endpoint, to_all, succeeded FR
 
 impl Store {
     /// What an admin call to WeChat decides from: the cached token and the pacer's window.
-    pub async fn read_for_call(&self) -> Result<(Option<KvRow>, Vec<CallRow>), AppError> {
+    pub async fn read_for_call(&self) -> Result<(Option<TokenRow>, Vec<CallRow>), AppError> {
         let r = self
             .batch(vec![
-                self.sql(TOKEN_SELECT, &[self.key(TOKEN_KEY)])?,
+                self.sql(TOKEN_SELECT, &[self.acc()])?,
                 self.sql(PACER_SELECT, &[n(PACER_ROWS), self.acc()])?,
             ])
             .await?;
         Ok((first(&r, 0)?, rows(&r, 1)?))
+    }
+
+    /// What a read for the admin API decides from: the token, the pacer's window (the reads'
+    /// allowance is counted in it), and WeChat's last answer to the same read.
+    pub async fn read_for_read(
+        &self,
+        endpoint: &str,
+        key: &str,
+    ) -> Result<(Option<TokenRow>, Vec<CallRow>, Option<ReadRow>), AppError> {
+        let r = self
+            .batch(vec![
+                self.sql(TOKEN_SELECT, &[self.acc()])?,
+                self.sql(PACER_SELECT, &[n(PACER_ROWS), self.acc()])?,
+                self.sql(READ_SELECT, &[self.acc(), s(endpoint), s(key)])?,
+            ])
+            .await?;
+        Ok((first(&r, 0)?, rows(&r, 1)?, first(&r, 2)?))
     }
 
     /// Records a call in the ledger.

@@ -8,7 +8,6 @@ use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use crate::budget::Budget;
-use crate::config::DEFAULT_ACCOUNT;
 use crate::error::AppError;
 
 pub(super) fn n(v: i64) -> JsValue {
@@ -64,16 +63,6 @@ pub fn returned_ids(results: &[D1Result], i: usize) -> Result<Vec<String>, AppEr
     Ok(rows::<Id>(results, i)?.into_iter().map(|r| r.id).collect())
 }
 
-/// A key unique in a table shared by every account (`kv`, `push_seen`, `events`, idempotency
-/// keys): the default account's as it always was, another's prefixed by its id.
-fn scoped(account_id: &str, key: &str) -> String {
-    if account_id == DEFAULT_ACCOUNT {
-        key.to_owned()
-    } else {
-        format!("{account_id}/{key}")
-    }
-}
-
 /// The D1 database, with every statement counted against the invocation's budget.
 pub struct Store {
     /// Shared by the stores of one invocation (one per account in a cron run).
@@ -104,11 +93,6 @@ impl Store {
     /// The account, as a bound parameter.
     pub(super) fn acc(&self) -> JsValue {
         s(&self.account)
-    }
-
-    /// `key` in a table shared by every account (see [`scoped`]).
-    pub(super) fn key(&self, key: &str) -> JsValue {
-        s(&scoped(&self.account, key))
     }
 
     pub(super) fn sql(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, AppError> {

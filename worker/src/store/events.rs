@@ -21,7 +21,6 @@ pub struct EventRow {
     pub received_at: i64,
     pub state: String,
     pub reason: Option<String>,
-    pub account_id: String,
 }
 
 /// A push to store.
@@ -74,7 +73,7 @@ impl Store {
         Ok((rows(&r, 0)?, total))
     }
 
-    /// Stores a push once (its dedupe key, core's, scoped to the account here). A repeat changes nothing, unless the stored one is
+    /// Stores a push once in its account (its dedupe key, core's). A repeat changes nothing, unless the stored one is
     /// still `pending` (its batch had no msg_id yet): then it takes the new state. With
     /// `if_previous_changed`, only when the statement before it in the commit changed a row
     /// (its batch update matched), so an event is never marked applied to a batch that did not
@@ -91,9 +90,9 @@ impl Store {
             "1"
         };
         self.sql(
-            &format!("INSERT INTO events (dedupe_key, kind, event, msg_id, batch_id, payload_json, xml, received_at, state, reason, account_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE {guard} ON CONFLICT(dedupe_key) DO UPDATE SET state = excluded.state, batch_id = excluded.batch_id, reason = excluded.reason WHERE events.state = 'pending'"),
+            &format!("INSERT INTO events (dedupe_key, kind, event, msg_id, batch_id, payload_json, xml, received_at, state, reason, account_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE {guard} ON CONFLICT(account_id, dedupe_key) DO UPDATE SET state = excluded.state, batch_id = excluded.batch_id, reason = excluded.reason WHERE events.state = 'pending'"),
             &[
-                self.key(e.dedupe_key),
+                s(e.dedupe_key),
                 s(e.kind),
                 opt(e.event),
                 opt(e.msg_id),
@@ -124,8 +123,8 @@ impl Store {
             " AND changes() = 1"
         };
         self.sql(
-            &format!("UPDATE events SET state = ?2, batch_id = ?3, reason = ?4 WHERE dedupe_key = ?1{guard}"),
-            &[s(dedupe_key), s(state), s(batch_id), opt(reason)],
+            &format!("UPDATE events SET state = ?2, batch_id = ?3, reason = ?4 WHERE account_id = ?5 AND dedupe_key = ?1{guard}"),
+            &[s(dedupe_key), s(state), s(batch_id), opt(reason), self.acc()],
         )
     }
 
@@ -144,22 +143,27 @@ impl Store {
         let r = self
             .batch(vec![
                 self.sql(
-                    "INSERT OR IGNORE INTO push_seen (key, body_digest, remember_until) VALUES (?1, ?2, ?3)",
-                    &[self.key(key), s(body_digest), n(remember_until)],
+                    "INSERT OR IGNORE INTO push_seen (account_id, key, body_digest, remember_until) VALUES (?4, ?1, ?2, ?3)",
+                    &[s(key), s(body_digest), n(remember_until), self.acc()],
                 )?,
-                self.sql("SELECT body_digest FROM push_seen WHERE key = ?1", &[self.key(key)])?,
+                self.sql(
+                    "SELECT body_digest FROM push_seen WHERE account_id = ?2 AND key = ?1",
+                    &[s(key), self.acc()],
+                )?,
             ])
             .await?;
         Ok(first::<Seen>(&r, 1)?.map_or_else(|| body_digest.to_owned(), |x| x.body_digest))
     }
 
     /// Deletes at most `chunk` stored pushes received before `events_before` that no batch
-    /// holds (a result linked to a batch is kept with its job), and the plain-mode queries
-    /// past their window.
+    /// holds (a result linked to a batch is kept with its job), the plain-mode queries past
+    /// their window, and WeChat's answers to reads fetched before `reads_before`: every
+    /// account's, one retention for the deployment.
     pub fn purge(
         &self,
         events_before: i64,
         seen_before: i64,
+        reads_before: i64,
         chunk: u32,
     ) -> Result<Vec<D1PreparedStatement>, AppError> {
         Ok(vec![
@@ -171,6 +175,7 @@ impl Store {
                 "DELETE FROM push_seen WHERE rowid IN (SELECT rowid FROM push_seen WHERE remember_until < ?1 LIMIT ?2)",
                 &[n(seen_before), n(i64::from(chunk))],
             )?,
+            self.purge_reads(reads_before, chunk)?,
         ])
     }
 }

@@ -248,8 +248,8 @@ impl Store {
         let r = self
             .batch(vec![
                 self.sql(
-                    "SELECT * FROM jobs WHERE idempotency_key = ?1",
-                    &[idempotency_key.map_or(JsValue::NULL, |k| self.key(k))],
+                    "SELECT * FROM jobs WHERE account_id = ?2 AND idempotency_key = ?1",
+                    &[opt(idempotency_key), self.acc()],
                 )?,
                 self.sql(SENDS_SELECT, &[n(sends_since), self.acc()])?,
                 self.sql(
@@ -265,8 +265,8 @@ impl Store {
     pub async fn job_by_idempotency_key(&self, key: &str) -> Result<Option<JobRow>, AppError> {
         let r = self
             .batch(vec![self.sql(
-                "SELECT * FROM jobs WHERE idempotency_key = ?1",
-                &[self.key(key)],
+                "SELECT * FROM jobs WHERE account_id = ?2 AND idempotency_key = ?1",
+                &[s(key), self.acc()],
             )?])
             .await?;
         first(&r, 0)
@@ -429,9 +429,7 @@ impl Store {
             "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at, audience_id, send_ignore_reprint, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             &[
                 s(&job.id),
-                job.idempotency_key
-                    .as_deref()
-                    .map_or(JsValue::NULL, |k| self.key(k)),
+                opt(job.idempotency_key.as_deref()),
                 opt(job.request_hash.as_deref()),
                 s(&job.message_json),
                 s(&job.audience_json),

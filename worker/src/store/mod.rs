@@ -21,9 +21,10 @@
 //! 2. `run.rs`, `status.rs`: reads that span tables (a cron run's; `GET /api/status`'s)
 //! 3. `jobs.rs`: `jobs` and `batches`
 //! 4. `audiences.rs`, `events.rs`, `calls.rs`, `accounts.rs`, `admin_tokens.rs`, `test_values.rs`:
-//!    `audiences` and their parts and chunks; `events` and `push_seen`; the `calls` ledger;
-//!    `accounts`; `admin_tokens`; the test hooks in `kv`
-//! 5. `access_token.rs`: the access_token and its refresh lock in `kv`
+//!    `audiences` and their parts and chunks; `events` and `push_seen`; the `calls` ledger (and
+//!    the reads that decide from it); `accounts`; `admin_tokens`; the test hooks in `kv`
+//! 5. `access_token.rs`, `wechat_reads.rs`: each account's access_token (sealed) and its refresh
+//!    lock; WeChat's last answers to reads
 //! 6. `db.rs`: the [`Store`] handle, bound parameters, one counted round trip, results
 
 mod access_token;
@@ -37,8 +38,9 @@ mod jobs;
 mod run;
 mod status;
 mod test_values;
+mod wechat_reads;
 
-pub use access_token::KvRow;
+pub use access_token::TokenRow;
 pub use accounts::AccountRow;
 pub use admin_tokens::AdminTokenRow;
 pub use audiences::{AudienceRow, NewChunk, PartRow};

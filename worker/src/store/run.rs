@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::access_token::{KvRow, TOKEN_KEY, TOKEN_SELECT};
+use super::access_token::{TokenRow, TOKEN_SELECT};
 use super::calls::{CallRow, PACER_ROWS, PACER_SELECT, SENDS_SELECT};
 use super::db::{first, n, rows, Store};
 use super::jobs::{BatchRow, BATCH_COLUMNS};
@@ -31,7 +31,7 @@ pub struct RunRead {
     /// The latest mass calls, newest first (the pacer's window).
     pub recent_calls: Vec<CallRow>,
     /// The cached access_token.
-    pub token: Option<KvRow>,
+    pub token: Option<TokenRow>,
 }
 
 impl Store {
@@ -58,7 +58,7 @@ impl Store {
                 )?,
                 self.sql(SENDS_SELECT, &[n(sends_since), self.acc()])?,
                 self.sql(PACER_SELECT, &[n(PACER_ROWS), self.acc()])?,
-                self.sql(TOKEN_SELECT, &[self.key(TOKEN_KEY)])?,
+                self.sql(TOKEN_SELECT, &[self.acc()])?,
             ])
             .await?;
         Ok(RunRead {

@@ -2,7 +2,6 @@
 
 use serde::Deserialize;
 
-use super::access_token::TOKEN_KEY;
 use super::calls::{CallCounts, CallRow};
 use super::db::{first, n, rows, Store};
 use super::events::StateCount;
@@ -40,8 +39,8 @@ impl Store {
                     &[self.acc()],
                 )?,
                 self.sql(
-                    "SELECT updated_at, expires_at FROM kv WHERE key = ?1 AND value != ''",
-                    &[self.key(TOKEN_KEY)],
+                    "SELECT updated_at, refresh_at AS expires_at FROM access_tokens WHERE account_id = ?1 AND sealed != ''",
+                    &[self.acc()],
                 )?,
                 self.sql(
                     "SELECT coalesce(sum(at >= ?1), 0) AS last_minute, \

@@ -2,9 +2,16 @@
 //! clock's offset and the last cron run's counters. Not counted against the budget: these
 //! queries do not exist in production.
 
-use super::access_token::KvRow;
+use serde::Deserialize;
+
 use super::db::{s, Store};
 use crate::error::AppError;
+
+/// A test value in `kv`.
+#[derive(Debug, Clone, Deserialize)]
+struct KvRow {
+    value: String,
+}
 
 const TEST_CLOCK_KEY: &str = "test_clock_offset_ms";
 
