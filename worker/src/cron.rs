@@ -223,12 +223,14 @@ struct Rows {
 }
 
 /// One account's turn: read, then perform what core's turn asks until it stops.
-async fn run_turn(
+/// The turn's read, in one round trip, handed to core: what is due, overdue and pending, the
+/// ledger and pacer, and the cached token's age.
+async fn read_turn(
     app: &Ctx,
     report: &mut RunReport,
     ceiling: u32,
     deadline: UnixMillis,
-) -> Result<(), AppError> {
+) -> Result<(CronTurn, Rows, Token), AppError> {
     let now = app.now();
     // Read no more than the account's share lets it act on.
     let limit = due_limit(
@@ -244,9 +246,9 @@ async fn run_turn(
         // More may be due than this run read: say what held it back, unless something else does.
         report.stopped = Some(why.as_str());
     }
-    let mut token = Token::new(read.token);
+    let token = Token::new(read.token);
     let (pacer, sends) = Ledger::new(&read.recent_calls, &read.sends).into_parts();
-    let mut turn = CronTurn::new(TurnRead {
+    let turn = CronTurn::new(TurnRead {
         account: app.acct()?.kind,
         pending_results: read.pending_results.len(),
         due: read.due.iter().map(due_batch).collect::<Result<_, _>>()?,
@@ -257,11 +259,21 @@ async fn run_turn(
         deadline,
         costs: COSTS,
     });
-    let mut rows = Rows {
+    let rows = Rows {
         due: read.due,
         overdue: read.overdue,
         results: read.pending_results.into_iter().map(Some).collect(),
     };
+    Ok((turn, rows, token))
+}
+
+async fn run_turn(
+    app: &Ctx,
+    report: &mut RunReport,
+    ceiling: u32,
+    deadline: UnixMillis,
+) -> Result<(), AppError> {
+    let (mut turn, mut rows, mut token) = read_turn(app, report, ceiling, deadline).await?;
     loop {
         let now = app.now();
         match turn.poll(UnixMillis(now), left(app, ceiling)) {
