@@ -128,45 +128,8 @@ export function createClient(options = {}) {
       return upload ? upload(body ?? {}, { apiBase, accessToken }) : wasm.buildRequest(endpoint, bodyJson(body), apiBase, accessToken);
     };
     build(undefined); // validation problems surface before any token or network use
-    const readOnly = READ_ONLY.has(endpoint) || getEndpoints().has(endpoint);
-    let refreshed = false;
-    let failures = 0;
-    for (;;) {
-      const used = await token();
-      await paced(endpoint);
-      stats.calls++;
-      let text;
-      let status;
-      try {
-        const res = await exchange(build(used));
-        status = res.status;
-        text = await res.text();
-      } catch (e) {
-        const delay = readOnly ? wasm.callRetryDelay(++failures, 'lost', jitter()) : undefined;
-        if (delay === undefined) throw e;
-        stats.retries++;
-        await sleep(delay);
-        continue;
-      }
-      if (status !== 200) {
-        throw new WxmassError(`HTTP ${status} from ${endpoint}`, { code: 'http_status', rule: 'http_status', path: '' });
-      }
-      try {
-        return wasm.parseReplyText(endpoint, text);
-      } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-        if (e.class === 'refresh-token' && !refreshed) {
-          refreshed = true;
-          stats.retries++;
-          invalidate(used);
-          continue;
-        }
-        const delay = wasm.callRetryDelay(++failures, e.class, jitter());
-        if (delay === undefined) throw e;
-        stats.retries++;
-        await sleep(delay);
-      }
-    }
+    const retryLost = READ_ONLY.has(endpoint) || getEndpoints().has(endpoint);
+    return (await exchangeReply(endpoint, build, { jitter, retryLost })).reply;
   }
 
   /**
@@ -309,7 +272,7 @@ export function createClient(options = {}) {
       for (;;) {
         const head = pager.nextRequest(apiBase, undefined);
         if (head === null) break;
-        const text = await callText(pager.endpoint, (used) => pager.nextRequest(apiBase, used), { jitter });
+        const { text } = await exchangeReply(pager.endpoint, (used) => pager.nextRequest(apiBase, used), { jitter });
         const step = pager.feed(text);
         for (const id of step.openIds) openIds.push(id);
         total = step.total ?? total;
@@ -323,9 +286,10 @@ export function createClient(options = {}) {
 
   /**
    * One exchange with the token, its refresh and core's retries, for a request built per token:
-   * the reply text once WeChat did not refuse it (parsed for errors by `endpoint`).
+   * the reply once WeChat did not refuse it, as text and as parsed for `endpoint`. A lost answer
+   * is asked again only with `retryLost` (a call that changes nothing at WeChat).
    */
-  async function callText(endpoint, build, { jitter = randomU32 } = {}) {
+  async function exchangeReply(endpoint, build, { jitter = randomU32, retryLost = true } = {}) {
     let refreshed = false;
     let failures = 0;
     for (;;) {
@@ -339,7 +303,7 @@ export function createClient(options = {}) {
         status = res.status;
         text = await res.text();
       } catch (e) {
-        const delay = wasm.callRetryDelay(++failures, 'lost', jitter());
+        const delay = retryLost ? wasm.callRetryDelay(++failures, 'lost', jitter()) : undefined;
         if (delay === undefined) throw e;
         stats.retries++;
         await sleep(delay);
@@ -349,8 +313,7 @@ export function createClient(options = {}) {
         throw new WxmassError(`HTTP ${status} from ${endpoint}`, { code: 'http_status', rule: 'http_status', path: '' });
       }
       try {
-        wasm.parseReplyText(endpoint, text);
-        return text;
+        return { text, reply: wasm.parseReplyText(endpoint, text) };
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         if (e.class === 'refresh-token' && !refreshed) {
