@@ -199,6 +199,22 @@ test('finding 6: apiBase, tokenUrl and forwardUrl are absolute https URLs (http 
   assert.equal((await api('GET', '/api/accounts/b')).json.apiBase, stack.sim.url, 'nothing refused was stored');
 });
 
+test('an account whose apiBase was stored before the URL rules is unavailable until an admin gives a new one, which PATCH accepts', async () => {
+  const created = await api('POST', '/api/accounts', { id: 'legacy', appId: 'wx0000000000000dd2', apiBase: stack.sim.url, secrets: { appSecret: 'legacy-0123456789abcdef', callbackToken: 'legacyToken' } });
+  assert.equal(created.status, 201, created.text);
+  // What an earlier version let through: plain http to another host (a proxy on a LAN).
+  stack.d1("UPDATE accounts SET api_base = 'http://proxy.example.com' WHERE id = 'legacy'");
+  const broken = await api('GET', '/api/accounts/legacy/status');
+  assert.equal(broken.status, 503, broken.text);
+  assert.equal(broken.json.error.code, 'account_unavailable', broken.text);
+  // Another change cannot go through the stored value, but a new apiBase repairs the account.
+  assert.equal((await api('PATCH', '/api/accounts/legacy', { callbackMode: 'safe' })).status, 503);
+  const repaired = await api('PATCH', '/api/accounts/legacy', { apiBase: stack.sim.url });
+  assert.equal(repaired.status, 200, repaired.text);
+  assert.equal(repaired.json.apiBase, stack.sim.url);
+  assert.equal((await api('GET', '/api/accounts/legacy/status')).status, 200);
+});
+
 test('finding 7: access tokens are sealed in D1 like the other secrets', async () => {
   assert.equal((await api('GET', '/api/speed')).status, 200);
   assert.equal((await api('GET', '/api/accounts/b/speed')).status, 200);
