@@ -611,6 +611,12 @@ impl CronTurn {
         })
     }
 
+    /// The driver's commit of a page did not match (another run moved the audience on): the
+    /// turn leaves the audience to that run.
+    pub fn leave_collecting(&mut self, audience: usize) {
+        self.collecting.retain(|(i, _, _)| *i != audience);
+    }
+
     /// Settles a page of a collecting audience with what its call produced. A page taken keeps
     /// the audience at the front (its next page, or its seal, comes next); a refused token is
     /// dropped and the page asked once more after a refresh; anything else leaves the audience
