@@ -12,7 +12,7 @@ use wxmass::endpoint::{AnyReply, AnyRequest, EndpointName, MediaType, UploadImgR
 use wxmass::limits::MEDIA_TEMPORARY_KEPT_SECS;
 use wxmass::Endpoint;
 
-use super::reply;
+use super::{build, reply};
 use crate::calls::{admin_call, admin_call_with};
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -114,10 +114,7 @@ pub async fn pass_through(
     body: Value,
     app: &Ctx,
 ) -> Result<Response, AppError> {
-    let base = &app.acct()?.base;
-    let http = AnyRequest::from_value(endpoint, body)
-        .and_then(|r| r.build(base))
-        .map_err(AppError::Invalid)?;
+    let http = build(endpoint, body, app)?;
     let r = admin_call(app, endpoint, &http).await?;
     reply(200, &r)
 }
@@ -218,13 +215,7 @@ async fn file_bytes(req: &mut Request, media_type: MediaType) -> Result<Vec<u8>,
 /// A multipart boundary from the runtime's randomness (core checks it occurs nowhere in the
 /// file).
 fn random_boundary() -> String {
-    std::iter::once("wxmass-".to_owned())
-        .chain(
-            crate::random::bytes::<16>()
-                .iter()
-                .map(|b| format!("{b:02x}")),
-        )
-        .collect()
+    format!("wxmass-{}", crate::random::hex::<16>())
 }
 
 /// `POST /api/media/upload?type=image|voice|video|thumb&filename=NAME`, the body the file's

@@ -244,6 +244,19 @@ pub async fn authorize(req: &Request, app: &Ctx) -> Result<Principal, AppError> 
     })
 }
 
+/// The request of a JSON endpoint, read by core from an admin body (wire names or camelCase),
+/// checked and built for the account: a malformed one is 400 before any call.
+pub fn build(
+    endpoint: wxmass::endpoint::EndpointName,
+    body: Value,
+    app: &Ctx,
+) -> Result<wxmass::HttpRequest, AppError> {
+    let base = &app.acct()?.base;
+    wxmass::endpoint::AnyRequest::from_value(endpoint, body)
+        .and_then(|r| r.build(base))
+        .map_err(AppError::Invalid)
+}
+
 /// A JSON answer with a status.
 pub fn reply(status: u16, body: &impl serde::Serialize) -> Result<Response, AppError> {
     Ok(Response::from_json(body)?.with_status(status))

@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 use worker::Response;
 use wxmass::endpoint::tags_get::TagsReply;
-use wxmass::endpoint::{AnyRequest, EndpointName};
+use wxmass::endpoint::EndpointName;
 
-use super::reply;
+use super::{build, reply};
 use crate::calls::{admin_read, ReadAnswer, READ_CACHE_MS};
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -21,10 +21,7 @@ pub async fn fetch(
     max_age_ms: i64,
     app: &Ctx,
 ) -> Result<ReadAnswer, AppError> {
-    let base = &app.acct()?.base;
-    let http = AnyRequest::from_value(endpoint, body)
-        .and_then(|r| r.build(base))
-        .map_err(AppError::Invalid)?;
+    let http = build(endpoint, body, app)?;
     admin_read(app, endpoint, key, &http, max_age_ms).await
 }
 
