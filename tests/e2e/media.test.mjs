@@ -216,3 +216,28 @@ test('the job page of an mpnews shows its articles\' titles and the cover url of
   assert.equal(text.json.media, null);
   for (const id of [created.json.id, text.json.id]) await stack.api('POST', `/api/jobs/${id}/cancel`);
 });
+
+test('the material and tag reads have an allowance of 10 WeChat answers a minute; cached answers stay free', async () => {
+  await stack.advance(61_000);
+  await stack.simCtl('DELETE', 'calls');
+  for (let i = 0; i < 10; i++) {
+    const r = await stack.api('GET', `/api/material?type=voice&offset=${i}&count=1`);
+    assert.equal(r.status, 200, r.text);
+  }
+  const over = await stack.api('GET', '/api/material?type=voice&offset=10&count=1');
+  assert.equal(over.status, 429, over.text);
+  assert.equal(over.json.error.code, 'rate_limited');
+  assert.ok(Number(over.headers.get('retry-after')) >= 1);
+  const cached = await stack.api('GET', '/api/material?type=voice&offset=0&count=1');
+  assert.equal(cached.status, 200, cached.text);
+  assert.ok(Number(cached.headers.get('age')) >= 0);
+  assert.equal((await simCalls('cgi-bin/material/batchget_material')).length, 10);
+  // A job to a tag meanwhile is made, its tag unchecked: a send never fails for a read.
+  const job = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: 'busy reads' } }, audience: { tagId: 2 } });
+  assert.equal(job.status, 201, job.text);
+  assert.equal(job.json.checks.tagId, 'unchecked');
+  assert.match(job.json.checks.reason, /rate|minute/i);
+  await stack.api('POST', `/api/jobs/${job.json.id}/cancel`);
+  // The mass reads keep their own share: speed/get still answers.
+  assert.equal((await stack.api('GET', '/api/speed')).status, 200);
+});

@@ -80,9 +80,10 @@ pub enum AppError {
         "the account's 60 mass-send API calls a minute are used up; retry in {retry_after_ms} ms"
     )]
     RateLimited { retry_after_ms: i64 },
-    /// A person's reads (mass/get, speed/get) have taken their share of the account's minute;
-    /// the rest of the minute is the sends'.
-    #[error("reads may take {per_minute} of the account's 60 mass-send API calls a minute, and have (the rest are the sends'); retry in {retry_after_ms} ms")]
+    /// A person's reads have reached WeChat as often as a minute allows: mass/get and speed/get
+    /// their share of the account's 60 mass calls (the rest are the sends'), the material and
+    /// tag reads their own allowance.
+    #[error("reads may reach WeChat {per_minute} times a minute (mass/get and speed/get: of the account's 60 mass-send API calls, the rest are the sends'; the material and tag reads: an allowance of their own), and have; retry in {retry_after_ms} ms")]
     ReadsLimited {
         per_minute: usize,
         retry_after_ms: i64,
