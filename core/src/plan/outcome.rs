@@ -411,6 +411,22 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Every state, in the order a job goes through them.
+    pub const ALL: [JobState; 7] = [
+        JobState::Planned,
+        JobState::Sending,
+        JobState::Submitted,
+        JobState::Finished,
+        JobState::PartlyFailed,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
+    /// Reads [`JobState::name`] back; `None` for anything else.
+    pub fn parse(name: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// Stable machine name (the worker's `state`).
     pub fn name(self) -> &'static str {
         match self {
@@ -465,6 +481,14 @@ pub fn job_state(t: &BatchTally, cancelled: bool) -> JobState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_job_state_reads_back_from_its_name() {
+        for s in JobState::ALL {
+            assert_eq!(JobState::parse(s.name()), Some(s));
+        }
+        assert_eq!(JobState::parse("pending"), None);
+    }
 
     fn counts(total: u64, filter: u64, sent: u64, error: u64) -> ResultCounts {
         ResultCounts {

@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use wxmass::plan::{
-    job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobResult,
+    job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobResult, JobState,
 };
 
 use crate::store::{outcome_of_result, BatchCounts, BatchRow, EventRow, JobListRow, JobRow};
@@ -23,6 +23,8 @@ pub struct Job<'a> {
     created_at: i64,
     send_at: i64,
     cancelled_at: Option<i64>,
+    /// Who created it: `{tokenId, label, role}`; `null` for jobs made before migration 0009.
+    created_by: Value,
     /// Why a job ended `failed` or `partly_failed` (core's `job_reason`); `null` otherwise.
     reason: Option<JobReason>,
     /// The message as the job was created with it.
@@ -47,6 +49,8 @@ pub struct JobListItem<'a> {
     created_at: i64,
     send_at: i64,
     cancelled_at: Option<i64>,
+    /// As [`Job`]'s.
+    created_by: Value,
     /// What went out and to whom, so a list tells sends apart.
     message: Value,
     audience: Value,
@@ -271,6 +275,7 @@ pub fn job<'a>(j: &'a JobRow, batches: &'a [BatchRow], events: &'a [EventRow]) -
         created_at: j.created_at,
         send_at: j.send_at,
         cancelled_at: j.cancelled_at,
+        created_by: parsed(j.created_by.as_deref()),
         reason,
         message: parsed(Some(&j.message_json)),
         audience: parsed(Some(&j.audience_json)),
@@ -286,7 +291,9 @@ pub fn job<'a>(j: &'a JobRow, batches: &'a [BatchRow], events: &'a [EventRow]) -
     }
 }
 
-pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
+/// A listed job's state, by core's rule from its batch counts (and the results of rows stored
+/// before outcomes were, judged now): what its item shows, and what `?state=` filters on.
+pub fn list_state(j: &JobListRow) -> JobState {
     let unjudged: Vec<String> = j
         .unjudged_results
         .as_deref()
@@ -295,12 +302,17 @@ pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
     let finished = unjudged
         .iter()
         .map(|r| outcome_of_result(r).map(|o| o.delivery));
+    job_state(&tally(&j.counts, finished), j.cancelled_at.is_some())
+}
+
+pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
     JobListItem {
         id: &j.id,
-        state: job_state(&tally(&j.counts, finished), j.cancelled_at.is_some()).name(),
+        state: list_state(j).name(),
         created_at: j.created_at,
         send_at: j.send_at,
         cancelled_at: j.cancelled_at,
+        created_by: parsed(j.created_by.as_deref()),
         message: parsed(Some(&j.message_json)),
         audience: parsed(Some(&j.audience_json)),
         batches: j.counts.batches,
@@ -326,6 +338,7 @@ mod tests {
             cancelled_at: None,
             audience_id: None,
             send_ignore_reprint: None,
+            created_by: None,
         }
     }
 
@@ -444,6 +457,7 @@ mod tests {
             cancelled_at: None,
             message_json: "{}".into(),
             audience_json: "{}".into(),
+            created_by: None,
             counts: BatchCounts {
                 batches: 2,
                 finished,
@@ -459,5 +473,13 @@ mod tests {
         let one = serde_json::to_string(&[DELIVERED]).unwrap_or_default();
         let one_judged = row(&one, 2, 1);
         assert_eq!(list_item(&one_judged).state, "finished");
+    }
+
+    #[test]
+    fn a_job_made_before_creators_were_recorded_shows_none() {
+        let mut row = job_row();
+        assert_eq!(job(&row, &[], &[]).created_by, Value::Null);
+        row.created_by = Some(r#"{"tokenId":null,"label":"ADMIN_TOKEN","role":"admin"}"#.into());
+        assert_eq!(job(&row, &[], &[]).created_by["label"], "ADMIN_TOKEN");
     }
 }

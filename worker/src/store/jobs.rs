@@ -53,6 +53,10 @@ pub struct JobRow {
     /// The job's `send_ignore_reprint` (1/0), for building a sealed audience's bodies.
     #[serde(default)]
     pub send_ignore_reprint: Option<i64>,
+    /// Who created it: `{"tokenId", "label", "role"}` as JSON; `None` for jobs created before
+    /// migration 0009.
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 /// A job in the list, with its batches counted by state.
@@ -65,6 +69,9 @@ pub struct JobListRow {
     /// The message and audience as the job was created with them (the console's list shows them).
     pub message_json: String,
     pub audience_json: String,
+    /// As [`JobRow::created_by`].
+    #[serde(default)]
+    pub created_by: Option<String>,
     #[serde(flatten)]
     pub counts: BatchCounts,
     /// The stored results (a JSON array of them) of finished batches with no stored outcome:
@@ -308,7 +315,7 @@ impl Store {
     ) -> Result<Vec<JobListRow>, AppError> {
         let (at, id) = after.map_or((JsValue::NULL, JsValue::NULL), |(t, i)| (n(t), s(i)));
         self.all(
-                "SELECT j.id, j.created_at, j.send_at, j.cancelled_at, j.message_json, j.audience_json, count(b.id) AS batches, \
+                "SELECT j.id, j.created_at, j.send_at, j.cancelled_at, j.message_json, j.audience_json, j.created_by, count(b.id) AS batches, \
                  coalesce(sum(b.state = 'pending'), 0) AS pending, coalesce(sum(b.state = 'sending'), 0) AS sending, \
                  coalesce(sum(b.state = 'submitted'), 0) AS submitted, coalesce(sum(b.state = 'finished'), 0) AS finished, \
                  coalesce(sum(b.state = 'failed'), 0) AS failed, coalesce(sum(b.state = 'cancelled'), 0) AS cancelled, \
@@ -426,7 +433,7 @@ impl Store {
         batches: &[NewBatch],
     ) -> Result<Vec<D1PreparedStatement>, AppError> {
         let mut stmts = vec![self.sql(
-            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at, audience_id, send_ignore_reprint, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at, audience_id, send_ignore_reprint, account_id, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             &[
                 s(&job.id),
                 opt(job.idempotency_key.as_deref()),
@@ -439,6 +446,7 @@ impl Store {
                 opt(job.audience_id.as_deref()),
                 opt_n(job.send_ignore_reprint),
                 self.acc(),
+                opt(job.created_by.as_deref()),
             ],
         )?];
         let mut rows: Vec<String> = Vec::new();
