@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 use worker::{Request, Response};
 use wxmass::endpoint::EndpointName;
 use wxmass::plan::{
-    read_send_at, BatchAudience, BatchProgress, ChunkRef, JobState, PendingSend, PlanOptions,
-    PlanSummary, SendKind, SendPlan, UnixMillis,
+    read_send_at, BatchAudience, BatchProgress, ChunkRef, FailReason, JobState, PendingSend,
+    PlanOptions, PlanSummary, SendKind, SendPlan, UnixMillis,
 };
 use wxmass::{Audience, MassMessage};
 
@@ -539,8 +539,12 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
     let r = app
         .store
         .commit(vec![
-            app.store
-                .cancel_batches(id, &tried, CANCELLED_OUTCOME, now)?,
+            app.store.cancel_batches(
+                id,
+                &tried,
+                &FailReason::Cancelled.explain_text(false),
+                now,
+            )?,
             app.store.cancel_job(id, now)?,
         ])
         .await?;
@@ -556,9 +560,6 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
         &json!({ "cancelledBatches": changed.len(), "notCancelled": kept, "job": view_of(id, app).await? }),
     )
 }
-
-/// A cancelled batch's last outcome, for a person.
-const CANCELLED_OUTCOME: &str = "cancelled before it was sent";
 
 /// What core's `cancel` decided for a job's batches.
 struct CancelDecision<'a> {

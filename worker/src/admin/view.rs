@@ -99,7 +99,11 @@ pub struct Batch<'a> {
     msg_id: Option<&'a str>,
     msg_data_id: Option<&'a str>,
     last_outcome: Option<&'a str>,
+    /// `lastOutcome` in Chinese, made with it; `null` for rows written before migration 0009.
+    last_outcome_zh: Option<&'a str>,
     fail_reason: Option<&'a str>,
+    /// `failReason` in Chinese, made with it; `null` for rows written before migration 0009.
+    fail_reason_zh: Option<&'a str>,
     /// Unix ms: when WeChat accepted the batch (the job's actual start is its first batch's).
     submitted_at: Option<i64>,
     /// Core's `JobResult` from the push, or `{status, source: "mass/get", note}`.
@@ -121,6 +125,8 @@ pub struct Event<'a> {
     received_at: i64,
     state: &'a str,
     reason: Option<&'a str>,
+    /// `reason` in Chinese; `null` for pushes stored before migration 0009.
+    reason_zh: Option<&'a str>,
     payload: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     xml: Option<&'a str>,
@@ -227,7 +233,9 @@ pub fn batch(b: &BatchRow, outcome: Option<BatchOutcome>) -> Batch<'_> {
         msg_id: b.msg_id.as_deref(),
         msg_data_id: b.msg_data_id.as_deref(),
         last_outcome: b.last_outcome.as_deref(),
+        last_outcome_zh: b.last_outcome_zh.as_deref(),
         fail_reason: b.fail_reason.as_deref(),
+        fail_reason_zh: b.fail_reason_zh.as_deref(),
         submitted_at: b.submitted_at,
         result: parsed(b.result_json.as_deref()),
         outcome,
@@ -245,6 +253,7 @@ pub fn event(e: &EventRow) -> Event<'_> {
         received_at: e.received_at,
         state: &e.state,
         reason: e.reason.as_deref(),
+        reason_zh: e.reason_zh.as_deref(),
         payload: parsed(Some(&e.payload_json)),
         xml: unreadable.then_some(e.xml.as_str()),
     }
@@ -362,6 +371,8 @@ mod tests {
             msg_data_id: None,
             last_outcome: None,
             fail_reason: None,
+            last_outcome_zh: None,
+            fail_reason_zh: None,
             result_json: result.map(str::to_owned),
             submitted_at: Some(0),
             status_checks: 0,
