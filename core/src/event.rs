@@ -1061,7 +1061,7 @@ mod tests {
         let missing = parse_message(b"<xml><MsgType>event</MsgType></xml>").unwrap_err();
         assert!(missing.zh().starts_with("缺少元素"), "{}", missing.zh());
         let number = parse_message(
-            b"<xml><MsgType>event</MsgType><Event>MASSSENDJOBFINISH</Event><MsgID>x</MsgID></xml>",
+            b"<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>MASSSENDJOBFINISH</Event><MsgID>x</MsgID></xml>",
         )
         .unwrap_err();
         assert_eq!(number.zh(), "元素 MsgID 须为无符号 64 位整数，实际为 \"x\"");
