@@ -72,7 +72,9 @@ function messageOf(d) {
 function jobBodyOf(d, message, upload) {
   let audience;
   if (d.audience === 'everyone') audience = { everyone: true };
-  else if (d.audience === 'tag') audience = { tagId: d.tagId };
+  // A number, as the worker checks it against the account's tags (a typed one that is not
+  // digits goes as typed, for core's problem).
+  else if (d.audience === 'tag') audience = { tagId: /^\d+$/.test(d.tagId.trim()) ? Number(d.tagId.trim()) : d.tagId };
   else if (d.audience === 'file') audience = { audienceId: upload?.sealed?.id ?? null };
   else audience = { audienceId: d.collected?.id ?? null };
   const body = { message, audience };
@@ -336,6 +338,8 @@ export function Compose({ go }) {
     try {
       // The draft's key: a retry after a lost answer finds the job already made.
       const job = await api('POST', '/api/jobs', body, { headers: { 'idempotency-key': d.key } });
+      // The worker could not read the tags to check the tag: the job page says so.
+      if (job.checks?.tagId === 'unchecked') remember('checks', job.id, job.checks);
       if (d.kind === 'mpnews' && d.newsMode === 'editor') remember('news', d.uploadedNews, d.articles.map(({ title, digest, thumbMediaId, thumbUrl }) => ({ title, digest, thumbMediaId, thumbUrl })));
       await dropDraft();
       go(`#/jobs/${job.id}`);

@@ -21,10 +21,10 @@ function batchStateShown(batch) {
 const JOB_STATES = ['planned', 'sending', 'submitted', 'finished', 'partly_failed', 'failed', 'cancelled'];
 
 /** A message in a few words for a list: its kind and the start of its text or title. */
-function messageLine(message) {
+function messageLine(message, media) {
   if (!message) return '—';
   const kind = message.msgType ?? message.msgtype;
-  const text = kind === 'text' ? message.text?.content : kind === 'mpnews' ? recall('news', message.mpnews?.mediaId)?.[0]?.title : kind === 'mpvideo' ? message.mpvideo?.title : null;
+  const text = kind === 'text' ? message.text?.content : kind === 'mpnews' ? (media?.articles?.[0] ?? recall('news', message.mpnews?.mediaId)?.[0])?.title : kind === 'mpvideo' ? message.mpvideo?.title : null;
   const short = text && text.length > 24 ? `${text.slice(0, 24)}…` : text;
   return short ? `${t(`kind_${kind}`)} · ${short}` : t(`kind_${kind}`);
 }
@@ -76,7 +76,7 @@ export function JobList() {
     ${page && (page.jobs.length === 0 ? html`<p>${t('noJobs')}</p>` : html`<div class="scroll" tabindex="0"><table id="jobs">
       <thead><tr><th scope="col">${t('message')}</th><th scope="col">${t('audience')}</th><th scope="col">${t('state')}</th><th scope="col">${t('sendAtCol')}</th><th scope="col">${t('batchCounts')}</th><th scope="col">${t('jobId')}</th></tr></thead>
       <tbody>${page.jobs.map((j) => html`<tr data-state=${j.state}>
-        <td><a href=${`#/jobs/${j.id}`}>${messageLine(j.message)}</a></td>
+        <td><a href=${`#/jobs/${j.id}`}>${messageLine(j.message, j.media)}</a></td>
         <td>${j.audience ? audienceText(j.audience) : '—'}</td>
         <td><${Badge} state=${j.state} /></td>
         <td>${chinaTime(j.sendAt)}<br /><span class="hint">${t('createdAt')} ${chinaTime(j.createdAt)}${j.createdBy !== undefined && html` · ${createdByText(j.createdBy)}`}</span></td>
@@ -248,6 +248,7 @@ export function JobPage({ id }) {
       <p>${pick(job.reason.en, job.reason.zh)}</p>
     </div>`}
     <${MessageView} message=${job.message} media=${job.media} id="job-message" />
+    ${recall('checks', job.id) && html`<p class="hint" id="job-checks">${pick(recall('checks', job.id).reason, recall('checks', job.id).reasonZh)}</p>`}
     <dl class="counts">
       <div><dt>${t('audience')}</dt><dd id="job-audience">${audienceText(job.audience, job.summary.recipients)}</dd></div>
       <div><dt>${t('createdAt')}</dt><dd>${chinaTime(job.createdAt)}</dd></div>
