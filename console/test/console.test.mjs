@@ -757,6 +757,28 @@ test('every screen at 390 × 844 and at 1280 × 900: no sideways scrolling, no s
       await noEnglishStates(page, `${name} ${size}`);
       await shot(name);
     }
+    // Session 31's compose screens: an image with its upload and the library open, and the
+    // audience from a tag's followers as a list.
+    await serveWechatImages(context);
+    await page.evaluate(() => { location.hash = '#/compose'; });
+    await page.getByLabel('图片', { exact: true }).check();
+    await page.getByRole('button', { name: '从素材库选择' }).click();
+    await page.locator('.library .hint, .library p:not([role="status"])').first().waitFor(WAIT);
+    for (const [name, where] of [['compose-image-library', 'the image library']]) {
+      await noSideScroll(page, where);
+      await axe(page, `${where} ${size}`);
+      await noEnglishStates(page, `${where} ${size}`);
+      await shot(name);
+    }
+    await page.getByLabel('文本', { exact: true }).check();
+    await page.getByLabel('标签粉丝（作为 OpenID 名单）').check();
+    await page.locator('#f-source-tagid option[value="2"]').waitFor({ state: 'attached', ...WAIT });
+    await noSideScroll(page, 'a list from a tag');
+    await axe(page, `a list from a tag ${size}`);
+    await noEnglishStates(page, `a list from a tag ${size}`);
+    await shot('compose-tag-list');
+    await page.getByLabel('全部粉丝（is_to_all）').check();
+
     // Compose with a problem shown, and its confirm dialog.
     await page.evaluate(() => { location.hash = '#/compose'; });
     await page.getByLabel('文本内容').fill('手机上发送');
