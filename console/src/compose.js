@@ -354,7 +354,8 @@ export function Compose({ go }) {
   };
 
   const recipients = isList ? list?.valid : summary?.recipients;
-  const tagWords = tagNamed ? `${tagNamed.name}${getLang() === 'zh' ? `（${d.tagId}）` : ` (${d.tagId})`}` : d.tagId;
+  // 标签「星标组」（2）; a tag the list does not name by its id alone.
+  const tagWords = getLang() === 'zh' ? (tagNamed ? `「${tagNamed.name}」（${d.tagId}）` : ` ${d.tagId} `) : tagNamed ? `${tagNamed.name} (${d.tagId})` : d.tagId;
   const sendLabel = t(`${d.when === 'at' ? 'scheduleTo' : 'sendTo'}_${d.audience === 'file' || isList ? 'openids' : d.audience}`, { n: num(recipients), tag: tagWords });
 
   // ---- the page -----------------------------------------------------------------------------

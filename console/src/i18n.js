@@ -293,10 +293,10 @@ const S = {
   sending: ['发送中…', 'Sending…'],
 
   sendTo_openids: ['发送给 {n} 位粉丝', 'Send to {n|follower|followers}'],
-  sendTo_tag: ['发送给标签 {tag} 的粉丝', 'Send to the followers of tag {tag}'],
+  sendTo_tag: ['发送给标签{tag}的粉丝', 'Send to the followers of tag {tag}'],
   sendTo_everyone: ['发送给全部粉丝', 'Send to every follower'],
   scheduleTo_openids: ['定时发送给 {n} 位粉丝', 'Schedule a send to {n|follower|followers}'],
-  scheduleTo_tag: ['定时发送给标签 {tag} 的粉丝', 'Schedule a send to the followers of tag {tag}'],
+  scheduleTo_tag: ['定时发送给标签{tag}的粉丝', 'Schedule a send to the followers of tag {tag}'],
   scheduleTo_everyone: ['定时发送给全部粉丝', 'Schedule a send to every follower'],
   sendDisabled: ['还有问题未处理，暂不能发送。', 'Sending waits until no problem is left.'],
   confirmTitle: ['确认群发', 'Confirm the send'],

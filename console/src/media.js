@@ -67,15 +67,19 @@ export function MediaChooser({ kind, path, onPicked }) {
     ${state.done && html`<p class="ok" role="status">${t('mediaUploaded', { name: state.done.name })}<code class="media-made">${state.done.mediaId}</code></p>`}
     <${ErrorBox} error=${state.error} />
     <button type="button" class="library-toggle" aria-expanded=${open ? 'true' : 'false'} onClick=${() => setOpen(!open)}>${t('fromLibrary')}</button>
-    ${open && html`<${MaterialPicker} type=${k.library} onPick=${(item) => { setOpen(false); onPicked(item.mediaId, { url: item.url, name: item.name }); }} />`}
+    ${open && html`<${MaterialPicker} type=${k.library} recent=${k.route === 'material' && state.done ? state.done : null} onPick=${(item) => { setOpen(false); onPicked(item.mediaId, { url: item.url, name: item.name }); }} />`}
   </div>`;
 }
 
 /** A size in words: 1.2 MB, 640 KB. */
 const bytes = (n) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`);
 
-/** The account's permanent material of `type`, 20 a page, each item a button that picks it. */
-function MaterialPicker({ type, onPick }) {
+/**
+ * The account's permanent material of `type`, 20 a page, each item a button that picks it.
+ * `recent`: what this chooser just uploaded, shown first until the list has it (the worker
+ * answers the list from its cache for up to a minute).
+ */
+function MaterialPicker({ type, recent, onPick }) {
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState(null);
   const [error, setError] = useState(null);
@@ -83,12 +87,14 @@ function MaterialPicker({ type, onPick }) {
     setError(null);
     api('GET', `/api/material?${new URLSearchParams({ type, offset: String(offset), count: String(PAGE) })}`).then(setPage, setError);
   }, [type, offset]);
+  const fresh = recent && offset === 0 && page && !page.items.some((i) => i.mediaId === recent.mediaId) ? [recent] : [];
+  const items = page ? [...fresh, ...page.items] : [];
   return html`<div class="library" role="group" aria-label=${t(`library_${type}`)}>
     <${ErrorBox} error=${error} />
     ${!page && !error && html`<p role="status">${t('loading')}</p>`}
-    ${page && (page.items.length === 0 ? html`<p>${t('libraryEmpty')}</p>` : html`
+    ${page && (items.length === 0 ? html`<p>${t('libraryEmpty')}</p>` : html`
       <p class="hint">${t('libraryCount', { from: num(offset + 1), to: num(offset + page.items.length), n: num(page.totalCount) })}</p>
-      <ul class="material-list">${page.items.map((item) => html`<li>
+      <ul class="material-list">${items.map((item) => html`<li>
         <button type="button" class="pick" onClick=${() => onPick(item)} aria-label=${t('pickItem', { name: item.name || item.mediaId })}>
           ${item.url && html`<img src=${item.url} alt="" referrerpolicy="no-referrer" loading="lazy" />`}
           <span class="pick-name">${item.name || item.mediaId}</span>

@@ -42,7 +42,7 @@ export function ListAudience({ mode, tagId, tag, collected, list, problems, onCo
   const [error, setError] = useState(null);
   // Until sealed or failed, the worker's record is read again every 2 s (a reload resumes it).
   const id = collected?.id;
-  const settled = list?.id === id && (list.state === 'sealed' || list.state === 'failed');
+  const settled = Boolean(id) && list?.id === id && (list.state === 'sealed' || list.state === 'failed');
   useEffect(() => {
     if (!id || settled) return undefined;
     let stopped = false;
