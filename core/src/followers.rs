@@ -28,7 +28,8 @@ use crate::endpoint::user_get::FollowerListReply;
 use crate::endpoint::{Endpoint, EndpointName, UserGetRequest, UserTagGetRequest};
 use crate::error_code::ReplyError;
 use crate::http::{ApiBase, HttpRequest};
-use crate::validate::ValidationError;
+use crate::json_input::{read_value, show, wire, Json, Obj};
+use crate::validate::{Problems, Rule, ValidationError};
 
 /// Whose followers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,46 @@ pub enum FollowerSource {
     Everyone,
     /// The followers carrying one tag (`user/tag/get`).
     Tag(u64),
+}
+
+impl FollowerSource {
+    /// Reads whose followers from caller JSON (the worker's `POST /api/audiences` `source`):
+    /// `"followers"` for every follower, or `{"tagId": n}` (or `tagid`/`tag_id`) for one tag,
+    /// `n` what [`UserTagGetRequest`] takes (a non-negative integer, or one as a numeric
+    /// string). Problems are reported at `path` (`source`, `source.tagId`).
+    pub fn from_value(value: &serde_json::Value, path: &str) -> Result<Self, ValidationError> {
+        read_value(value, path, |json| Self::from_tree(json, path))
+    }
+
+    fn from_tree(json: Json<'_>, path: &str) -> Result<Self, ValidationError> {
+        let mut p = Problems::default();
+        if let Some(text) = json.as_str() {
+            if text == "followers" {
+                return Ok(FollowerSource::Everyone);
+            }
+            p.push(
+                path,
+                Rule::OneOf {
+                    fields: "\"followers\" (every follower) or {\"tagId\": n} (one tag's)",
+                },
+                Some(&show(&json)),
+            );
+            return Err(p.into_error());
+        }
+        let Some(mut o) = Obj::new(json, path, &mut p) else {
+            return Err(p.into_error());
+        };
+        // A missing id is named as the caller names it (the admin API's camelCase).
+        if !o.has(wire!("tagid")) {
+            p.push(o.field_path("tagId"), Rule::Required, None);
+        }
+        let tag = o.opt_u64(wire!("tagid"), &mut p);
+        o.finish(&mut p);
+        match tag {
+            Some(id) if p.is_empty() => Ok(FollowerSource::Tag(id)),
+            _ => Err(p.into_error()),
+        }
+    }
 }
 
 /// Where the paging stands; see the module docs.
@@ -192,5 +233,43 @@ impl FollowerPager {
             total: self.total,
             done: self.done,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_source_as_followers_or_one_tag() {
+        let read = |v| FollowerSource::from_value(&v, "source");
+        assert_eq!(read(json!("followers")), Ok(FollowerSource::Everyone));
+        assert_eq!(read(json!({"tagId": 134})), Ok(FollowerSource::Tag(134)));
+        assert_eq!(read(json!({"tagid": "2"})), Ok(FollowerSource::Tag(2)));
+    }
+
+    #[test]
+    fn refuses_a_source_at_its_field() {
+        let problem = |v| {
+            let e = FollowerSource::from_value(&v, "source").unwrap_err();
+            let p = &e.problems[0];
+            (p.path.clone(), p.rule.code())
+        };
+        assert_eq!(
+            problem(json!({"tagId": -1})),
+            ("source.tagId".into(), "non_negative_integer")
+        );
+        assert_eq!(
+            problem(json!({"tagId": 1.5})),
+            ("source.tagId".into(), "non_negative_integer")
+        );
+        assert_eq!(problem(json!({})), ("source.tagId".into(), "required"));
+        assert_eq!(
+            problem(json!({"tagId": 2, "x": 1})),
+            ("source.x".into(), "unknown_field")
+        );
+        assert_eq!(problem(json!("everyone")), ("source".into(), "one_of"));
+        assert_eq!(problem(json!(7)), ("source".into(), "type"));
     }
 }

@@ -15,6 +15,10 @@
 //! is asked about with mass/get, the same way. A result event that came before its batch's
 //! msg_id was recorded is applied here, as the callback applies it.
 //!
+//! With what the account's share leaves after that, its audiences collecting from WeChat take
+//! their next pages and, once listed, are sealed (`collect.rs`): a page and its cursor in one
+//! commit, so a run stopped anywhere neither loses nor repeats one.
+//!
 //! **Accounts take turns** ([`AccountTurns`]): each gets an equal share of the queries left, so
 //! one account's backlog never holds another's single send back, and when more accounts are due
 //! than a run serves, the next minute's run starts after the last one served. Each account's
@@ -26,8 +30,8 @@ use serde_json::{json, Value};
 use wxmass::endpoint::{EndpointName, GetStatusRequest, SendToUsersRequest};
 use wxmass::event::{parse_message, CallbackMessage};
 use wxmass::plan::turn::{
-    due_limit, read_held_back, AccountTurns, CallAnswer, CheckSettled, CheckStep, CronTurn,
-    DueBatch, OverdueBatch, SendSettled, SendStep, Spend, Stage, Step, StepCosts, TurnRead,
+    due_limit, read_held_back, AccountTurns, CheckSettled, CheckStep, CronTurn, DueBatch,
+    OverdueBatch, SendSettled, SendStep, Spend, Stage, Step, StepCosts, TurnRead,
 };
 use wxmass::plan::{BatchProgress, SendKind, UnixMillis};
 use wxmass::{Endpoint, HttpRequest, MassMessage, MsgId};
@@ -35,11 +39,11 @@ use wxmass::{Endpoint, HttpRequest, MassMessage, MsgId};
 use crate::account::Account;
 use crate::callback::{apply_result, Refused};
 use crate::calls::{self, Ledger};
+use crate::collect::{self, answer_of};
 use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::{self, BatchRow, PendingResult};
+use crate::store::{self, AudienceRow, BatchRow, DueAccount, PendingResult};
 use crate::token::{self, Token};
-use crate::wechat::{Exchange, NoAnswer};
 
 /// Wall time after which a run starts no new step (a short run keeps a restart cheap).
 const MAX_RUN_MS: i64 = 25_000;
@@ -79,6 +83,10 @@ pub struct RunReport {
     pub purged: Option<u64>,
     /// Accounts that had due work.
     pub accounts: u32,
+    /// Pages of audiences collected from WeChat and stored.
+    pub pages: u32,
+    /// Collected audiences sealed.
+    pub sealed: u32,
     /// Why the run stopped before the end of what was due, if it did.
     pub stopped: Option<&'static str>,
     /// The error that ended the run, if one did.
@@ -93,6 +101,8 @@ impl RunReport {
             "statusChecks": self.status_checks,
             "resultsApplied": self.results_applied,
             "deferred": self.deferred,
+            "audiencePages": self.pages,
+            "audiencesSealed": self.sealed,
             "purged": self.purged,
             "stopped": self.stopped,
             "error": self.error,
@@ -104,8 +114,8 @@ impl fmt::Display for RunReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} send attempts, {} status checks, {} early results applied, {} deferred, {} old pushes deleted",
-            self.attempts, self.status_checks, self.results_applied, self.deferred, self.purged.unwrap_or(0)
+            "{} send attempts, {} status checks, {} early results applied, {} deferred, {} audience pages, {} audiences sealed, {} old pushes deleted",
+            self.attempts, self.status_checks, self.results_applied, self.deferred, self.pages, self.sealed, self.purged.unwrap_or(0)
         )?;
         if let Some(why) = self.stopped {
             write!(f, "; stopped: {why}")?;
@@ -194,7 +204,7 @@ async fn run_accounts(base: &Ctx, report: &mut RunReport) -> Result<(), AppError
         };
         let app = base.with_account(account);
         let queries_before = base.budget.queries();
-        run_turn(&app, report, ceiling, deadline).await?;
+        run_turn(&app, d, report, ceiling, deadline).await?;
         worker::console_log!(
             "cron: account {}: {} D1 queries",
             d.account_id,
@@ -220,6 +230,7 @@ struct Rows {
     due: Vec<BatchRow>,
     overdue: Vec<BatchRow>,
     results: Vec<Option<PendingResult>>,
+    collecting: Vec<AudienceRow>,
 }
 
 /// One account's turn: read, then perform what core's turn asks until it stops.
@@ -227,20 +238,24 @@ struct Rows {
 /// ledger and pacer, and the cached token's age.
 async fn read_turn(
     app: &Ctx,
+    due: &DueAccount,
     report: &mut RunReport,
     ceiling: u32,
     deadline: UnixMillis,
 ) -> Result<(CronTurn, Rows, Token), AppError> {
     let now = app.now();
+    // Audiences collecting from WeChat are read only for an account that has some.
+    let collecting = (due.collecting != 0).then_some(collect::AUDIENCES_PER_TURN);
+    let read_queries = READ_QUERIES + u32::from(collecting.is_some());
     // Read no more than the account's share lets it act on.
     let limit = due_limit(
         left(app, ceiling).queries,
-        READ_QUERIES + token::REFRESH_QUERIES,
+        read_queries + token::REFRESH_QUERIES,
         STEP_QUERIES,
     );
     let read = app
         .store
-        .read_run(now, limit, now - LEDGER_LOOKBACK_MS)
+        .read_run(now, limit, now - LEDGER_LOOKBACK_MS, collecting)
         .await?;
     if let Some(why) = read_held_back(read.due.len(), limit) {
         // More may be due than this run read: say what held it back, unless something else does.
@@ -259,21 +274,33 @@ async fn read_turn(
         deadline,
         costs: COSTS,
     });
+    // A row with no source cannot be collected: it is left out (and stays as it is).
+    let audiences: Vec<AudienceRow> = read
+        .collecting
+        .into_iter()
+        .filter(|a| collect::collecting(a).is_some())
+        .collect();
+    let turn = turn.with_collecting(
+        audiences.iter().filter_map(collect::collecting).collect(),
+        collect::COSTS,
+    );
     let rows = Rows {
         due: read.due,
         overdue: read.overdue,
         results: read.pending_results.into_iter().map(Some).collect(),
+        collecting: audiences,
     };
     Ok((turn, rows, token))
 }
 
 async fn run_turn(
     app: &Ctx,
+    due: &DueAccount,
     report: &mut RunReport,
     ceiling: u32,
     deadline: UnixMillis,
 ) -> Result<(), AppError> {
-    let (mut turn, mut rows, mut token) = read_turn(app, report, ceiling, deadline).await?;
+    let (mut turn, mut rows, mut token) = read_turn(app, due, report, ceiling, deadline).await?;
     loop {
         let now = app.now();
         match turn.poll(UnixMillis(now), left(app, ceiling)) {
@@ -312,6 +339,20 @@ async fn run_turn(
                 let next = row.next_attempt_at;
                 defer(app, row, &f.progress, Stage::Failed, next, f.reason, now).await?;
                 report.deferred += 1;
+            }
+            Step::Collect(step) => {
+                let audiences = &mut rows.collecting;
+                if collect::page(app, &mut turn, audiences, step, &mut token, now).await? {
+                    report.pages += 1;
+                }
+            }
+            Step::Seal { audience } => {
+                let row = rows.collecting.get(audience).ok_or_else(|| {
+                    AppError::Internal(format!("cron: no audience {audience} in the read"))
+                })?;
+                if collect::seal_collected(app, row).await? {
+                    report.sealed += 1;
+                }
             }
             Step::Stop(why) => {
                 report.stopped = Some(why.as_str());
@@ -359,16 +400,6 @@ fn overdue_batch(row: &BatchRow) -> OverdueBatch {
 fn to_json(progress: &BatchProgress) -> String {
     // Cannot fail: plain data with string keys.
     serde_json::to_string(progress).unwrap_or_default()
-}
-
-fn answer_of(answer: &Result<Exchange, NoAnswer>) -> CallAnswer<'_> {
-    match answer {
-        Ok(ex) => CallAnswer::Http {
-            status: ex.status,
-            body: &ex.body,
-        },
-        Err(e) => CallAnswer::NoAnswer(&e.0),
-    }
 }
 
 /// Moves a batch to `next_at` (or fails it) without calling WeChat, as core decided.

@@ -10,7 +10,7 @@
 //! | `GET  /wechat/callback` | URL verification (echo `echostr`) | `callback.rs` |
 //! | `POST /wechat/callback` | pushes: results stored, then `success`; the rest forwarded | `callback.rs` |
 //! | `POST /api/jobs`, `GET /api/jobs`, `GET /api/jobs/{id}`, `POST /api/jobs/{id}/cancel` | jobs | `admin/jobs.rs` |
-//! | `POST /api/audiences`, `…/{id}/openids?part=N`, `…/{id}/seal`; `GET/DELETE /api/audiences/{id}` | audiences uploaded in parts | `admin/audiences.rs` |
+//! | `POST /api/audiences`, `…/{id}/openids?part=N`, `…/{id}/seal`; `GET/DELETE /api/audiences/{id}` | audiences uploaded in parts, or collected from WeChat (a tag's followers, every follower) by the cron | `admin/audiences.rs`, `collect.rs` |
 //! | `GET  /api/events` | stored pushes | `admin/events.rs` |
 //! | `GET  /api/status` | callback mode, forwarding, pushes by state, token age, calls | `admin/status.rs` |
 //! | `POST /api/media/uploadimg`, `/uploadnews`, `/uploadvideo` | media | `admin/media.rs` |
@@ -18,7 +18,7 @@
 //! | `/api/accounts/{id}/…`, `/wechat/callback/{id}` | the routes above, for account `id` | `account.rs` |
 //! | `GET/POST /api/accounts`, `GET/PATCH /api/accounts/{id}`, `POST /api/master-key/rotate` | accounts, sealed secrets | `admin/accounts.rs`, `secrets.rs` |
 //! | `GET/POST /api/tokens`, `DELETE /api/tokens/{id}` | scoped admin tokens | `admin/tokens.rs` |
-//! | cron | due batches, overdue results, every account in turn | `cron.rs` |
+//! | cron | due batches, overdue results, then audiences collecting from WeChat, every account in turn | `cron.rs`, `collect.rs` |
 //!
 //! ## Layers
 //!
@@ -29,7 +29,8 @@
 //! 1. `lib.rs`: the route table (`Route`) and the `#[event]` entry points, nothing else
 //! 2. `admin/`: the admin API, a file per resource
 //! 3. `cron.rs`: the cron run, account after account
-//! 4. `callback.rs`: `/wechat/callback` (the cron applies early results the same way)
+//! 4. `callback.rs`, `collect.rs`: `/wechat/callback` (the cron applies early results the same
+//!    way); audiences collected from WeChat a page at a time, and the seal of every audience
 //! 5. `calls.rs`: every WeChat call goes through it: pacing and the call ledger
 //! 6. `token.rs`: the access_token, cached in D1 behind a refresh lock
 //! 7. `ctx.rs`: `Ctx`, what every handler needs for one invocation
@@ -50,6 +51,7 @@ mod admin;
 mod budget;
 mod callback;
 mod calls;
+mod collect;
 mod config;
 mod cron;
 mod ctx;
@@ -275,7 +277,7 @@ async fn dispatch(
         (Route::Speed, Method::Get) => admin::messages::speed_get(app).await,
         (Route::Speed, _) => admin::messages::speed_set(json(&mut req).await?, app).await,
         (Route::Status, _) => admin::status::get(app).await,
-        (Route::Audiences, _) => admin::audiences::create(app).await,
+        (Route::Audiences, _) => admin::audiences::create(json(&mut req).await?, app).await,
         (Route::Audience(id), Method::Get) => admin::audiences::get(id, app).await,
         (Route::Audience(id), _) => admin::audiences::delete(id, app).await,
         (Route::AudienceParts(id), _) => {

@@ -77,6 +77,7 @@ use std::fmt;
 pub mod batch;
 pub mod china_time;
 pub mod client_msg_id;
+pub mod collect;
 pub mod decide;
 pub mod outcome;
 pub mod pacer;
@@ -91,6 +92,7 @@ pub mod turn;
 
 pub use batch::{Batch, BatchAudience, BatchRequest};
 pub use china_time::{ChinaDate, UnixMillis};
+pub use collect::{CollectCosts, CollectStep, Collected, Collecting};
 pub use decide::{
     backoff_ms, decide, Action, BatchProgress, BatchState, FailReason, JobResult, Outcome,
     StateError,

@@ -15,6 +15,9 @@
 //!         Step::Check(step)            => claim (guarded), call mass/get;
 //!                                         commit turn.on_check_outcome(step, answer, now)
 //!         Step::Defer(d) | Step::Fail(f) => commit the row without a call
+//!         Step::Collect(step)          => call step.pager's next request (an audience's page);
+//!                                         commit turn.on_collect_outcome(step, answer)
+//!         Step::Seal { audience }      => seal the collected audience, commit
 //!         Step::Stop(reason)           => the rest waits for the next run
 //!         Step::NothingLeft            => done
 //!     }
@@ -22,7 +25,8 @@
 //! ```
 //!
 //! Every rule of that loop is here: the order of the work (early result events, then due
-//! batches oldest first, then overdue checks), when to stop (the run's time, the budget with a
+//! batches oldest first, then overdue checks, then audiences collecting from WeChat with what
+//! is left, see [`super::collect`]), when to stop (the run's time, the budget with a
 //! token refresh counted when one is needed, the pacer's 60 calls a minute), the quota window
 //! and the dedupe wait that move a batch to a later time without a call, a token refused
 //! mid-turn (refreshed, and the batch sent once more), and what each outcome makes of the stored
@@ -38,6 +42,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use super::china_time::UnixMillis;
+use super::collect::{self, CollectCosts, CollectStep, Collected, Collecting, Next};
 use super::decide::{Action, BatchProgress, BatchState, Outcome};
 use super::outcome::BatchOutcome;
 use super::pacer::Pacer;
@@ -46,6 +51,7 @@ use super::quota::{SendKind, SentRecord};
 use super::status_check::{after_status, first_status_check_at, StatusCheck};
 use crate::endpoint::{parse_any_reply, AnyReply, EndpointName, MsgStatus};
 use crate::error_code::{ErrorClass, ReplyError};
+use crate::followers::FollowerPager;
 use crate::ids::MsgId;
 use crate::limits::MAX_CALLS_PER_MINUTE;
 
@@ -329,6 +335,13 @@ pub enum Step {
     Defer(Deferral),
     /// Fail a batch without a call.
     Fail(Failure),
+    /// Ask WeChat for the next page of a collecting audience (see [`super::collect`]).
+    Collect(CollectStep),
+    /// A collecting audience's list is done: seal it (index into the driver's list).
+    Seal {
+        /// The audience.
+        audience: usize,
+    },
     /// Stop the turn; every later poll says the same.
     Stop(StopReason),
     /// Nothing is left to do.
@@ -459,6 +472,10 @@ pub struct CronTurn {
     next_result: usize,
     due: VecDeque<Queued>,
     overdue: VecDeque<(usize, OverdueBatch)>,
+    /// Audiences collecting from WeChat, after everything else: (index, state, whether the
+    /// front page was already asked again after a refused token).
+    collecting: VecDeque<(usize, Collecting, bool)>,
+    collect_costs: Option<CollectCosts>,
     stopped: Option<StopReason>,
 }
 
@@ -485,8 +502,23 @@ impl CronTurn {
                 })
                 .collect(),
             overdue: read.overdue.into_iter().enumerate().collect(),
+            collecting: VecDeque::new(),
+            collect_costs: None,
             stopped: None,
         }
+    }
+
+    /// The turn also collects `audiences` from WeChat (see [`super::collect`]), at `costs`,
+    /// with what is left once the due batches and overdue checks are done: a page at a time,
+    /// one audience after the other, each sealed once its list is done.
+    pub fn with_collecting(mut self, audiences: Vec<Collecting>, costs: CollectCosts) -> Self {
+        self.collecting = audiences
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (i, c, false))
+            .collect();
+        self.collect_costs = Some(costs);
+        self
     }
 
     /// The next step at `now`, with `left` what the budget has left.
@@ -505,7 +537,7 @@ impl CronTurn {
         }
         if let Some(front) = self.due.front() {
             let cost = self.costs.send.plus(front.due.extra);
-            if let Some(reason) = self.must_stop(now, left, cost) {
+            if let Some(reason) = self.must_stop(now, left, cost, true) {
                 return self.stop(reason);
             }
             return self.next_due(now);
@@ -519,7 +551,7 @@ impl CronTurn {
             self.overdue.pop_front();
         }
         if !self.overdue.is_empty() {
-            if let Some(reason) = self.must_stop(now, left, self.costs.check) {
+            if let Some(reason) = self.must_stop(now, left, self.costs.check, true) {
                 return self.stop(reason);
             }
             if !self.token_fresh(now) {
@@ -538,7 +570,77 @@ impl CronTurn {
                 }
             }
         }
-        Step::NothingLeft
+        self.next_collecting(now, left)
+    }
+
+    /// The front collecting audience: its seal once its list is done, else its next page.
+    /// These are not mass calls: the pacer's minute does not hold them back.
+    fn next_collecting(&mut self, now: UnixMillis, left: Spend) -> Step {
+        let (Some(costs), Some((_, front, _))) = (self.collect_costs, self.collecting.front())
+        else {
+            return Step::NothingLeft;
+        };
+        if front.listed {
+            let cost = costs.seal(front.pages, front.collected);
+            if now >= self.deadline {
+                return self.stop(StopReason::RunTime);
+            }
+            if !cost.fits_in(left) {
+                return self.stop(StopReason::Budget);
+            }
+            let Some((audience, _, _)) = self.collecting.pop_front() else {
+                return Step::NothingLeft;
+            };
+            return Step::Seal { audience };
+        }
+        if let Some(reason) = self.must_stop(now, left, costs.page, false) {
+            return self.stop(reason);
+        }
+        if !self.token_fresh(now) {
+            return Step::RefreshToken;
+        }
+        let Some((audience, before, token_retried)) = self.collecting.pop_front() else {
+            return Step::NothingLeft;
+        };
+        self.token = Token::InHand;
+        Step::Collect(CollectStep {
+            audience,
+            pager: FollowerPager::resume(before.source, before.cursor.clone()),
+            before,
+            token_retried,
+        })
+    }
+
+    /// The driver's commit of a page did not match (another run moved the audience on): the
+    /// turn leaves the audience to that run.
+    pub fn leave_collecting(&mut self, audience: usize) {
+        self.collecting.retain(|(i, _, _)| *i != audience);
+    }
+
+    /// Settles a page of a collecting audience with what its call produced. A page taken keeps
+    /// the audience at the front (its next page, or its seal, comes next); a refused token is
+    /// dropped and the page asked once more after a refresh; anything else leaves the audience
+    /// for the next run, or ends it.
+    pub fn on_collect_outcome(&mut self, step: CollectStep, answer: CallAnswer<'_>) -> Collected {
+        let audience = step.audience;
+        let (status, body) = match answer {
+            CallAnswer::Http { status, body } => (Some(status), body),
+            CallAnswer::NoAnswer(_) => (None, &b""[..]),
+        };
+        let (collected, next) = collect::settle(step, status, body);
+        match next {
+            Next::Continue(after, retried) => {
+                self.collecting.push_front((audience, after, retried));
+            }
+            Next::RefreshThen(again) => {
+                self.token = Token::Stale;
+                if let Some(before) = again {
+                    self.collecting.push_front((audience, before, true));
+                }
+            }
+            Next::Leave => {}
+        }
+        collected
     }
 
     /// The driver holds a fresh access_token (after [`Step::RefreshToken`]).
@@ -688,7 +790,13 @@ impl CronTurn {
 
     /// Why no further step that calls WeChat may start, if none may: the run's time, the
     /// budget (a token refresh counted when the step needs one), the pacer.
-    fn must_stop(&self, now: UnixMillis, left: Spend, cost: Spend) -> Option<StopReason> {
+    fn must_stop(
+        &self,
+        now: UnixMillis,
+        left: Spend,
+        cost: Spend,
+        paced: bool,
+    ) -> Option<StopReason> {
         let cost = if self.token_fresh(now) {
             cost
         } else {
@@ -698,7 +806,7 @@ impl CronTurn {
             Some(StopReason::RunTime)
         } else if !cost.fits_in(left) {
             Some(StopReason::Budget)
-        } else if !self.pacer.may_call(now) {
+        } else if paced && !self.pacer.may_call(now) {
             Some(StopReason::Pacer)
         } else {
             None
@@ -1440,5 +1548,150 @@ mod tests {
         assert_eq!(read_held_back(11, 11), Some(StopReason::Budget));
         assert_eq!(read_held_back(60, 60), Some(StopReason::Pacer));
         assert!(StopReason::Budget.as_str().contains("budget"));
+    }
+
+    const COLLECT: CollectCosts = CollectCosts {
+        page: Spend::new(2, 1),
+        seal_fixed: Spend::new(2, 0),
+        seal_pages_per_read: 20,
+        seal_chunks_per_insert: 5,
+    };
+    const O1: &str = "ocYxcuAEy30bX0NXmGn4ypqx3tI0";
+    const O2: &str = "ocYxcuBt0mRugKZ7tGAHPnUaOW7Y";
+
+    fn collecting(source: crate::followers::FollowerSource) -> Collecting {
+        Collecting {
+            source,
+            cursor: String::new(),
+            listed: false,
+            pages: 0,
+            collected: 0,
+        }
+    }
+
+    fn collect_step(step: Step) -> CollectStep {
+        match step {
+            Step::Collect(s) => s,
+            other => panic!("expected a page to collect, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn collects_only_after_the_due_batches_and_pages_on_until_the_seal() {
+        use crate::followers::FollowerSource;
+        let mut t = turn(vec![due(SendKind::SendToUsers)])
+            .with_collecting(vec![collecting(FollowerSource::Tag(2))], COLLECT);
+        let s = send_step(t.poll(T0, PLENTY));
+        t.on_send_outcome(s, http(ACCEPTED), T0, 0);
+        let c = collect_step(t.poll(T0, PLENTY));
+        assert_eq!((c.audience, c.pager.cursor()), (0, ""));
+        let page = format!(r#"{{"count":1,"data":{{"openid":["{O1}"]}},"next_openid":"{O1}"}}"#);
+        let got = t.on_collect_outcome(c, http(page.as_bytes()));
+        assert!(
+            matches!(
+                got,
+                Collected::Page {
+                    pages: 1,
+                    collected: 1,
+                    listed: false,
+                    ..
+                }
+            ),
+            "{got:?}"
+        );
+        // The next page resumes at the cursor just taken; the last one ends the list.
+        let c = collect_step(t.poll(T0, PLENTY));
+        assert_eq!(c.pager.cursor(), O1);
+        let last = format!(r#"{{"count":1,"data":{{"openid":["{O2}"]}},"next_openid":""}}"#);
+        let got = t.on_collect_outcome(c, http(last.as_bytes()));
+        assert!(
+            matches!(
+                got,
+                Collected::Page {
+                    pages: 2,
+                    collected: 2,
+                    listed: true,
+                    ..
+                }
+            ),
+            "{got:?}"
+        );
+        assert_eq!(t.poll(T0, PLENTY), Step::Seal { audience: 0 });
+        assert_eq!(t.poll(T0, PLENTY), Step::NothingLeft);
+    }
+
+    #[test]
+    fn collecting_gets_only_what_the_sends_leave_and_the_pacer_does_not_hold_it() {
+        use crate::followers::FollowerSource;
+        let mut r = read(AccountKind::Service, vec![due(SendKind::SendToUsers)]);
+        for i in 0..60 {
+            r.pacer.record(T0.plus_millis(-30_000 + i * 100));
+        }
+        // The minute is full: the send waits, and so does the whole turn (sends go first).
+        let mut t = CronTurn::new(r.clone())
+            .with_collecting(vec![collecting(FollowerSource::Everyone)], COLLECT);
+        assert_eq!(t.poll(T0, PLENTY), Step::Stop(StopReason::Pacer));
+        // With no batch due, a full minute of mass calls does not stop a page.
+        r.due.clear();
+        let mut t =
+            CronTurn::new(r).with_collecting(vec![collecting(FollowerSource::Everyone)], COLLECT);
+        assert!(matches!(t.poll(T0, PLENTY), Step::Collect(_)));
+        // A page's two queries and one subrequest must fit.
+        let mut t =
+            turn(Vec::new()).with_collecting(vec![collecting(FollowerSource::Everyone)], COLLECT);
+        assert_eq!(t.poll(T0, Spend::new(1, 5)), Step::Stop(StopReason::Budget));
+    }
+
+    #[test]
+    fn a_seal_waits_for_a_run_whose_budget_holds_it() {
+        use crate::followers::FollowerSource;
+        let mut listed = collecting(FollowerSource::Tag(2));
+        listed.listed = true;
+        listed.pages = 100;
+        listed.collected = 1_000_000;
+        let mut t = turn(Vec::new()).with_collecting(vec![listed.clone()], COLLECT);
+        assert_eq!(
+            t.poll(T0, Spend::new(26, 0)),
+            Step::Stop(StopReason::Budget)
+        );
+        let mut t = turn(Vec::new()).with_collecting(vec![listed], COLLECT);
+        assert_eq!(t.poll(T0, Spend::new(27, 0)), Step::Seal { audience: 0 });
+    }
+
+    #[test]
+    fn a_refused_token_is_refreshed_and_the_page_asked_once_more_then_an_error_moves_on() {
+        use crate::followers::FollowerSource;
+        let refused = br#"{"errcode":40001,"errmsg":"invalid credential"}"#;
+        let mut t = turn(Vec::new()).with_collecting(
+            vec![
+                collecting(FollowerSource::Tag(2)),
+                collecting(FollowerSource::Tag(999)),
+            ],
+            COLLECT,
+        );
+        let c = collect_step(t.poll(T0, PLENTY));
+        assert!(matches!(
+            t.on_collect_outcome(c, http(refused)),
+            Collected::Again { .. }
+        ));
+        assert_eq!(t.poll(T0, PLENTY), Step::RefreshToken);
+        t.on_token();
+        let c = collect_step(t.poll(T0, PLENTY));
+        assert_eq!(c.audience, 0);
+        // Refused again: audience 0 waits for the next run, and the turn goes on with 1.
+        assert!(matches!(
+            t.on_collect_outcome(c, http(refused)),
+            Collected::Again { .. }
+        ));
+        assert_eq!(t.poll(T0, PLENTY), Step::RefreshToken);
+        t.on_token();
+        let c = collect_step(t.poll(T0, PLENTY));
+        assert_eq!(c.audience, 1);
+        let unknown = br#"{"errcode":45159,"errmsg":"invalid tag id"}"#;
+        assert!(matches!(
+            t.on_collect_outcome(c, http(unknown)),
+            Collected::Failed { .. }
+        ));
+        assert_eq!(t.poll(T0, PLENTY), Step::NothingLeft);
     }
 }

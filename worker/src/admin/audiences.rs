@@ -1,28 +1,36 @@
 //! Audiences: a list of OpenIDs too large for one request (an admin body is at most 4 MiB, about
-//! 130,000 OpenIDs), uploaded in numbered parts and sealed once; then `POST /api/jobs` with
+//! 130,000 OpenIDs), uploaded in numbered parts and sealed once, or collected from WeChat by the
+//! cron (a tag's followers, or every follower: `crate::collect`); then `POST /api/jobs` with
 //! `"audience": {"audienceId": "a…"}` sends to it.
+//!
+//! States: `open` (takes parts) → `sealed`; or `collecting` (the cron pages through WeChat
+//! across runs) → `sealed`, or `failed` (`failReason`, `failReasonZh`: a tag WeChat does not
+//! know, say). Only a sealed audience can be sent to.
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /api/audiences` | a new, open audience → 201 `{id, state, …}` |
+//! | `POST /api/audiences` | body `{}` or `{"name"?: "≤ 200 chars", "source"?: {"tagId": n} \| "followers"}`: without a source an open audience for uploaded parts, with one a `collecting` audience → 201 `{id, state, name, source, …}` |
 //! | `POST /api/audiences/{id}/openids?part=N` | part N (1, 2, … in order): a JSON array, or `text/plain` with one OpenID per line; core checks each and reports the invalid ones at their position in the whole audience. The same part again with the same body answers the same (a retry never counts twice); another body is 422 `part_reused` |
 //! | `POST /api/audiences/{id}/seal` | duplicates across parts removed (the first kept), split by core into ⌈N/10,000⌉ balanced chunks → `{received, valid, invalid, duplicates, batches}` |
-//! | `GET /api/audiences/{id}`, `DELETE /api/audiences/{id}` | the audience; deleting it while a job still sends to it is 409 |
+//! | `GET /api/audiences/{id}`, `DELETE /api/audiences/{id}` | the audience (with `name`, `source`, and while collecting `collected`, `pages`, `total`); deleting it while a job still sends to it is 409 |
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use worker::{Request, Response};
-use wxmass::plan::{read_audience_part, AudienceSealer, PartFormat};
+use wxmass::followers::FollowerSource;
+use wxmass::plan::{read_audience_part, PartFormat};
 
 use super::reply;
+use super::view::audience_source;
+use crate::collect;
 use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::{self, AudienceRow, NewChunk, PartRow};
+use crate::store::{self, AudienceRow, NewSource, PartRow};
 
 /// OpenIDs in one stored row of an upload: 50,000 × 28 bytes is 1.4 MB, under D1's 2 MB a row.
 const RAW_ROW_OPENIDS: usize = 50_000;
-/// Rows of uploads one read brings while sealing: ~5.6 MB at a time, not the whole audience.
-const RAW_ROWS_PER_READ: i64 = 4;
+/// Characters of an audience's name, at most.
+const NAME_MAX_CHARS: usize = 200;
 
 fn new_audience_id() -> String {
     std::iter::once("a".to_owned())
@@ -42,6 +50,13 @@ fn view(a: &AudienceRow, parts: &[PartRow], in_flight: i64) -> Value {
     json!({
         "id": a.id,
         "state": a.state,
+        "name": a.name,
+        "source": audience_source(a),
+        "collected": a.collected,
+        "pages": a.pages,
+        "total": a.total,
+        "failReason": a.fail_reason,
+        "failReasonZh": a.fail_reason_zh,
         "parts": a.parts,
         "received": a.received,
         "invalid": a.invalid,
@@ -65,17 +80,71 @@ async fn read(id: &str, app: &Ctx) -> Result<(AudienceRow, Vec<PartRow>, i64), A
         .ok_or_else(|| AppError::NotFound(format!("no audience {id}")))
 }
 
-/// `POST /api/audiences`.
-pub async fn create(app: &Ctx) -> Result<Response, AppError> {
+/// `POST /api/audiences`: checks the whole body before storing anything.
+pub async fn create(body: Value, app: &Ctx) -> Result<Response, AppError> {
+    let (name, source) = read_new(&body)?;
     let id = new_audience_id();
     let now = app.now();
     app.store
-        .commit(vec![app.store.insert_audience(&id, now)?])
+        .commit(vec![app.store.insert_audience(
+            &id,
+            now,
+            name.as_deref(),
+            source,
+        )?])
         .await?;
-    reply(
-        201,
-        &json!({ "id": id, "state": "open", "parts": 0, "received": 0, "createdAt": now }),
-    )
+    let (a, parts, in_flight) = read(&id, app).await?;
+    reply(201, &view(&a, &parts, in_flight))
+}
+
+/// The body of `POST /api/audiences`: an optional name and an optional source (core reads it:
+/// a tag id is what `user/tag/get` takes).
+fn read_new(body: &Value) -> Result<(Option<String>, NewSource), AppError> {
+    let Some(fields) = body.as_object() else {
+        return Err(AppError::bad(
+            "type",
+            "",
+            "the body is a JSON object: {} or {\"name\", \"source\"}",
+        ));
+    };
+    if let Some(other) = fields
+        .keys()
+        .find(|k| !["name", "source"].contains(&k.as_str()))
+    {
+        return Err(AppError::bad_value(
+            "unknown_field",
+            other,
+            other,
+            "an audience takes `name` and `source` only",
+        ));
+    }
+    let name = match fields.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) if n.chars().count() <= NAME_MAX_CHARS => Some(n.clone()),
+        Some(other) => {
+            return Err(AppError::bad_value(
+                "name",
+                "name",
+                &other.to_string(),
+                format!("`name` is a text of at most {NAME_MAX_CHARS} characters"),
+            ))
+        }
+    };
+    let source = match fields.get("source") {
+        None | Some(Value::Null) => NewSource::Upload,
+        Some(v) => match FollowerSource::from_value(v, "source").map_err(AppError::Invalid)? {
+            FollowerSource::Everyone => NewSource::Everyone,
+            FollowerSource::Tag(t) => NewSource::Tag(i64::try_from(t).map_err(|_| {
+                AppError::bad_value(
+                    "range",
+                    "source.tagId",
+                    &t.to_string(),
+                    "a tag id is at most 2^63 - 1",
+                )
+            })?),
+        },
+    };
+    Ok((name, source))
 }
 
 /// `GET /api/audiences/{id}`.
@@ -200,8 +269,8 @@ fn retried_part(earlier: &PartRow, body_hash: &str, part: i64) -> Result<Respons
 fn check_next_part(audience: &AudienceRow, part: i64) -> Result<(), AppError> {
     if audience.state != "open" {
         return Err(AppError::Conflict(format!(
-            "audience {} is sealed: create a new audience to send to other OpenIDs",
-            audience.id
+            "audience {} is {}: only an open audience (made without a source) takes parts; create a new one to send to other OpenIDs",
+            audience.id, audience.state
         )));
     }
     let expected = audience.parts + 1;
@@ -231,11 +300,18 @@ fn split_rows(text: &str, per_row: usize) -> Vec<&str> {
 }
 
 /// `POST /api/audiences/{id}/seal`: read the uploads a few rows at a time, let core dedupe and
-/// split them, commit the chunks and the counts at once. Sealing again answers the same.
+/// split them, commit the chunks and the counts at once (`crate::collect::seal`). Sealing again
+/// answers the same. An audience collecting from WeChat is sealed by the cron.
 pub async fn seal(id: &str, app: &Ctx) -> Result<Response, AppError> {
     let (audience, parts, in_flight) = read(id, app).await?;
     if audience.state == "sealed" {
         return reply(200, &view(&audience, &parts, in_flight));
+    }
+    if audience.state != "open" {
+        return Err(AppError::Conflict(format!(
+            "audience {id} is {}: the cron seals an audience collected from WeChat once its list is done",
+            audience.state
+        )));
     }
     if audience.parts == 0 {
         return Err(AppError::Conflict(format!(
@@ -243,41 +319,10 @@ pub async fn seal(id: &str, app: &Ctx) -> Result<Response, AppError> {
         )));
     }
     let rows = app.store.raw_row_count(id).await?;
-    let mut sealer = AudienceSealer::new(Some(u64::from_le_bytes(crate::random::bytes::<8>())));
-    // In WebAssembly a growing list is copied at each doubling: size it once.
-    sealer.reserve(parts.iter().map(|p| p.valid.max(0) as u64).sum());
-    // The uploads keep only the valid OpenIDs: the invalid ones each part reported are counted
-    // here, so an audience left empty says how many were skipped across every part.
-    sealer.skipped_invalid(parts.iter().map(|p| p.invalid.max(0) as u64).sum());
-    let mut offset = 0;
-    while offset < rows {
-        for text in app.store.raw_rows(id, offset, RAW_ROWS_PER_READ).await? {
-            sealer.push(&text);
-        }
-        offset += RAW_ROWS_PER_READ;
-    }
-    let sealed = sealer.finish().map_err(AppError::Plan)?;
-    let chunks: Vec<NewChunk<'_>> = sealed
-        .chunks
-        .iter()
-        .map(|c| NewChunk {
-            idx: c.index as i64,
-            count: c.count as i64,
-            digest: &c.digest,
-            openids: &c.openids,
-        })
-        .collect();
-    let now = app.now();
-    let counts = (
-        sealed.valid as i64,
-        sealed.duplicates as i64,
-        sealed.chunks.len() as i64,
-    );
-    let r = app
-        .store
-        .commit(app.store.seal_audience(&audience, counts, &chunks, now)?)
-        .await?;
-    if !store::changed(&r, 0) {
+    let invalid = parts.iter().map(|p| p.invalid.max(0)).sum();
+    let valid = parts.iter().map(|p| p.valid.max(0)).sum();
+    let per_read = collect::UPLOAD_ROWS_PER_READ;
+    if !collect::seal(app, &audience, (rows, per_read), (invalid, valid)).await? {
         return Err(AppError::Stale(format!(
             "audience {id} changed while it was sealed; seal it again"
         )));

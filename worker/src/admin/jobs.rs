@@ -30,7 +30,7 @@ use crate::calls::Ledger;
 use crate::cron::LEDGER_LOOKBACK_MS;
 use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::{self, BatchCancel, BatchRow, JobRow, NewBatch, QueuedSend};
+use crate::store::{self, AudienceRow, BatchCancel, BatchRow, JobRow, NewBatch, QueuedSend};
 
 /// Longest Idempotency-Key accepted.
 const IDEMPOTENCY_KEY_MAX_BYTES: usize = 200;
@@ -236,7 +236,7 @@ async fn plan_sealed(
     quota: &QuotaFacts,
     app: &Ctx,
 ) -> Result<Planned, AppError> {
-    let refs = sealed_chunks(&audience_id, app).await?;
+    let (audience, refs) = sealed_chunks(&audience_id, app).await?;
     let plan =
         SendPlan::for_sealed_audience(id, message, &refs, options).map_err(AppError::Plan)?;
     let progress_json = new_progress_json();
@@ -261,16 +261,24 @@ async fn plan_sealed(
     Ok(Planned {
         summary: plan.summary_with_pending(quota.ledger.sends(), &quota.pending, quota.start),
         batches,
-        audience_json: json!({ "audienceId": audience_id, "openids": plan.recipient_count() }),
+        audience_json: json!({
+            "audienceId": audience_id,
+            "openids": plan.recipient_count(),
+            "name": audience.name,
+            "source": view::audience_source(&audience),
+        }),
         audience_id: Some(audience_id),
     })
 }
 
-/// The chunks of a sealed audience, as core plans from them; an audience that is not sealed
-/// yet is a conflict.
-async fn sealed_chunks(audience_id: &str, app: &Ctx) -> Result<Vec<ChunkRef>, AppError> {
+/// The audience and its chunks, as core plans from them; an audience that is not sealed yet
+/// (open, still collecting, failed) is a conflict.
+async fn sealed_chunks(
+    audience_id: &str,
+    app: &Ctx,
+) -> Result<(AudienceRow, Vec<ChunkRef>), AppError> {
     let (audience, chunks) = app.store.chunk_refs(audience_id).await?;
-    match audience {
+    let audience = match audience {
         None => {
             return Err(AppError::bad_value(
                 "not_found",
@@ -279,26 +287,45 @@ async fn sealed_chunks(audience_id: &str, app: &Ctx) -> Result<Vec<ChunkRef>, Ap
                 format!("there is no audience {audience_id}"),
             ))
         }
-        Some(a) if a.state != "sealed" => {
-            return Err(AppError::Conflict(format!(
-                "audience {audience_id} is not sealed yet: POST /api/audiences/{audience_id}/seal first"
-            )))
-        }
-        Some(_) => {}
-    }
+        Some(a) if a.state != "sealed" => return Err(not_sealed(&a)),
+        Some(a) => a,
+    };
     if chunks.iter().enumerate().any(|(i, c)| c.idx != i as i64) {
         return Err(AppError::Internal(format!(
             "audience {audience_id}: its chunks are not numbered 0..{}",
             chunks.len()
         )));
     }
-    Ok(chunks
+    let refs = chunks
         .iter()
         .map(|c| ChunkRef {
             count: usize::try_from(c.count).unwrap_or(0),
             digest: c.digest.clone(),
         })
-        .collect())
+        .collect();
+    Ok((audience, refs))
+}
+
+/// Why a job cannot go to an audience that is not sealed, with how far it is.
+fn not_sealed(a: &AudienceRow) -> AppError {
+    let id = &a.id;
+    AppError::Conflict(match a.state.as_str() {
+        "collecting" => {
+            let of = a.total.map_or(String::new(), |t| format!(" of {t}"));
+            format!(
+                "audience {id} is still collecting from WeChat: {} OpenIDs{of} in {} pages so far; the cron seals it when the list is done (受众仍在从微信拉取：已拉取 {} 个 OpenID，{} 页)",
+                a.collected, a.pages, a.collected, a.pages
+            )
+        }
+        "failed" => format!(
+            "audience {id} failed and cannot be sent to: {} ({})",
+            a.fail_reason.as_deref().unwrap_or("no reason stored"),
+            a.fail_reason_zh.as_deref().unwrap_or("无原因记录"),
+        ),
+        _ => format!(
+            "audience {id} is not sealed yet: POST /api/audiences/{id}/seal first (受众尚未封存)"
+        ),
+    })
 }
 
 /// A plan to core's audiences (everyone, a tag, a list of OpenIDs): each batch's request body

@@ -12,7 +12,9 @@ use wxmass::plan::{
     job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobResult,
 };
 
-use crate::store::{outcome_of_result, BatchCounts, BatchRow, EventRow, JobListRow, JobRow};
+use crate::store::{
+    outcome_of_result, AudienceRow, BatchCounts, BatchRow, EventRow, JobListRow, JobRow,
+};
 
 /// `GET /api/jobs/{id}`.
 #[derive(Serialize)]
@@ -28,7 +30,8 @@ pub struct Job<'a> {
     /// The message as the job was created with it.
     message: Value,
     /// The audience as stored: `{openids: n}`, `{tagId}`, `{everyone: true}` or
-    /// `{audienceId, openids: n}`.
+    /// `{audienceId, openids: n, name, source}` (`name` and `source` as the audience had them
+    /// when the job was made; absent for jobs made before audiences had them).
     audience: Value,
     /// Core's `PlanSummary`, as `planSend(…).summary()` gives it.
     summary: Value,
@@ -305,6 +308,17 @@ pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
         audience: parsed(Some(&j.audience_json)),
         batches: j.counts.batches,
         counts: counts(&j.counts),
+    }
+}
+
+/// An audience's source as the API shows it (the audience's own view, and a job's audience):
+/// `null` for an uploaded one, `{"tagId": n}` for a tag's followers, `"followers"` for every
+/// follower.
+pub fn audience_source(a: &AudienceRow) -> Value {
+    match (a.source_tag_id, a.source_everyone) {
+        (Some(tag), _) => serde_json::json!({ "tagId": tag }),
+        (None, 1) => Value::String("followers".into()),
+        _ => Value::Null,
     }
 }
 

@@ -26,6 +26,8 @@ pub struct AccountRow {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DueAccount {
     pub account_id: String,
+    /// 1 when it has audiences collecting from WeChat (its turn reads them).
+    pub collecting: i64,
 }
 
 impl Store {
@@ -108,17 +110,19 @@ impl Store {
         Ok((rows(&r, 0)?, first::<Count>(&r, 1)?.map_or(0, |c| c.n)))
     }
 
-    /// The accounts with work due at `now` (batches to send or check, results to apply), by id.
-    /// A pending result counts only when a batch of its account now carries its msg_id and can
-    /// take it (the cron's read applies no other): one that matches no batch would otherwise
-    /// keep its account due, and spend its turn, every minute until it expires.
+    /// The accounts with work due at `now` (batches to send or check, results to apply,
+    /// audiences collecting from WeChat), by id. A pending result counts only when a batch of
+    /// its account now carries its msg_id and can take it (the cron's read applies no other):
+    /// one that matches no batch would otherwise keep its account due, and spend its turn,
+    /// every minute until it expires.
     pub async fn accounts_with_due_work(&self, now: i64) -> Result<Vec<DueAccount>, AppError> {
         self.all(
-            "SELECT DISTINCT account_id FROM ( \
-               SELECT account_id FROM batches WHERE next_attempt_at <= ?1 AND (state IN ('pending', 'submitted') OR (state = 'sending' AND lease_until < ?1)) \
-               UNION ALL SELECT e.account_id FROM events e JOIN batches b ON b.msg_id = e.msg_id AND b.account_id = e.account_id \
+            "SELECT account_id, max(collecting) AS collecting FROM ( \
+               SELECT account_id, 0 AS collecting FROM batches WHERE next_attempt_at <= ?1 AND (state IN ('pending', 'submitted') OR (state = 'sending' AND lease_until < ?1)) \
+               UNION ALL SELECT e.account_id, 0 FROM events e JOIN batches b ON b.msg_id = e.msg_id AND b.account_id = e.account_id \
                  WHERE e.state = 'pending' AND b.state IN ('submitted', 'finished') \
-             ) ORDER BY account_id",
+               UNION ALL SELECT account_id, 1 FROM audiences WHERE state = 'collecting' \
+             ) GROUP BY account_id ORDER BY account_id",
             &[n(now)],
         )
         .await

@@ -1,10 +1,11 @@
-//! `audiences`, `audience_parts`, `audience_raw`, `audience_chunks`: an audience uploaded in parts,
-//! then sealed into chunks of at most 10,000 OpenIDs that batches are sent to.
+//! `audiences`, `audience_parts`, `audience_raw`, `audience_chunks`: an audience uploaded in parts
+//! or collected from WeChat a page at a time, then sealed into chunks of at most 10,000 OpenIDs
+//! that batches are sent to.
 
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
-use super::db::{first, n, rows, s, Store};
+use super::db::{first, n, opt, opt_n, rows, s, Store};
 use crate::error::AppError;
 
 /// An audience.
@@ -21,6 +22,47 @@ pub struct AudienceRow {
     pub created_at: i64,
     pub sealed_at: Option<i64>,
     pub version: i64,
+    /// The operator's name for it.
+    pub name: Option<String>,
+    /// Collected from a tag's followers.
+    pub source_tag_id: Option<i64>,
+    /// Collected from every follower (1).
+    pub source_everyone: i64,
+    /// Collecting: the `next_openid` to resume from.
+    pub cursor: String,
+    /// Collecting: 1 once WeChat's list is done.
+    pub listed: i64,
+    /// Collecting: pages stored.
+    pub pages: i64,
+    /// Collecting: OpenIDs stored, repeats included.
+    pub collected: i64,
+    /// Followers in all, when `user/get` said.
+    pub total: Option<i64>,
+    pub fail_reason: Option<String>,
+    pub fail_reason_zh: Option<String>,
+}
+
+/// Where a new audience's OpenIDs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewSource {
+    /// Uploaded in parts (`open`).
+    Upload,
+    /// A tag's followers (`collecting`).
+    Tag(i64),
+    /// Every follower (`collecting`).
+    Everyone,
+}
+
+/// A page collected from WeChat, to store with the cursor after it.
+pub struct NewPage<'a> {
+    /// The page's number (its `audience_raw` part): the pages stored before it, plus one.
+    pub page: i64,
+    /// Its OpenIDs, `'\n'`-joined ('' for the empty page that ends a list: no row).
+    pub openids: &'a str,
+    pub cursor: &'a str,
+    pub collected: i64,
+    pub total: Option<i64>,
+    pub listed: bool,
 }
 
 /// One uploaded part of an audience.
@@ -59,12 +101,73 @@ const CHUNKS_PER_INSERT: usize = 5;
 const AUDIENCE_SELECT: &str = "SELECT * FROM audiences WHERE id = ?1 AND account_id = ?2";
 
 impl Store {
-    /// A new, open audience.
-    pub fn insert_audience(&self, id: &str, now: i64) -> Result<D1PreparedStatement, AppError> {
+    /// A new audience: `open` for uploads, `collecting` from WeChat.
+    pub fn insert_audience(
+        &self,
+        id: &str,
+        now: i64,
+        name: Option<&str>,
+        source: NewSource,
+    ) -> Result<D1PreparedStatement, AppError> {
+        let (state, tag, everyone) = match source {
+            NewSource::Upload => ("open", None, 0),
+            NewSource::Tag(t) => ("collecting", Some(t), 0),
+            NewSource::Everyone => ("collecting", None, 1),
+        };
         self.sql(
-            "INSERT INTO audiences (id, state, created_at, account_id) VALUES (?1, 'open', ?2, ?3)",
-            &[s(id), n(now), self.acc()],
+            "INSERT INTO audiences (id, state, created_at, account_id, name, source_tag_id, source_everyone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            &[s(id), s(state), n(now), self.acc(), opt(name), opt_n(tag), n(everyone)],
         )
+    }
+
+    /// The account's audiences still collecting from WeChat, oldest first (a statement of the
+    /// cron's read).
+    pub fn collecting_select(&self, limit: u32) -> Result<D1PreparedStatement, AppError> {
+        self.sql(
+            "SELECT * FROM audiences WHERE account_id = ?1 AND state = 'collecting' ORDER BY created_at, id LIMIT ?2",
+            &[self.acc(), n(i64::from(limit))],
+        )
+    }
+
+    /// A page's commit: the cursor and counts moved on (guarded by the version the page was
+    /// asked at, collecting only), then its OpenIDs only if that matched. A page committed
+    /// twice cannot happen: the second's guard no longer matches, and the raw row's key
+    /// (audience, page) is taken.
+    pub fn store_page(
+        &self,
+        audience: &AudienceRow,
+        page: &NewPage<'_>,
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        let mut stmts = vec![self.sql(
+            "UPDATE audiences SET cursor = ?3, pages = ?4, collected = ?5, total = coalesce(?6, total), listed = ?7, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'collecting' AND account_id = ?8",
+            &[s(&audience.id), n(audience.version), s(page.cursor), n(page.page), n(page.collected), opt_n(page.total), n(i64::from(page.listed)), self.acc()],
+        )?];
+        if !page.openids.is_empty() {
+            stmts.push(self.sql(
+                "INSERT INTO audience_raw (audience_id, part, seq, openids) SELECT ?1, ?2, 0, ?3 WHERE changes() = 1",
+                &[s(&audience.id), n(page.page), s(page.openids)],
+            )?);
+        }
+        Ok(stmts)
+    }
+
+    /// Ends a collecting audience `failed`, with why in English and Chinese; its pages go.
+    pub fn fail_collecting(
+        &self,
+        audience: &AudienceRow,
+        reason: &str,
+        reason_zh: &str,
+    ) -> Result<Vec<D1PreparedStatement>, AppError> {
+        Ok(vec![
+            self.sql(
+                "UPDATE audiences SET state = 'failed', fail_reason = ?3, fail_reason_zh = ?4, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'collecting' AND account_id = ?5",
+                &[s(&audience.id), n(audience.version), s(reason), s(reason_zh), self.acc()],
+            )?,
+            self.sql(
+                "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND state = 'failed')",
+                &[s(&audience.id)],
+            )?,
+        ])
     }
 
     /// An audience with its parts.
@@ -190,7 +293,7 @@ impl Store {
     ) -> Result<Vec<D1PreparedStatement>, AppError> {
         let (valid, duplicates, batches) = counts;
         let mut stmts = vec![self.sql(
-            "UPDATE audiences SET state = 'sealed', valid = ?3, duplicates = ?4, batches = ?5, sealed_at = ?6, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'open'",
+            "UPDATE audiences SET state = 'sealed', valid = ?3, duplicates = ?4, batches = ?5, sealed_at = ?6, version = version + 1 WHERE id = ?1 AND version = ?2 AND state IN ('open', 'collecting')",
             &[s(&audience.id), n(audience.version), n(valid), n(duplicates), n(batches), n(now)],
         )?];
         for group in chunks.chunks(CHUNKS_PER_INSERT) {

@@ -41,9 +41,9 @@ mod test_values;
 mod wechat_reads;
 
 pub use access_token::TokenRow;
-pub use accounts::AccountRow;
+pub use accounts::{AccountRow, DueAccount};
 pub use admin_tokens::AdminTokenRow;
-pub use audiences::{AudienceRow, NewChunk, PartRow};
+pub use audiences::{AudienceRow, NewChunk, NewPage, NewSource, PartRow};
 pub use calls::{CallRow, NewCall};
 pub use db::{changed, returned_ids, Store};
 pub use events::{EventRow, NewEvent};

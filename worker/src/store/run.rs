@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::access_token::{TokenRow, TOKEN_SELECT};
+use super::audiences::AudienceRow;
 use super::calls::{CallRow, PACER_ROWS, PACER_SELECT, SENDS_SELECT};
 use super::db::{first, n, rows, Store};
 use super::jobs::{BatchRow, BATCH_COLUMNS};
@@ -32,18 +33,21 @@ pub struct RunRead {
     pub recent_calls: Vec<CallRow>,
     /// The cached access_token.
     pub token: Option<TokenRow>,
+    /// Audiences collecting from WeChat (read only when the account has some).
+    pub collecting: Vec<AudienceRow>,
 }
 
 impl Store {
-    /// Everything one cron run decides from, in one round trip.
+    /// Everything one cron run decides from, in one round trip; with `collecting`, the
+    /// account's audiences collecting from WeChat too (one statement more).
     pub async fn read_run(
         &self,
         now: i64,
         due_limit: u32,
         sends_since: i64,
+        collecting: Option<u32>,
     ) -> Result<RunRead, AppError> {
-        let r = self
-            .batch(vec![
+        let mut stmts = vec![
                 self.sql(
                     &format!("SELECT {BATCH_COLUMNS}, j.message_json AS job_message, j.send_ignore_reprint AS job_reprint FROM batches b LEFT JOIN jobs j ON j.id = b.job_id AND b.audience_id IS NOT NULL WHERE b.account_id = ?3 AND b.next_attempt_at <= ?1 AND (b.state = 'pending' OR (b.state = 'sending' AND b.lease_until < ?1)) ORDER BY b.next_attempt_at, b.job_id, b.idx LIMIT ?2"),
                     &[n(now), n(i64::from(due_limit)), self.acc()],
@@ -59,8 +63,11 @@ impl Store {
                 self.sql(SENDS_SELECT, &[n(sends_since), self.acc()])?,
                 self.sql(PACER_SELECT, &[n(PACER_ROWS), self.acc()])?,
                 self.sql(TOKEN_SELECT, &[self.acc()])?,
-            ])
-            .await?;
+            ];
+        if let Some(limit) = collecting {
+            stmts.push(self.collecting_select(limit)?);
+        }
+        let r = self.batch(stmts).await?;
         Ok(RunRead {
             due: rows(&r, 0)?,
             overdue: rows(&r, 1)?,
@@ -68,6 +75,11 @@ impl Store {
             sends: rows(&r, 3)?,
             recent_calls: rows(&r, 4)?,
             token: first(&r, 5)?,
+            collecting: if collecting.is_some() {
+                rows(&r, 6)?
+            } else {
+                Vec::new()
+            },
         })
     }
 }
