@@ -282,7 +282,7 @@ export function JobPage({ id }) {
         <td>${b.index + 1}</td><td><${Badge} state=${batchStateShown(b)} /></td>
         <td class="outcome">${b.outcome ? html`<span class=${`badge badge-${b.outcome.delivery}`}>${t(b.outcome.delivery)}</span> <span class="outcome-why">${pick(b.outcome.en, b.outcome.zh)}</span>` : '—'}</td>
         <td>${b.recipients === null ? '—' : num(b.recipients)}</td>
-        <td>${b.result ? (typeof b.result.sentCount === 'number' ? html`<${Badge} state=${b.result.status} /> ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : html`<code>${b.result.status}</code> (${b.result.source})`) : '—'}</td>
+        <td>${b.result ? (typeof b.result.sentCount === 'number' ? html`<${Badge} state=${b.result.status} /> ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : html`<code>${b.result.status}</code> (${b.result.source})${b.result.note && html` <${Twin} en=${b.result.note} zh=${b.result.noteZh} />`}`) : '—'}</td>
         <td>${b.attempts}</td>
         <td><code>${b.msgId ?? '—'}</code></td><td><code>${b.clientMsgId}</code></td>
         <td class="last-outcome">${b.lastOutcome || b.failReason ? html`${b.lastOutcome && html`<${Twin} en=${b.lastOutcome} zh=${b.lastOutcomeZh} />`}${b.failReason && html`${b.lastOutcome && html`<br />`}<${Twin} en=${b.failReason} zh=${b.failReasonZh} />`}` : '—'}</td>
