@@ -6,7 +6,7 @@ import { validateDelete } from 'wxmass';
 import { html } from './html.js';
 import { chinaTime, getLang, num, pick, t, tCode } from './i18n.js';
 import { api } from './api.js';
-import { Badge, Confirm, ErrorBox, Field, Title } from './ui.js';
+import { Badge, Confirm, ErrorBox, Field, Title, usePoll } from './ui.js';
 import { audienceText, MessageView, notesOf } from './message.js';
 import { recall } from './local.js';
 
@@ -197,27 +197,14 @@ export function JobPage({ id }) {
   const [cancel, setCancel] = useState({ busy: false, answer: null, error: null });
   const live = job ? job.batches.some((b) => LIVE.has(b.state)) : true;
 
-  useEffect(() => {
-    let stopped = false;
-    let timer;
-    const tick = async () => {
-      try {
-        const j = await api('GET', `/api/jobs/${encodeURIComponent(id)}`);
-        if (stopped) return;
-        setJob(j);
-        setError(null);
-        if (!j.batches.some((b) => LIVE.has(b.state))) return;
-      } catch (e) {
-        if (stopped) return;
-        setError(e);
-      }
-      timer = setTimeout(tick, 2000);
-    };
-    tick();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
+  usePoll({
+    read: () => api('GET', `/api/jobs/${encodeURIComponent(id)}`),
+    done: (j) => !j.batches.some((b) => LIVE.has(b.state)),
+    onAnswer: (j) => {
+      setJob(j);
+      setError(null);
+    },
+    onError: setError,
   }, [id, cancel.answer]);
 
   const doCancel = async () => {

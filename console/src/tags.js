@@ -2,11 +2,11 @@
 // (GET /api/tags), and an OpenID list the worker collects from a tag's followers or from every
 // follower (POST /api/audiences with a source; the cron pages through WeChat and seals it), whose
 // progress is shown until it is sealed.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { chinaTime, num, pick, t } from './i18n.js';
 import { api } from './api.js';
-import { ErrorBox, Field, fieldId, problemsAt, ProblemText } from './ui.js';
+import { ErrorBox, Field, fieldId, problemsAt, ProblemText, usePoll } from './ui.js';
 
 /**
  * The tag: a list of the account's tags by name and count; a typed tag id when the list could not
@@ -31,8 +31,6 @@ export function listFits(collected, mode, tagId) {
   return mode === 'tagList' && String(collected.source?.tagId) === String(tagId).trim();
 }
 
-const POLL_MS = 2000;
-
 /**
  * Collect the list (one press), then its progress until the worker seals it: OpenIDs collected of
  * the total WeChat gave, pages, state. `collected`: the draft's `{ id, name, source }` when it fits.
@@ -43,28 +41,15 @@ export function ListAudience({ mode, tagId, tag, collected, list, problems, onCo
   // Until sealed or failed, the worker's record is read again every 2 s (a reload resumes it).
   const id = collected?.id;
   const settled = Boolean(id) && list?.id === id && (list.state === 'sealed' || list.state === 'failed');
-  useEffect(() => {
-    if (!id || settled) return undefined;
-    let stopped = false;
-    let timer;
-    const tick = async () => {
-      try {
-        const view = await api('GET', `/api/audiences/${encodeURIComponent(id)}`);
-        if (stopped) return;
-        onView(view);
-        setError(null);
-        if (view.state === 'sealed' || view.state === 'failed') return;
-      } catch (e) {
-        if (stopped) return;
-        setError(e);
-      }
-      timer = setTimeout(tick, POLL_MS);
-    };
-    tick();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
+  usePoll({
+    enabled: Boolean(id) && !settled,
+    read: () => api('GET', `/api/audiences/${encodeURIComponent(id)}`),
+    done: (view) => view.state === 'sealed' || view.state === 'failed',
+    onAnswer: (view) => {
+      onView(view);
+      setError(null);
+    },
+    onError: setError,
   }, [id, settled]);
 
   const source = mode === 'allList' ? 'followers' : { tagId: Number(String(tagId).trim()) };

@@ -185,5 +185,35 @@ export function Title({ id, children }) {
   return html`<h1 id=${id} tabindex="-1" ref=${ref}>${children}</h1>`;
 }
 
+/**
+ * Reads `read()` now and every `ms` until `done(answer)` says it will not change any more,
+ * handing each answer to `onAnswer` and each failure to `onError` (it tries again after one);
+ * stops when the component goes or `deps` change. Nothing runs while `enabled` is false.
+ */
+export function usePoll({ read, done, onAnswer, onError, enabled = true, ms = 2000 }, deps) {
+  useEffect(() => {
+    if (!enabled) return undefined;
+    let stopped = false;
+    let timer;
+    const tick = async () => {
+      try {
+        const answer = await read();
+        if (stopped) return;
+        onAnswer(answer);
+        if (done(answer)) return;
+      } catch (e) {
+        if (stopped) return;
+        onError(e);
+      }
+      timer = setTimeout(tick, ms);
+    };
+    tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, deps);
+}
+
 /** A state as a badge in words (`finished` → 已完成), its code as the class. */
 export const Badge = ({ state }) => html`<span class=${`badge badge-${state}`} data-state=${state}>${tCode('state', state)}</span>`;
