@@ -120,6 +120,9 @@ pub const MEDIA_VOICE_MAX_SECONDS: u32 = 60;
 pub const MEDIA_VIDEO_MAX_BYTES: usize = 10 * 1024 * 1024;
 /// A thumb is at most 64 KiB (缩略图（thumb）：64KB).
 pub const MEDIA_THUMB_MAX_BYTES: usize = 64 * 1024;
+/// How long WeChat keeps a temporary media file (`media/upload`): 3 days from its `created_at`
+/// (docs/spec.md § Media and materials; 新增临时素材: 媒体文件在微信后台保存时间为3天).
+pub const MEDIA_TEMPORARY_KEPT_SECS: i64 = 3 * 24 * 60 * 60;
 /// Magic bytes of a GIF file (`GIF87a` and `GIF89a` share them).
 pub const GIF_MAGIC: &[u8] = b"GIF8";
 /// Magic bytes of a BMP file.

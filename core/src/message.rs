@@ -154,6 +154,18 @@ impl MassMessage {
         }
     }
 
+    /// The media_id the message sends (mpnews, voice, image, mpvideo); `None` for text and
+    /// cards.
+    pub fn media_id(&self) -> Option<&str> {
+        match self {
+            MassMessage::Mpnews { media_id }
+            | MassMessage::Voice { media_id }
+            | MassMessage::Image { media_id }
+            | MassMessage::Mpvideo { media_id, .. } => Some(media_id),
+            MassMessage::Text { .. } | MassMessage::Wxcard { .. } => None,
+        }
+    }
+
     /// The kind.
     pub fn msg_type(&self) -> MsgType {
         match self {
@@ -362,6 +374,18 @@ impl MassMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_id_is_the_id_a_media_message_sends_and_none_for_text_or_cards() {
+        assert_eq!(MassMessage::mpnews("m1").media_id(), Some("m1"));
+        let image = MassMessage::from_value(
+            serde_json::json!({"msgtype": "image", "image": {"mediaId": "i1"}}),
+            "message",
+        )
+        .unwrap();
+        assert_eq!(image.media_id(), Some("i1"));
+        assert_eq!(MassMessage::text("hi").media_id(), None);
+    }
 
     #[test]
     fn reads_a_message_alone_with_prefixed_paths() {

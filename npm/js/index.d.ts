@@ -770,6 +770,32 @@ export interface AdminJob {
   results: { events: number; totalCount: number; filterCount: number; sentCount: number; errorCount: number };
   batches: AdminBatch[];
   events: AdminEvent[];
+  /** The upload that made the message's media id, when the worker made it; `null` otherwise. */
+  media: AdminJobMedia | null;
+  /**
+   * `POST /api/jobs` to a tag only: whether the tag was found in the account's tags list, or
+   * could not be checked (the list could not be read; the job was made anyway).
+   */
+  checks?: { tagId: 'checked' } | { tagId: 'unchecked'; reason: string; reasonZh: string };
+}
+
+/** `GET /api/jobs/{id}`'s `media`: one row of the worker's `media` table. */
+export interface AdminJobMedia {
+  mediaId: string;
+  /** `image`, `voice`, `video`, `thumb`, `news` (uploadnews) or `mpvideo` (uploadvideo). */
+  kind: string;
+  /** The worker's call that made it: `media/upload`, `material/add_material`, `uploadnews`, `uploadvideo`. */
+  source: string;
+  /** The file name, a video's title, or a news' first title. */
+  name: string | null;
+  /** WeChat's url of an image material (shown with `referrerpolicy="no-referrer"`). */
+  url: string | null;
+  /** Unix ms. */
+  createdAt: number;
+  /** Unix ms when WeChat drops temporary media (3 days); `null`: kept until deleted. */
+  expiresAt: number | null;
+  /** A news' articles; `thumbUrl` when the worker made the cover as an image material. */
+  articles: { title: string; thumbMediaId: string; thumbUrl: string | null }[];
 }
 
 /** `GET /api/jobs`. */

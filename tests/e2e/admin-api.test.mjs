@@ -116,7 +116,8 @@ test('GET /api/jobs pages through 100 jobs in one D1 query a page; GET /api/jobs
 
   const one = await stack.api('GET', `/api/jobs/${[...created][0]}`);
   assert.equal(one.status, 200);
-  assert.ok(one.counters.d1Queries <= 3, JSON.stringify(one.counters));
+  // The job, its batches, its pushes, the media its message names: one round trip.
+  assert.ok(one.counters.d1Queries <= 4, JSON.stringify(one.counters));
   assert.equal((await stack.api('GET', '/api/jobs?limit=0')).status, 400);
   assert.equal((await stack.api('GET', '/api/jobs?cursor=nonsense')).json.error.path, 'cursor');
 });

@@ -73,6 +73,12 @@ const TABLE = [
   ['POST', '/api/accounts/{acct}/media/uploadimg', {},                             '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
   ['POST', '/api/accounts/{acct}/media/uploadnews', {},                            '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
   ['POST', '/api/accounts/{acct}/media/uploadvideo', {},                           '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
+  // No type: 400 once past authorization, before any call.
+  ['POST', '/api/accounts/{acct}/media/upload', {},                                '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
+  ['POST', '/api/accounts/{acct}/material', {},                                    '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
+  ['GET', '/api/accounts/{acct}/material?type=image', undefined,                  '401 401 401 200 200 200 200 | 401 401 401 403 403 403 200'],
+  ['GET', '/api/accounts/{acct}/material/count', undefined,                       '401 401 401 200 200 200 200 | 401 401 401 403 403 403 200'],
+  ['GET', '/api/accounts/{acct}/tags', undefined,                                 '401 401 401 200 200 200 200 | 401 401 401 403 403 403 200'],
   ['POST', '/api/accounts/{acct}/messages/delete', {},                             '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
   ['POST', '/api/accounts/{acct}/messages/preview', {},                            '401 401 401 403 400 400 400 | 401 401 401 403 403 403 400'],
   // WeChat does not know this msg_id (40035): 422 once past authorization.

@@ -133,14 +133,9 @@ pub async fn admin_call(
     endpoint: EndpointName,
     req: &HttpRequest,
 ) -> Result<AnyReply, AppError> {
-    let (cached, recent) = if endpoint.is_mass_endpoint() {
-        app.store.read_for_call().await?
-    } else {
-        (app.store.read_token().await?, Vec::new())
-    };
     // A new speed is WeChat's from now: the cached speed/get answer goes with the call's row.
     let forget = endpoint == EndpointName::SpeedSet;
-    call_and_record(app, endpoint, req, cached, &recent, |_| {
+    admin_call_with(app, endpoint, req, |_| {
         if forget {
             Ok(vec![app
                 .store
@@ -152,14 +147,39 @@ pub async fn admin_call(
     .await
 }
 
+/// [`admin_call`], committing with the ledger rows what `also` makes of a successful reply (an
+/// upload's `media` row), mass call or not.
+pub async fn admin_call_with(
+    app: &Ctx,
+    endpoint: EndpointName,
+    req: &HttpRequest,
+    also: impl Fn(&AnyReply) -> Result<Vec<D1PreparedStatement>, AppError>,
+) -> Result<AnyReply, AppError> {
+    let (cached, recent) = if endpoint.is_mass_endpoint() {
+        app.store.read_for_call().await?
+    } else {
+        (app.store.read_token().await?, Vec::new())
+    };
+    call_and_record(app, endpoint, req, cached, &recent, also).await
+}
+
 /// The mass calls a person's reads may take of an account's 60 in any rolling minute; the
 /// other 50 are always the sends' and the previews'.
 pub const READS_PER_MINUTE: usize = 10;
 /// How long WeChat's answer to a read is answered again from D1 (a dashboard that polls every
 /// few seconds asks WeChat once a minute).
 pub const READ_CACHE_MS: i64 = 60_000;
-/// The endpoints that only read.
+/// The mass endpoints that only read.
 const READ_ENDPOINTS: [EndpointName; 2] = [EndpointName::GetStatus, EndpointName::SpeedGet];
+/// The reads that are no mass calls (the material lists, the tags): WeChat limits them by the
+/// day, not in the 60 a minute, so they have an allowance of their own, [`READS_PER_MINUTE`] in
+/// any rolling minute, counted by the answers WeChat gave them (`wechat_reads`; a read WeChat
+/// refused is not cached, and not counted).
+pub const PLAIN_READ_ENDPOINTS: [EndpointName; 3] = [
+    EndpointName::BatchGetMaterial,
+    EndpointName::MaterialCount,
+    EndpointName::TagsGet,
+];
 
 /// A read's answer: core's reply as JSON, and how old it is (0: WeChat answered just now).
 pub struct ReadAnswer {
@@ -167,18 +187,37 @@ pub struct ReadAnswer {
     pub age_ms: i64,
 }
 
-/// A read for the admin API (mass/get of `key` = the msg_id, or speed/get with `key` ""): the
-/// cached answer while it is fresh; otherwise, within the reads' allowance, WeChat's, cached
-/// with the call's ledger row. One read of D1 (token, the pacer's window, the cached answer).
+/// A read for the admin API (mass/get of `key` = the msg_id, speed/get with `key` "", or one
+/// of [`PLAIN_READ_ENDPOINTS`]): the cached answer while younger than `max_age_ms` (at most
+/// [`READ_CACHE_MS`]; 0 when a cached list lacked what the caller looked for); otherwise, within
+/// the reads' allowance, WeChat's, cached with the call's ledger row. One read of D1 (token, the
+/// allowance's window, the cached answer).
 pub async fn admin_read(
     app: &Ctx,
     endpoint: EndpointName,
     key: &str,
     req: &HttpRequest,
+    max_age_ms: i64,
 ) -> Result<ReadAnswer, AppError> {
     let now = app.now();
-    let (cached_token, recent, cached) = app.store.read_for_read(endpoint.as_str(), key).await?;
-    if let Some(c) = cached.filter(|c| now - c.fetched_at < READ_CACHE_MS) {
+    let minute_ago = now - 60_000;
+    let (cached_token, recent, reads, cached) = if endpoint.is_mass_endpoint() {
+        let (token, recent, cached) = app.store.read_for_read(endpoint.as_str(), key).await?;
+        let reads: Vec<i64> = recent
+            .iter()
+            .filter(|c| READ_ENDPOINTS.iter().any(|e| e.as_str() == c.endpoint))
+            .map(|c| c.at)
+            .collect();
+        (token, recent, reads, cached)
+    } else {
+        let names: Vec<&str> = PLAIN_READ_ENDPOINTS.iter().map(|e| e.as_str()).collect();
+        let (token, reads, cached) = app
+            .store
+            .read_for_plain_read(endpoint.as_str(), key, minute_ago, &names)
+            .await?;
+        (token, Vec::new(), reads, cached)
+    };
+    if let Some(c) = cached.filter(|c| now - c.fetched_at < max_age_ms) {
         if let Ok(answer) = serde_json::from_str(&c.answer_json) {
             return Ok(ReadAnswer {
                 answer,
@@ -186,12 +225,7 @@ pub async fn admin_read(
             });
         }
     }
-    let minute_ago = now - 60_000;
-    let mut reads: Vec<i64> = recent
-        .iter()
-        .filter(|c| c.at > minute_ago && READ_ENDPOINTS.iter().any(|e| e.as_str() == c.endpoint))
-        .map(|c| c.at)
-        .collect();
+    let mut reads: Vec<i64> = reads.into_iter().filter(|at| *at > minute_ago).collect();
     if reads.len() >= READS_PER_MINUTE {
         reads.sort_unstable();
         // The oldest of the minute's reads leaves the window first.
@@ -258,13 +292,16 @@ async fn call_and_record(
         }
         tok = token.rejected(app, &tok).await?;
     }
-    if mass {
-        let also = match &result {
-            Ok(reply) => also(reply)?,
-            Err(_) => Vec::new(),
-        };
-        record(app, endpoint, &made_calls, also).await?;
+    let also = match &result {
+        Ok(reply) => also(reply)?,
+        Err(_) => Vec::new(),
+    };
+    // Only mass calls go in the ledger (the pacer's 60 a minute); what goes with a reply is
+    // committed either way.
+    if !mass {
+        made_calls.clear();
     }
+    record(app, endpoint, &made_calls, also).await?;
     result
 }
 
@@ -295,7 +332,8 @@ fn read_answer(
 }
 
 /// Writes an admin call's mass calls in the ledger, with what goes with a successful reply
-/// (`also`: a read's answer kept, a cached answer forgotten), in one commit. WeChat has acted,
+/// (`also`: a read's answer kept, a cached answer forgotten, an upload's media row), in one
+/// commit. WeChat has acted,
 /// so its answer goes back even if the rows cannot be written.
 async fn record(
     app: &Ctx,
@@ -303,7 +341,7 @@ async fn record(
     made_calls: &[NewCall],
     also: Vec<D1PreparedStatement>,
 ) -> Result<(), AppError> {
-    if made_calls.is_empty() {
+    if made_calls.is_empty() && also.is_empty() {
         return Ok(());
     }
     let mut stmts = made_calls

@@ -4,6 +4,8 @@
 //! 4xx is the caller's mistake (with the field path, the rule and the value where there is one;
 //! `problems` lists every one core found), 5xx the worker's own or WeChat's unavailability:
 //! - 422 `wechat_rejected`: WeChat refused the request (its `errcode`, and core's `zh` and `en`);
+//!   422 `unknown_tag`, `media_expired`: what a job names cannot be sent (`messageZh` beside
+//!   `message`);
 //! - 429: the account's 60 calls a minute are used up, or WeChat's quota (`Retry-After`);
 //! - 502 `upstream`: WeChat could not be reached or answered something unreadable;
 //! - 503: WeChat is busy, or a concurrent change won; retry. Also a master key that is missing
@@ -57,6 +59,16 @@ pub enum AppError {
     /// An audience part out of order.
     #[error("part {part} cannot come now: the next part of this audience is {expected_part}")]
     PartOutOfOrder { part: i64, expected_part: i64 },
+    /// The input is well formed, but what it names cannot be sent (a tag the account does not
+    /// have, media that will have expired): 422 at `path`, in English and Chinese.
+    #[error("{message}")]
+    Refused {
+        code: &'static str,
+        path: String,
+        value: String,
+        message: String,
+        message_zh: String,
+    },
     /// An `Idempotency-Key` already used for another body.
     #[error("Idempotency-Key {key:?} was already used for another request body (job {job_id}); use a new key for a new job")]
     IdempotencyKeyReused { key: String, job_id: String },
@@ -68,9 +80,10 @@ pub enum AppError {
         "the account's 60 mass-send API calls a minute are used up; retry in {retry_after_ms} ms"
     )]
     RateLimited { retry_after_ms: i64 },
-    /// A person's reads (mass/get, speed/get) have taken their share of the account's minute;
-    /// the rest of the minute is the sends'.
-    #[error("reads may take {per_minute} of the account's 60 mass-send API calls a minute, and have (the rest are the sends'); retry in {retry_after_ms} ms")]
+    /// A person's reads have reached WeChat as often as a minute allows: mass/get and speed/get
+    /// their share of the account's 60 mass calls (the rest are the sends'), the material and
+    /// tag reads their own allowance.
+    #[error("reads may reach WeChat {per_minute} times a minute (mass/get and speed/get: of the account's 60 mass-send API calls, the rest are the sends'; the material and tag reads: an allowance of their own), and have; retry in {retry_after_ms} ms")]
     ReadsLimited {
         per_minute: usize,
         retry_after_ms: i64,
@@ -172,7 +185,9 @@ impl AppError {
             AppError::Conflict(_)
             | AppError::PartOutOfOrder { .. }
             | AppError::AppIdTaken { .. } => 409,
-            AppError::IdempotencyKeyReused { .. } | AppError::PartReused { .. } => 422,
+            AppError::IdempotencyKeyReused { .. }
+            | AppError::PartReused { .. }
+            | AppError::Refused { .. } => 422,
             AppError::WeChat(e) => match e.class() {
                 ErrorClass::Retry => 503,
                 ErrorClass::Quota => 429,
@@ -194,7 +209,7 @@ impl AppError {
             AppError::Forbidden { .. } => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
-            AppError::BadRequest { code, .. } => code,
+            AppError::BadRequest { code, .. } | AppError::Refused { code, .. } => code,
             AppError::Invalid(_) => ValidationError::CODE,
             AppError::Plan(PlanError::InvalidMessage(_)) => ValidationError::CODE,
             AppError::Plan(_) => "plan",
@@ -234,6 +249,16 @@ impl AppError {
                 if let Some(v) = value {
                     error["value"] = json!(v);
                 }
+            }
+            AppError::Refused {
+                path,
+                value,
+                message_zh,
+                ..
+            } => {
+                error["path"] = json!(path);
+                error["value"] = json!(value);
+                error["messageZh"] = json!(message_zh);
             }
             // Core's errors answer in the shape the npm package throws them: one model.
             AppError::Invalid(e) => error = core_json(e, error),

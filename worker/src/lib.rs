@@ -13,7 +13,8 @@
 //! | `POST /api/audiences`, `…/{id}/openids?part=N`, `…/{id}/seal`; `GET/DELETE /api/audiences/{id}` | audiences uploaded in parts, or collected from WeChat (a tag's followers, every follower) by the cron | `admin/audiences.rs`, `collect.rs` |
 //! | `GET  /api/events` | stored pushes | `admin/events.rs` |
 //! | `GET  /api/status` | callback mode, forwarding, pushes by state, token age, calls | `admin/status.rs` |
-//! | `POST /api/media/uploadimg`, `/uploadnews`, `/uploadvideo` | media | `admin/media.rs` |
+//! | `POST /api/media/uploadimg`, `/uploadnews`, `/uploadvideo`, `/upload?type=`; `POST /api/material?type=` | media made (recorded in `media`) | `admin/media.rs` |
+//! | `GET /api/material?type=`, `/api/material/count`, `/api/tags` | materials and tags, read through the cache | `admin/material.rs` |
 //! | `POST /api/messages/delete`, `/preview`; `GET /api/messages/{msg_id}`; `GET/POST /api/speed` | sent messages, speed | `admin/messages.rs` |
 //! | `/api/accounts/{id}/…`, `/wechat/callback/{id}` | the routes above, for account `id` | `account.rs` |
 //! | `GET/POST /api/accounts`, `GET/PATCH /api/accounts/{id}`, `POST /api/master-key/rotate` | accounts, sealed secrets | `admin/accounts.rs`, `secrets.rs` |
@@ -102,6 +103,10 @@ enum Route<'a> {
     UploadImg,
     UploadNews,
     UploadVideo,
+    MediaUpload,
+    Material,
+    MaterialCount,
+    Tags,
     MessageDelete,
     MessagePreview,
     MessageStatus(&'a str),
@@ -156,6 +161,10 @@ impl<'a> Route<'a> {
             ["api", "media", "uploadimg"] => Route::UploadImg,
             ["api", "media", "uploadnews"] => Route::UploadNews,
             ["api", "media", "uploadvideo"] => Route::UploadVideo,
+            ["api", "media", "upload"] => Route::MediaUpload,
+            ["api", "material"] => Route::Material,
+            ["api", "material", "count"] => Route::MaterialCount,
+            ["api", "tags"] => Route::Tags,
             ["api", "messages", "delete"] => Route::MessageDelete,
             ["api", "messages", "preview"] => Route::MessagePreview,
             ["api", "messages", msg_id] => Route::MessageStatus(msg_id),
@@ -172,9 +181,12 @@ impl<'a> Route<'a> {
 
     fn methods(&self) -> &'static [Method] {
         match self {
-            Route::Callback | Route::Jobs | Route::Speed | Route::Accounts | Route::Tokens => {
-                &[Method::Get, Method::Post]
-            }
+            Route::Callback
+            | Route::Jobs
+            | Route::Speed
+            | Route::Accounts
+            | Route::Tokens
+            | Route::Material => &[Method::Get, Method::Post],
             Route::Audience(_) => &[Method::Get, Method::Delete],
             Route::Account(_) => &[Method::Get, Method::Patch],
             Route::Token(_) => &[Method::Delete],
@@ -182,6 +194,8 @@ impl<'a> Route<'a> {
             | Route::Events
             | Route::MessageStatus(_)
             | Route::Status
+            | Route::MaterialCount
+            | Route::Tags
             | Route::TestLastCron => &[Method::Get],
             _ => &[Method::Post],
         }
@@ -271,6 +285,11 @@ async fn dispatch(
         (Route::UploadImg, _) => admin::media::upload_img(req, app).await,
         (Route::UploadNews, _) => admin::media::upload_news(json(&mut req).await?, app).await,
         (Route::UploadVideo, _) => admin::media::upload_video(json(&mut req).await?, app).await,
+        (Route::MediaUpload, _) => admin::media::upload_temporary(req, app).await,
+        (Route::Material, Method::Get) => admin::material::list(&req, app).await,
+        (Route::Material, _) => admin::media::add_material(req, app).await,
+        (Route::MaterialCount, _) => admin::material::count(app).await,
+        (Route::Tags, _) => admin::material::tags(app).await,
         (Route::MessageDelete, _) => admin::messages::delete(json(&mut req).await?, app).await,
         (Route::MessagePreview, _) => admin::messages::preview(json(&mut req).await?, app).await,
         (Route::MessageStatus(msg_id), _) => admin::messages::status(msg_id, app).await,

@@ -7,3 +7,8 @@ pub fn bytes<const N: usize>() -> [u8; N] {
     let _ = getrandom::getrandom(&mut b);
     b
 }
+
+/// `N` random bytes in lower-case hex.
+pub fn hex<const N: usize>() -> String {
+    bytes::<N>().iter().map(|b| format!("{b:02x}")).collect()
+}

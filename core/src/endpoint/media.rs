@@ -14,7 +14,7 @@ use crate::limits::{
     MEDIA_VIDEO_MAX_BYTES, MEDIA_VOICE_MAX_BYTES, MP3_ID3_MAGIC, MP4_FTYP,
     MULTIPART_BOUNDARY_MAX_CHARS, PNG_MAGIC, WAV_MAGIC, WMA_MAGIC,
 };
-use crate::validate::{Problems, Rule};
+use crate::validate::{Problems, Rule, ValidationError};
 
 /// The `type` of an upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +61,15 @@ impl MediaType {
             MediaType::Video => MEDIA_VIDEO_MAX_BYTES,
             MediaType::Thumb => MEDIA_THUMB_MAX_BYTES,
         }
+    }
+
+    /// Refuses a file of `len` bytes over this type's limit, as the upload's own check does
+    /// (path `media`): what a caller that knows the size before it has the bytes (an HTTP
+    /// `Content-Length`) asks before reading them.
+    pub fn check_size(self, len: usize) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        check_size(&mut p, self, len);
+        p.into_result()
     }
 }
 
@@ -210,13 +219,14 @@ pub(crate) fn check_file(
             p.push("media", rule(), Some(&head_hex(bytes)));
         }
     }
+    check_size(p, media_type, bytes.len());
+}
+
+/// A file of `len` bytes is at most its type's limit.
+fn check_size(p: &mut Problems, media_type: MediaType, len: usize) {
     let max = media_type.max_bytes();
-    if bytes.len() > max {
-        p.push(
-            "media",
-            Rule::AtMostBytes { max },
-            Some(&bytes.len().to_string()),
-        );
+    if len > max {
+        p.push("media", Rule::AtMostBytes { max }, Some(&len.to_string()));
     }
 }
 
@@ -323,6 +333,26 @@ impl Multipart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_declared_size_over_the_type_limit_is_refused_at_media_as_the_bytes_would_be() {
+        assert!(MediaType::Thumb.check_size(MEDIA_THUMB_MAX_BYTES).is_ok());
+        let e = MediaType::Thumb
+            .check_size(MEDIA_THUMB_MAX_BYTES + 1)
+            .unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert_eq!(e.problems[0].path, "media");
+        assert_eq!(
+            e.problems[0].rule,
+            Rule::AtMostBytes {
+                max: MEDIA_THUMB_MAX_BYTES
+            }
+        );
+        assert_eq!(
+            e.problems[0].value.as_deref(),
+            Some((MEDIA_THUMB_MAX_BYTES + 1).to_string().as_str())
+        );
+    }
 
     #[test]
     fn sniffs_each_format_by_its_first_bytes() {

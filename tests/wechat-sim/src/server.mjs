@@ -381,6 +381,8 @@ export class Simulator {
       path: '/' + path,
       query: Object.fromEntries(url.searchParams),
       body: /multipart\//i.test(ct) ? `<multipart ${body.length} bytes>` : clip(body.toString('utf8')),
+      // A multipart body's parts as received: what a test compares with the file it sent.
+      parts: /multipart\//i.test(ct) ? multipartSummary(body, ct) : undefined,
       status: null,
       errcode: null,
       reply: null,
@@ -1463,6 +1465,16 @@ export class Simulator {
       await closing;
     }
   }
+}
+
+/** Each part of a multipart body: name, filename, content type, size and SHA-256 of its bytes. */
+function multipartSummary(body, ct) {
+  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(ct);
+  if (!m) return [];
+  return parseMultipart(body, m[1] ?? m[2]).map((p) => ({
+    name: p.name, filename: p.filename, contentType: p.contentType, bytes: p.data.length,
+    sha256: createHash('sha256').update(p.data).digest('hex'), boundary: m[1] ?? m[2],
+  }));
 }
 
 /** Split a multipart/form-data body into parts { name, filename, contentType, data }. */

@@ -18,15 +18,17 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use worker::{Request, Response};
+use wxmass::endpoint::tags_get::TagsReply;
 use wxmass::endpoint::EndpointName;
+use wxmass::limits::MEDIA_TEMPORARY_KEPT_SECS;
 use wxmass::plan::{
     read_send_at, BatchAudience, BatchProgress, ChunkRef, PendingSend, PlanOptions, PlanSummary,
     SendKind, SendPlan, UnixMillis,
 };
 use wxmass::{Audience, MassMessage};
 
-use super::{reply, view, Page};
-use crate::calls::Ledger;
+use super::{media, reads, reply, view, Page};
+use crate::calls::{Ledger, READ_CACHE_MS};
 use crate::cron::LEDGER_LOOKBACK_MS;
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -134,6 +136,7 @@ pub async fn create(
         .map_err(AppError::Invalid)?
         .map_or(now, |t| t.0);
     let options = plan_options(&body, app)?;
+    let media_id = message.media_id().map(str::to_owned);
     let id = new_job_id();
     let quota = QuotaFacts {
         ledger: Ledger::new(&[], &sends),
@@ -144,6 +147,11 @@ pub async fn create(
         Some(audience_id) => plan_sealed(&id, message, audience_id, options, &quota, app).await?,
         None => plan_listed(&id, message, audience_value, options, &quota, app)?,
     };
+    // What WeChat would refuse only at the send, refused now (issue 26): nothing is stored.
+    if let Some(media_id) = &media_id {
+        check_media(media_id, &message_value, send_at.max(now), app).await?;
+    }
+    let checks = check_tag(&planned.audience_json, app).await?;
     let job = JobRow {
         id,
         idempotency_key,
@@ -157,7 +165,95 @@ pub async fn create(
         audience_id: planned.audience_id,
         send_ignore_reprint: options.send_ignore_reprint.map(i64::from),
     };
-    insert_job(&job, &planned.batches, app).await
+    insert_job(&job, &planned.batches, checks, app).await
+}
+
+/// The path of the message's media id as the caller wrote it (`message.image.media_id` or
+/// `….mediaId`).
+fn media_id_path(message: &Value) -> String {
+    let kind = message["msgtype"].as_str().unwrap_or_default();
+    let key = if message[kind].get("mediaId").is_some() {
+        "mediaId"
+    } else {
+        "media_id"
+    };
+    format!("message.{kind}.{key}")
+}
+
+/// Refuses (422 `media_expired`) temporary media the worker made that WeChat will no longer
+/// keep when the job starts at `start` (3 days after its upload).
+async fn check_media(
+    media_id: &str,
+    message: &Value,
+    start: i64,
+    app: &Ctx,
+) -> Result<(), AppError> {
+    let Some(expires_at) = app.store.media(media_id).await?.and_then(|m| m.expires_at) else {
+        return Ok(());
+    };
+    if expires_at > start {
+        return Ok(());
+    }
+    let (expires, starts) = (UnixMillis(expires_at), UnixMillis(start));
+    let days = MEDIA_TEMPORARY_KEPT_SECS / 86_400;
+    Err(AppError::Refused {
+        code: "media_expired",
+        path: media_id_path(message),
+        value: media_id.to_owned(),
+        message: format!(
+            "media {media_id} is temporary media, which WeChat keeps {days} days: it expires at {expires}, before the job starts at {starts}; upload it again (or as permanent material) or start earlier"
+        ),
+        message_zh: format!(
+            "素材 {media_id} 是临时素材，微信只保存 {days} 天：它在 {expires} 过期，早于任务开始时间 {starts}；请重新上传（或上传为永久素材），或提前开始"
+        ),
+    })
+}
+
+/// For a job to a tag: `{"tagId": "checked"}` when the account's tags list has it, 422
+/// `unknown_tag` when it does not (asked again of WeChat when the list came from the cache),
+/// and `{"tagId": "unchecked", "reason", "reasonZh"}` when the list cannot be read: a send is
+/// never refused for a read that failed. `None` for other audiences.
+async fn check_tag(audience: &Value, app: &Ctx) -> Result<Option<Value>, AppError> {
+    let Some(tag_id) = audience.get("tagId").and_then(Value::as_u64) else {
+        return Ok(None);
+    };
+    let has = |tags: &TagsReply| tags.tags.iter().any(|t| t.id == tag_id);
+    let mut read = reads::tags(READ_CACHE_MS, app).await;
+    if matches!(&read, Ok((tags, age)) if *age > 0 && !has(tags)) {
+        read = reads::tags(0, app).await;
+    }
+    match read {
+        Ok((tags, _)) if has(&tags) => Ok(Some(json!({ "tagId": "checked" }))),
+        Ok((tags, _)) => {
+            let known: Vec<String> = tags
+                .tags
+                .iter()
+                .map(|t| format!("{} ({})", t.id, t.name))
+                .collect();
+            Err(AppError::Refused {
+                code: "unknown_tag",
+                path: "audience.tagId".into(),
+                value: tag_id.to_string(),
+                message: format!(
+                    "the account has no tag {tag_id}; its tags are: {}",
+                    known.join(", ")
+                ),
+                message_zh: format!("该公众号没有标签 {tag_id}；现有标签：{}", known.join("、")),
+            })
+        }
+        Err(e) => {
+            let why = if e.is_internal() {
+                "the worker could not read it".to_owned()
+            } else {
+                e.to_string()
+            };
+            Ok(Some(json!({
+                "tagId": "unchecked",
+                "reason": format!("the account's tags list could not be read, so tag {tag_id} was not checked: {why}"),
+                "reasonZh": format!("无法读取公众号的标签列表，未检查标签 {tag_id}：{why}"),
+            })))
+        }
+    }
 }
 
 /// A create body is an object of [`CREATE_FIELDS`] only.
@@ -380,7 +476,12 @@ fn plan_listed(
 
 /// Commits a job and its batches at once (201), or, when another create under the same key
 /// committed first, answers as a create that found that job.
-async fn insert_job(job: &JobRow, batches: &[NewBatch], app: &Ctx) -> Result<Response, AppError> {
+async fn insert_job(
+    job: &JobRow,
+    batches: &[NewBatch],
+    checks: Option<Value>,
+    app: &Ctx,
+) -> Result<Response, AppError> {
     if let Err(e) = app.store.commit(app.store.insert_job(job, batches)?).await {
         // Two creates with one key at once: the key is unique, so one insert fails whole.
         if let (Some(key), Some(hash)) = (&job.idempotency_key, &job.request_hash) {
@@ -390,7 +491,11 @@ async fn insert_job(job: &JobRow, batches: &[NewBatch], app: &Ctx) -> Result<Res
         }
         return Err(e);
     }
-    reply(201, &view_of(&job.id, app).await?)
+    let mut view = view_of(&job.id, app).await?;
+    if let Some(checks) = checks {
+        view["checks"] = checks;
+    }
+    reply(201, &view)
 }
 
 /// The audience id of `{"audienceId": "a…"}`, the form that sends to a sealed audience; `None`
@@ -421,15 +526,20 @@ fn sealed_audience_id(audience: &Value) -> Result<Option<String>, AppError> {
     }
 }
 
-/// A job as answered: one read of three queries.
+/// A job as answered: one read of four queries (with the media its message names).
 async fn view_of(id: &str, app: &Ctx) -> Result<Value, AppError> {
-    let (job, batches, events) = app
+    let (job, batches, events, made) = app
         .store
         .read_job(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no job {id}")))?;
-    serde_json::to_value(view::job(&job, &batches, &events))
-        .map_err(|e| AppError::Internal(format!("job view: {e}")))
+    let mut view = serde_json::to_value(view::job(&job, &batches, &events))
+        .map_err(|e| AppError::Internal(format!("job view: {e}")))?;
+    let media_id = serde_json::from_str(&job.message_json)
+        .ok()
+        .and_then(|m| MassMessage::from_value(m, "message").ok());
+    view["media"] = media::job_media(media_id.as_ref().and_then(MassMessage::media_id), &made);
+    Ok(view)
 }
 
 /// `GET /api/jobs/{id}`.

@@ -1,26 +1,82 @@
 //! Media for mass sends: article images (uploadimg, multipart), news (uploadnews), videos
-//! (uploadvideo). Core validates and builds each request; `calls` sends it.
+//! (uploadvideo), temporary media (media/upload) and permanent material (add_material). Core
+//! validates and builds each request (the file's type, format and size from its bytes, the
+//! multipart body with the worker's random boundary); `calls` sends it, and each id WeChat
+//! answers is recorded in `media` in the same commit as the call's ledger rows.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use worker::{FormEntry, Request, Response};
-use wxmass::endpoint::{AnyRequest, EndpointName, UploadImgRequest};
+use wxmass::endpoint::add_material::AddMaterialRequest;
+use wxmass::endpoint::media_upload::MediaUploadRequest;
+use wxmass::endpoint::{AnyReply, AnyRequest, EndpointName, MediaType, UploadImgRequest};
+use wxmass::limits::MEDIA_TEMPORARY_KEPT_SECS;
 use wxmass::Endpoint;
 
-use super::reply;
-use crate::calls::admin_call;
+use super::{build, reply};
+use crate::calls::{admin_call, admin_call_with};
 use crate::ctx::Ctx;
 use crate::error::AppError;
+use crate::store::MediaRow;
 
 /// Largest multipart body accepted; core's own limit on the image is checked by core.
 const MAX_UPLOAD_BODY_BYTES: usize = 2 * 1024 * 1024;
 
+/// What an upload made, as its `media` row records it (WeChat's reply adds the id).
+struct Made {
+    source: EndpointName,
+    kind: &'static str,
+    name: Option<String>,
+    /// uploadnews: `[{"title", "thumbMediaId"}]`.
+    articles: Option<Value>,
+}
+
+impl Made {
+    fn new(source: EndpointName, kind: &'static str, name: Option<String>) -> Made {
+        Made {
+            source,
+            kind,
+            name,
+            articles: None,
+        }
+    }
+
+    /// The `media` row of WeChat's reply at `now` (none for a reply that names no upload).
+    fn row(&self, reply: &AnyReply, now: i64) -> Option<MediaRow> {
+        let (media_id, url, created_at) = match reply {
+            AnyReply::UploadImg(r) => (None, Some(r.url.clone()), now),
+            AnyReply::MediaUpload(r) => (Some(r.media_id.clone()), None, r.created_at * 1000),
+            AnyReply::AddMaterial(r) => (Some(r.media_id.clone()), r.url.clone(), now),
+            _ => return None,
+        };
+        // Only media/upload is temporary: WeChat keeps it 3 days from its created_at.
+        let expires_at = (self.source == EndpointName::MediaUpload)
+            .then_some(created_at + MEDIA_TEMPORARY_KEPT_SECS * 1000);
+        Some(MediaRow {
+            media_id,
+            source: self.source.as_str().to_owned(),
+            kind: self.kind.to_owned(),
+            name: self.name.clone(),
+            url,
+            articles_json: self.articles.as_ref().map(Value::to_string),
+            created_at,
+            expires_at,
+        })
+    }
+}
+
+/// Sends an upload core built and records what it made with the call's ledger rows.
+async fn upload(made: &Made, http: &wxmass::HttpRequest, app: &Ctx) -> Result<AnyReply, AppError> {
+    let now = app.now();
+    admin_call_with(app, made.source, http, |reply| match made.row(reply, now) {
+        Some(row) => Ok(vec![app.store.insert_media(&row)?]),
+        None => Ok(Vec::new()),
+    })
+    .await
+}
+
 /// `POST /api/media/uploadimg`: multipart with the image in part `media` (as WeChat wants it).
 pub async fn upload_img(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
-    let declared = req
-        .headers()
-        .get("content-length")?
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(0);
+    let declared = declared_length(&req)?;
     if declared > MAX_UPLOAD_BODY_BYTES {
         return Err(AppError::TooLarge {
             limit: MAX_UPLOAD_BODY_BYTES,
@@ -44,11 +100,11 @@ pub async fn upload_img(mut req: Request, app: &Ctx) -> Result<Response, AppErro
             ))
         }
     };
+    let made = Made::new(EndpointName::UploadImg, "image", Some(name.clone()));
     let http = UploadImgRequest::new(name, bytes)
         .build(&app.acct()?.base)
         .map_err(AppError::Invalid)?;
-    let r = admin_call(app, EndpointName::UploadImg, &http).await?;
-    reply(200, &r)
+    reply(200, &upload(&made, &http, app).await?)
 }
 
 /// Builds a JSON endpoint's request from the admin body (core reads it: wire names or
@@ -58,20 +114,208 @@ pub async fn pass_through(
     body: Value,
     app: &Ctx,
 ) -> Result<Response, AppError> {
-    let base = &app.acct()?.base;
-    let http = AnyRequest::from_value(endpoint, body)
-        .and_then(|r| r.build(base))
-        .map_err(AppError::Invalid)?;
+    let http = build(endpoint, body, app)?;
     let r = admin_call(app, endpoint, &http).await?;
     reply(200, &r)
 }
 
-/// `POST /api/media/uploadnews`: `{"articles": [...]}`.
+/// `POST /api/media/uploadnews`: `{"articles": [...]}`; its articles' titles and covers are
+/// recorded, for the job page.
 pub async fn upload_news(body: Value, app: &Ctx) -> Result<Response, AppError> {
-    pass_through(EndpointName::UploadNews, body, app).await
+    let request =
+        AnyRequest::from_value(EndpointName::UploadNews, body).map_err(AppError::Invalid)?;
+    let mut made = Made::new(EndpointName::UploadNews, "news", None);
+    if let AnyRequest::UploadNews(news) = &request {
+        let articles: Vec<Value> = news
+            .articles
+            .iter()
+            .map(|a| json!({ "title": a.title, "thumbMediaId": a.thumb_media_id }))
+            .collect();
+        made.name = news.articles.first().map(|a| a.title.clone());
+        made.articles = Some(Value::Array(articles));
+    }
+    let http = request
+        .build(&app.acct()?.base)
+        .map_err(AppError::Invalid)?;
+    reply(200, &upload(&made, &http, app).await?)
 }
 
 /// `POST /api/media/uploadvideo`: `{"media_id", "title", "description"}`.
 pub async fn upload_video(body: Value, app: &Ctx) -> Result<Response, AppError> {
-    pass_through(EndpointName::UploadVideo, body, app).await
+    let request =
+        AnyRequest::from_value(EndpointName::UploadVideo, body).map_err(AppError::Invalid)?;
+    let title = match &request {
+        AnyRequest::UploadVideo(v) => Some(v.title.clone()),
+        _ => None,
+    };
+    let made = Made::new(EndpointName::UploadVideo, "mpvideo", title);
+    let http = request
+        .build(&app.acct()?.base)
+        .map_err(AppError::Invalid)?;
+    reply(200, &upload(&made, &http, app).await?)
+}
+
+/// The query parameters of an upload: only `allowed` ones, each at most once.
+fn upload_query(req: &Request, allowed: &[&str]) -> Result<Vec<(String, String)>, AppError> {
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (k, v) in req.url()?.query_pairs() {
+        if !allowed.contains(&k.as_ref()) {
+            return Err(AppError::bad_value(
+                "unknown_field",
+                &k,
+                &k,
+                format!(
+                    "unknown parameter {k}; this upload takes {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        params.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(params)
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> &'a str {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The `type` of an upload.
+fn media_type(params: &[(String, String)]) -> Result<MediaType, AppError> {
+    let given = param(params, "type");
+    MediaType::parse(given).ok_or_else(|| {
+        AppError::bad_value(
+            "one_of",
+            "type",
+            given,
+            "type must be one of image, voice, video, thumb",
+        )
+    })
+}
+
+fn declared_length(req: &Request) -> Result<usize, AppError> {
+    Ok(req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0))
+}
+
+/// The file: the whole body. A declared length over the type's limit is refused before the
+/// body is read, as core would refuse the bytes (400 at `media`).
+async fn file_bytes(req: &mut Request, media_type: MediaType) -> Result<Vec<u8>, AppError> {
+    media_type
+        .check_size(declared_length(req)?)
+        .map_err(AppError::Invalid)?;
+    Ok(req.bytes().await?)
+}
+
+/// A multipart boundary from the runtime's randomness (core checks it occurs nowhere in the
+/// file).
+fn random_boundary() -> String {
+    format!("wxmass-{}", crate::random::hex::<16>())
+}
+
+/// `POST /api/media/upload?type=image|voice|video|thumb&filename=NAME`, the body the file's
+/// bytes: temporary media (media/upload), kept 3 days. → `{"type","mediaId","createdAt",
+/// "expiresAt"}` (Unix ms).
+pub async fn upload_temporary(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
+    let params = upload_query(&req, &["type", "filename"])?;
+    let media_type = media_type(&params)?;
+    let filename = param(&params, "filename").to_owned();
+    let bytes = file_bytes(&mut req, media_type).await?;
+    let made = Made::new(
+        EndpointName::MediaUpload,
+        media_type.as_str(),
+        Some(filename.clone()),
+    );
+    let http = MediaUploadRequest::new(media_type, filename, bytes)
+        .with_boundary(random_boundary())
+        .build(&app.acct()?.base)
+        .map_err(AppError::Invalid)?;
+    let AnyReply::MediaUpload(r) = upload(&made, &http, app).await? else {
+        return Err(AppError::Internal(
+            "media/upload answered another reply".into(),
+        ));
+    };
+    let created_at = r.created_at * 1000;
+    reply(
+        200,
+        &json!({
+            "type": r.kind,
+            "mediaId": r.media_id,
+            "createdAt": created_at,
+            "expiresAt": created_at + MEDIA_TEMPORARY_KEPT_SECS * 1000,
+        }),
+    )
+}
+
+/// `POST /api/material?type=image|voice|video|thumb&filename=NAME[&title=T&introduction=I]`,
+/// the body the file's bytes: permanent material (add_material; a video needs a title). →
+/// `{"type","mediaId","url"}` (`url` for an image).
+pub async fn add_material(mut req: Request, app: &Ctx) -> Result<Response, AppError> {
+    let params = upload_query(&req, &["type", "filename", "title", "introduction"])?;
+    let media_type = media_type(&params)?;
+    let filename = param(&params, "filename").to_owned();
+    let title = params.iter().find(|(k, _)| k == "title").map(|(_, v)| v);
+    let bytes = file_bytes(&mut req, media_type).await?;
+    let mut request = AddMaterialRequest::new(media_type, filename.clone(), bytes)
+        .with_boundary(random_boundary());
+    if title.is_some() || media_type == MediaType::Video {
+        request = request.video(
+            title.cloned().unwrap_or_default(),
+            param(&params, "introduction"),
+        );
+    }
+    let name = title.cloned().unwrap_or(filename);
+    let made = Made::new(EndpointName::AddMaterial, media_type.as_str(), Some(name));
+    let http = request
+        .build(&app.acct()?.base)
+        .map_err(AppError::Invalid)?;
+    let AnyReply::AddMaterial(r) = upload(&made, &http, app).await? else {
+        return Err(AppError::Internal(
+            "add_material answered another reply".into(),
+        ));
+    };
+    let mut answer = json!({ "type": media_type.as_str(), "mediaId": r.media_id });
+    if let Some(url) = r.url {
+        answer["url"] = json!(url);
+    }
+    reply(200, &answer)
+}
+
+/// `GET /api/jobs/{id}`'s `media`: the upload that made the message's `media_id`, with each
+/// article's cover url where the worker made the cover with one; `null` when the worker did not
+/// make it (or the message has none). `rows` are the job's media as `read_job` found them.
+pub fn job_media(media_id: Option<&str>, rows: &[MediaRow]) -> Value {
+    let find = |id: &str| rows.iter().find(|r| r.media_id.as_deref() == Some(id));
+    let Some(m) = media_id.and_then(find) else {
+        return Value::Null;
+    };
+    let articles: Vec<Value> = m
+        .articles_json
+        .as_deref()
+        .and_then(|a| serde_json::from_str::<Vec<Value>>(a).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| {
+            let thumb_url = a["thumbMediaId"]
+                .as_str()
+                .and_then(find)
+                .and_then(|t| t.url.clone());
+            json!({ "title": a["title"], "thumbMediaId": a["thumbMediaId"], "thumbUrl": thumb_url })
+        })
+        .collect();
+    json!({
+        "mediaId": m.media_id,
+        "kind": m.kind,
+        "source": m.source,
+        "name": m.name,
+        "url": m.url,
+        "createdAt": m.created_at,
+        "expiresAt": m.expires_at,
+        "articles": articles,
+    })
 }

@@ -2,11 +2,10 @@
 
 use serde_json::{json, Value};
 use worker::Response;
-use wxmass::endpoint::{AnyRequest, EndpointName};
+use wxmass::endpoint::EndpointName;
 
 use super::media::pass_through;
-use super::reply;
-use crate::calls::{admin_read, READ_CACHE_MS};
+use super::reads::read;
 use crate::ctx::Ctx;
 use crate::error::AppError;
 
@@ -37,31 +36,6 @@ pub async fn status(msg_id: &str, app: &Ctx) -> Result<Response, AppError> {
 /// `GET /api/speed`: a read, as above.
 pub async fn speed_get(app: &Ctx) -> Result<Response, AppError> {
     read(EndpointName::SpeedGet, "", json!({}), app).await
-}
-
-async fn read(
-    endpoint: EndpointName,
-    key: &str,
-    body: Value,
-    app: &Ctx,
-) -> Result<Response, AppError> {
-    // Core checks the request first: a malformed msg_id is 400 and never a cache key.
-    let base = &app.acct()?.base;
-    let http = AnyRequest::from_value(endpoint, body)
-        .and_then(|r| r.build(base))
-        .map_err(AppError::Invalid)?;
-    let read = admin_read(app, endpoint, key, &http).await?;
-    let mut resp = reply(200, &read.answer)?;
-    let headers = resp.headers_mut();
-    headers.set("age", &(read.age_ms / 1000).to_string())?;
-    headers.set(
-        "cache-control",
-        &format!(
-            "private, max-age={}",
-            (READ_CACHE_MS - read.age_ms).max(0) / 1000
-        ),
-    )?;
-    Ok(resp)
 }
 
 /// `POST /api/speed`: `{"speed": 0..4}`.

@@ -4,9 +4,10 @@
 //!
 //! Each file imports only files below it (checked by `worker/tests/layers.rs`):
 //!
-//! 1. `accounts.rs`, `audiences.rs`, `events.rs`, `jobs.rs`, `messages.rs`, `status.rs`,
-//!    `tokens.rs`: the routes' handlers, a file per resource
-//! 2. `media.rs`: media uploads, and the pass-through `messages.rs` uses too
+//! 1. `accounts.rs`, `audiences.rs`, `events.rs`, `jobs.rs`, `material.rs`, `messages.rs`,
+//!    `status.rs`, `tokens.rs`: the routes' handlers, a file per resource
+//! 2. `media.rs`, `reads.rs`: media uploads (each id recorded), and the pass-through
+//!    `messages.rs` uses too; WeChat reads answered from D1 for a minute
 //! 3. `view.rs`: how stored rows are shown
 //! 4. `mod.rs`: who the caller is and what they may do, pages, the JSON answer
 
@@ -21,8 +22,10 @@ pub mod accounts;
 pub mod audiences;
 pub mod events;
 pub mod jobs;
+pub mod material;
 pub mod media;
 pub mod messages;
+pub mod reads;
 pub mod status;
 pub mod tokens;
 pub mod view;
@@ -239,6 +242,19 @@ pub async fn authorize(req: &Request, app: &Ctx) -> Result<Principal, AppError> 
         // A row whose accounts cannot be read holds none: it is refused, never widened.
         accounts: serde_json::from_str(&row.accounts).unwrap_or_default(),
     })
+}
+
+/// The request of a JSON endpoint, read by core from an admin body (wire names or camelCase),
+/// checked and built for the account: a malformed one is 400 before any call.
+pub fn build(
+    endpoint: wxmass::endpoint::EndpointName,
+    body: Value,
+    app: &Ctx,
+) -> Result<wxmass::HttpRequest, AppError> {
+    let base = &app.acct()?.base;
+    wxmass::endpoint::AnyRequest::from_value(endpoint, body)
+        .and_then(|r| r.build(base))
+        .map_err(AppError::Invalid)
 }
 
 /// A JSON answer with a status.

@@ -5,7 +5,7 @@ use worker::D1PreparedStatement;
 
 use super::access_token::{TokenRow, TOKEN_SELECT};
 use super::db::{first, n, opt, rows, s, Store};
-use super::wechat_reads::{ReadRow, READ_SELECT};
+use super::wechat_reads::{ReadRow, READS_SINCE_SELECT, READ_SELECT};
 use crate::error::AppError;
 
 /// One row of the call ledger.
@@ -74,6 +74,36 @@ impl Store {
             ])
             .await?;
         Ok((first(&r, 0)?, rows(&r, 1)?, first(&r, 2)?))
+    }
+
+    /// What a read that is no mass call decides from: the token, when WeChat answered the reads
+    /// of `endpoints` since `since` (their allowance), and its last answer to the same read.
+    pub async fn read_for_plain_read(
+        &self,
+        endpoint: &str,
+        key: &str,
+        since: i64,
+        endpoints: &[&str],
+    ) -> Result<(Option<TokenRow>, Vec<i64>, Option<ReadRow>), AppError> {
+        #[derive(Deserialize)]
+        struct At {
+            fetched_at: i64,
+        }
+        let names = serde_json::to_string(endpoints)
+            .map_err(|e| AppError::Internal(format!("read endpoints: {e}")))?;
+        let r = self
+            .batch(vec![
+                self.sql(TOKEN_SELECT, &[self.acc()])?,
+                self.sql(READS_SINCE_SELECT, &[self.acc(), n(since), s(&names)])?,
+                self.sql(READ_SELECT, &[self.acc(), s(endpoint), s(key)])?,
+            ])
+            .await?;
+        let reads: Vec<At> = rows(&r, 1)?;
+        Ok((
+            first(&r, 0)?,
+            reads.into_iter().map(|a| a.fetched_at).collect(),
+            first(&r, 2)?,
+        ))
     }
 
     /// Records a call in the ledger.

@@ -11,6 +11,7 @@ use wxmass::plan::{BatchOutcome, BatchProgress, BatchState, Delivery, JobResult}
 use super::calls::{CallRow, SENDS_SELECT};
 use super::db::{first, n, opt, opt_n, rows, s, Store};
 use super::events::EventRow;
+use super::media::{media_of_job_select, MediaRow};
 use crate::error::AppError;
 
 /// What a claim returned ([`Store::claim`]): the stored body, and for a batch of a sealed
@@ -276,7 +277,7 @@ impl Store {
     pub async fn read_job(
         &self,
         id: &str,
-    ) -> Result<Option<(JobRow, Vec<BatchRow>, Vec<EventRow>)>, AppError> {
+    ) -> Result<Option<(JobRow, Vec<BatchRow>, Vec<EventRow>, Vec<MediaRow>)>, AppError> {
         let r = self
             .batch(vec![
                 self.sql(
@@ -291,10 +292,12 @@ impl Store {
                     "SELECT e.* FROM events e JOIN batches b ON b.msg_id = e.msg_id AND b.account_id = e.account_id WHERE b.job_id = ?1 AND b.account_id = ?2 AND e.kind = 'mass_send_job_finish' ORDER BY e.received_at",
                     &[s(id), self.acc()],
                 )?,
+                // The media the worker made that the message names (0010_media.sql).
+                self.sql(&media_of_job_select(), &[s(id), self.acc()])?,
             ])
             .await?;
         match first::<JobRow>(&r, 0)? {
-            Some(job) => Ok(Some((job, rows(&r, 1)?, rows(&r, 2)?))),
+            Some(job) => Ok(Some((job, rows(&r, 1)?, rows(&r, 2)?, rows(&r, 3)?))),
             None => Ok(None),
         }
     }

@@ -23,9 +23,10 @@
 //! 4. `audiences.rs`, `events.rs`, `calls.rs`, `accounts.rs`, `admin_tokens.rs`, `test_values.rs`:
 //!    `audiences` and their parts and chunks; `events` and `push_seen`; the `calls` ledger (and
 //!    the reads that decide from it); `accounts`; `admin_tokens`; the test hooks in `kv`
-//! 5. `access_token.rs`, `wechat_reads.rs`: each account's access_token (sealed) and its refresh
+//! 5. `media.rs`: the media ids the worker made
+//! 6. `access_token.rs`, `wechat_reads.rs`: each account's access_token (sealed) and its refresh
 //!    lock; WeChat's last answers to reads
-//! 6. `db.rs`: the [`Store`] handle, bound parameters, one counted round trip, results
+//! 7. `db.rs`: the [`Store`] handle, bound parameters, one counted round trip, results
 
 mod access_token;
 mod accounts;
@@ -35,6 +36,7 @@ mod calls;
 mod db;
 mod events;
 mod jobs;
+mod media;
 mod run;
 mod status;
 mod test_values;
@@ -51,4 +53,5 @@ pub use jobs::{
     claimed, outcome_json, outcome_of_result, BatchCancel, BatchCounts, BatchRow, JobListRow,
     JobRow, NewBatch, QueuedSend,
 };
+pub use media::MediaRow;
 pub use run::PendingResult;

@@ -1,6 +1,6 @@
-//! `wechat_reads`: WeChat's last answer to each read (mass/get of a msg_id, speed/get) of an
-//! account, served again for a minute so that reading never spends what sends need
-//! (`calls.rs`, the worker's).
+//! `wechat_reads`: WeChat's last answer to each read (mass/get of a msg_id, speed/get, the
+//! material lists, the tags) of an account, served again for a minute so that reading never
+//! spends what sends need (`calls.rs`, the worker's).
 
 use serde::Deserialize;
 use worker::D1PreparedStatement;
@@ -17,6 +17,10 @@ pub struct ReadRow {
 
 /// The store's account's answer to one read (?1 the account, ?2 the endpoint, ?3 the key).
 pub(super) const READ_SELECT: &str = "SELECT answer_json, fetched_at FROM wechat_reads WHERE account_id = ?1 AND endpoint = ?2 AND key = ?3";
+
+/// When the store's account's reads of some endpoints were answered since ?2 (?3 the endpoints,
+/// a JSON array).
+pub(super) const READS_SINCE_SELECT: &str = "SELECT fetched_at FROM wechat_reads WHERE account_id = ?1 AND fetched_at > ?2 AND endpoint IN (SELECT value FROM json_each(?3))";
 
 impl Store {
     /// Keeps WeChat's answer to a read (replacing the one before).
