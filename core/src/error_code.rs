@@ -22,6 +22,17 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
+    /// What it says to do, in Chinese (the twin of [`ErrorClass::as_str`] in texts for a person).
+    pub fn zh(self) -> &'static str {
+        match self {
+            ErrorClass::Retry => "可重试",
+            ErrorClass::RefreshToken => "需刷新 access_token",
+            ErrorClass::Quota => "额度或频率限制",
+            ErrorClass::Duplicate => "clientmsgid 重复",
+            ErrorClass::Fatal => "重试无用",
+        }
+    }
+
     /// Stable machine name: `retry`, `refresh-token`, `quota`, `duplicate`, `fatal`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -205,6 +216,28 @@ impl fmt::Display for ApiError {
     }
 }
 
+impl ApiError {
+    /// The error in Chinese, the twin of its `Display`: WeChat's own Chinese message for a code
+    /// the table knows.
+    pub fn zh(&self) -> String {
+        match self.known {
+            Some(k) => format!(
+                "微信错误 {}：{}（{}；服务器返回 {:?}）",
+                self.code,
+                k.zh,
+                k.class.zh(),
+                self.server_message
+            ),
+            None => format!(
+                "微信错误 {}（wxmass 不认识此代码，{}；服务器返回 {:?}）",
+                self.code,
+                ErrorClass::Fatal.zh(),
+                self.server_message
+            ),
+        }
+    }
+}
+
 impl std::error::Error for ApiError {}
 
 /// JSON (the JS model, and the `error` of the worker's answers):
@@ -289,6 +322,18 @@ mod tests {
         assert_eq!(ApiError::new(45067, "").class(), ErrorClass::Fatal);
         assert_eq!(ApiError::new(99999, "").class(), ErrorClass::Fatal);
         assert!(ApiError::new(99999, "x").known.is_none());
+    }
+
+    #[test]
+    fn the_chinese_twin_is_wechats_own_message_without_the_english() {
+        let e = ApiError::new(40007, "invalid media_id rid: 1");
+        let zh = e.zh();
+        assert!(
+            zh.starts_with("微信错误 40007：不合法的媒体文件 id（重试无用"),
+            "{zh}"
+        );
+        assert!(!zh.contains("Invalid media_id"), "{zh}");
+        assert!(ApiError::new(99999, "x").zh().contains("不认识"));
     }
 
     #[test]

@@ -106,6 +106,32 @@ pub enum EventError {
 }
 
 impl EventError {
+    /// The error in Chinese, the twin of its `Display` (element names stay as WeChat writes them).
+    pub fn zh(&self) -> String {
+        match self {
+            EventError::TooLarge { size, limit } => {
+                format!("XML 正文 {size} 字节，超过上限 {limit} 字节")
+            }
+            EventError::NotUtf8 => "XML 正文不是有效的 UTF-8".to_owned(),
+            EventError::DocType => "不允许 DOCTYPE 和实体声明".to_owned(),
+            EventError::UnknownEntity { name } => format!("未知的实体引用 &{name};"),
+            EventError::TooDeep { limit } => format!("XML 嵌套超过 {limit} 层"),
+            EventError::TooManyElements { limit } => format!("XML 元素超过 {limit} 个"),
+            EventError::Malformed { message } => format!("XML 格式错误：{message}"),
+            EventError::Root { found } => format!("根元素须为 <xml>，实际为 <{found}>"),
+            EventError::Missing { element } => format!("缺少元素 {element}"),
+            EventError::Duplicate { element } => format!("元素 {element} 出现了不止一次"),
+            EventError::Number {
+                element,
+                expected,
+                value,
+            } => format!(
+                "元素 {element} 须为{}，实际为 {value:?}",
+                number_zh(expected)
+            ),
+        }
+    }
+
     /// Stable machine-readable name of the error (used by the npm package and the worker).
     pub fn code(&self) -> &'static str {
         match self {
@@ -924,6 +950,15 @@ fn unique_child<'a>(
     Ok(found)
 }
 
+/// [`Number::EXPECTED`] in Chinese.
+fn number_zh(expected: &str) -> &'static str {
+    match expected {
+        "an unsigned 64-bit integer" => "无符号 64 位整数",
+        "an unsigned 32-bit integer" => "无符号 32 位整数",
+        _ => "64 位整数",
+    }
+}
+
 /// A number type the parser reads; `EXPECTED` names it in errors.
 trait Number: Sized + std::str::FromStr {
     const EXPECTED: &'static str;
@@ -1020,6 +1055,21 @@ fn flatten(node: &Node, prefix: String, out: &mut Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_push_that_cannot_be_read_says_why_in_chinese_too() {
+        let missing = parse_message(b"<xml><MsgType>event</MsgType></xml>").unwrap_err();
+        assert!(missing.zh().starts_with("缺少元素"), "{}", missing.zh());
+        let number = parse_message(
+            b"<xml><MsgType>event</MsgType><Event>MASSSENDJOBFINISH</Event><MsgID>x</MsgID></xml>",
+        )
+        .unwrap_err();
+        assert_eq!(number.zh(), "元素 MsgID 须为无符号 64 位整数，实际为 \"x\"");
+        for n in [u64::EXPECTED, u32::EXPECTED, i64::EXPECTED] {
+            assert_ne!(number_zh(n), "", "{n}");
+        }
+        assert_ne!(number_zh(u32::EXPECTED), number_zh(u64::EXPECTED));
+    }
 
     #[test]
     fn cdata_beside_layout_whitespace_keeps_only_the_cdata() {

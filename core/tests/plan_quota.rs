@@ -123,6 +123,11 @@ fn subscription_never_sends_to_openid_lists() {
     );
     assert!(matches!(d, QuotaDecision::Never { .. }), "{d:?}");
     assert_eq!(d.start_at(UnixMillis(0)), None);
+    // The console's Chinese page shows why in Chinese: `reasonZh` beside `reason`.
+    let json = serde_json::to_value(&d).unwrap_or_default();
+    let zh = json["reasonZh"].as_str().unwrap_or_default();
+    assert!(zh.contains("订阅号不可用"), "{json}");
+    assert_ne!(Some(zh), json["reason"].as_str());
 }
 
 // ---- service, daily ----------------------------------------------------------------------------

@@ -465,7 +465,7 @@ export type QuotaDecision =
   | { decision: 'now' }
   /** Not before `at` (Unix ms: the start of the next China day or month), because of `rule`. */
   | { decision: 'not_before'; at: number; rule: QuotaRule }
-  | { decision: 'never'; reason: string };
+  | { decision: 'never'; reason: string; reasonZh: string };
 
 /** The batches of a plan that go out on one China day. */
 export interface ScheduledDay {
@@ -702,6 +702,8 @@ export interface StatusCheckResult {
   status: MsgStatus;
   source: 'mass/get';
   note: string;
+  /** The same in Chinese (absent from a result stored before the worker's migration 0009). */
+  noteZh?: string;
 }
 
 /** One batch of a job: the plan's batch, and how it went. */
@@ -717,7 +719,11 @@ export interface AdminBatch extends PlanBatch {
   msgDataId: string | null;
   /** The last attempt's outcome, for a person. */
   lastOutcome: string | null;
+  /** The same in Chinese; `null` for a batch written before the worker's migration 0009. */
+  lastOutcomeZh: string | null;
   failReason: string | null;
+  /** The same in Chinese; `null` for a batch written before the worker's migration 0009. */
+  failReasonZh: string | null;
   /** Unix ms: when WeChat accepted the batch; null before. */
   submittedAt: number | null;
   result: JobResult | StatusCheckResult | null;
@@ -739,6 +745,8 @@ export interface AdminEvent {
   receivedAt: number;
   state: AdminEventState;
   reason: string | null;
+  /** The same in Chinese; `null` for a push stored before the worker's migration 0009. */
+  reasonZh: string | null;
   /** parseEvent's value (without `dedupeKey`, which is above); null for an unreadable push. */
   payload: Omit<MassSendJobFinishEvent, 'dedupeKey'> | Omit<OtherMessage, 'dedupeKey'> | null;
   /** The raw XML of an unreadable push. */
@@ -755,6 +763,7 @@ export interface AdminJob {
   sendAt: number;
   /** Unix ms. */
   cancelledAt: number | null;
+  createdBy: AdminJobCreator | null;
   /**
    * Why a job ended `failed` or `partly_failed`, in words (the batches not delivered, with
    * their reasons); `null` otherwise.
@@ -798,9 +807,24 @@ export interface AdminJobMedia {
   articles: { title: string; thumbMediaId: string; thumbUrl: string | null }[];
 }
 
-/** `GET /api/jobs`. */
+/**
+ * Who created a job: the scoped token (its id, label and role), or the deployment's
+ * `ADMIN_TOKEN` (`tokenId` null). A job made before the worker's migration 0009 has none (`null`).
+ */
+export interface AdminJobCreator {
+  tokenId: string | null;
+  label: string;
+  role: 'admin' | 'operator';
+}
+
+/**
+ * `GET /api/jobs?limit=&cursor=&state=`: newest first. `state` (a comma list of
+ * `AdminJobState`s) keeps the jobs in those states, filtered on the server; such a page may hold
+ * fewer than `limit` jobs, even none, and still have a `nextCursor`: the list ends where it is
+ * `null`.
+ */
 export interface AdminJobList {
-  jobs: { id: string; state: AdminJobState; createdAt: number; sendAt: number; cancelledAt: number | null; message: Record<string, unknown>; audience: Record<string, unknown>; batches: number; counts: AdminBatchCounts }[];
+  jobs: { id: string; state: AdminJobState; createdAt: number; sendAt: number; cancelledAt: number | null; createdBy: AdminJobCreator | null; message: Record<string, unknown>; audience: Record<string, unknown>; batches: number; counts: AdminBatchCounts }[];
   nextCursor: string | null;
 }
 

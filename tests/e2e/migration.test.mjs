@@ -2,6 +2,7 @@
 // to a local D1 that holds rows of the shape 0001–0006 left: keys with `<account>/` in front for
 // every account but the default, access tokens in the clear, an AppID in upper case. Needs no
 // worker build: wrangler applies the SQL files as `wrangler d1 migrations apply` does in a deploy.
+// The later migrations (0008 on) are then applied over the same rows, as a deploy would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -106,4 +107,14 @@ test('0007 stores AppIDs in lower case and refuses one AppID twice whatever its 
   assert.throws(() => sql("INSERT INTO accounts (id, app_id, kind, secrets, key_id, created_at, updated_at) VALUES ('c', 'Wx00000000000000Bb', 'service', 's', 'k1', 1, 1)"), /UNIQUE/);
   assert.deepEqual(rows('SELECT account_id, count(*) AS n FROM calls GROUP BY account_id ORDER BY account_id'), [{ account_id: 'b', n: 1 }, { account_id: 'default', n: 1 }]);
   assert.deepEqual(rows('SELECT id, accounts FROM admin_tokens'), [{ id: 't1', accounts: '["b"]' }]);
+});
+
+test('the later migrations apply in order over those rows: jobs made before 0009 name no creator, and texts written before it have no Chinese twin', () => {
+  for (const f of readdirSync(join(ROOT, 'worker', 'migrations'))) {
+    if (f > MIGRATION) cpSync(join(ROOT, 'worker', 'migrations', f), join(dir, 'migrations', f));
+  }
+  wrangler('d1', 'migrations', 'apply', 'DB');
+  assert.deepEqual(rows("SELECT id, created_by FROM jobs WHERE account_id = 'default' ORDER BY id").map((j) => j.created_by), [null, null, null]);
+  assert.deepEqual(rows('SELECT last_outcome_zh, fail_reason_zh FROM batches').map(Object.values).flat(), [null, null, null, null]);
+  assert.deepEqual(rows('SELECT reason_zh FROM events').map((e) => e.reason_zh), [null, null, null]);
 });

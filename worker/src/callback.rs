@@ -33,7 +33,7 @@ use wxmass::callback::{
 };
 use wxmass::event::{CallbackMessage, EventError, MassSendJobFinish};
 use wxmass::limits::{CALLBACK_BODY_MAX_BYTES, CALLBACK_SUCCESS_REPLY};
-use wxmass::plan::{BatchOutcome, BatchProgress, JobResult, StateError};
+use wxmass::plan::{BatchOutcome, BatchProgress, JobResult, StateError, Text};
 
 use crate::ctx::Ctx;
 use crate::error::AppError;
@@ -164,7 +164,7 @@ async fn pass_on(
     now: i64,
 ) -> Result<Response, AppError> {
     let mut keep = match &parsed {
-        Err(e) => Some(("unreadable", Some(e.to_string()))),
+        Err(e) => Some(("unreadable", Some(Text::new(e.to_string(), e.zh())))),
         Ok(_) if app.cfg.store_all_pushes => Some(("stored", None)),
         Ok(_) => None,
     };
@@ -175,9 +175,10 @@ async fn pass_on(
             Some(Ok(upstream)) => answer = upstream,
             Some(Err(why)) => {
                 let reason = match &keep {
-                    Some((_, Some(parse_error))) => {
-                        format!("{why}; also unreadable: {parse_error}")
-                    }
+                    Some((_, Some(parse_error))) => Text::new(
+                        format!("{}; also unreadable: {}", why.en, parse_error.en),
+                        format!("{}；且无法读取：{}", why.zh, parse_error.zh),
+                    ),
                     _ => why,
                 };
                 keep = Some(("forward_failed", Some(reason)));
@@ -186,15 +187,8 @@ async fn pass_on(
         }
     }
     if let Some((state, reason)) = keep {
-        if let Err(e) = store_push(
-            app,
-            parsed.as_ref().ok(),
-            xml,
-            state,
-            reason.as_deref(),
-            now,
-        )
-        .await
+        if let Err(e) =
+            store_push(app, parsed.as_ref().ok(), xml, state, reason.as_ref(), now).await
         {
             if !forwarded {
                 // Storing was the only handling: let WeChat retry.
@@ -207,8 +201,8 @@ async fn pass_on(
 }
 
 /// Forwards the push as it came. `Some(Ok)`: the upstream's answer for WeChat; `Some(Err)`:
-/// why it failed; `None`: no `FORWARD_URL`.
-async fn forward(app: &Ctx, incoming: &Incoming) -> Option<Result<Response, String>> {
+/// why it failed (in English and Chinese); `None`: no `FORWARD_URL`.
+async fn forward(app: &Ctx, incoming: &Incoming) -> Option<Result<Response, Text>> {
     let url = app.account.as_ref()?.secrets.forward_url.as_deref()?;
     let sent = app
         .wechat
@@ -221,16 +215,30 @@ async fn forward(app: &Ctx, incoming: &Incoming) -> Option<Result<Response, Stri
         )
         .await;
     let result = match sent {
-        Err(e) => Err(format!("forward not sent: {e}")),
-        Ok(Err(e)) => Err(format!("forward failed: {}", e.0)),
-        Ok(Ok(up)) if !(200..300).contains(&up.status) => Err(format!(
-            "forward failed: the account's server answered HTTP {}",
-            up.status
+        Err(e) => Err(Text::new(
+            format!("forward not sent: {e}"),
+            format!("未能转发：{e}"),
         )),
-        Ok(Ok(up)) => upstream_answer(up).map_err(|e| format!("forward: {e}")),
+        Ok(Err(e)) => Err(Text::new(
+            format!("forward failed: {}", e.0),
+            format!("转发失败：{}", e.0),
+        )),
+        Ok(Ok(up)) if !(200..300).contains(&up.status) => Err(Text::new(
+            format!(
+                "forward failed: the account's server answered HTTP {}",
+                up.status
+            ),
+            format!("转发失败：公众号自己的服务器返回 HTTP {}", up.status),
+        )),
+        Ok(Ok(up)) => upstream_answer(up).map_err(|e| {
+            Text::new(
+                format!("forward: {e}"),
+                format!("转发：无法转交服务器的应答：{e}"),
+            )
+        }),
     };
     if let Err(why) = &result {
-        worker::console_warn!("{why}; answered success to WeChat");
+        worker::console_warn!("{}; answered success to WeChat", why.en);
     }
     Some(result)
 }
@@ -336,7 +344,7 @@ async fn store_push(
     message: Option<&CallbackMessage>,
     xml: &str,
     state: &str,
-    reason: Option<&str>,
+    reason: Option<&Text>,
     now: i64,
 ) -> Result<(), AppError> {
     let (key, kind, name, payload) = match message {
@@ -391,11 +399,12 @@ fn job_result(e: &MassSendJobFinish) -> JobResult {
 /// same send: one of the two is not WeChat's, so it is kept apart for a person to look at).
 pub struct Refused {
     pub state: &'static str,
-    pub reason: String,
+    /// Why, in English and Chinese.
+    pub reason: Text,
 }
 
 impl Refused {
-    pub fn ignored(reason: String) -> Refused {
+    pub fn ignored(reason: Text) -> Refused {
         Refused {
             state: "ignored",
             reason,
@@ -409,10 +418,16 @@ impl Refused {
 /// event.
 pub fn apply_result(row: &BatchRow, e: &MassSendJobFinish) -> Result<Option<BatchRow>, Refused> {
     if !matches!(row.state.as_str(), "submitted" | "finished") {
-        return Err(Refused::ignored(format!("the batch is {}", row.state)));
+        return Err(Refused::ignored(Text::new(
+            format!("the batch is {}", row.state),
+            format!("该批次处于 {} 状态，不接收结果", row.state),
+        )));
     }
     let mut progress: BatchProgress = serde_json::from_str(&row.progress_json).map_err(|err| {
-        Refused::ignored(format!("the batch's stored progress is unreadable: {err}"))
+        Refused::ignored(Text::new(
+            format!("the batch's stored progress is unreadable: {err}"),
+            format!("该批次保存的进度无法读取：{err}"),
+        ))
     })?;
     let before = progress.clone();
     let result = job_result(e);
@@ -421,9 +436,9 @@ pub fn apply_result(row: &BatchRow, e: &MassSendJobFinish) -> Result<Option<Batc
         .map_err(|err| match err {
             StateError::ConflictingResult { .. } => Refused {
                 state: "conflicting",
-                reason: err.to_string(),
+                reason: err.text(),
             },
-            other => Refused::ignored(other.to_string()),
+            other => Refused::ignored(other.text()),
         })?;
     if progress == before {
         return Ok(None);

@@ -33,7 +33,7 @@ use wxmass::plan::turn::{
     due_limit, read_held_back, AccountTurns, CheckSettled, CheckStep, CronTurn, DueBatch,
     OverdueBatch, SendSettled, SendStep, Spend, Stage, Step, StepCosts, TurnRead,
 };
-use wxmass::plan::{BatchProgress, SendKind, UnixMillis};
+use wxmass::plan::{BatchProgress, SendKind, Text, UnixMillis};
 use wxmass::{Endpoint, HttpRequest, MassMessage, MsgId};
 
 use crate::account::Account;
@@ -409,7 +409,7 @@ async fn defer(
     progress: &BatchProgress,
     stage: Stage,
     next_at: i64,
-    why: String,
+    why: Text,
     now: i64,
 ) -> Result<(), AppError> {
     let mut new = row.clone();
@@ -418,9 +418,9 @@ async fn defer(
     new.lease_until = 0;
     new.next_attempt_at = next_at;
     if stage == Stage::Failed {
-        new.fail_reason = Some(why.clone());
+        set_fail_reason(&mut new, &why);
     }
-    new.last_outcome = Some(why);
+    set_last_outcome(&mut new, why);
     app.store
         .commit(vec![app.store.update_batch(
             &new,
@@ -491,7 +491,7 @@ fn after_send(mut row: BatchRow, settled: &SendSettled) -> BatchRow {
     row.attempt = i64::from(settled.progress.attempts());
     row.lease_until = 0;
     row.state = settled.stage.as_str().into();
-    row.last_outcome = Some(settled.outcome.clone());
+    set_last_outcome(&mut row, settled.outcome.clone());
     if let Some(at) = settled.next_at {
         row.next_attempt_at = at.0;
     }
@@ -502,9 +502,21 @@ fn after_send(mut row: BatchRow, settled: &SendSettled) -> BatchRow {
         row.status_checks = 0;
     }
     if let Some(why) = &settled.fail_reason {
-        row.fail_reason = Some(why.clone());
+        set_fail_reason(&mut row, why);
     }
     row
+}
+
+/// A batch's last outcome, in both languages.
+fn set_last_outcome(row: &mut BatchRow, outcome: Text) {
+    row.last_outcome = Some(outcome.en);
+    row.last_outcome_zh = Some(outcome.zh);
+}
+
+/// Why a batch failed, in both languages.
+fn set_fail_reason(row: &mut BatchRow, why: &Text) {
+    row.fail_reason = Some(why.en.clone());
+    row.fail_reason_zh = Some(why.zh.clone());
 }
 
 /// The request of a batch of a sealed audience, built now by core from the job's message, its
@@ -580,16 +592,18 @@ async fn check_status(
 fn after_check(mut row: BatchRow, settled: &CheckSettled) -> BatchRow {
     row.state = settled.stage.as_str().into();
     row.status_checks = i64::from(settled.status_checks);
-    row.last_outcome = Some(settled.outcome.clone());
+    set_last_outcome(&mut row, settled.outcome.clone());
     if let Some(at) = settled.next_at {
         row.next_attempt_at = at.0;
     }
     if let Some(r) = &settled.finished {
-        row.result_json =
-            Some(json!({ "status": r.status, "source": "mass/get", "note": r.note }).to_string());
+        row.result_json = Some(
+            json!({ "status": r.status, "source": "mass/get", "note": r.note.en, "noteZh": r.note.zh })
+                .to_string(),
+        );
     }
     if let Some(why) = &settled.fail_reason {
-        row.fail_reason = Some(why.clone());
+        set_fail_reason(&mut row, why);
     }
     // Core's outcome of the check, as a push would have stored it (SEND_FAIL is refused).
     if let Some(outcome) = &settled.batch_outcome {
@@ -604,8 +618,14 @@ async fn apply_pending_result(app: &Ctx, p: PendingResult) -> Result<bool, AppEr
     let now = app.now();
     let decision = match parse_message(p.event_xml.as_bytes()) {
         Ok(CallbackMessage::MassSendJobFinish(e)) => apply_result(&p.batch, &e),
-        Ok(_) => Err(Refused::ignored("not a MASSSENDJOBFINISH".to_owned())),
-        Err(e) => Err(Refused::ignored(format!("unreadable: {e}"))),
+        Ok(_) => Err(Refused::ignored(Text::new(
+            "not a MASSSENDJOBFINISH",
+            "不是 MASSSENDJOBFINISH 推送",
+        ))),
+        Err(e) => Err(Refused::ignored(Text::new(
+            format!("unreadable: {e}"),
+            format!("无法读取：{}", e.zh()),
+        ))),
     };
     let stmts = match &decision {
         Ok(Some(new)) => vec![

@@ -277,7 +277,8 @@ async fn dispatch(
         (Route::Jobs, Method::Get) => admin::jobs::list(&req, app).await,
         (Route::Jobs, _) => {
             let key = req.headers().get("idempotency-key")?;
-            admin::jobs::create(json(&mut req).await?, key, app).await
+            let body = json(&mut req).await?;
+            admin::jobs::create(body, key, app, caller(who)?).await
         }
         (Route::Job(id), _) => admin::jobs::get(id, app).await,
         (Route::JobCancel(id), _) => admin::jobs::cancel(id, app).await,

@@ -34,6 +34,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::china_time::UnixMillis;
+use super::outcome::Text;
 use crate::endpoint::SendReply;
 use crate::error_code::{codes, ApiError, ErrorClass, ReplyError};
 use crate::ids::MsgId;
@@ -174,10 +175,57 @@ pub enum FailReason {
 impl FailReason {
     /// The reason for a person, with a warning when the send may exist anyway.
     pub fn explain(&self, maybe_delivered: bool) -> String {
-        if maybe_delivered && *self != FailReason::DeliveredWithoutMsgId {
+        if self.may_exist(maybe_delivered) {
             format!("{self}; an attempt may have reached WeChat, so the send may exist: check with mass/get or the MASSSENDJOBFINISH event before sending again (re-planning the same job reuses the same clientmsgid, so WeChat will not deliver it twice)")
         } else {
             self.to_string()
+        }
+    }
+
+    /// [`FailReason::explain`] in Chinese: the same facts, WeChat's own Chinese message for an
+    /// error code the table knows.
+    pub fn explain_zh(&self, maybe_delivered: bool) -> String {
+        if self.may_exist(maybe_delivered) {
+            format!("{}；某次请求可能已到达微信，群发可能已存在：重发前请用 mass/get 或 MASSSENDJOBFINISH 推送核实（同一任务重新规划会沿用同一 clientmsgid，微信不会重复送达）", self.zh())
+        } else {
+            self.zh()
+        }
+    }
+
+    /// Both, for a person: [`FailReason::explain`] and [`FailReason::explain_zh`].
+    pub fn explain_text(&self, maybe_delivered: bool) -> Text {
+        Text {
+            en: self.explain(maybe_delivered),
+            zh: self.explain_zh(maybe_delivered),
+        }
+    }
+
+    fn may_exist(&self, maybe_delivered: bool) -> bool {
+        maybe_delivered && *self != FailReason::DeliveredWithoutMsgId
+    }
+
+    /// The reason in Chinese: the same facts as its English `Display`.
+    pub fn zh(&self) -> String {
+        match self {
+            FailReason::Api { code, message } => match crate::error_code::lookup(*code) {
+                Some(k) => format!("微信错误 {code}：{}（{}）", k.zh, k.class.zh()),
+                // Only the English text was kept of a code the table does not know.
+                None => format!("微信错误 {code}（wxmass 不认识此代码）：{message}"),
+            },
+            FailReason::HttpStatus { status } => {
+                format!("API 地址（微信前的代理？）返回 HTTP {status}，未重试")
+            }
+            FailReason::DeliveredWithoutMsgId => "微信说此 clientmsgid 的群发已存在（45065）却未返回 msg_id：它已送出，请勿重发；用 mass/get 或 MASSSENDJOBFINISH 推送查出其 msg_id".to_owned(),
+            FailReason::RetriesExhausted { attempts, last } => {
+                format!("尝试 {attempts} 次后放弃（最后一次：{last}）")
+            }
+            FailReason::TokenRefreshLoop { refreshes, last } => format!(
+                "access_token 连续刷新 {refreshes} 次仍被拒绝（最后一次：{last}）；请检查 AppID/AppSecret 或 token 来源"
+            ),
+            FailReason::QuotaWaitsExhausted { waits } => format!(
+                "等待 {waits} 次后群发额度仍已用完；请检查账号剩余额度（是否为每月 is_to_all 上限？）"
+            ),
+            FailReason::Cancelled => "发送前已取消".to_owned(),
         }
     }
 }
@@ -335,6 +383,37 @@ pub enum StateError {
         /// The status of the event that disagrees.
         given: String,
     },
+}
+
+impl StateError {
+    /// The error in Chinese, the twin of its `Display`.
+    pub fn zh(&self) -> String {
+        match self {
+            StateError::TooEarly { not_before } => {
+                format!("太早：下次尝试最早在 {}（北京时间）", not_before.china_display())
+            }
+            StateError::Settled { state } => format!("该批次已是 {state} 状态，不再尝试"),
+            StateError::MayBeDelivered => "无法取消：某次尝试可能已到达微信，群发可能已存在；请让它以同一 clientmsgid 完成，或用 mass/get 核实".to_owned(),
+            StateError::NotSubmitted { msg_id } => {
+                format!("该批次并非以 msg_id {msg_id} 提交")
+            }
+            StateError::ConflictingResult {
+                msg_id,
+                held,
+                given,
+            } => format!(
+                "该批次已持有 msg_id {msg_id} 的另一结果（{held}）；此结果（{given}）单独保留，不予应用"
+            ),
+        }
+    }
+
+    /// Both, for a person.
+    pub fn text(&self) -> Text {
+        Text {
+            en: self.to_string(),
+            zh: self.zh(),
+        }
+    }
 }
 
 impl Default for BatchProgress {

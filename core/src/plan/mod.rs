@@ -99,6 +99,7 @@ pub use decide::{
 };
 pub use outcome::{
     job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobState, ResultCounts,
+    Text,
 };
 pub use pacer::Pacer;
 pub use quota::{

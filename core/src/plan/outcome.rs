@@ -266,20 +266,12 @@ impl BatchOutcome {
         BatchOutcome::new(
             Delivery::Refused,
             format!("not delivered: {}", reason.explain(maybe_delivered)),
-            format!(
-                "未送达：{}{}",
-                fail_reason_zh(reason),
-                if maybe_delivered && *reason != FailReason::DeliveredWithoutMsgId {
-                    "；某次请求可能已到达微信，群发可能已存在：重发前请用 mass/get 或 MASSSENDJOBFINISH 推送核实"
-                } else {
-                    ""
-                }
-            ),
+            format!("未送达：{}", reason.explain_zh(maybe_delivered)),
         )
     }
 
     /// A batch that failed for a reason only known as text (a row stored before core kept a
-    /// [`FailReason`], or a status check that gave up).
+    /// [`FailReason`]).
     pub fn of_failure_text(reason: &str) -> BatchOutcome {
         BatchOutcome::new(
             Delivery::Refused,
@@ -287,17 +279,40 @@ impl BatchOutcome {
             format!("未送达：{reason}"),
         )
     }
+
+    /// A batch that failed for a reason known in both languages (a status check that gave up).
+    pub fn of_failure_said(reason: &Text) -> BatchOutcome {
+        BatchOutcome::new(
+            Delivery::Refused,
+            format!("not delivered: {}", reason.en),
+            format!("未送达：{}", reason.zh),
+        )
+    }
 }
 
-/// Why a job did not end delivered, for a person: the batches not delivered in full, each with
-/// its reason. JSON: `{"en":"…","zh":"…"}`.
+/// A text for a person, in English and in Chinese, made together where the facts are known (a
+/// batch's last outcome, why it failed). JSON: `{"en":"…","zh":"…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JobReason {
+pub struct Text {
     /// In English.
     pub en: String,
     /// In Chinese.
     pub zh: String,
 }
+
+impl Text {
+    /// A text from its two languages.
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Text {
+        Text {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+}
+
+/// Why a job did not end delivered, for a person: the batches not delivered in full, each with
+/// its reason. JSON: `{"en":"…","zh":"…"}`.
+pub type JobReason = Text;
 
 /// Batches named one by one in a [`JobReason`]; the rest are counted.
 const REASON_BATCHES_SHOWN: usize = 3;
@@ -340,28 +355,6 @@ pub fn job_reason(outcomes: &[(usize, BatchOutcome)], batches: usize) -> Option<
         let _ = write!(zh, "；另有 {more} 批");
     }
     Some(JobReason { en, zh })
-}
-
-/// [`FailReason`] in Chinese: the same facts as its English `Display`.
-fn fail_reason_zh(reason: &FailReason) -> String {
-    match reason {
-        // Core's ApiError text already holds the Chinese message where the code is known.
-        FailReason::Api { message, .. } => message.clone(),
-        FailReason::HttpStatus { status } => {
-            format!("API 地址（微信前的代理？）返回 HTTP {status}，未重试")
-        }
-        FailReason::DeliveredWithoutMsgId => "微信说此 clientmsgid 的群发已存在（45065）却未返回 msg_id：它已送出，请勿重发；用 mass/get 或 MASSSENDJOBFINISH 推送查出其 msg_id".to_owned(),
-        FailReason::RetriesExhausted { attempts, last } => {
-            format!("尝试 {attempts} 次后放弃（最后一次：{last}）")
-        }
-        FailReason::TokenRefreshLoop { refreshes, last } => format!(
-            "access_token 连续刷新 {refreshes} 次仍被拒绝（最后一次：{last}）；请检查 AppID/AppSecret 或 token 来源"
-        ),
-        FailReason::QuotaWaitsExhausted { waits } => format!(
-            "等待 {waits} 次后群发额度仍已用完；请检查账号剩余额度（是否为每月 is_to_all 上限？）"
-        ),
-        FailReason::Cancelled => "发送前已取消".to_owned(),
-    }
 }
 
 /// A job's batches, counted by where they stand. Batches WeChat reported on count by their
@@ -411,6 +404,22 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Every state, in the order a job goes through them.
+    pub const ALL: [JobState; 7] = [
+        JobState::Planned,
+        JobState::Sending,
+        JobState::Submitted,
+        JobState::Finished,
+        JobState::PartlyFailed,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
+    /// Reads [`JobState::name`] back; `None` for anything else.
+    pub fn parse(name: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     /// Stable machine name (the worker's `state`).
     pub fn name(self) -> &'static str {
         match self {
@@ -465,6 +474,14 @@ pub fn job_state(t: &BatchTally, cancelled: bool) -> JobState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_job_state_reads_back_from_its_name() {
+        for s in JobState::ALL {
+            assert_eq!(JobState::parse(s.name()), Some(s));
+        }
+        assert_eq!(JobState::parse("pending"), None);
+    }
 
     fn counts(total: u64, filter: u64, sent: u64, error: u64) -> ResultCounts {
         ResultCounts {

@@ -284,6 +284,8 @@ pub enum QuotaDecision {
     Never {
         /// Why, for a person.
         reason: String,
+        /// The same in Chinese (`reasonZh`).
+        reason_zh: String,
     },
 }
 
@@ -305,13 +307,31 @@ impl fmt::Display for QuotaDecision {
             QuotaDecision::NotBefore { at, rule } => {
                 write!(f, "{} ({at}), because {rule}", at.china_display())
             }
-            QuotaDecision::Never { reason } => write!(f, "never: {reason}"),
+            QuotaDecision::Never { reason, .. } => write!(f, "never: {reason}"),
         }
     }
 }
 
 /// Why a subscription account can never carry an OpenID-list plan.
 pub(crate) const SUBSCRIPTION_NO_OPENID_LIST: &str = "mass/send to a list of OpenIDs is only available to verified service accounts (订阅号不可用,服务号认证后可用); send to everyone or to a tag instead";
+/// The same in Chinese.
+const SUBSCRIPTION_NO_OPENID_LIST_ZH: &str =
+    "按 OpenID 列表群发（mass/send）仅认证服务号可用，订阅号不可用；请改为发给全部粉丝或按标签群发";
+
+impl QuotaDecision {
+    /// Never, for the reason `en` (`zh` in Chinese).
+    fn never(en: &str, zh: &str) -> QuotaDecision {
+        QuotaDecision::Never {
+            reason: en.to_owned(),
+            reason_zh: zh.to_owned(),
+        }
+    }
+
+    /// A subscription account and a list of OpenIDs.
+    fn subscription_no_openid_list() -> QuotaDecision {
+        QuotaDecision::never(SUBSCRIPTION_NO_OPENID_LIST, SUBSCRIPTION_NO_OPENID_LIST_ZH)
+    }
+}
 
 /// The successful sends a quota rule counts: of which kind, in which window around an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,9 +455,7 @@ pub fn earliest_start(
     now: UnixMillis,
 ) -> QuotaDecision {
     if account == AccountKind::Subscription && need.send_calls > 0 {
-        return QuotaDecision::Never {
-            reason: SUBSCRIPTION_NO_OPENID_LIST.to_owned(),
-        };
+        return QuotaDecision::subscription_no_openid_list();
     }
     if need.calls() == 0 {
         return QuotaDecision::Now;
@@ -460,9 +478,10 @@ pub fn earliest_start(
             }
         }
     }
-    QuotaDecision::Never {
-        reason: "the ledger fills every quota window for the next year".to_owned(),
-    }
+    QuotaDecision::never(
+        "the ledger fills every quota window for the next year",
+        "发送记录已占满未来一年的每个额度窗口",
+    )
 }
 
 /// The window a quota rule counts in.
@@ -754,9 +773,7 @@ pub(crate) fn layout(
         book: Book::new(account, ledger, steps_max),
     };
     if account == AccountKind::Subscription && need.send_calls > 0 {
-        out.start = QuotaDecision::Never {
-            reason: SUBSCRIPTION_NO_OPENID_LIST.to_owned(),
-        };
+        out.start = QuotaDecision::subscription_no_openid_list();
         return out;
     }
 
@@ -830,9 +847,10 @@ pub(crate) fn layout(
         },
         Some(_) => QuotaDecision::Now,
         None if need.calls() == 0 => QuotaDecision::Now,
-        None => QuotaDecision::Never {
-            reason: "every quota window is full as far as time can be counted".to_owned(),
-        },
+        None => QuotaDecision::never(
+            "every quota window is full as far as time can be counted",
+            "在可计算的时间范围内，每个额度窗口都已占满",
+        ),
     };
     out.runs = runs;
     out

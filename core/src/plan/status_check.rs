@@ -19,7 +19,7 @@
 use serde::Serialize;
 
 use super::china_time::UnixMillis;
-use super::outcome::{BatchOutcome, Delivery};
+use super::outcome::{BatchOutcome, Delivery, Text};
 use crate::endpoint::MsgStatus;
 use crate::limits::{RESULT_EVENT_WAIT_MS, STATUS_CHECK_GIVE_UP_MS, STATUS_CHECK_INTERVAL_MAX_MS};
 
@@ -33,12 +33,12 @@ pub enum StatusCheck {
         /// The status mass/get gave (`SEND_SUCCESS`, `DELETE`).
         status: String,
         /// For a person: where the outcome came from and what is unknown.
-        note: String,
+        note: Text,
     },
     /// The send failed, or never ended in time.
     Failed {
         /// Why, for a person.
-        reason: String,
+        reason: Text,
     },
     /// Ask again at `at`.
     CheckAgainAt {
@@ -65,10 +65,12 @@ pub fn after_status(
     // it too), so SEND_FAIL here and `send fail` in a push give the same answer.
     if let Some(outcome) = status.and_then(BatchOutcome::of_status) {
         return match outcome.delivery {
-            Delivery::Refused => StatusCheck::Failed { reason: outcome.en },
+            Delivery::Refused => StatusCheck::Failed {
+                reason: Text::new(outcome.en, outcome.zh),
+            },
             Delivery::Delivered | Delivery::PartlyDelivered => StatusCheck::Finished {
                 status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                note: outcome.en,
+                note: Text::new(outcome.en, outcome.zh),
             },
         };
     }
@@ -77,14 +79,24 @@ pub fn after_status(
     if now >= give_up_at {
         let hours = STATUS_CHECK_GIVE_UP_MS / 3_600_000;
         let reason = match pending {
-            Some(MsgStatus::Sending) => {
-                format!("no result event and still SENDING after {hours} h")
-            }
-            Some(other) => format!(
-                "no result event and mass/get still says {:?} after {hours} h",
-                other.as_str()
+            Some(MsgStatus::Sending) => Text::new(
+                format!("no result event and still SENDING after {hours} h"),
+                format!("{hours} 小时后仍未收到结果推送，mass/get 仍为 SENDING（发送中）"),
             ),
-            None => format!("no result event and no answer from mass/get after {hours} h"),
+            Some(other) => Text::new(
+                format!(
+                    "no result event and mass/get still says {:?} after {hours} h",
+                    other.as_str()
+                ),
+                format!(
+                    "{hours} 小时后仍未收到结果推送，mass/get 仍返回 {:?}",
+                    other.as_str()
+                ),
+            ),
+            None => Text::new(
+                format!("no result event and no answer from mass/get after {hours} h"),
+                format!("{hours} 小时后仍未收到结果推送，mass/get 也没有应答"),
+            ),
         };
         return StatusCheck::Failed { reason };
     }
@@ -121,7 +133,8 @@ mod tests {
             panic!("{c:?}")
         };
         assert_eq!(status, "SEND_SUCCESS");
-        assert!(note.contains("counts are unknown"), "{note}");
+        assert!(note.en.contains("counts are unknown"), "{}", note.en);
+        assert!(note.zh.contains("送达人数未知"), "{}", note.zh);
     }
 
     #[test]
@@ -133,7 +146,7 @@ mod tests {
     #[test]
     fn send_fail_fails_with_a_reason() {
         let c = after_status(Some(&MsgStatus::SendFail), T0, 0, T0.plus_millis(30 * MIN));
-        assert!(matches!(c, StatusCheck::Failed { ref reason } if reason.contains("SEND_FAIL")));
+        assert!(matches!(c, StatusCheck::Failed { ref reason } if reason.en.contains("SEND_FAIL")));
     }
 
     #[test]
@@ -166,7 +179,10 @@ mod tests {
         assert_eq!(
             after_status(Some(&MsgStatus::Sending), T0, 9, now),
             StatusCheck::Failed {
-                reason: "no result event and still SENDING after 24 h".into()
+                reason: Text::new(
+                    "no result event and still SENDING after 24 h",
+                    "24 小时后仍未收到结果推送，mass/get 仍为 SENDING（发送中）"
+                )
             }
         );
     }
@@ -185,10 +201,10 @@ mod tests {
         ));
         let late = T0.plus_millis(25 * 60 * MIN);
         assert!(
-            matches!(after_status(None, T0, 5, late), StatusCheck::Failed { ref reason } if reason.contains("no answer"))
+            matches!(after_status(None, T0, 5, late), StatusCheck::Failed { ref reason } if reason.en.contains("no answer"))
         );
         assert!(
-            matches!(after_status(Some(&other), T0, 5, late), StatusCheck::Failed { ref reason } if reason.contains("PAUSED"))
+            matches!(after_status(Some(&other), T0, 5, late), StatusCheck::Failed { ref reason } if reason.en.contains("PAUSED"))
         );
     }
 }

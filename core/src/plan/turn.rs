@@ -44,7 +44,7 @@ use std::fmt;
 use super::china_time::UnixMillis;
 use super::collect::{self, CollectCosts, CollectStep, Collected, Collecting, Next};
 use super::decide::{Action, BatchProgress, BatchState, Outcome};
-use super::outcome::BatchOutcome;
+use super::outcome::{BatchOutcome, Text};
 use super::pacer::Pacer;
 use super::quota::{earliest_start, AccountKind, QuotaDecision, QuotaNeed, QuotaRule};
 use super::quota::{SendKind, SentRecord};
@@ -246,21 +246,26 @@ pub struct Deferral {
 }
 
 impl Deferral {
-    /// The reason for a person, with the time in China time.
-    pub fn explain(&self) -> String {
+    /// The reason for a person, in English and Chinese, with the time in China time.
+    pub fn explain(&self) -> Text {
         let at = self.until.china_display();
         match self.reason {
-            DeferReason::QuotaWindow(rule) => format!(
-                "waiting for the account's quota window (from {at} China time): {rule} (等待群发额度恢复)"
+            DeferReason::QuotaWindow(rule) => Text::new(
+                format!("waiting for the account's quota window (from {at} China time): {rule} (等待群发额度恢复)"),
+                format!("等待群发额度恢复（北京时间 {at} 起）：{}", rule.zh()),
             ),
             DeferReason::AttemptNotYet {
                 maybe_delivered: true,
-            } => format!(
-                "waiting until {at} China time: an earlier attempt may have reached WeChat, and the same clientmsgid sent again within a minute is answered 45066 instead of with its msg_id (上次尝试结果未知,一分钟后以同一 clientmsgid 重试)"
+            } => Text::new(
+                format!("waiting until {at} China time: an earlier attempt may have reached WeChat, and the same clientmsgid sent again within a minute is answered 45066 instead of with its msg_id (上次尝试结果未知,一分钟后以同一 clientmsgid 重试)"),
+                format!("等待至北京时间 {at}：上次尝试可能已到达微信，一分钟内以同一 clientmsgid 重发会得到 45066 而不是其 msg_id，故一分钟后再以同一 clientmsgid 重试"),
             ),
             DeferReason::AttemptNotYet {
                 maybe_delivered: false,
-            } => format!("the next attempt may start at {at} China time (下次尝试时间未到)"),
+            } => Text::new(
+                format!("the next attempt may start at {at} China time (下次尝试时间未到)"),
+                format!("下次尝试时间未到：最早北京时间 {at}"),
+            ),
         }
     }
 }
@@ -273,7 +278,7 @@ pub struct Failure {
     /// Its progress to store.
     pub progress: BatchProgress,
     /// Why, for a person.
-    pub reason: String,
+    pub reason: Text,
 }
 
 /// A send to make: claim the batch with this progress and lease, call, and hand the answer to
@@ -387,9 +392,9 @@ pub struct SendSettled {
     /// Set when WeChat has the send (its status checks start again from 0).
     pub submitted: Option<Submission>,
     /// Set when the batch failed: why, for a person.
-    pub fail_reason: Option<String>,
+    pub fail_reason: Option<Text>,
     /// The call's outcome, for a person.
-    pub outcome: String,
+    pub outcome: Text,
     /// Whether the ledger row records a success (what quotas count).
     pub call_succeeded: bool,
 }
@@ -400,7 +405,7 @@ pub struct CheckedResult {
     /// The status mass/get gave (`SEND_SUCCESS`, `DELETE`).
     pub status: String,
     /// Where the outcome came from and what is unknown, for a person.
-    pub note: String,
+    pub note: Text,
 }
 
 /// The batch after a check's outcome: write it with the call's ledger row, in one commit.
@@ -413,13 +418,13 @@ pub struct CheckSettled {
     /// Set when the check found the send finished.
     pub finished: Option<CheckedResult>,
     /// Set when the batch failed: why, for a person.
-    pub fail_reason: Option<String>,
+    pub fail_reason: Option<Text>,
     /// How the batch ended, when it did: the outcome rule a MASSSENDJOBFINISH push is read
     /// with, so `SEND_FAIL` here is refused as `send fail` there is; a check that gave up
     /// is refused with its reason.
     pub batch_outcome: Option<BatchOutcome>,
     /// What the check said, for a person.
-    pub outcome: String,
+    pub outcome: Text,
     /// Checks made, this one included.
     pub status_checks: u32,
     /// Whether mass/get answered (the ledger row's success).
@@ -455,7 +460,7 @@ enum Judged {
     },
     Fail {
         progress: BatchProgress,
-        reason: String,
+        reason: Text,
     },
 }
 
@@ -722,7 +727,7 @@ impl CronTurn {
                 maybe_delivered,
             } => {
                 settled.stage = Stage::Failed;
-                settled.fail_reason = Some(reason.explain(maybe_delivered));
+                settled.fail_reason = Some(reason.explain_text(maybe_delivered));
             }
         }
         settled
@@ -766,7 +771,7 @@ impl CronTurn {
                         .status
                         .as_ref()
                         .and_then(BatchOutcome::of_status)
-                        .unwrap_or_else(|| BatchOutcome::of_failure_text(&reason)),
+                        .unwrap_or_else(|| BatchOutcome::of_failure_said(&reason)),
                 );
                 settled.fail_reason = Some(reason);
             }
@@ -884,7 +889,12 @@ fn judge(account: AccountKind, sends: &[SentRecord], due: &DueBatch, now: UnixMi
                 reason: DeferReason::QuotaWindow(rule),
             }
         }
-        QuotaDecision::Never { reason } => return Judged::Fail { progress, reason },
+        QuotaDecision::Never { reason, reason_zh } => {
+            return Judged::Fail {
+                progress,
+                reason: Text::new(reason, reason_zh),
+            }
+        }
     }
     match progress.begin_attempt(now) {
         Ok(_) => Judged::Go(progress),
@@ -902,8 +912,8 @@ fn judge(account: AccountKind, sends: &[SentRecord], due: &DueBatch, now: UnixMi
                     BatchState::Failed {
                         reason,
                         maybe_delivered,
-                    } => reason.explain(*maybe_delivered),
-                    _ => e.to_string(),
+                    } => reason.explain_text(*maybe_delivered),
+                    _ => e.text(),
                 };
                 Judged::Fail { progress, reason }
             }
@@ -912,19 +922,25 @@ fn judge(account: AccountKind, sends: &[SentRecord], due: &DueBatch, now: UnixMi
 }
 
 /// The outcome of a send, for a person.
-fn describe(outcome: &Outcome) -> String {
+fn describe(outcome: &Outcome) -> Text {
     match outcome {
-        Outcome::Accepted(r) => format!("accepted: msg_id {}", r.msg_id),
-        Outcome::ReplyLost => "no reply (lost or unreadable)".into(),
-        Outcome::HttpStatus(s) => format!("HTTP {s}"),
-        Outcome::Api(e) => e.to_string(),
+        Outcome::Accepted(r) => Text::new(
+            format!("accepted: msg_id {}", r.msg_id),
+            format!("微信已受理：msg_id {}", r.msg_id),
+        ),
+        Outcome::ReplyLost => Text::new(
+            "no reply (lost or unreadable)",
+            "没有收到应答（丢失或无法读取）",
+        ),
+        Outcome::HttpStatus(s) => Text::new(format!("HTTP {s}"), format!("HTTP 状态 {s}")),
+        Outcome::Api(e) => Text::new(e.to_string(), e.zh()),
     }
 }
 
 /// What a mass/get answer said.
 struct Heard {
     status: Option<MsgStatus>,
-    described: String,
+    described: Text,
     token_refused: bool,
 }
 
@@ -935,22 +951,48 @@ fn read_status(answer: CallAnswer<'_>) -> Heard {
         token_refused: false,
     };
     match answer {
-        CallAnswer::NoAnswer(why) => heard(None, format!("mass/get: no answer ({why})")),
-        CallAnswer::Http { status, .. } if status != 200 => {
-            heard(None, format!("mass/get: HTTP {status}"))
-        }
+        CallAnswer::NoAnswer(why) => heard(
+            None,
+            Text::new(
+                format!("mass/get: no answer ({why})"),
+                format!("mass/get：没有应答（{why}）"),
+            ),
+        ),
+        CallAnswer::Http { status, .. } if status != 200 => heard(
+            None,
+            Text::new(
+                format!("mass/get: HTTP {status}"),
+                format!("mass/get：HTTP 状态 {status}"),
+            ),
+        ),
         CallAnswer::Http { body, .. } => match parse_any_reply(EndpointName::GetStatus, body) {
             Ok(AnyReply::GetStatus(r)) => {
-                let described = format!("mass/get: {}", r.msg_status.as_str());
+                let status = r.msg_status.as_str();
+                let described = Text::new(
+                    format!("mass/get: {status}"),
+                    format!("mass/get：群发状态 {status}"),
+                );
                 heard(Some(r.msg_status), described)
             }
-            Ok(_) => heard(None, "mass/get: an answer of another endpoint".into()),
+            Ok(_) => heard(
+                None,
+                Text::new(
+                    "mass/get: an answer of another endpoint",
+                    "mass/get：收到的是其他接口的应答",
+                ),
+            ),
             Err(ReplyError::Api(e)) => Heard {
                 token_refused: e.class() == ErrorClass::RefreshToken,
-                described: format!("mass/get: {e}"),
+                described: Text::new(format!("mass/get: {e}"), format!("mass/get：{}", e.zh())),
                 status: None,
             },
-            Err(e) => heard(None, format!("mass/get: unreadable answer: {e}")),
+            Err(e) => heard(
+                None,
+                Text::new(
+                    format!("mass/get: unreadable answer: {e}"),
+                    format!("mass/get：无法读取的应答：{e}"),
+                ),
+            ),
         },
     }
 }
@@ -1138,7 +1180,8 @@ mod tests {
         );
         assert_eq!(settled.next_at, Some(T0.plus_millis(RESULT_EVENT_WAIT_MS)));
         assert!(settled.call_succeeded);
-        assert_eq!(settled.outcome, "accepted: msg_id 1000000001");
+        assert_eq!(settled.outcome.en, "accepted: msg_id 1000000001");
+        assert_eq!(settled.outcome.zh, "微信已受理：msg_id 1000000001");
         assert_eq!(settled.fail_reason, None);
     }
 
@@ -1185,10 +1228,18 @@ mod tests {
         assert_eq!(d.progress, BatchProgress::new());
         let text = d.explain();
         assert!(
-            text.contains("quota window (from 2024-06-11 00:00"),
-            "{text}"
+            text.en.contains("quota window (from 2024-06-11 00:00"),
+            "{}",
+            text.en
         );
-        assert!(text.contains("100 API mass sends a day"), "{text}");
+        assert!(text.en.contains("100 API mass sends a day"), "{}", text.en);
+        assert!(
+            text.zh
+                .contains("等待群发额度恢复（北京时间 2024-06-11 00:00"),
+            "{}",
+            text.zh
+        );
+        assert!(text.zh.contains("服务号每天"), "{}", text.zh);
         assert_eq!(t.poll(T0, PLENTY), Step::NothingLeft);
     }
 
@@ -1222,10 +1273,11 @@ mod tests {
             panic!("expected a failure")
         };
         assert_eq!(f.batch, 0);
+        assert!(f.reason.zh.contains("订阅号不可用"), "{}", f.reason.zh);
         assert!(
-            f.reason.contains("verified service accounts"),
+            f.reason.en.contains("verified service accounts"),
             "{}",
-            f.reason
+            f.reason.en
         );
     }
 
@@ -1293,7 +1345,8 @@ mod tests {
             }
         );
         assert!(w.progress.maybe_delivered());
-        assert!(w.explain().contains("45066"), "{}", w.explain());
+        assert!(w.explain().en.contains("45066"), "{}", w.explain().en);
+        assert!(w.explain().zh.contains("45066"), "{}", w.explain().zh);
         // After the minute, the same batch goes again as attempt 2 (same clientmsgid).
         let mut t = turn(vec![d]);
         let s = send_step(t.poll(T0.plus_millis(60_000), PLENTY));
@@ -1317,9 +1370,9 @@ mod tests {
         };
         assert_eq!(w.until, T0.next_china_day());
         assert!(
-            w.explain().starts_with("the next attempt may start at"),
+            w.explain().en.starts_with("the next attempt may start at"),
             "{}",
-            w.explain()
+            w.explain().en
         );
     }
 
@@ -1339,11 +1392,12 @@ mod tests {
             panic!("expected a failure")
         };
         assert!(
-            f.reason.contains("the attempt limit was reached"),
+            f.reason.en.contains("the attempt limit was reached"),
             "{}",
-            f.reason
+            f.reason.en
         );
-        assert!(f.reason.contains("mass/get"), "{}", f.reason);
+        assert!(f.reason.en.contains("mass/get"), "{}", f.reason.en);
+        assert!(f.reason.zh.contains("mass/get"), "{}", f.reason.zh);
         assert!(f.progress.is_settled());
     }
 
@@ -1380,7 +1434,7 @@ mod tests {
         assert_eq!(settled.stage, Stage::Pending);
         assert_eq!(settled.next_at, Some(T0.plus_millis(60_000)));
         assert!(settled.progress.maybe_delivered());
-        assert_eq!(settled.outcome, "no reply (lost or unreadable)");
+        assert_eq!(settled.outcome.en, "no reply (lost or unreadable)");
         // The call was the minute's 60th.
         assert_eq!(t.poll(T0, PLENTY), Step::Stop(StopReason::Pacer));
     }
@@ -1402,8 +1456,8 @@ mod tests {
         assert_eq!(settled.next_at, None);
         assert!(settled
             .fail_reason
-            .as_deref()
-            .is_some_and(|r| r.contains("HTTP status 403")));
+            .as_ref()
+            .is_some_and(|r| r.en.contains("HTTP status 403") && r.zh.contains("HTTP 403")));
     }
 
     fn overdue(msg_id: Option<MsgId>, checks: u32) -> OverdueBatch {
@@ -1481,7 +1535,7 @@ mod tests {
             Some(T0.plus_millis(2 * RESULT_EVENT_WAIT_MS))
         );
         assert_eq!(
-            (settled.outcome.as_str(), settled.status_checks),
+            (settled.outcome.en.as_str(), settled.status_checks),
             ("mass/get: SENDING", 2)
         );
     }
@@ -1497,9 +1551,9 @@ mod tests {
         assert_eq!(settled.stage, Stage::Submitted);
         assert!(!settled.call_succeeded);
         assert!(
-            settled.outcome.starts_with("mass/get: "),
+            settled.outcome.en.starts_with("mass/get: "),
             "{}",
-            settled.outcome
+            settled.outcome.en
         );
         assert_eq!(t.poll(T0, PLENTY), Step::RefreshToken);
         t.on_token();
@@ -1517,7 +1571,8 @@ mod tests {
         let settled = t.on_check_outcome(c, CallAnswer::NoAnswer("timeout"), T0);
         assert_eq!(settled.stage, Stage::Failed);
         assert!(settled.fail_reason.is_some());
-        assert_eq!(settled.outcome, "mass/get: no answer (timeout)");
+        assert_eq!(settled.outcome.en, "mass/get: no answer (timeout)");
+        assert_eq!(settled.outcome.zh, "mass/get：没有应答（timeout）");
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! ```
 //! `sendAt` is RFC 3339 with an explicit offset (China time is `+08:00`) or Unix milliseconds.
 //! An `Idempotency-Key` header makes creation safe to retry: the same key with the same body
-//! answers 200 with the first job; with another body, 422 `idempotency_key_reused`.
+//! answers 200 with the first job (its creator stays the first caller's, whoever retries);
+//! with another body, 422 `idempotency_key_reused`. Each job records who created it
+//! (`createdBy`: the scoped token's id, label and role; `ADMIN_TOKEN` for the deployment's).
 
 use std::collections::HashSet;
 
@@ -22,17 +24,19 @@ use wxmass::endpoint::tags_get::TagsReply;
 use wxmass::endpoint::EndpointName;
 use wxmass::limits::MEDIA_TEMPORARY_KEPT_SECS;
 use wxmass::plan::{
-    read_send_at, BatchAudience, BatchProgress, ChunkRef, PendingSend, PlanOptions, PlanSummary,
-    SendKind, SendPlan, UnixMillis,
+    read_send_at, BatchAudience, BatchProgress, ChunkRef, FailReason, JobState, PendingSend,
+    PlanOptions, PlanSummary, SendKind, SendPlan, UnixMillis,
 };
 use wxmass::{Audience, MassMessage};
 
-use super::{media, reads, reply, view, Page};
+use super::{media, reads, reply, view, Page, Principal};
 use crate::calls::{Ledger, READ_CACHE_MS};
 use crate::cron::LEDGER_LOOKBACK_MS;
 use crate::ctx::Ctx;
 use crate::error::AppError;
-use crate::store::{self, AudienceRow, BatchCancel, BatchRow, JobRow, NewBatch, QueuedSend};
+use crate::store::{
+    self, AudienceRow, BatchCancel, BatchRow, JobListRow, JobRow, NewBatch, QueuedSend,
+};
 
 /// Longest Idempotency-Key accepted.
 const IDEMPOTENCY_KEY_MAX_BYTES: usize = 200;
@@ -112,6 +116,7 @@ pub async fn create(
     body: Value,
     idempotency_key: Option<String>,
     app: &Ctx,
+    who: &Principal,
 ) -> Result<Response, AppError> {
     if let Some(key) = &idempotency_key {
         check_idempotency_key(key)?;
@@ -164,6 +169,7 @@ pub async fn create(
         cancelled_at: None,
         audience_id: planned.audience_id,
         send_ignore_reprint: options.send_ignore_reprint.map(i64::from),
+        created_by: Some(who.creator().to_string()),
     };
     insert_job(&job, &planned.batches, checks, app).await
 }
@@ -547,25 +553,103 @@ pub async fn get(id: &str, app: &Ctx) -> Result<Response, AppError> {
     reply(200, &view_of(id, app).await?)
 }
 
-/// `GET /api/jobs?limit=&cursor=`: newest first, without batches; one query.
+/// Jobs one query of a filtered list reads.
+const FILTER_SCAN_ROWS: u32 = 100;
+/// Queries a filtered list makes at most before it answers (with fewer than `limit` jobs and a
+/// cursor to go on from, when the filter skipped that many).
+const FILTER_SCAN_QUERIES: usize = 5;
+
+/// `?state=a,b`: the job states kept (names as the API shows them); 400 at `state` naming the
+/// value and the states there are.
+fn read_states(value: &str, into: &mut Vec<JobState>) -> Result<(), AppError> {
+    for name in value.split(',') {
+        let state = JobState::parse(name.trim()).ok_or_else(|| {
+            let all: Vec<&str> = JobState::ALL.iter().map(|s| s.name()).collect();
+            AppError::bad_value(
+                "one_of",
+                "state",
+                name,
+                format!(
+                    "unknown job state {name:?}; state is a comma list of {}",
+                    all.join(", ")
+                ),
+            )
+        })?;
+        into.push(state);
+    }
+    Ok(())
+}
+
+/// `GET /api/jobs?limit=&cursor=&state=`: newest first, without batches; one query. With
+/// `state`, the jobs whose state (core's rule, as each item shows it) is one of those: up to
+/// [`FILTER_SCAN_QUERIES`] queries of [`FILTER_SCAN_ROWS`] jobs each, so a page may hold fewer
+/// than `limit` (even none) with a `nextCursor` to go on from; the list ends where
+/// `nextCursor` is null.
 pub async fn list(req: &Request, app: &Ctx) -> Result<Response, AppError> {
     let page = Page::from_request(req)?;
-    if let Some((name, _)) = page.params.first() {
-        return Err(AppError::bad_value(
-            "unknown_field",
-            name,
-            name,
-            "GET /api/jobs takes limit and cursor",
-        ));
+    let mut states = Vec::new();
+    for (name, value) in &page.params {
+        match name.as_str() {
+            "state" => read_states(value, &mut states)?,
+            _ => {
+                return Err(AppError::bad_value(
+                    "unknown_field",
+                    name,
+                    name,
+                    "GET /api/jobs takes limit, cursor and state",
+                ))
+            }
+        }
     }
     let after = page.after.as_ref().map(|(t, k)| (*t, k.as_str()));
-    let rows = app.store.list_jobs(page.limit, after).await?;
-    let jobs: Vec<view::JobListItem> = rows.iter().map(view::list_item).collect();
-    let next = page.next_cursor(
-        rows.len(),
-        rows.last().map(|j| (j.created_at, j.id.as_str())),
-    );
+    if states.is_empty() {
+        let rows = app.store.list_jobs(page.limit, after).await?;
+        let jobs: Vec<view::JobListItem> = rows.iter().map(view::list_item).collect();
+        let next = page.next_cursor(
+            rows.len(),
+            rows.last().map(|j| (j.created_at, j.id.as_str())),
+        );
+        return reply(200, &json!({ "jobs": jobs, "nextCursor": next }));
+    }
+    let (kept, next) = scan_for_states(&page, &states, app).await?;
+    let jobs: Vec<view::JobListItem> = kept.iter().map(view::list_item).collect();
     reply(200, &json!({ "jobs": jobs, "nextCursor": next }))
+}
+
+/// The jobs after the page's cursor whose state is one of `states`, up to its limit, and the
+/// cursor after the last job looked at (null when the list ended).
+async fn scan_for_states(
+    page: &Page,
+    states: &[JobState],
+    app: &Ctx,
+) -> Result<(Vec<JobListRow>, Value), AppError> {
+    let limit = page.limit as usize;
+    let mut kept = Vec::new();
+    let mut seen = page.after.clone();
+    for _ in 0..FILTER_SCAN_QUERIES {
+        let after = seen.as_ref().map(|(t, k)| (*t, k.as_str()));
+        let rows = app.store.list_jobs(FILTER_SCAN_ROWS, after).await?;
+        let ended = rows.len() < FILTER_SCAN_ROWS as usize;
+        for row in rows {
+            seen = Some((row.created_at, row.id.clone()));
+            if states.contains(&view::list_state(&row)) {
+                kept.push(row);
+                if kept.len() == limit {
+                    return Ok((kept, page.next_cursor(limit, after_of(&seen))));
+                }
+            }
+        }
+        if ended {
+            return Ok((kept, Value::Null));
+        }
+    }
+    // The scan's share is spent: the caller goes on from the last job looked at.
+    let next = page.next_cursor(limit, after_of(&seen));
+    Ok((kept, next))
+}
+
+fn after_of(seen: &Option<(i64, String)>) -> Option<(i64, &str)> {
+    seen.as_ref().map(|(t, k)| (*t, k.as_str()))
 }
 
 /// `POST /api/jobs/{id}/cancel`: cancels every batch core allows (never one that may have
@@ -594,8 +678,12 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
     let r = app
         .store
         .commit(vec![
-            app.store
-                .cancel_batches(id, &tried, CANCELLED_OUTCOME, now)?,
+            app.store.cancel_batches(
+                id,
+                &tried,
+                &FailReason::Cancelled.explain_text(false),
+                now,
+            )?,
             app.store.cancel_job(id, now)?,
         ])
         .await?;
@@ -611,9 +699,6 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
         &json!({ "cancelledBatches": changed.len(), "notCancelled": kept, "job": view_of(id, app).await? }),
     )
 }
-
-/// A cancelled batch's last outcome, for a person.
-const CANCELLED_OUTCOME: &str = "cancelled before it was sent";
 
 /// What core's `cancel` decided for a job's batches.
 struct CancelDecision<'a> {

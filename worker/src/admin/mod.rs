@@ -69,12 +69,19 @@ impl Role {
 /// The accounts a token acts for, as stored: `["*"]` for every account.
 pub const EVERY_ACCOUNT: &str = "*";
 
+/// How the deployment's `ADMIN_TOKEN` secret is named where a caller is shown (it has no id).
+pub const ADMIN_TOKEN_LABEL: &str = "ADMIN_TOKEN";
+
 /// The caller of an admin route.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub role: Role,
     /// Account ids, or `*` for every account.
     pub accounts: Vec<String>,
+    /// The scoped token's id; `None` for the deployment's `ADMIN_TOKEN`.
+    pub token_id: Option<String>,
+    /// The scoped token's label, or `ADMIN_TOKEN`.
+    pub label: String,
 }
 
 /// What a request asks to do, as authorization sees it. Every `/api` route is one of these
@@ -124,6 +131,12 @@ impl std::fmt::Display for Denied {
 }
 
 impl Principal {
+    /// Who made something, as stored and shown (`createdBy` of a job): `{"tokenId": id | null,
+    /// "label", "role"}`.
+    pub fn creator(&self) -> Value {
+        json!({ "tokenId": self.token_id, "label": self.label, "role": self.role.as_str() })
+    }
+
     /// Whether it acts for every account.
     pub fn holds_every_account(&self) -> bool {
         self.accounts.iter().any(|a| a == EVERY_ACCOUNT)
@@ -229,6 +242,8 @@ pub async fn authorize(req: &Request, app: &Ctx) -> Result<Principal, AppError> 
             return Ok(Principal {
                 role: Role::Admin,
                 accounts: vec![EVERY_ACCOUNT.into()],
+                token_id: None,
+                label: ADMIN_TOKEN_LABEL.into(),
             });
         }
     }
@@ -241,6 +256,8 @@ pub async fn authorize(req: &Request, app: &Ctx) -> Result<Principal, AppError> 
         role: Role::parse(&row.role).ok_or(AppError::Unauthorized)?,
         // A row whose accounts cannot be read holds none: it is refused, never widened.
         accounts: serde_json::from_str(&row.accounts).unwrap_or_default(),
+        token_id: Some(row.id),
+        label: row.label,
     })
 }
 
@@ -373,6 +390,8 @@ mod tests {
         Principal {
             role,
             accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
+            token_id: Some("t1".into()),
+            label: "test".into(),
         }
     }
     fn ids(accounts: &[&str]) -> Vec<String> {

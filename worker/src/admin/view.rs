@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use wxmass::plan::{
-    job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobResult,
+    job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobResult, JobState,
 };
 
 use crate::store::{
@@ -25,6 +25,8 @@ pub struct Job<'a> {
     created_at: i64,
     send_at: i64,
     cancelled_at: Option<i64>,
+    /// Who created it: `{tokenId, label, role}`; `null` for jobs made before migration 0009.
+    created_by: Value,
     /// Why a job ended `failed` or `partly_failed` (core's `job_reason`); `null` otherwise.
     reason: Option<JobReason>,
     /// The message as the job was created with it.
@@ -50,6 +52,8 @@ pub struct JobListItem<'a> {
     created_at: i64,
     send_at: i64,
     cancelled_at: Option<i64>,
+    /// As [`Job`]'s.
+    created_by: Value,
     /// What went out and to whom, so a list tells sends apart.
     message: Value,
     audience: Value,
@@ -98,7 +102,11 @@ pub struct Batch<'a> {
     msg_id: Option<&'a str>,
     msg_data_id: Option<&'a str>,
     last_outcome: Option<&'a str>,
+    /// `lastOutcome` in Chinese, made with it; `null` for rows written before migration 0009.
+    last_outcome_zh: Option<&'a str>,
     fail_reason: Option<&'a str>,
+    /// `failReason` in Chinese, made with it; `null` for rows written before migration 0009.
+    fail_reason_zh: Option<&'a str>,
     /// Unix ms: when WeChat accepted the batch (the job's actual start is its first batch's).
     submitted_at: Option<i64>,
     /// Core's `JobResult` from the push, or `{status, source: "mass/get", note}`.
@@ -120,6 +128,8 @@ pub struct Event<'a> {
     received_at: i64,
     state: &'a str,
     reason: Option<&'a str>,
+    /// `reason` in Chinese; `null` for pushes stored before migration 0009.
+    reason_zh: Option<&'a str>,
     payload: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     xml: Option<&'a str>,
@@ -226,7 +236,9 @@ pub fn batch(b: &BatchRow, outcome: Option<BatchOutcome>) -> Batch<'_> {
         msg_id: b.msg_id.as_deref(),
         msg_data_id: b.msg_data_id.as_deref(),
         last_outcome: b.last_outcome.as_deref(),
+        last_outcome_zh: b.last_outcome_zh.as_deref(),
         fail_reason: b.fail_reason.as_deref(),
+        fail_reason_zh: b.fail_reason_zh.as_deref(),
         submitted_at: b.submitted_at,
         result: parsed(b.result_json.as_deref()),
         outcome,
@@ -244,6 +256,7 @@ pub fn event(e: &EventRow) -> Event<'_> {
         received_at: e.received_at,
         state: &e.state,
         reason: e.reason.as_deref(),
+        reason_zh: e.reason_zh.as_deref(),
         payload: parsed(Some(&e.payload_json)),
         xml: unreadable.then_some(e.xml.as_str()),
     }
@@ -274,6 +287,7 @@ pub fn job<'a>(j: &'a JobRow, batches: &'a [BatchRow], events: &'a [EventRow]) -
         created_at: j.created_at,
         send_at: j.send_at,
         cancelled_at: j.cancelled_at,
+        created_by: parsed(j.created_by.as_deref()),
         reason,
         message: parsed(Some(&j.message_json)),
         audience: parsed(Some(&j.audience_json)),
@@ -289,7 +303,9 @@ pub fn job<'a>(j: &'a JobRow, batches: &'a [BatchRow], events: &'a [EventRow]) -
     }
 }
 
-pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
+/// A listed job's state, by core's rule from its batch counts (and the results of rows stored
+/// before outcomes were, judged now): what its item shows, and what `?state=` filters on.
+pub fn list_state(j: &JobListRow) -> JobState {
     let unjudged: Vec<String> = j
         .unjudged_results
         .as_deref()
@@ -298,12 +314,17 @@ pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
     let finished = unjudged
         .iter()
         .map(|r| outcome_of_result(r).map(|o| o.delivery));
+    job_state(&tally(&j.counts, finished), j.cancelled_at.is_some())
+}
+
+pub fn list_item(j: &JobListRow) -> JobListItem<'_> {
     JobListItem {
         id: &j.id,
-        state: job_state(&tally(&j.counts, finished), j.cancelled_at.is_some()).name(),
+        state: list_state(j).name(),
         created_at: j.created_at,
         send_at: j.send_at,
         cancelled_at: j.cancelled_at,
+        created_by: parsed(j.created_by.as_deref()),
         message: parsed(Some(&j.message_json)),
         audience: parsed(Some(&j.audience_json)),
         batches: j.counts.batches,
@@ -340,6 +361,7 @@ mod tests {
             cancelled_at: None,
             audience_id: None,
             send_ignore_reprint: None,
+            created_by: None,
         }
     }
 
@@ -363,6 +385,8 @@ mod tests {
             msg_data_id: None,
             last_outcome: None,
             fail_reason: None,
+            last_outcome_zh: None,
+            fail_reason_zh: None,
             result_json: result.map(str::to_owned),
             submitted_at: Some(0),
             status_checks: 0,
@@ -458,6 +482,7 @@ mod tests {
             cancelled_at: None,
             message_json: "{}".into(),
             audience_json: "{}".into(),
+            created_by: None,
             counts: BatchCounts {
                 batches: 2,
                 finished,
@@ -473,5 +498,13 @@ mod tests {
         let one = serde_json::to_string(&[DELIVERED]).unwrap_or_default();
         let one_judged = row(&one, 2, 1);
         assert_eq!(list_item(&one_judged).state, "finished");
+    }
+
+    #[test]
+    fn a_job_made_before_creators_were_recorded_shows_none() {
+        let mut row = job_row();
+        assert_eq!(job(&row, &[], &[]).created_by, Value::Null);
+        row.created_by = Some(r#"{"tokenId":null,"label":"ADMIN_TOKEN","role":"admin"}"#.into());
+        assert_eq!(job(&row, &[], &[]).created_by["label"], "ADMIN_TOKEN");
     }
 }

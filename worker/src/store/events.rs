@@ -5,6 +5,8 @@ use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::D1PreparedStatement;
 
+use wxmass::plan::Text;
+
 use super::db::{first, n, opt, rows, s, Store};
 use crate::error::AppError;
 
@@ -21,6 +23,9 @@ pub struct EventRow {
     pub received_at: i64,
     pub state: String,
     pub reason: Option<String>,
+    /// The reason in Chinese; `None` for pushes stored before migration 0009.
+    #[serde(default)]
+    pub reason_zh: Option<String>,
 }
 
 /// A push to store.
@@ -33,7 +38,8 @@ pub struct NewEvent<'a> {
     pub payload_json: &'a str,
     pub xml: &'a str,
     pub state: &'a str,
-    pub reason: Option<&'a str>,
+    /// Why it is kept so, in English and Chinese.
+    pub reason: Option<&'a Text>,
     pub received_at: i64,
 }
 
@@ -90,7 +96,7 @@ impl Store {
             "1"
         };
         self.sql(
-            &format!("INSERT INTO events (dedupe_key, kind, event, msg_id, batch_id, payload_json, xml, received_at, state, reason, account_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE {guard} ON CONFLICT(account_id, dedupe_key) DO UPDATE SET state = excluded.state, batch_id = excluded.batch_id, reason = excluded.reason WHERE events.state = 'pending'"),
+            &format!("INSERT INTO events (dedupe_key, kind, event, msg_id, batch_id, payload_json, xml, received_at, state, reason, account_id, reason_zh) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE {guard} ON CONFLICT(account_id, dedupe_key) DO UPDATE SET state = excluded.state, batch_id = excluded.batch_id, reason = excluded.reason, reason_zh = excluded.reason_zh WHERE events.state = 'pending'"),
             &[
                 s(e.dedupe_key),
                 s(e.kind),
@@ -101,8 +107,9 @@ impl Store {
                 s(e.xml),
                 n(e.received_at),
                 s(e.state),
-                opt(e.reason),
+                opt(e.reason.map(|r| r.en.as_str())),
                 self.acc(),
+                opt(e.reason.map(|r| r.zh.as_str())),
             ],
         )
     }
@@ -114,7 +121,7 @@ impl Store {
         dedupe_key: &str,
         state: &str,
         batch_id: &str,
-        reason: Option<&str>,
+        reason: Option<&Text>,
         unconditional: bool,
     ) -> Result<D1PreparedStatement, AppError> {
         let guard = if unconditional {
@@ -123,8 +130,15 @@ impl Store {
             " AND changes() = 1"
         };
         self.sql(
-            &format!("UPDATE events SET state = ?2, batch_id = ?3, reason = ?4 WHERE account_id = ?5 AND dedupe_key = ?1{guard}"),
-            &[s(dedupe_key), s(state), s(batch_id), opt(reason), self.acc()],
+            &format!("UPDATE events SET state = ?2, batch_id = ?3, reason = ?4, reason_zh = ?6 WHERE account_id = ?5 AND dedupe_key = ?1{guard}"),
+            &[
+                s(dedupe_key),
+                s(state),
+                s(batch_id),
+                opt(reason.map(|r| r.en.as_str())),
+                self.acc(),
+                opt(reason.map(|r| r.zh.as_str())),
+            ],
         )
     }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, D1Result};
 use wxmass::endpoint::MsgStatus;
-use wxmass::plan::{BatchOutcome, BatchProgress, BatchState, Delivery, JobResult};
+use wxmass::plan::{BatchOutcome, BatchProgress, BatchState, Delivery, JobResult, Text};
 
 use super::calls::{CallRow, SENDS_SELECT};
 use super::db::{first, n, opt, opt_n, rows, s, Store};
@@ -54,6 +54,10 @@ pub struct JobRow {
     /// The job's `send_ignore_reprint` (1/0), for building a sealed audience's bodies.
     #[serde(default)]
     pub send_ignore_reprint: Option<i64>,
+    /// Who created it: `{"tokenId", "label", "role"}` as JSON; `None` for jobs created before
+    /// migration 0009.
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 /// A job in the list, with its batches counted by state.
@@ -66,6 +70,9 @@ pub struct JobListRow {
     /// The message and audience as the job was created with them (the console's list shows them).
     pub message_json: String,
     pub audience_json: String,
+    /// As [`JobRow::created_by`].
+    #[serde(default)]
+    pub created_by: Option<String>,
     #[serde(flatten)]
     pub counts: BatchCounts,
     /// The stored results (a JSON array of them) of finished batches with no stored outcome:
@@ -114,6 +121,12 @@ pub struct BatchRow {
     pub msg_data_id: Option<String>,
     pub last_outcome: Option<String>,
     pub fail_reason: Option<String>,
+    /// [`BatchRow::last_outcome`] in Chinese; `None` for rows written before migration 0009.
+    #[serde(default)]
+    pub last_outcome_zh: Option<String>,
+    /// [`BatchRow::fail_reason`] in Chinese; `None` for rows written before migration 0009.
+    #[serde(default)]
+    pub fail_reason_zh: Option<String>,
     pub result_json: Option<String>,
     pub submitted_at: Option<i64>,
     pub status_checks: i64,
@@ -132,7 +145,7 @@ pub struct BatchRow {
     pub job_reprint: Option<i64>,
 }
 
-pub(super) const BATCH_COLUMNS: &str = "b.id, b.job_id, b.idx, b.clientmsgid, b.endpoint, b.to_all, b.recipients, b.state, b.progress_json, b.attempt, b.lease_until, b.next_attempt_at, b.msg_id, b.msg_data_id, b.last_outcome, b.fail_reason, b.result_json, b.submitted_at, b.status_checks, b.version, b.audience_id, b.outcome_json";
+pub(super) const BATCH_COLUMNS: &str = "b.id, b.job_id, b.idx, b.clientmsgid, b.endpoint, b.to_all, b.recipients, b.state, b.progress_json, b.attempt, b.lease_until, b.next_attempt_at, b.msg_id, b.msg_data_id, b.last_outcome, b.fail_reason, b.result_json, b.submitted_at, b.status_checks, b.version, b.audience_id, b.outcome_json, b.last_outcome_zh, b.fail_reason_zh";
 
 /// The JSON one INSERT of batches carries at most, in one bound parameter (D1 holds at most
 /// 2 MB in a string; a 10,000-OpenID body is ~330 KB, a batch of a sealed audience ~250 bytes,
@@ -199,9 +212,12 @@ impl BatchRow {
                 reason,
                 maybe_delivered,
             }) => BatchOutcome::of_failure(reason, *maybe_delivered),
-            _ => BatchOutcome::of_failure_text(
-                self.fail_reason.as_deref().unwrap_or("the batch failed"),
-            ),
+            _ => match (&self.fail_reason, &self.fail_reason_zh) {
+                (Some(en), Some(zh)) => BatchOutcome::of_failure_said(&Text::new(en, zh)),
+                (en, _) => {
+                    BatchOutcome::of_failure_text(en.as_deref().unwrap_or("the batch failed"))
+                }
+            },
         }
     }
 }
@@ -311,7 +327,7 @@ impl Store {
     ) -> Result<Vec<JobListRow>, AppError> {
         let (at, id) = after.map_or((JsValue::NULL, JsValue::NULL), |(t, i)| (n(t), s(i)));
         self.all(
-                "SELECT j.id, j.created_at, j.send_at, j.cancelled_at, j.message_json, j.audience_json, count(b.id) AS batches, \
+                "SELECT j.id, j.created_at, j.send_at, j.cancelled_at, j.message_json, j.audience_json, j.created_by, count(b.id) AS batches, \
                  coalesce(sum(b.state = 'pending'), 0) AS pending, coalesce(sum(b.state = 'sending'), 0) AS sending, \
                  coalesce(sum(b.state = 'submitted'), 0) AS submitted, coalesce(sum(b.state = 'finished'), 0) AS finished, \
                  coalesce(sum(b.state = 'failed'), 0) AS failed, coalesce(sum(b.state = 'cancelled'), 0) AS cancelled, \
@@ -378,7 +394,7 @@ impl Store {
             ""
         };
         self.sql(
-            &format!("UPDATE batches SET state = ?3, progress_json = ?4, attempt = ?5, lease_until = ?6, next_attempt_at = ?7, msg_id = ?8, msg_data_id = ?9, last_outcome = ?10, fail_reason = ?11, result_json = ?12, submitted_at = ?13, status_checks = ?14, updated_at = ?15, outcome_json = ?16, version = version + 1 WHERE id = ?1 AND version = ?2{returning}"),
+            &format!("UPDATE batches SET state = ?3, progress_json = ?4, attempt = ?5, lease_until = ?6, next_attempt_at = ?7, msg_id = ?8, msg_data_id = ?9, last_outcome = ?10, fail_reason = ?11, result_json = ?12, submitted_at = ?13, status_checks = ?14, updated_at = ?15, outcome_json = ?16, last_outcome_zh = ?17, fail_reason_zh = ?18, version = version + 1 WHERE id = ?1 AND version = ?2{returning}"),
             &[
                 s(&new.id),
                 n(read_version),
@@ -396,6 +412,8 @@ impl Store {
                 n(new.status_checks),
                 n(now),
                 opt(new.outcome_json.as_deref()),
+                opt(new.last_outcome_zh.as_deref()),
+                opt(new.fail_reason_zh.as_deref()),
             ],
         )
     }
@@ -429,7 +447,7 @@ impl Store {
         batches: &[NewBatch],
     ) -> Result<Vec<D1PreparedStatement>, AppError> {
         let mut stmts = vec![self.sql(
-            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at, audience_id, send_ignore_reprint, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO jobs (id, idempotency_key, request_hash, message_json, audience_json, summary_json, send_at, created_at, audience_id, send_ignore_reprint, account_id, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             &[
                 s(&job.id),
                 opt(job.idempotency_key.as_deref()),
@@ -442,6 +460,7 @@ impl Store {
                 opt(job.audience_id.as_deref()),
                 opt_n(job.send_ignore_reprint),
                 self.acc(),
+                opt(job.created_by.as_deref()),
             ],
         )?];
         let mut rows: Vec<String> = Vec::new();
@@ -498,7 +517,7 @@ impl Store {
         &self,
         job_id: &str,
         batches: &[BatchCancel<'_>],
-        last_outcome: &str,
+        last_outcome: &Text,
         now: i64,
     ) -> Result<D1PreparedStatement, AppError> {
         let mut progress: Vec<&str> = Vec::new();
@@ -518,10 +537,17 @@ impl Store {
             "WITH decided(id, version, progress_json) AS ( \
                SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(?1, '$.progress[' || json_extract(value, '$[2]') || ']') \
                FROM json_each(?1, '$.batches')) \
-             UPDATE batches SET state = 'cancelled', progress_json = decided.progress_json, last_outcome = ?4, updated_at = ?5, version = batches.version + 1 \
+             UPDATE batches SET state = 'cancelled', progress_json = decided.progress_json, last_outcome = ?4, last_outcome_zh = ?6, updated_at = ?5, version = batches.version + 1 \
              FROM decided WHERE batches.id = decided.id AND batches.version = decided.version AND batches.job_id = ?2 AND batches.account_id = ?3 \
              RETURNING batches.id",
-            &[s(&decided), s(job_id), self.acc(), s(last_outcome), n(now)],
+            &[
+                s(&decided),
+                s(job_id),
+                self.acc(),
+                s(&last_outcome.en),
+                n(now),
+                s(&last_outcome.zh),
+            ],
         )
     }
 
