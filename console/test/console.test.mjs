@@ -577,7 +577,9 @@ test('events mark unreadable and forward-failed pushes; speed is read and set th
   assert.equal(await failed.count(), 1);
   assert.match(await unreadable.innerText(), /⚠ 无法解析/);
   assert.match(await failed.innerText(), /⚠ 转发失败/);
-  const reasons = Object.fromEntries(stored.events.filter((e) => e.reason).map((e) => [e.state, e.reason]));
+  // The worker's reason in Chinese (its reasonZh twin) on the Chinese page.
+  const reasons = Object.fromEntries(stored.events.filter((e) => e.reason).map((e) => [e.state, e.reasonZh]));
+  assert.ok(reasons.unreadable && reasons.forward_failed, JSON.stringify(stored.events.map((e) => [e.state, e.reason, e.reasonZh])));
   assert.ok((await unreadable.innerText()).includes(reasons.unreadable), await unreadable.innerText());
   assert.ok((await failed.innerText()).includes(reasons.forward_failed), await failed.innerText());
   assert.equal(await page.locator('#events tr.marked').count(), 2);
