@@ -235,7 +235,11 @@ export function Compose({ go }) {
   // attempt (an unknown tag, an expired media_id: at their fields while the body is the same),
   // then the form's own.
   const jobBody = jobBodyOf(d, message, upload);
-  const refused = createError && createError.body === JSON.stringify(jobBody) ? workerProblems(createError) : [];
+  // (A media_id's path names the message's kind only when the body says `msgtype`: the console's
+  // `msgType` comes back as `message..mediaId`, which is this draft's media_id field.)
+  const refused = createError && createError.body === JSON.stringify(jobBody)
+    ? workerProblems(createError).map((p) => (/^\.(mediaId|media_id)$/.test(p.path) ? { ...p, path: `${d.kind}.mediaId` } : p))
+    : [];
   const problems = [...articleProblems, ...sendProblems, ...refused];
   const tagNamed = tags?.find((x) => String(x.id) === String(d.tagId).trim());
   if ((d.audience === 'tag' || d.audience === 'tagList') && tags && d.tagId !== '' && !tagNamed) {

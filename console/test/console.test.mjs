@@ -1177,3 +1177,36 @@ test('English counts are right for one and for many', async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('temporary media that will have expired when a scheduled job starts: the worker\'s 422 media_expired shows at the media_id field in Chinese, and no job is stored', async () => {
+  const { page, context, shot, problems } = await open('media-expired');
+  await signIn(page);
+  await page.getByLabel('语音', { exact: true }).check();
+  // An AMR voice: temporary media (media/upload), which WeChat keeps 3 days.
+  const amr = Buffer.concat([Buffer.from('#!AMR\n'), Buffer.alloc(64, 0x3c)]);
+  await page.getByLabel('上传语音').setInputFiles({ name: 'hello.amr', mimeType: 'audio/amr', buffer: amr });
+  await page.locator('.media-made').waitFor(WAIT);
+  const upload = (await stack.simCtl('GET', 'calls?path=/cgi-bin/media/upload')).calls.at(-1);
+  const mediaId = JSON.parse(upload.reply).media_id;
+  assert.equal(upload.query.type, 'voice');
+  assert.equal(await page.getByLabel('media_id', { exact: true }).inputValue(), mediaId);
+  await page.getByLabel('定时（北京时间）').check();
+  await page.getByLabel('日期').fill('2030-03-07');
+  await page.getByLabel('时间（北京时间）').fill('08:00');
+  await page.getByLabel('不预览，直接发送').check();
+  const jobsBefore = (await stack.api('GET', '/api/jobs?limit=100')).json.jobs.length;
+  await page.locator('#send:not([disabled])').click();
+  await page.getByRole('dialog').getByRole('button', { name: '确认发送' }).click();
+  const error = page.locator('#f-voice-mediaid-error');
+  await error.waitFor(WAIT);
+  assert.match(await error.innerText(), /临时素材，微信只保存 3 天[\s\S]*media_expired/);
+  assert.equal(await page.getByLabel('media_id', { exact: true }).getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.locator('#send').isDisabled(), true);
+  assert.equal((await stack.api('GET', '/api/jobs?limit=100')).json.jobs.length, jobsBefore);
+  await noEnglishStates(page, 'media expired');
+  await axe(page, 'media expired');
+  await shot('refused');
+  await page.getByRole('button', { name: '丢弃草稿' }).click();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
