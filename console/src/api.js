@@ -69,3 +69,35 @@ export async function api(method, route, body, { token = getToken(), headers = {
   }
   return json;
 }
+
+/**
+ * POSTs a file's bytes as the body (`POST /api/material?…`, `POST /api/media/upload?…`) with
+ * XMLHttpRequest, whose upload reports progress: `onProgress(sentBytes, totalBytes)`. Resolves to
+ * the parsed answer; rejects with an ApiFailure as `api` does.
+ */
+export function uploadBytes(route, file, { onProgress } = {}) {
+  const token = getToken();
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', accountPath(route));
+    xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('content-type', file.type || 'application/octet-stream');
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onerror = () => reject(new ApiFailure(0, { code: 'network', message: 'the upload did not reach the worker' }));
+    xhr.onload = () => {
+      let json = null;
+      try {
+        json = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        /* not JSON */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(json);
+      else {
+        const failure = new ApiFailure(xhr.status, json?.error ?? { code: 'http', message: xhr.responseText.slice(0, 200) || `HTTP ${xhr.status}` });
+        if (xhr.status === 401 && token === getToken()) onUnauthorized(failure);
+        reject(failure);
+      }
+    };
+    xhr.send(file);
+  });
+}

@@ -7,9 +7,10 @@ import { html } from './html.js';
 import { t } from './i18n.js';
 import { api } from './api.js';
 import { Check, ErrorBox, Field, fieldId, problemsAt, ProblemText } from './ui.js';
+import { MediaChooser } from './media.js';
 
 export const emptyArticle = () => ({
-  title: '', author: '', digest: '', content: '', contentSourceUrl: '', thumbMediaId: '',
+  title: '', author: '', digest: '', content: '', contentSourceUrl: '', thumbMediaId: '', thumbUrl: '',
   showCoverPic: false, needOpenComment: false, onlyFansCanComment: false,
 });
 
@@ -84,7 +85,10 @@ export function ArticlesEditor({ articles, setArticles, problems, uploaded, stal
       return html`<fieldset class="article" key=${i}>
         <legend>${t('article', { n: i + 1 })}</legend>
         ${text('title', t('articleTitle'))}
-        ${text('thumbMediaId', t('articleThumb'), { autocomplete: 'off', spellcheck: false })}
+        <${MediaChooser} kind="thumb" path=${f('thumbMediaId')} onPicked=${(id, info) => update(i, { thumbMediaId: id, thumbUrl: info.url ?? '' })} />
+        ${a.thumbUrl && html`<img class="cover-preview" src=${a.thumbUrl} alt=${t('cover')} referrerpolicy="no-referrer" />`}
+        <${Field} path=${f('thumbMediaId')} label=${t('articleThumb')} problems=${problems} value=${a.thumbMediaId}
+          onInput=${(e) => update(i, { thumbMediaId: e.currentTarget.value, thumbUrl: '' })} autocomplete="off" spellcheck=${false} />
         ${text('author', t('articleAuthor'))}
         ${text('digest', t('articleDigest'))}
         ${text('content', t('articleContent'), { as: 'textarea', rows: 6 })}

@@ -11,7 +11,9 @@ import { ArticlesEditor, articleBody, emptyArticle } from './articles.js';
 import { dropDraft, loadDraft, remember, saveDraft } from './local.js';
 import { forgetFile, keepFile, planFile, readFile, restoreFile, uploadFile } from './openid-file.js';
 import { MessageView, notesOf } from './message.js';
-import { Confirm, ErrorBox, Field, fieldId, problemsAt, ProblemSummary, Title } from './ui.js';
+import { MediaChooser } from './media.js';
+import { ListAudience, listFits, TagField } from './tags.js';
+import { Confirm, ErrorBox, Field, fieldId, problemsAt, ProblemSummary, Title, workerProblems } from './ui.js';
 
 const KINDS = ['text', 'mpnews', 'image', 'voice', 'mpvideo', 'wxcard'];
 
@@ -20,6 +22,8 @@ const initialDraft = () => ({
   kind: 'text',
   text: '',
   mediaId: { image: '', voice: '', mpvideo: '' },
+  // What the page knows of a media_id it uploaded or picked: { url, name }, by kind.
+  mediaInfo: {},
   video: { title: '', description: '' },
   cardId: '',
   newsMode: 'editor',
@@ -40,6 +44,8 @@ const initialDraft = () => ({
   skipPreview: false,
   // The audience sealed at the worker for the draft's file (kept so a reload need not upload again).
   sealed: null,
+  // The audience the worker collects from a tag or from every follower: { id, name, source }.
+  collected: null,
 });
 
 /** The message as the send and the job take it (camelCase, as the npm package's MassMessage). */
@@ -60,6 +66,21 @@ function messageOf(d) {
     default:
       return { msgType: d.kind, [d.kind]: { mediaId: d.mediaId[d.kind] } };
   }
+}
+
+/** The body of POST /api/jobs for the draft (the audience as the worker takes it). */
+function jobBodyOf(d, message, upload) {
+  let audience;
+  if (d.audience === 'everyone') audience = { everyone: true };
+  // A number, as the worker checks it against the account's tags (a typed one that is not
+  // digits goes as typed, for core's problem).
+  else if (d.audience === 'tag') audience = { tagId: /^\d+$/.test(d.tagId.trim()) ? Number(d.tagId.trim()) : d.tagId };
+  else if (d.audience === 'file') audience = { audienceId: upload?.sealed?.id ?? null };
+  else audience = { audienceId: d.collected?.id ?? null };
+  const body = { message, audience };
+  if (d.kind === 'mpnews') body.sendIgnoreReprint = d.sendIgnoreReprint;
+  if (d.when === 'at') body.sendAt = sendAtOf(d);
+  return body;
 }
 
 /** A problem of the form itself (not a WeChat rule): the console's words, rule `required`. */
@@ -100,9 +121,15 @@ export function Compose({ go }) {
   const [createError, setCreateError] = useState(null);
   const [preview, setPreview] = useState({ busy: false, done: false, error: null });
   const [kept, setKept] = useState(null); // 'saved' | 'failed' | null
+  // The account's tags (GET /api/tags), or why they could not be read (a tag id is typed then).
+  const [tags, setTags] = useState(null);
+  const [tagsError, setTagsError] = useState(null);
+  // The collected audience as the worker last showed it (GET /api/audiences/{id}).
+  const [list, setList] = useState(null);
 
   useEffect(() => {
     api('GET', '/api/status').then(setStatus, setStatusError);
+    api('GET', '/api/tags').then((r) => setTags(r.tags), setTagsError);
     // The draft's file comes back from IndexedDB; its sealed audience from the draft.
     if (d.audience === 'file') {
       restoreFile(account).then((f) => {
@@ -145,6 +172,7 @@ export function Compose({ go }) {
     () => (isNewsEditor ? validateUploadNews({ articles: d.articles.map(articleBody) }).problems : []),
     [isNewsEditor, d.articles],
   );
+  const isList = d.audience === 'tagList' || d.audience === 'allList';
   const sendBody = {
     ...message,
     filter: d.audience === 'tag' ? { isToAll: false, tagId: d.tagId } : { isToAll: true },
@@ -164,7 +192,8 @@ export function Compose({ go }) {
   // OpenID file in the worker that read it, everyone or a tag right here (they cost nothing).
   const planKey = JSON.stringify([message, d.audience, d.tagId, d.kind === 'mpnews' && d.sendIgnoreReprint]);
   const fileRead = file !== null && !file.reading;
-  const canPlan = sendProblems.length === 0 && (d.audience !== 'file' || fileRead);
+  // A list the worker collects is planned by the worker (the browser never holds its OpenIDs).
+  const canPlan = sendProblems.length === 0 && !isList && (d.audience !== 'file' || fileRead);
   const startMs = d.when === 'at' && d.date && d.time && !sendAtProblem(d) ? Date.parse(sendAtOf(d)) : null;
   useEffect(() => {
     if (!canPlan) {
@@ -202,8 +231,27 @@ export function Compose({ go }) {
   const summary = status && planned?.summary ? planned.summary : null;
   const planCurrent = planned?.key === planKey && !planned.error;
 
-  // Problems that keep Send disabled: core's (message, tag), then the form's own.
-  const problems = [...articleProblems, ...sendProblems];
+  // Problems that keep Send disabled: core's (message, tag), the worker's answer to the last
+  // attempt (an unknown tag, an expired media_id: at their fields while the body is the same),
+  // then the form's own.
+  const jobBody = jobBodyOf(d, message, upload);
+  // (A media_id's path names the message's kind only when the body says `msgtype`: the console's
+  // `msgType` comes back as `message..mediaId`, which is this draft's media_id field.)
+  const refused = createError && createError.body === JSON.stringify(jobBody)
+    ? workerProblems(createError).map((p) => (/^\.(mediaId|media_id)$/.test(p.path) ? { ...p, path: `${d.kind}.mediaId` } : p))
+    : [];
+  const problems = [...articleProblems, ...sendProblems, ...refused];
+  const tagNamed = tags?.find((x) => String(x.id) === String(d.tagId).trim());
+  if ((d.audience === 'tag' || d.audience === 'tagList') && tags && d.tagId !== '' && !tagNamed) {
+    problems.push({ path: d.audience === 'tag' ? 'filter.tagId' : 'source.tagId', rule: 'unknown_tag', message: t('tagUnknown', { tag: d.tagId }), value: d.tagId });
+  }
+  if (d.audience === 'tagList' && d.tagId === '') problems.push(formProblem('source.tagId', 'tagMissing'));
+  const fits = listFits(d.collected, d.audience, d.tagId);
+  if (isList) {
+    if (!fits) problems.push(formProblem('audience.list', 'listMissing'));
+    else if (list?.state === 'failed') problems.push({ path: 'audience.list', rule: 'failed', message: pick(list.failReason, list.failReasonZh) ?? t('listFailed'), value: null });
+    else if (list?.state !== 'sealed') problems.push({ path: 'audience.list', rule: 'collecting', message: t('listCollecting', { collected: num(list?.collected ?? 0), total: num(list?.total) }), value: null });
+  }
   if (d.audience === 'file') {
     if (!fileRead) problems.push(formProblem('audience.file', 'fileMissing'));
     else if (planned?.error) {
@@ -224,7 +272,8 @@ export function Compose({ go }) {
   // A send follows a preview of this very message, or the operator's choice to skip it.
   const previewed = d.previewedFor === messageJson;
   const previewProblem = !previewed && !d.skipPreview;
-  const ready = problems.length === 0 && summary !== null && planCurrent && !uploading && status !== null && !previewProblem;
+  const planned_ = isList ? list?.state === 'sealed' && fits : summary !== null && planCurrent;
+  const ready = problems.length === 0 && planned_ && !uploading && status !== null && !previewProblem;
 
   // ---- the OpenID file ----------------------------------------------------------------------
   const chooseFile = async (e) => {
@@ -255,6 +304,7 @@ export function Compose({ go }) {
         account,
         url: location.origin,
         adminToken: getToken(),
+        name: read.name,
         signal: controller.signal,
         onProgress: (p) => setUpload((u) => ({ ...u, phase: p.phase, part: p.part, sent: p.sentOpenIds, total: p.totalOpenIds ?? read.count })),
       });
@@ -288,17 +338,18 @@ export function Compose({ go }) {
   const createJob = async () => {
     setCreating(true);
     setCreateError(null);
-    const audience = d.audience === 'everyone' ? { everyone: true } : d.audience === 'tag' ? { tagId: d.tagId } : { audienceId: upload.sealed.id };
-    const body = { message, audience };
-    if (d.kind === 'mpnews') body.sendIgnoreReprint = d.sendIgnoreReprint;
-    if (d.when === 'at') body.sendAt = sendAtOf(d);
+    const body = jobBody;
     try {
       // The draft's key: a retry after a lost answer finds the job already made.
       const job = await api('POST', '/api/jobs', body, { headers: { 'idempotency-key': d.key } });
-      if (d.kind === 'mpnews' && d.newsMode === 'editor') remember('news', d.uploadedNews, d.articles.map(({ title, digest, thumbMediaId }) => ({ title, digest, thumbMediaId })));
+      // The worker could not read the tags to check the tag: the job page says so.
+      if (job.checks?.tagId === 'unchecked') remember('checks', job.id, job.checks);
+      if (d.kind === 'mpnews' && d.newsMode === 'editor') remember('news', d.uploadedNews, d.articles.map(({ title, digest, thumbMediaId, thumbUrl }) => ({ title, digest, thumbMediaId, thumbUrl })));
       await dropDraft();
       go(`#/jobs/${job.id}`);
     } catch (error) {
+      // Kept with the body it answered: its problems stay at their fields until the body changes.
+      error.body = JSON.stringify(body);
       setCreateError(error);
       setConfirming(false);
     } finally {
@@ -306,8 +357,10 @@ export function Compose({ go }) {
     }
   };
 
-  const recipients = summary?.recipients;
-  const sendLabel = t(`${d.when === 'at' ? 'scheduleTo' : 'sendTo'}_${d.audience === 'file' ? 'openids' : d.audience}`, { n: num(recipients), tag: d.tagId });
+  const recipients = isList ? list?.valid : summary?.recipients;
+  // 标签「星标组」（2）; a tag the list does not name by its id alone.
+  const tagWords = getLang() === 'zh' ? (tagNamed ? `「${tagNamed.name}」（${d.tagId}）` : ` ${d.tagId} `) : tagNamed ? `${tagNamed.name} (${d.tagId})` : d.tagId;
+  const sendLabel = t(`${d.when === 'at' ? 'scheduleTo' : 'sendTo'}_${d.audience === 'file' || isList ? 'openids' : d.audience}`, { n: num(recipients), tag: tagWords });
 
   // ---- the page -----------------------------------------------------------------------------
   const field = (path, label, value, onInput, extra = {}) => html`<${Field} path=${path} label=${label} problems=${problems} value=${value} onInput=${(e) => onInput(e.currentTarget.value)} ...${extra} />`;
@@ -328,7 +381,9 @@ export function Compose({ go }) {
       <legend>${t(`kind_${d.kind}`)}</legend>
       ${d.kind === 'text' && field('text.content', t('textContent'), d.text, (v) => set({ text: v }), { as: 'textarea', rows: 5, hint: t('textCount', { n: num(d.text.length) }) })}
       ${d.kind === 'mpvideo' && html`<${VideoUpload} onMade=${(mediaId, video) => set({ mediaId: { ...d.mediaId, mpvideo: mediaId }, video })} />`}
-      ${(d.kind === 'image' || d.kind === 'voice' || d.kind === 'mpvideo') && field(`${d.kind}.mediaId`, t('mediaId'), d.mediaId[d.kind], (v) => set({ mediaId: { ...d.mediaId, [d.kind]: v } }), { hint: t(`mediaIdHint_${d.kind}`), autocomplete: 'off', spellcheck: false })}
+      ${(d.kind === 'image' || d.kind === 'voice') && html`<${MediaChooser} key=${d.kind} kind=${d.kind} path=${`${d.kind}.mediaId`}
+        onPicked=${(id, info) => set({ mediaId: { ...d.mediaId, [d.kind]: id }, mediaInfo: { ...d.mediaInfo, [d.kind]: info } })} />`}
+      ${(d.kind === 'image' || d.kind === 'voice' || d.kind === 'mpvideo') && field(`${d.kind}.mediaId`, t('mediaId'), d.mediaId[d.kind], (v) => set({ mediaId: { ...d.mediaId, [d.kind]: v }, mediaInfo: { ...d.mediaInfo, [d.kind]: null } }), { hint: t(`mediaIdHint_${d.kind}`), autocomplete: 'off', spellcheck: false })}
       ${d.kind === 'mpvideo' && html`
         ${field('mpvideo.title', t('videoTitle'), d.video.title, (v) => set({ video: { ...d.video, title: v } }))}
         ${field('mpvideo.description', t('videoDescription'), d.video.description, (v) => set({ video: { ...d.video, description: v } }))}`}
@@ -347,10 +402,10 @@ export function Compose({ go }) {
               setArticles=${(articles) => set({ articles, uploadedNews: null, newsStale: d.newsStale || d.uploadedNews !== null })}
               uploaded=${d.uploadedNews} stale=${d.newsStale && d.uploadedNews === null}
               setUploaded=${(id) => {
-                remember('news', id, d.articles.map(({ title, digest, thumbMediaId }) => ({ title, digest, thumbMediaId })));
+                remember('news', id, d.articles.map(({ title, digest, thumbMediaId, thumbUrl }) => ({ title, digest, thumbMediaId, thumbUrl })));
                 set({ uploadedNews: id, newsStale: false });
               }}
-              mediaIdProblems=${problemsAt(sendProblems, 'mpnews.mediaId')} />`}
+              mediaIdProblems=${problemsAt(problems, 'mpnews.mediaId')} />`}
         <fieldset class="group">
           <legend>${t('reprintLegend')}</legend>
           <p class="hint" id="reprint-hint">${t('sendIgnoreReprintHint')}</p>
@@ -366,9 +421,14 @@ export function Compose({ go }) {
       <div class="radios">
         ${radio('audience', 'everyone', d.audience, t('audEveryone'), (v) => set({ audience: v }))}
         ${radio('audience', 'tag', d.audience, t('audTag'), (v) => set({ audience: v }))}
+        ${radio('audience', 'tagList', d.audience, t('audTagList'), (v) => set({ audience: v }))}
+        ${radio('audience', 'allList', d.audience, t('audAllList'), (v) => set({ audience: v }))}
         ${radio('audience', 'file', d.audience, t('audFile'), (v) => set({ audience: v }))}
       </div>
-      ${d.audience === 'tag' && field('filter.tagId', t('tagId'), d.tagId, (v) => set({ tagId: v }), { inputmode: 'numeric', autocomplete: 'off' })}
+      ${(d.audience === 'tag' || d.audience === 'tagList') && html`<${TagField} path=${d.audience === 'tag' ? 'filter.tagId' : 'source.tagId'} tags=${tags} error=${tagsError}
+        value=${d.tagId} problems=${problems} onPick=${(v) => set({ tagId: v })} />`}
+      ${isList && html`<${ListAudience} mode=${d.audience} tagId=${d.tagId} tag=${tagNamed} collected=${fits ? d.collected : null} list=${fits ? list : null}
+        problems=${problems} onCollected=${(collected, view) => { set({ collected }); setList(view); }} onView=${setList} />`}
       ${d.audience === 'file' && html`
         <${Field} path="audience.file" label=${t('fileLabel')} problems=${problems} type="file" accept=".txt,.csv,text/plain,text/csv" onChange=${chooseFile} />
         <${FileReport} file=${file} planned=${planned} messageOk=${messageOk} upload=${upload} />`}
@@ -389,7 +449,8 @@ export function Compose({ go }) {
     <section class="group" aria-labelledby="summary-title" id="summary">
       <h2 id="summary-title">${t('summaryTitle')}</h2>
       <${ErrorBox} error=${statusError} />
-      ${summary ? html`<${Summary} summary=${summary} status=${status} audience=${d.audience} reprint=${d.kind === 'mpnews' ? d.sendIgnoreReprint : null} />` : html`<p class="hint">${t('summaryWaits')}</p>`}
+      ${isList && list?.state === 'sealed' && fits && status ? html`<${ListSummary} list=${list} status=${status} />`
+        : summary ? html`<${Summary} summary=${summary} status=${status} audience=${d.audience} reprint=${d.kind === 'mpnews' ? d.sendIgnoreReprint : null} />` : html`<p class="hint">${t('summaryWaits')}</p>`}
     </section>
 
     <section class="group" aria-labelledby="preview-title" id="preview">
@@ -428,15 +489,16 @@ export function Compose({ go }) {
     ${confirming && html`<${Confirm} title=${t('confirmTitle')} yes=${creating ? t('creating') : t('confirmYes')} no=${t('confirmNo')} busy=${creating}
         onYes=${createJob} onNo=${() => setConfirming(false)}>
       <p class="confirm-count" id="confirm-text">${sendLabel}</p>
-      <${MessageView} message=${message} articles=${isNewsEditor ? d.articles : undefined} id="confirm-message" />
+      <${MessageView} message=${message} articles=${isNewsEditor ? d.articles : undefined} media=${d.mediaInfo?.[d.kind] ?? undefined} id="confirm-message" />
+      ${isList ? html`<p>${t('confirmBatches', { n: num(list.batches) })}</p><p class="hint">${t('listPlanNote')}</p>` : html`
       <p>${t('confirmBatches', { n: num(summary.batches) })} · ${t('confirmAt', { at: startText(summary, status) })}</p>
       <h3>${t('scheduleDays')}</h3>
-      <ul id="confirm-schedule">${summary.schedule.map((day) => html`<li>${t('scheduleDay', { first: day.firstBatch, last: day.lastBatch, at: chinaTime(day.startsAt) })}</li>`)}</ul>
+      <ul id="confirm-schedule">${summary.schedule.map((day) => html`<li>${dayText(day)}</li>`)}</ul>
       <h3>${t('quotaAfter')}</h3>
       <ul id="confirm-quota">${status.quota.map((r) => {
         const use = planUse(r, summary);
         return html`<li>${pick(r.text, r.textZh)}${getLang() === 'zh' ? '：' : ': '}${t(`quotaAfter_${r.window}`, { left: num(r.left), use: num(use), after: num(Math.max(0, r.left - use)) })}</li>`;
-      })}</ul>
+      })}</ul>`}
     </${Confirm}>`}
   </section>`;
 }
@@ -468,14 +530,34 @@ function FileReport({ file, planned, messageOk, upload }) {
   </div>`;
 }
 
+/** One China day of the schedule: its batches and when they start. */
+const dayText = (day) => t(day.firstBatch === day.lastBatch ? 'scheduleDayOne' : 'scheduleDay', { first: day.firstBatch, last: day.lastBatch, at: chinaTime(day.startsAt) });
+
 /** The earliest start in words: now, a China time and the rule holding it, or never. */
 function startText(summary, status) {
   const e = summary.earliestStart;
-  if (e.decision === 'never') return `${t('startNever')}${e.reason}`;
+  if (e.decision === 'never') return `${t('startNever')}${pick(e.reason, e.reasonZh)}`;
   const at = summary.schedule[0]?.startsAt;
   const rule = status?.quota.find((r) => r.rule === e.rule);
   if (e.decision === 'not_before') return `${chinaTime(e.at)}${getLang() === 'zh' ? '（' : ' ('}${t('heldBy')}${rule ? pick(rule.text, rule.textZh) : e.rule}${getLang() === 'zh' ? '）' : ')'}`;
   return at !== undefined && at > Date.now() + 60_000 ? chinaTime(at) : `${t('startNow')} (${chinaTime(at ?? Date.now())})`;
+}
+
+/**
+ * The summary of a list the worker collected: its counts as the worker sealed them and the quota
+ * as it stands; the worker plans the batches' days when the job is made (the job page shows them).
+ */
+function ListSummary({ list, status }) {
+  return html`<div class="summary">
+    <dl class="counts">
+      <div><dt>${t('recipients')}</dt><dd id="summary-recipients">${num(list.valid)}</dd></div>
+      <div><dt>${t('batches')}</dt><dd id="summary-batches">${num(list.batches)}</dd></div>
+      <div><dt>${t('duplicates')}</dt><dd>${num(list.duplicates)}</dd></div>
+    </dl>
+    <p class="hint">${t('listPlanNote')}</p>
+    <h3>${t('quotaTitle')}</h3>
+    <ul id="quota">${status.quota.map((r) => html`<li>${pick(r.text, r.textZh)}${getLang() === 'zh' ? '：' : ': '}${t(`quotaLeft_${r.window}`, { left: num(r.left), limit: num(r.limit) })}</li>`)}</ul>
+  </div>`;
 }
 
 function Summary({ summary: s, status, audience, reprint }) {
@@ -486,7 +568,7 @@ function Summary({ summary: s, status, audience, reprint }) {
       <div><dt>${t('batches')}</dt><dd id="summary-batches">${num(s.batches)}${s.batchSizes && html` <span class="hint">(${t('batchSizes', { min: num(s.batchSizes[1]), max: num(s.batchSizes[0]) })})</span>`}</dd></div>
       <div><dt>${t('earliestStart')}</dt><dd id="summary-start">${startText(s, status)}</dd></div>
     </dl>
-    ${s.schedule.length > 1 && html`<h3>${t('scheduleDays')}</h3><ul>${s.schedule.map((day) => html`<li>${t('scheduleDay', { first: day.firstBatch, last: day.lastBatch, at: chinaTime(day.startsAt) })}</li>`)}</ul>`}
+    ${s.schedule.length > 1 && html`<h3>${t('scheduleDays')}</h3><ul>${s.schedule.map((day) => html`<li>${dayText(day)}</li>`)}</ul>`}
     <h3>${t('quotaTitle')}</h3>
     <p>${t('thisPlanUses', { sendall: q.sendallCalls, send: q.sendCalls, toAll: q.toAll ? t('toAllUse') : '' })}</p>
     <div class="scroll" tabindex="0"><table class="quota" id="quota">
@@ -541,6 +623,7 @@ function VideoUpload({ onMade }) {
     value=${v[name]} onInput=${(e) => setV({ ...v, [name]: e.currentTarget.value })} autocomplete="off" spellcheck=${false} />`;
   return html`<details class="group video-upload" open=${true}>
     <summary>${t('videoUploadTitle')}</summary>
+    <${MediaChooser} kind="video" path="uploadvideo.mediaId" onPicked=${(id) => setV((old) => ({ ...old, mediaId: id }))} />
     ${input('mediaId', t('videoSourceId'), t('videoSourceHint'))}
     ${input('title', t('videoSrcTitle'))}
     ${input('description', t('videoSrcDescription'))}

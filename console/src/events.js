@@ -2,7 +2,7 @@
 // ones marked.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
-import { chinaTime, num, t, tCode } from './i18n.js';
+import { chinaTime, getLang, num, pick, t, tCode } from './i18n.js';
 import { api } from './api.js';
 import { Badge, ErrorBox, Title } from './ui.js';
 
@@ -47,7 +47,7 @@ export function Events() {
         <td>${MARKED[e.state] && html`<strong class="mark">⚠ ${t(MARKED[e.state])}</strong> `}<${Badge} state=${e.state} /></td>
         <td>${tCode('kindEvent', e.kind)}</td><td>${e.event ?? '—'}</td><td><code>${e.msgId ?? '—'}</code></td>
         <td>${jobOf(e) ? html`<a href=${`#/jobs/${encodeURIComponent(jobOf(e))}`} class="event-job">${t('batchOfJob', { n: Number(e.batchId.slice(jobOf(e).length + 1)) + 1, id: jobOf(e) })}</a>` : '—'}</td>
-        <td>${e.reason ? html`<span lang="en">${e.reason}</span>` : '—'}${e.xml && html`<details><summary>${t('rawXml')}</summary><pre>${e.xml}</pre></details>`}</td>
+        <td>${e.reason ? html`<span lang=${getLang() === 'zh' && e.reasonZh ? 'zh-CN' : 'en'}>${pick(e.reason, e.reasonZh)}</span>` : '—'}${e.xml && html`<details><summary>${t('rawXml')}</summary><pre>${e.xml}</pre></details>`}</td>
       </tr>`)}</tbody>
     </table></div>`)}
     <div class="row">

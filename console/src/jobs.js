@@ -6,7 +6,7 @@ import { validateDelete } from 'wxmass';
 import { html } from './html.js';
 import { chinaTime, getLang, num, pick, t, tCode } from './i18n.js';
 import { api } from './api.js';
-import { Badge, Confirm, ErrorBox, Field, Title } from './ui.js';
+import { Badge, Confirm, ErrorBox, Field, Title, usePoll } from './ui.js';
 import { audienceText, MessageView, notesOf } from './message.js';
 import { recall } from './local.js';
 
@@ -21,13 +21,26 @@ function batchStateShown(batch) {
 const JOB_STATES = ['planned', 'sending', 'submitted', 'finished', 'partly_failed', 'failed', 'cancelled'];
 
 /** A message in a few words for a list: its kind and the start of its text or title. */
-function messageLine(message) {
+function messageLine(message, media) {
   if (!message) return '—';
   const kind = message.msgType ?? message.msgtype;
-  const text = kind === 'text' ? message.text?.content : kind === 'mpnews' ? recall('news', message.mpnews?.mediaId)?.[0]?.title : kind === 'mpvideo' ? message.mpvideo?.title : null;
+  const text = kind === 'text' ? message.text?.content : kind === 'mpnews' ? (media?.articles?.[0] ?? recall('news', message.mpnews?.mediaId)?.[0])?.title : kind === 'mpvideo' ? message.mpvideo?.title : null;
   const short = text && text.length > 24 ? `${text.slice(0, 24)}…` : text;
   return short ? `${t(`kind_${kind}`)} · ${short}` : t(`kind_${kind}`);
 }
+
+/** Who created a job: the token's label and role in words; `null` for a job older than the record. */
+export function createdByText(by) {
+  if (!by) return t('notRecorded');
+  const label = by.tokenId === null && by.label === 'ADMIN_TOKEN' ? t('deploymentSecret') : by.label;
+  return `${label}${getLang() === 'zh' ? '（' : ' ('}${tCode('role', by.role)}${getLang() === 'zh' ? '）' : ')'}`;
+}
+
+/** A text of the worker's with its Chinese twin: the one of the page's language, marked with it. */
+const Twin = ({ en, zh }) => {
+  const text = pick(en, zh);
+  return html`<span lang=${text === zh && zh ? 'zh-CN' : 'en'}>${text}</span>`;
+};
 
 const PAGE = 20;
 const LIVE = new Set(['pending', 'sending', 'submitted']);
@@ -38,17 +51,21 @@ export function JobList() {
   const [error, setError] = useState(null);
   const [only, setOnly] = useState('');
   const cursor = cursors[cursors.length - 1];
+  // The worker filters (GET /api/jobs?state=…), so every page holds only the state picked.
   const load = () => {
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (only) q.set('state', only);
+    if (cursor) q.set('cursor', cursor);
     setError(null);
-    api('GET', `/api/jobs?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).then(setPage, setError);
+    api('GET', `/api/jobs?${q}`).then(setPage, setError);
   };
-  useEffect(load, [cursor]);
+  useEffect(load, [cursor, only]);
   return html`<section aria-labelledby="jobs-title">
     <${Title} id="jobs-title">${t('jobsTitle')}</${Title}>
     <div class="row">
       <div class="field">
         <label for="job-state">${t('jobFilter')}</label>
-        <select id="job-state" value=${only} onChange=${(e) => setOnly(e.currentTarget.value)}>
+        <select id="job-state" value=${only} onChange=${(e) => { setOnly(e.currentTarget.value); setCursors(['']); }}>
           <option value="">${t('allStates')}</option>
           ${JOB_STATES.map((s) => html`<option value=${s}>${tCode('state', s)}</option>`)}
         </select>
@@ -58,11 +75,11 @@ export function JobList() {
     <${ErrorBox} error=${error} />
     ${page && (page.jobs.length === 0 ? html`<p>${t('noJobs')}</p>` : html`<div class="scroll" tabindex="0"><table id="jobs">
       <thead><tr><th scope="col">${t('message')}</th><th scope="col">${t('audience')}</th><th scope="col">${t('state')}</th><th scope="col">${t('sendAtCol')}</th><th scope="col">${t('batchCounts')}</th><th scope="col">${t('jobId')}</th></tr></thead>
-      <tbody>${page.jobs.filter((j) => !only || j.state === only).map((j) => html`<tr data-state=${j.state}>
-        <td><a href=${`#/jobs/${j.id}`}>${messageLine(j.message)}</a></td>
+      <tbody>${page.jobs.map((j) => html`<tr data-state=${j.state}>
+        <td><a href=${`#/jobs/${j.id}`}>${messageLine(j.message, j.media)}</a></td>
         <td>${j.audience ? audienceText(j.audience) : '—'}</td>
         <td><${Badge} state=${j.state} /></td>
-        <td>${chinaTime(j.sendAt)}<br /><span class="hint">${t('createdAt')} ${chinaTime(j.createdAt)}</span></td>
+        <td>${chinaTime(j.sendAt)}<br /><span class="hint">${t('createdAt')} ${chinaTime(j.createdAt)}${j.createdBy !== undefined && html` · ${createdByText(j.createdBy)}`}</span></td>
         <td class="counts-inline">${Object.entries(j.counts).filter(([, n]) => n > 0).map(([k, n]) => `${tCode('state', k)} ${num(n)}`).join(' · ')}</td>
         <td><a href=${`#/jobs/${j.id}`} class="job-id"><code>${j.id}</code></a></td>
       </tr>`)}</tbody>
@@ -180,27 +197,14 @@ export function JobPage({ id }) {
   const [cancel, setCancel] = useState({ busy: false, answer: null, error: null });
   const live = job ? job.batches.some((b) => LIVE.has(b.state)) : true;
 
-  useEffect(() => {
-    let stopped = false;
-    let timer;
-    const tick = async () => {
-      try {
-        const j = await api('GET', `/api/jobs/${encodeURIComponent(id)}`);
-        if (stopped) return;
-        setJob(j);
-        setError(null);
-        if (!j.batches.some((b) => LIVE.has(b.state))) return;
-      } catch (e) {
-        if (stopped) return;
-        setError(e);
-      }
-      timer = setTimeout(tick, 2000);
-    };
-    tick();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
+  usePoll({
+    read: () => api('GET', `/api/jobs/${encodeURIComponent(id)}`),
+    done: (j) => !j.batches.some((b) => LIVE.has(b.state)),
+    onAnswer: (j) => {
+      setJob(j);
+      setError(null);
+    },
+    onError: setError,
   }, [id, cancel.answer]);
 
   const doCancel = async () => {
@@ -230,10 +234,12 @@ export function JobPage({ id }) {
       <h2>${t('jobReason')}</h2>
       <p>${pick(job.reason.en, job.reason.zh)}</p>
     </div>`}
-    <${MessageView} message=${job.message} id="job-message" />
+    <${MessageView} message=${job.message} media=${job.media} id="job-message" />
+    ${recall('checks', job.id) && html`<p class="hint" id="job-checks">${pick(recall('checks', job.id).reason, recall('checks', job.id).reasonZh)}</p>`}
     <dl class="counts">
       <div><dt>${t('audience')}</dt><dd id="job-audience">${audienceText(job.audience, job.summary.recipients)}</dd></div>
       <div><dt>${t('createdAt')}</dt><dd>${chinaTime(job.createdAt)}</dd></div>
+      <div><dt>${t('createdBy')}</dt><dd id="job-created-by">${createdByText(job.createdBy)}${job.createdBy?.tokenId && html` <code class="hint">${job.createdBy.tokenId}</code>`}</dd></div>
       <div><dt>${t('sendAtCol')}</dt><dd id="job-send-at">${chinaTime(job.sendAt)}</dd></div>
       <div><dt>${t('startedAt')}</dt><dd id="job-started">${started === null ? t('notStarted') : chinaTime(started)}</dd></div>
       <div><dt>${t('batches')}</dt><dd>${num(job.batches.length)}</dd></div>
@@ -263,10 +269,10 @@ export function JobPage({ id }) {
         <td>${b.index + 1}</td><td><${Badge} state=${batchStateShown(b)} /></td>
         <td class="outcome">${b.outcome ? html`<span class=${`badge badge-${b.outcome.delivery}`}>${t(b.outcome.delivery)}</span> <span class="outcome-why">${pick(b.outcome.en, b.outcome.zh)}</span>` : '—'}</td>
         <td>${b.recipients === null ? '—' : num(b.recipients)}</td>
-        <td>${b.result ? (typeof b.result.sentCount === 'number' ? html`<${Badge} state=${b.result.status} /> ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : html`<code>${b.result.status}</code> (${b.result.source})`) : '—'}</td>
+        <td>${b.result ? (typeof b.result.sentCount === 'number' ? html`<${Badge} state=${b.result.status} /> ${t('sentCount')} ${num(b.result.sentCount)} / ${t('filterCount')} ${num(b.result.filterCount)} / ${t('errorCount')} ${num(b.result.errorCount)}` : html`<code>${b.result.status}</code> (${b.result.source})${b.result.note && html` <${Twin} en=${b.result.note} zh=${b.result.noteZh} />`}`) : '—'}</td>
         <td>${b.attempts}</td>
         <td><code>${b.msgId ?? '—'}</code></td><td><code>${b.clientMsgId}</code></td>
-        <td>${b.lastOutcome || b.failReason ? html`<details><summary>${t('errDetail')}</summary><p lang="en">${b.lastOutcome}${b.failReason && html`<br />${b.failReason}`}</p></details>` : '—'}</td>
+        <td class="last-outcome">${b.lastOutcome || b.failReason ? html`${b.lastOutcome && html`<${Twin} en=${b.lastOutcome} zh=${b.lastOutcomeZh} />`}${b.failReason && html`${b.lastOutcome && html`<br />`}<${Twin} en=${b.failReason} zh=${b.failReasonZh} />`}` : '—'}</td>
       </tr>`)}</tbody>
     </table></div>
 

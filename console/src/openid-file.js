@@ -83,10 +83,10 @@ function nextPlan() {
 }
 
 /** Uploads and seals the account's file as an audience, reporting progress; `signal` stops it. */
-export function uploadFile({ account, url, adminToken, onProgress, signal }) {
+export function uploadFile({ account, url, adminToken, name, onProgress, signal }) {
   let uploadId = null;
   signal?.addEventListener('abort', () => {
     if (uploadId !== null) worker.postMessage({ id: ++lastId, op: 'stop', args: { upload: uploadId } });
   }, { once: true });
-  return call('upload', { account, url, adminToken }, { onProgress, onId: (id) => { uploadId = id; } });
+  return call('upload', { account, url, adminToken, name }, { onProgress, onId: (id) => { uploadId = id; } });
 }

@@ -59,13 +59,18 @@ const handlers = {
     summary.invalidShown = summary.invalidShown.map((x) => ({ ...x, line: file.lineNos[x.position] }));
     return { summary, batches: lastPlan.plan.batchCount };
   },
-  async upload({ account, url, adminToken }, id) {
+  async upload({ account, url, adminToken, name }, id) {
     const controller = new AbortController();
     uploads.set(id, controller);
     try {
+      // The worker keeps the audience's name (the file's), so the job page shows it anywhere:
+      // made here with it, then filled and sealed by uploadAudience.
+      const audienceId = await createAudience({ account, url, adminToken, name, signal: controller.signal });
+      postMessage({ id, progress: { phase: 'create', part: 0, sentOpenIds: 0 } });
       return await uploadAudience({
         url,
         adminToken,
+        audienceId,
         openIds: fileOf(account).entries,
         signal: controller.signal,
         onProgress: ({ phase, part, sentOpenIds, totalOpenIds }) => postMessage({ id, progress: { phase, part, sentOpenIds, totalOpenIds } }),
@@ -79,6 +84,23 @@ const handlers = {
     uploads.get(upload)?.abort();
   },
 };
+
+/** `POST /api/audiences {name}`: an open audience for uploaded parts; its id. */
+async function createAudience({ account, url, adminToken, name, signal }) {
+  const base = account === DEFAULT_ACCOUNT ? '/api' : `/api/accounts/${encodeURIComponent(account)}`;
+  const res = await fetch(`${url}${base}/audiences`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: String(name ?? '').slice(0, 200) }),
+    signal,
+  });
+  const json = await res.json().catch(() => null);
+  if (!res.ok || typeof json?.id !== 'string') {
+    const e = json?.error ?? {};
+    throw Object.assign(new Error(e.message ?? `HTTP ${res.status}`), { code: e.code ?? 'http', status: res.status, detail: e });
+  }
+  return json.id;
+}
 
 function dropPlan() {
   lastPlan?.plan.free();

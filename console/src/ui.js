@@ -2,7 +2,7 @@
 // problem summary, error boxes and a confirmation dialog.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
-import { getLang, pick, t, tCode } from './i18n.js';
+import { getLang, hasText, pick, t, tCode } from './i18n.js';
 
 /**
  * A problem's field key: core names a field as the caller wrote it, or by its wire name
@@ -69,7 +69,8 @@ function useTouched(path, input) {
 export function Field({ path, label, hint, problems = [], as = 'input', children, ...input }) {
   const id = fieldId(path);
   const [touched, handlers] = useTouched(path, input);
-  const mine = touched ? problemsAt(problems, path) : [];
+  // The worker's refusals (`shown`) are at their field at once: the operator just pressed Send.
+  const mine = problemsAt(problems, path).filter((p) => touched || p.shown);
   const described = [hint ? `${id}-hint` : null, mine.length ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
   const Tag = as;
   labels.set(fieldKey(path), label);
@@ -91,6 +92,25 @@ export function Check({ path, label, checked, onChange, problems = [] }) {
     <input type="checkbox" id=${id} checked=${checked} onChange=${(e) => onChange(e.currentTarget.checked)} aria-describedby=${mine.length ? `${id}-error` : undefined} />
     <label for=${id}>${label}</label>
   </div>`;
+}
+
+/** A path of the worker's answer as the form names it: `message.image.mediaId` → `image.mediaId`. */
+const formPath = (path) => (path ?? '').replace(/^message\./, '').replace(/^audience\.tagId$/, 'filter.tagId');
+
+/**
+ * The problems of a worker's refusal of a send (422: a tag the account does not have, a media_id
+ * that will have expired when the job starts, …), each at the field it names, with the worker's
+ * Chinese twin (or the console's words for its rule) on the Chinese page.
+ */
+export function workerProblems(failure) {
+  if (failure?.status !== 422 && failure?.status !== 400) return [];
+  const e = failure.error ?? {};
+  const list = e.problems?.length ? e.problems : e.path ? [e] : [];
+  return list.map((p) => {
+    const rule = p.rule ?? e.code;
+    const ours = hasText(`refused_${rule}`) ? t(`refused_${rule}`) : hasText(`refused_${e.code}`) ? t(`refused_${e.code}`) : null;
+    return { path: formPath(p.path), rule, value: p.value ?? null, message: p.message ?? e.message, zh: p.zh ?? p.messageZh ?? (getLang() === 'zh' ? ours : null), shown: true };
+  });
 }
 
 /** Every problem left, each a link to its field (GOV.UK's error summary). */
@@ -163,6 +183,36 @@ export function Title({ id, children }) {
   const ref = useRef(null);
   useEffect(() => ref.current?.focus(), []);
   return html`<h1 id=${id} tabindex="-1" ref=${ref}>${children}</h1>`;
+}
+
+/**
+ * Reads `read()` now and every `ms` until `done(answer)` says it will not change any more,
+ * handing each answer to `onAnswer` and each failure to `onError` (it tries again after one);
+ * stops when the component goes or `deps` change. Nothing runs while `enabled` is false.
+ */
+export function usePoll({ read, done, onAnswer, onError, enabled = true, ms = 2000 }, deps) {
+  useEffect(() => {
+    if (!enabled) return undefined;
+    let stopped = false;
+    let timer;
+    const tick = async () => {
+      try {
+        const answer = await read();
+        if (stopped) return;
+        onAnswer(answer);
+        if (done(answer)) return;
+      } catch (e) {
+        if (stopped) return;
+        onError(e);
+      }
+      timer = setTimeout(tick, ms);
+    };
+    tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, deps);
 }
 
 /** A state as a badge in words (`finished` → 已完成), its code as the class. */
