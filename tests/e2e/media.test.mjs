@@ -178,6 +178,10 @@ test('temporary media that will have expired when the job starts is refused (422
   assert.equal(r.json.error.path, 'message.image.mediaId');
   assert.equal(r.json.error.value, up.json.mediaId);
   assert.match(r.json.error.messageZh, /临时素材/);
+  // The kind written in camelCase (as the console writes it) names the same path.
+  const camel = await stack.api('POST', '/api/jobs', { message: { msgType: 'image', image: { mediaId: up.json.mediaId } }, audience: { openids: openids(2, 'exp') }, sendAt: late });
+  assert.equal(camel.status, 422, camel.text);
+  assert.equal(camel.json.error.path, 'message.image.mediaId');
   assert.equal(stack.d1('SELECT count(*) AS n FROM jobs')[0].results[0].n, jobsBefore);
   // Before it expires, the same send is made.
   const ok = await stack.api('POST', '/api/jobs', { message: { msgtype: 'image', image: { mediaId: up.json.mediaId } }, audience: { openids: openids(2, 'exp') }, sendAt: up.json.expiresAt - 3_600_000 });

@@ -177,7 +177,11 @@ pub async fn create(
 /// The path of the message's media id as the caller wrote it (`message.image.media_id` or
 /// `….mediaId`).
 fn media_id_path(message: &Value) -> String {
-    let kind = message["msgtype"].as_str().unwrap_or_default();
+    // Core reads the kind under its wire name or in camelCase; so does the path.
+    let kind = ["msgtype", "msgType"]
+        .iter()
+        .find_map(|k| message[*k].as_str())
+        .unwrap_or_default();
     let key = if message[kind].get("mediaId").is_some() {
         "mediaId"
     } else {
