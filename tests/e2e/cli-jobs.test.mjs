@@ -31,10 +31,13 @@ function start(args, extraEnv = {}) {
   const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+  let firstOutput;
+  const output = new Promise((resolve) => { firstOutput = resolve; });
+  child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d; firstOutput(); });
+  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; firstOutput(); });
   const done = new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
+  done.then(firstOutput);
+  return { child, done, output };
 }
 const wxmass = (args, extraEnv = env) => start(args, extraEnv).done;
 
@@ -43,6 +46,9 @@ async function watchWhileCronRuns(id, watchEnv, maxRuns) {
   const watch = start(['jobs', 'watch', id, '--interval', '200'], watchEnv);
   let exited = null;
   watch.done.then((r) => { exited = r; });
+  // The first draw shows the job before the cron moves it (a loaded machine can start the
+  // process after a whole run otherwise).
+  await watch.output;
   for (let run = 0; run < maxRuns && exited === null; run++) {
     await stack.cron();
     await stack.simCtl('POST', 'callbacks/flush');
