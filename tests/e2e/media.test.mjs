@@ -59,6 +59,23 @@ test('a JPG and an MP3 go up as their bytes; WeChat receives them in core\'s mul
   ]);
 });
 
+test('the largest file WeChat takes, a 10 MB video, goes through the worker byte for byte; one byte more is refused with no call', async () => {
+  const LIMIT = 10 * 1024 * 1024;
+  const head = Buffer.from('00000018667479706d703432', 'hex');
+  const video = Buffer.concat([head, Buffer.alloc(LIMIT - head.length, 0x5a)]);
+  video.writeUInt32BE(0xdeadbeef, LIMIT - 4); // the last bytes must arrive too
+  const before = (await simCalls('cgi-bin/media/upload')).length;
+  const up = await upload('/api/media/upload?type=video&filename=big.mp4', video);
+  assert.equal(up.status, 200, up.text);
+  const calls = await simCalls('cgi-bin/media/upload');
+  assert.equal(calls.length, before + 1);
+  assert.deepEqual(calls.at(-1).parts.map((p) => [p.filename, p.bytes, p.sha256]), [['big.mp4', LIMIT, sha256(video)]]);
+  const over = await upload('/api/media/upload?type=video&filename=big.mp4', Buffer.concat([video, Buffer.from([0])]));
+  assert.equal(over.status, 400, over.text);
+  assert.equal(over.json.error.path, 'media');
+  assert.equal((await simCalls('cgi-bin/media/upload')).length, before + 1);
+});
+
 test('an image message with the uploaded media_id is delivered, and its job page shows the media', async () => {
   const up = await upload('/api/media/upload?type=image&filename=photo.jpg', jpg(500, 3));
   assert.equal(up.status, 200, up.text);
