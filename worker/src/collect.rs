@@ -39,13 +39,20 @@ pub const AUDIENCES_PER_TURN: u32 = 10;
 
 /// What collecting costs, for core's turn: a page is the call and a commit of two statements
 /// (the audience, its page); a seal is its reads, its chunk inserts and two more statements
-/// (the audience sealed, its pages deleted).
-pub const COSTS: CollectCosts = CollectCosts {
-    page: Spend::new(2, 1),
-    seal_fixed: Spend::new(2, 0),
-    seal_pages_per_read: PAGE_ROWS_PER_READ,
-    seal_chunks_per_insert: CHUNKS_PER_INSERT,
-};
+/// (the audience sealed, its pages deleted), and may take at most what a run has left once
+/// `before_seal` queries are spent (finding the accounts, the turn's read, a token refresh).
+pub fn costs(app: &Ctx, before_seal: u32) -> CollectCosts {
+    CollectCosts {
+        page: Spend::new(2, 1),
+        seal_fixed: Spend::new(2, 0),
+        seal_pages_per_read: PAGE_ROWS_PER_READ,
+        seal_chunks_per_insert: CHUNKS_PER_INSERT,
+        seal_max: Spend::new(
+            app.budget.max_queries().saturating_sub(before_seal),
+            app.budget.max_subrequests(),
+        ),
+    }
+}
 
 /// A collecting audience as core's turn reads it; `None` for a row with no source.
 pub fn collecting(row: &AudienceRow) -> Option<Collecting> {

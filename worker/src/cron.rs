@@ -282,7 +282,8 @@ async fn read_turn(
         .collect();
     let turn = turn.with_collecting(
         audiences.iter().filter_map(collect::collecting).collect(),
-        collect::COSTS,
+        // A run that serves this account alone: finding the accounts, its read, a refresh.
+        collect::costs(app, 1 + read_queries + token::REFRESH_QUERIES),
     );
     let rows = Rows {
         due: read.due,

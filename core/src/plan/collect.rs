@@ -50,9 +50,31 @@ pub struct CollectCosts {
     pub seal_pages_per_read: u32,
     /// Chunks one statement of the seal stores.
     pub seal_chunks_per_insert: u32,
+    /// The most one run can give a seal (the driver's whole budget less what a turn needs
+    /// before it): a list whose seal would cost more could never be sealed, so it ends
+    /// `failed` at the page that makes it so instead of collecting forever.
+    pub seal_max: Spend,
 }
 
 impl CollectCosts {
+    /// Why a list of `pages` pages holding `openids` OpenIDs can never be sealed, in English
+    /// and in Chinese; `None` while its seal fits in [`CollectCosts::seal_max`].
+    pub fn too_large(&self, pages: u64, openids: u64) -> Option<(String, String)> {
+        let need = self.seal(pages, openids);
+        if need.fits_in(self.seal_max) {
+            return None;
+        }
+        let (need, max) = (need.queries, self.seal_max.queries);
+        Some((
+            format!(
+                "the list has reached {openids} OpenIDs in {pages} pages: sealing it would take {need} D1 queries, more than a cron run can give it ({max}); choose a smaller tag, or raise D1_QUERIES_PER_INVOCATION on a paid plan"
+            ),
+            format!(
+                "名单已达 {openids} 个 OpenID（{pages} 页）：封存需要 {need} 次 D1 查询，超过一次定时任务所能提供的 {max} 次；请选择粉丝较少的标签，或在付费套餐上调高 D1_QUERIES_PER_INVOCATION"
+            ),
+        ))
+    }
+
     /// What sealing `pages` stored pages holding `openids` OpenIDs costs: its reads, its chunk
     /// inserts (at most ⌈openids / 10,000⌉ chunks: repeats only make fewer) and the rest.
     pub fn seal(&self, pages: u64, openids: u64) -> Spend {
@@ -195,6 +217,7 @@ mod tests {
         seal_fixed: Spend::new(2, 0),
         seal_pages_per_read: 20,
         seal_chunks_per_insert: 5,
+        seal_max: Spend::new(40, 50),
     };
 
     fn step(source: FollowerSource, cursor: &str) -> CollectStep {

@@ -633,6 +633,19 @@ impl CronTurn {
             CallAnswer::NoAnswer(_) => (None, &b""[..]),
         };
         let (collected, next) = collect::settle(step, status, body);
+        // A page that grows the list past what one run can seal ends it now, not forever on.
+        let too_large = match (&collected, self.collect_costs) {
+            (
+                Collected::Page {
+                    pages, collected, ..
+                },
+                Some(costs),
+            ) => costs.too_large(*pages, *collected),
+            _ => None,
+        };
+        if let Some((reason, reason_zh)) = too_large {
+            return Collected::Failed { reason, reason_zh };
+        }
         match next {
             Next::Continue(after, retried) => {
                 self.collecting.push_front((audience, after, retried));
@@ -1610,6 +1623,7 @@ mod tests {
         seal_fixed: Spend::new(2, 0),
         seal_pages_per_read: 20,
         seal_chunks_per_insert: 5,
+        seal_max: Spend::new(40, 50),
     };
     const O1: &str = "ocYxcuAEy30bX0NXmGn4ypqx3tI0";
     const O2: &str = "ocYxcuBt0mRugKZ7tGAHPnUaOW7Y";
@@ -1711,6 +1725,31 @@ mod tests {
         );
         let mut t = turn(Vec::new()).with_collecting(vec![listed], COLLECT);
         assert_eq!(t.poll(T0, Spend::new(27, 0)), Step::Seal { audience: 0 });
+    }
+
+    #[test]
+    fn a_list_that_grows_past_what_one_run_can_seal_fails_at_that_page() {
+        use crate::followers::FollowerSource;
+        // 40 queries hold a seal of 1,500,000 OpenIDs in 150 pages (2 + 8 reads + 30 inserts);
+        // the page that brings the list to 1,510,000 in 151 pages would need 41.
+        let mut big = collecting(FollowerSource::Everyone);
+        (big.cursor, big.pages, big.collected) = (O1.into(), 150, 1_500_000);
+        assert_eq!(COLLECT.too_large(150, 1_500_000), None);
+        let mut t = turn(Vec::new()).with_collecting(vec![big], COLLECT);
+        let c = collect_step(t.poll(T0, PLENTY));
+        let ids: Vec<String> = (0..10_000).map(|i| format!("ocYxcu{i:022}")).collect();
+        let page = serde_json::json!({ "count": 10_000, "data": { "openid": ids }, "next_openid": ids[9_999] });
+        let got = t.on_collect_outcome(c, http(page.to_string().as_bytes()));
+        let Collected::Failed { reason, reason_zh } = got else {
+            panic!("{got:?}");
+        };
+        assert!(
+            reason.contains("1510000 OpenIDs in 151 pages") && reason.contains("(40)"),
+            "{reason}"
+        );
+        assert!(reason_zh.contains("封存需要 41 次"), "{reason_zh}");
+        // Nothing more is asked of it in this turn.
+        assert_eq!(t.poll(T0, PLENTY), Step::NothingLeft);
     }
 
     #[test]
