@@ -142,6 +142,21 @@ test('jobs cancel: a job held for later is cancelled (exit 0; again: nothing mor
   const late = await wxmass(['jobs', 'cancel', now]);
   assert.equal(late.code, 1, late.stdout);
   assert.match(late.stderr, /HTTP 409 conflict: nothing to cancel/);
+
+  // The list filtered by state on the worker: only the cancelled job, and who created it.
+  const all = JSON.parse((await wxmass(['jobs', 'list', '--json'])).stdout).jobs;
+  assert.ok(all.some((j) => j.id === now) && all.some((j) => j.id === id));
+  const onlyCancelled = await wxmass(['jobs', 'list', '--state', 'cancelled', '--json']);
+  assert.equal(onlyCancelled.code, 0, onlyCancelled.stderr);
+  assert.deepEqual(JSON.parse(onlyCancelled.stdout).jobs.map((j) => j.id), all.filter((j) => j.state === 'cancelled').map((j) => j.id));
+  assert.ok(JSON.parse(onlyCancelled.stdout).jobs.some((j) => j.id === id));
+  const text = await wxmass(['jobs', 'list', '--state', 'cancelled,finished']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`^${id} +cancelled .* ADMIN_TOKEN \\(admin\\)$`, 'm'));
+  assert.ok(!text.stdout.includes(now) || all.find((j) => j.id === now).state === 'finished', text.stdout);
+  const bad = await wxmass(['jobs', 'list', '--state', 'done']);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stderr, /state.*"?done"?/);
 });
 
 test('jobs: usage and configuration errors exit 2, a message with problems 1 (before any upload), an unreachable worker 4', async () => {

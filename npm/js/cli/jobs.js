@@ -21,7 +21,9 @@ on a worker that serves several (default: the worker's default account).
               [--idempotency-key <key>] [--part-size <n>]
       uploads an OpenID list in parts (with a progress bar), seals it and creates the job.
       --send-at: RFC 3339 with an offset (2030-03-07T08:00:00+08:00) or Unix milliseconds.
-  jobs list [--limit <n>] [--cursor <c>]   newest first
+  jobs list [--limit <n>] [--cursor <c>] [--state <s,…>]
+      newest first, with who created each; --state keeps the jobs in those states
+      (planned, sending, submitted, finished, partly_failed, failed, cancelled)
   jobs show <id>                           the job, its summary and every batch
   jobs watch <id> [--interval <ms>]        redraws each batch's state until the job ends,
                                            then prints the result counts
@@ -53,6 +55,7 @@ export const options = {
   'part-size': { type: 'string' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
+  state: { type: 'string' },
   interval: { type: 'string' },
 };
 
@@ -244,17 +247,23 @@ async function list({ values, out, w }) {
   const q = new URLSearchParams();
   if (values.limit !== undefined) q.set('limit', values.limit);
   if (values.cursor !== undefined) q.set('cursor', values.cursor);
+  if (values.state !== undefined) q.set('state', values.state);
   const page = await call(w, 'GET', `/jobs${q.size ? `?${q}` : ''}`);
   out.result(page);
   const { c } = out;
   const created = page.jobs.map((j) => when(j.createdAt));
   const width = Math.max(7, ...created.map((t) => t.length));
   const idWidth = Math.max(2, ...page.jobs.map((j) => j.id.length));
-  out.out(c.bold(`${pad('id', idWidth)}  ${pad('state', 13)}  ${pad('batches', 7)}  ${pad('created', width)}  send at`));
+  const sendAt = page.jobs.map((j) => when(j.sendAt));
+  const sendWidth = Math.max(7, ...sendAt.map((t) => t.length));
+  out.out(c.bold(`${pad('id', idWidth)}  ${pad('state', 13)}  ${pad('batches', 7)}  ${pad('created', width)}  ${pad('send at', sendWidth)}  by`));
   page.jobs.forEach((j, i) => {
-    out.out(`${pad(j.id, idWidth)}  ${pad(stateColour(c, j.state), 13)}  ${pad(String(j.batches), 7)}  ${pad(created[i], width)}  ${when(j.sendAt)}`);
+    // Jobs made before the worker recorded their creator say so.
+    const by = j.createdBy ? `${j.createdBy.label} (${j.createdBy.role})` : 'not recorded';
+    out.out(`${pad(j.id, idWidth)}  ${pad(stateColour(c, j.state), 13)}  ${pad(String(j.batches), 7)}  ${pad(created[i], width)}  ${pad(sendAt[i], sendWidth)}  ${by}`);
   });
-  if (page.nextCursor) out.out(c.dim(`more: wxmass jobs list --cursor ${page.nextCursor}`));
+  // A filtered page may hold fewer jobs than asked (the worker looks at 500 a page), even none.
+  if (page.nextCursor) out.out(c.dim(`more: wxmass jobs list --cursor ${page.nextCursor}${values.state ? ` --state ${values.state}` : ''}`));
   return EXIT.OK;
 }
 
