@@ -371,6 +371,7 @@ const S = {
   cancelYes: ['确认取消', 'Yes, cancel them'],
   cancelNo: ['不取消', 'Keep them'],
   cancelled: ['已取消 {n} 个批次。', '{n|batch|batches} cancelled.'],
+  batchKept: ['第 {n} 批未取消：', 'Batch {n} not cancelled: '],
   deleteTitle: ['删除已发送的文章', 'Delete a sent article'],
   deleteBatch: ['群发（msg_id）', 'Send (msg_id)'],
   deleteIdx: ['文章序号（article_idx，0 = 全部文章）', 'Article (article_idx, 0 = every article)'],

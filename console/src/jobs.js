@@ -246,7 +246,8 @@ export function JobPage({ id }) {
     </dl>
 
     ${pending > 0 && html`<div class="row"><button type="button" id="cancel-job" class="danger" disabled=${cancel.busy} onClick=${() => setConfirming(true)}>${t('cancelJob')}</button></div>`}
-    ${cancel.answer && html`<p class="ok" role="status" id="cancel-done">${t('cancelled', { n: cancel.answer.cancelledBatches })}</p>`}
+    ${cancel.answer && html`<div role="status" id="cancel-done"><p class="ok">${t('cancelled', { n: cancel.answer.cancelledBatches })}</p>
+      ${cancel.answer.notCancelled?.length > 0 && html`<ul class="notes" id="cancel-kept">${cancel.answer.notCancelled.map((k) => html`<li>${t('batchKept', { n: k.index + 1 })}<${Twin} en=${k.why} zh=${k.whyZh} /></li>`)}</ul>`}</div>`}
     <${ErrorBox} error=${cancel.error} />
     ${confirming && html`<${Confirm} title=${t('cancelJob')} yes=${t('cancelYes')} no=${t('cancelNo')} busy=${cancel.busy} onYes=${doCancel} onNo=${() => setConfirming(false)}>
       <p id="confirm-text">${t('cancelConfirm', { id: job.id, n: pending })}</p>

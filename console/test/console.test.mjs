@@ -352,6 +352,25 @@ test('a scheduled job, cancelled from its page after a confirmation, sends nothi
   const sendalls = (await stack.simCtl('GET', 'calls?path=/cgi-bin/message/mass/sendall')).calls;
   assert.equal(sendalls.length, 0);
   await shot('cancelled');
+
+  // Half sent: batch 1 went out, WeChat was busy for batch 2. The cancel takes batch 2 and says,
+  // in Chinese, why batch 1 stays.
+  await stack.simCtl('POST', 'faults', { path: 'cgi-bin/message/mass/send', kind: 'errcode_-1', skip: 1, count: 1 });
+  const ids = Array.from({ length: 10_001 }, (_, i) => `oHalfSent${String(i).padStart(19, '0')}`);
+  const half = await stack.api('POST', '/api/jobs', { message: { msgtype: 'text', text: { content: '发了一半' } }, audience: { openids: ids } });
+  assert.equal(half.status, 201, half.text);
+  await stack.cron();
+  await stack.simCtl('DELETE', 'faults');
+  await page.evaluate((id) => { location.hash = `#/jobs/${id}`; }, half.json.id);
+  await page.getByRole('button', { name: '取消未发送的批次' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: '确认取消' }).click();
+  const kept = page.locator('#cancel-kept li');
+  await kept.first().waitFor(WAIT);
+  assert.equal(await kept.count(), 1);
+  const keptText = await kept.first().innerText();
+  assert.match(keptText, /^第 1 批未取消：.*[\u4e00-\u9fff]/);
+  assert.doesNotMatch(keptText, /[A-Za-z]{4,}/, keptText);
+  await shot('cancel-half');
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -271,6 +271,23 @@ test('cancel a job before it sends: the cron sends nothing of it; a second cance
   const after = (await stack.api('GET', `/api/jobs/${sentJob.json.id}`)).json;
   assert.notEqual(after.batches[0].state, 'cancelled');
   assert.equal((await stack.api('POST', '/api/jobs/jnosuchjob/cancel')).status, 404);
+
+  // Half sent: batch 1 went out, WeChat was busy for batch 2 (it waits for a retry). The cancel
+  // takes batch 2 and says why batch 1 stays, in English and Chinese.
+  await stack.simCtl('POST', 'faults', { path: 'cgi-bin/message/mass/send', kind: 'errcode_-1', skip: 1, count: 1 });
+  const half = await stack.api('POST', '/api/jobs', { message: text('half sent'), audience: { openids: openids(10_001, 'cancel-half') } });
+  assert.equal(half.status, 201, half.text);
+  await stack.cron();
+  const partly = await stack.api('POST', `/api/jobs/${half.json.id}/cancel`);
+  assert.equal(partly.status, 200, partly.text);
+  assert.equal(partly.json.cancelledBatches, 1);
+  assert.equal(partly.json.notCancelled.length, 1);
+  const [kept] = partly.json.notCancelled;
+  assert.equal(kept.index, 0);
+  assert.match(kept.why, /\S/);
+  assert.match(kept.whyZh, /[\u4e00-\u9fff]/);
+  assert.notEqual(kept.whyZh, kept.why);
+  await stack.simCtl('DELETE', 'faults');
 });
 
 test('media, preview, status, speed and delete pass through core to WeChat, and their answers say what WeChat said', async () => {

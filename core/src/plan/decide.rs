@@ -392,7 +392,9 @@ impl StateError {
             StateError::TooEarly { not_before } => {
                 format!("太早：下次尝试最早在 {}（北京时间）", not_before.china_display())
             }
-            StateError::Settled { state } => format!("该批次已是 {state} 状态，不再尝试"),
+            StateError::Settled { state } => {
+                format!("该批次{}，不再尝试", batch_state_zh(state))
+            }
             StateError::MayBeDelivered => "无法取消：某次尝试可能已到达微信，群发可能已存在；请让它以同一 clientmsgid 完成，或用 mass/get 核实".to_owned(),
             StateError::NotSubmitted { msg_id } => {
                 format!("该批次并非以 msg_id {msg_id} 提交")
@@ -419,6 +421,20 @@ impl StateError {
 impl Default for BatchProgress {
     fn default() -> Self {
         BatchProgress::new()
+    }
+}
+
+/// A batch state's name (`pending`, `sending`, `submitted`, `finished`, `failed`, `cancelled`)
+/// in Chinese, as the console's badges say it; another name is given back as it is.
+pub fn batch_state_zh(name: &str) -> &str {
+    match name {
+        "pending" => "待发送",
+        "sending" => "发送中",
+        "submitted" => "已提交微信",
+        "finished" => "已完成",
+        "failed" => "已失败",
+        "cancelled" => "已取消",
+        other => other,
     }
 }
 
@@ -1009,6 +1025,16 @@ mod tests {
         let mut p = BatchProgress::new();
         p.begin_attempt(T0).unwrap();
         p
+    }
+
+    #[test]
+    fn a_settled_batch_says_why_in_chinese_without_english_state_names() {
+        for state in ["submitted", "finished", "failed", "cancelled", "pending", "sending"] {
+            let zh = StateError::Settled { state }.zh();
+            assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{zh}");
+        }
+        assert_eq!(batch_state_zh("submitted"), "已提交微信");
+        assert_eq!(batch_state_zh("other"), "other");
     }
 
     /// Every state a batch reaches on a walk through `outcomes` (begin, settle, repeat; a

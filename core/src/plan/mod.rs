@@ -94,8 +94,8 @@ pub use batch::{Batch, BatchAudience, BatchRequest};
 pub use china_time::{ChinaDate, UnixMillis};
 pub use collect::{CollectCosts, CollectStep, Collected, Collecting};
 pub use decide::{
-    backoff_ms, decide, Action, BatchProgress, BatchState, FailReason, JobResult, Outcome,
-    StateError,
+    backoff_ms, batch_state_zh, decide, Action, BatchProgress, BatchState, FailReason, JobResult,
+    Outcome, StateError,
 };
 pub use outcome::{
     job_reason, job_state, BatchOutcome, BatchTally, Delivery, JobReason, JobState, ResultCounts,

@@ -24,8 +24,8 @@ use wxmass::endpoint::tags_get::TagsReply;
 use wxmass::endpoint::EndpointName;
 use wxmass::limits::MEDIA_TEMPORARY_KEPT_SECS;
 use wxmass::plan::{
-    read_send_at, BatchAudience, BatchProgress, ChunkRef, FailReason, JobState, PendingSend,
-    PlanOptions, PlanSummary, SendKind, SendPlan, UnixMillis,
+    batch_state_zh, read_send_at, BatchAudience, BatchProgress, ChunkRef, FailReason, JobState,
+    PendingSend, PlanOptions, PlanSummary, SendKind, SendPlan, UnixMillis,
 };
 use wxmass::{Audience, MassMessage};
 
@@ -694,9 +694,10 @@ pub async fn cancel(id: &str, app: &Ctx) -> Result<Response, AppError> {
     let changed: HashSet<String> = store::returned_ids(&r, 0)?.into_iter().collect();
     for t in tried.iter().filter(|t| !changed.contains(t.id)) {
         // A cron run claimed it between the read and the commit.
-        kept.push(
-            json!({ "index": t.index, "state": "sending", "why": "a cron run took it first" }),
-        );
+        kept.push(json!({
+            "index": t.index, "state": "sending", "why": "a cron run took it first",
+            "whyZh": "定时任务先一步开始发送该批次",
+        }));
     }
     reply(
         200,
@@ -728,12 +729,13 @@ fn decide_cancel(batches: &[BatchRow]) -> Result<CancelDecision<'_>, AppError> {
                 read_version: b.version,
                 progress_json: serde_json::to_string(&progress).unwrap_or_default(),
             }),
-            (_, Err(e)) => {
-                kept.push(json!({ "index": b.idx, "state": b.state, "why": e.to_string() }))
-            }
-            (state, Ok(())) => kept.push(
-                json!({ "index": b.idx, "state": state, "why": format!("the batch is {state}") }),
-            ),
+            (_, Err(e)) => kept.push(json!({
+                "index": b.idx, "state": b.state, "why": e.to_string(), "whyZh": e.zh(),
+            })),
+            (state, Ok(())) => kept.push(json!({
+                "index": b.idx, "state": state, "why": format!("the batch is {state}"),
+                "whyZh": format!("该批次{}", batch_state_zh(state)),
+            })),
         }
     }
     Ok(CancelDecision { tried, kept })
