@@ -1029,7 +1029,14 @@ mod tests {
 
     #[test]
     fn a_settled_batch_says_why_in_chinese_without_english_state_names() {
-        for state in ["submitted", "finished", "failed", "cancelled", "pending", "sending"] {
+        for state in [
+            "submitted",
+            "finished",
+            "failed",
+            "cancelled",
+            "pending",
+            "sending",
+        ] {
             let zh = StateError::Settled { state }.zh();
             assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{zh}");
         }
