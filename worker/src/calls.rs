@@ -186,6 +186,12 @@ pub async fn admin_call_streamed(
     let tok = Token::new(cached).get(app).await?;
     let (answer, mismatch) = app.wechat.send_streamed(framed, file, &tok).await?;
     if let Some(m) = mismatch {
+        worker::console_warn!(
+            "{}: the caller's body was not its Content-Length ({} declared, {} arrived): the upload to WeChat was cut off, nothing recorded",
+            endpoint.as_str(),
+            m.declared,
+            m.got
+        );
         return Err(m.into());
     }
     let mut call = NewCall {
