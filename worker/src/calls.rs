@@ -115,15 +115,20 @@ pub async fn make(
     now: i64,
 ) -> Result<Made, AppError> {
     let answer = app.wechat.send(req, Some(token), None).await?;
-    let call = NewCall {
+    let call = call_row(endpoint, now, answer.is_ok());
+    Ok(Made { answer, call })
+}
+
+/// The ledger row of one call at `now`, not yet decided a success.
+fn call_row(endpoint: EndpointName, now: i64, answered: bool) -> NewCall {
+    NewCall {
         at: now,
         endpoint: endpoint.as_str(),
         batch_id: None,
         to_all: false,
         succeeded: false,
-        answered: answer.is_ok(),
-    };
-    Ok(Made { answer, call })
+        answered,
+    }
 }
 
 /// A call for the admin API: read the token and the ledger, call (refreshing a rejected token
@@ -155,11 +160,7 @@ pub async fn admin_call_with(
     req: &HttpRequest,
     also: impl Fn(&AnyReply) -> Result<Vec<D1PreparedStatement>, AppError>,
 ) -> Result<AnyReply, AppError> {
-    let (cached, recent) = if endpoint.is_mass_endpoint() {
-        app.store.read_for_call().await?
-    } else {
-        (app.store.read_token().await?, Vec::new())
-    };
+    let (cached, recent) = read_for_call(app, endpoint).await?;
     call_and_record(app, endpoint, req, cached, &recent, also).await
 }
 
@@ -176,11 +177,7 @@ pub async fn admin_call_streamed(
     file: PassThrough,
     also: impl Fn(&AnyReply) -> Result<Vec<D1PreparedStatement>, AppError>,
 ) -> Result<AnyReply, AppError> {
-    let (cached, recent) = if endpoint.is_mass_endpoint() {
-        app.store.read_for_call().await?
-    } else {
-        (app.store.read_token().await?, Vec::new())
-    };
+    let (cached, recent) = read_for_call(app, endpoint).await?;
     let now = app.now();
     Ledger::new(&recent, &[]).may_call(endpoint, now)?;
     let tok = Token::new(cached).get(app).await?;
@@ -194,14 +191,7 @@ pub async fn admin_call_streamed(
         );
         return Err(m.into());
     }
-    let mut call = NewCall {
-        at: now,
-        endpoint: endpoint.as_str(),
-        batch_id: None,
-        to_all: false,
-        succeeded: false,
-        answered: answer.is_ok(),
-    };
+    let mut call = call_row(endpoint, now, answer.is_ok());
     let result = read_answer(endpoint, answer);
     call.succeeded = result.is_ok();
     let made_calls = if endpoint.is_mass_endpoint() {
@@ -222,6 +212,18 @@ pub async fn admin_call_streamed(
     };
     record(app, endpoint, &made_calls, also).await?;
     result
+}
+
+/// The cached token, and for a mass call the ledger's latest calls (the pacer's).
+async fn read_for_call(
+    app: &Ctx,
+    endpoint: EndpointName,
+) -> Result<(Option<TokenRow>, Vec<CallRow>), AppError> {
+    if endpoint.is_mass_endpoint() {
+        app.store.read_for_call().await
+    } else {
+        Ok((app.store.read_token().await?, Vec::new()))
+    }
 }
 
 /// The mass calls a person's reads may take of an account's 60 in any rolling minute; the

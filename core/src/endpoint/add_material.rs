@@ -104,15 +104,6 @@ impl AddMaterialRequest {
         }
     }
 
-    fn file(&self) -> FileMeta<'_> {
-        FileMeta::new(
-            self.media_type,
-            &self.filename,
-            self.bytes.len(),
-            &self.bytes,
-        )
-    }
-
     /// The rules of a material of `file` with `video`, its `boundary` checked against the name,
     /// the description and `in_body`.
     fn check(
@@ -197,7 +188,7 @@ impl Endpoint for AddMaterialRequest {
 
     fn validate(&self) -> Result<(), ValidationError> {
         Self::check(
-            &self.file(),
+            &FileMeta::whole(self.media_type, &self.filename, &self.bytes),
             self.video.as_ref(),
             self.boundary.as_deref(),
             &[&self.bytes],
@@ -215,6 +206,12 @@ impl Endpoint for AddMaterialRequest {
                 description.as_deref().unwrap_or_default(),
             ])
         });
-        Ok(Self::frame(base, &self.file(), self.video.as_ref(), &boundary).with_file(&self.bytes))
+        Ok(Self::frame(
+            base,
+            &FileMeta::whole(self.media_type, &self.filename, &self.bytes),
+            self.video.as_ref(),
+            &boundary,
+        )
+        .with_file(&self.bytes))
     }
 }

@@ -207,6 +207,11 @@ impl<'a> FileMeta<'a> {
         }
     }
 
+    /// A whole file's: its bytes are its first bytes.
+    pub(crate) fn whole(media_type: MediaType, filename: &'a str, bytes: &'a [u8]) -> Self {
+        FileMeta::new(media_type, filename, bytes.len(), bytes)
+    }
+
     /// The MIME type sent in the file's part (by the first bytes).
     pub(crate) fn mime(&self) -> &'static str {
         MediaFormat::sniff(self.first).map_or("application/octet-stream", MediaFormat::mime)

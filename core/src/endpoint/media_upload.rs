@@ -73,15 +73,6 @@ impl MediaUploadRequest {
         }
     }
 
-    fn file(&self) -> FileMeta<'_> {
-        FileMeta::new(
-            self.media_type,
-            &self.filename,
-            self.bytes.len(),
-            &self.bytes,
-        )
-    }
-
     /// The rules of an upload of `file`, its `boundary` checked against the name and `in_body`.
     fn check(
         file: &FileMeta<'_>,
@@ -123,7 +114,11 @@ impl Endpoint for MediaUploadRequest {
     type Reply = MediaUploadReply;
 
     fn validate(&self) -> Result<(), ValidationError> {
-        Self::check(&self.file(), self.boundary.as_deref(), &[&self.bytes])
+        Self::check(
+            &FileMeta::whole(self.media_type, &self.filename, &self.bytes),
+            self.boundary.as_deref(),
+            &[&self.bytes],
+        )
     }
 
     fn build(&self, base: &ApiBase) -> Result<HttpRequest, ValidationError> {
@@ -132,6 +127,11 @@ impl Endpoint for MediaUploadRequest {
             .boundary
             .clone()
             .unwrap_or_else(|| derived_boundary(&[&self.bytes, self.filename.as_bytes()]));
-        Ok(Self::frame(base, &self.file(), &boundary).with_file(&self.bytes))
+        Ok(Self::frame(
+            base,
+            &FileMeta::whole(self.media_type, &self.filename, &self.bytes),
+            &boundary,
+        )
+        .with_file(&self.bytes))
     }
 }
