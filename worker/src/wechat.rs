@@ -63,8 +63,9 @@ pub struct PassThrough {
 }
 
 /// The request body's reader (none for a request without a body); releases its lock when
-/// dropped.
-struct Body(Option<ReadableStreamDefaultReader>);
+/// dropped between reads (dropped during one, when WeChat's side stopped taking the stream, the
+/// request is over and the lock goes with it).
+struct Body(Option<ReadableStreamDefaultReader>, Cell<bool>);
 
 impl Body {
     /// The next chunk; `None` at the end.
@@ -72,7 +73,10 @@ impl Body {
         let Some(reader) = &self.0 else {
             return Ok(None);
         };
-        let read = JsFuture::from(reader.read()).await?;
+        self.1.set(true);
+        let read = JsFuture::from(reader.read()).await;
+        self.1.set(false);
+        let read = read?;
         if Reflect::get(&read, &"done".into())?.as_bool() != Some(false) {
             return Ok(None);
         }
@@ -83,7 +87,7 @@ impl Body {
 
 impl Drop for Body {
     fn drop(&mut self) {
-        if let Some(reader) = &self.0 {
+        if let (Some(reader), false) = (&self.0, self.1.get()) {
             reader.release_lock();
         }
     }
@@ -115,6 +119,7 @@ impl PassThrough {
             req.inner()
                 .body()
                 .map(|body| body.get_reader().unchecked_into()),
+            Cell::new(false),
         );
         let mut first = Vec::with_capacity(want);
         while first.len() < want {
