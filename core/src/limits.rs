@@ -140,6 +140,10 @@ pub const WMA_MAGIC: &[u8] = &[
 pub const WAV_MAGIC: (&[u8], &[u8]) = (b"RIFF", b"WAVE");
 /// An MP4 file's first box is `ftyp`, its type at bytes 4..8.
 pub const MP4_FTYP: &[u8] = b"ftyp";
+/// How many of a file's first bytes core reads to tell its format: the longest magic number
+/// (WMA's 16-byte ASF GUID) from byte 0. A streamed upload hands core this many (or the whole file
+/// when it is shorter) before the rest flows.
+pub const MEDIA_SNIFF_BYTES: usize = 16;
 /// A multipart boundary is 1 to 70 characters (RFC 2046 §5.1.1).
 pub const MULTIPART_BOUNDARY_MAX_CHARS: usize = 70;
 

@@ -18,7 +18,7 @@
 
 use serde_json::Value;
 use worker::D1PreparedStatement;
-use wxmass::endpoint::{parse_any_reply, AnyReply, EndpointName};
+use wxmass::endpoint::{parse_any_reply, AnyReply, EndpointName, FramedUpload};
 use wxmass::plan::{Pacer, SendKind, SentRecord, UnixMillis};
 use wxmass::{ErrorClass, HttpRequest, ReplyError};
 
@@ -26,7 +26,7 @@ use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::{CallRow, NewCall, TokenRow};
 use crate::token::Token;
-use crate::wechat::{Exchange, NoAnswer};
+use crate::wechat::{Exchange, NoAnswer, PassThrough};
 
 /// What the account has called lately, as core reads it.
 pub struct Ledger {
@@ -115,15 +115,20 @@ pub async fn make(
     now: i64,
 ) -> Result<Made, AppError> {
     let answer = app.wechat.send(req, Some(token), None).await?;
-    let call = NewCall {
+    let call = call_row(endpoint, now, answer.is_ok());
+    Ok(Made { answer, call })
+}
+
+/// The ledger row of one call at `now`, not yet decided a success.
+fn call_row(endpoint: EndpointName, now: i64, answered: bool) -> NewCall {
+    NewCall {
         at: now,
         endpoint: endpoint.as_str(),
         batch_id: None,
         to_all: false,
         succeeded: false,
-        answered: answer.is_ok(),
-    };
-    Ok(Made { answer, call })
+        answered,
+    }
 }
 
 /// A call for the admin API: read the token and the ledger, call (refreshing a rejected token
@@ -155,12 +160,70 @@ pub async fn admin_call_with(
     req: &HttpRequest,
     also: impl Fn(&AnyReply) -> Result<Vec<D1PreparedStatement>, AppError>,
 ) -> Result<AnyReply, AppError> {
-    let (cached, recent) = if endpoint.is_mass_endpoint() {
-        app.store.read_for_call().await?
-    } else {
-        (app.store.read_token().await?, Vec::new())
-    };
+    let (cached, recent) = read_for_call(app, endpoint).await?;
     call_and_record(app, endpoint, req, cached, &recent, also).await
+}
+
+/// [`admin_call_with`] for an upload whose file streams through from the caller (`file`,
+/// between `framed`'s head and tail): one call, never repeated, since the stream is consumed.
+/// A body that was not its declared length is the caller's 400 and records nothing; a refused
+/// access_token is dropped (the next call fetches a new one) and answers
+/// [`AppError::UploadAgain`]. Otherwise as `admin_call_with`: what `also` makes of the reply is
+/// committed with the ledger row, after WeChat's answer.
+pub async fn admin_call_streamed(
+    app: &Ctx,
+    endpoint: EndpointName,
+    framed: &FramedUpload,
+    file: PassThrough,
+    also: impl Fn(&AnyReply) -> Result<Vec<D1PreparedStatement>, AppError>,
+) -> Result<AnyReply, AppError> {
+    let (cached, recent) = read_for_call(app, endpoint).await?;
+    let now = app.now();
+    Ledger::new(&recent, &[]).may_call(endpoint, now)?;
+    let tok = Token::new(cached).get(app).await?;
+    let (answer, mismatch) = app.wechat.send_streamed(framed, file, &tok).await?;
+    if let Some(m) = mismatch {
+        worker::console_warn!(
+            "{}: the caller's body was not its Content-Length ({} declared, {} arrived): the upload to WeChat was cut off, nothing recorded",
+            endpoint.as_str(),
+            m.declared,
+            m.got
+        );
+        return Err(m.into());
+    }
+    let mut call = call_row(endpoint, now, answer.is_ok());
+    let result = read_answer(endpoint, answer);
+    call.succeeded = result.is_ok();
+    let made_calls = if endpoint.is_mass_endpoint() {
+        vec![call]
+    } else {
+        Vec::new()
+    };
+    let (result, also) = match result {
+        Ok(reply) => {
+            let also = also(&reply)?;
+            (Ok(reply), also)
+        }
+        Err(AppError::WeChat(e)) if e.class() == ErrorClass::RefreshToken => {
+            app.store.expire_token(app.now()).await?;
+            (Err(AppError::UploadAgain(e.to_string())), Vec::new())
+        }
+        Err(e) => (Err(e), Vec::new()),
+    };
+    record(app, endpoint, &made_calls, also).await?;
+    result
+}
+
+/// The cached token, and for a mass call the ledger's latest calls (the pacer's).
+async fn read_for_call(
+    app: &Ctx,
+    endpoint: EndpointName,
+) -> Result<(Option<TokenRow>, Vec<CallRow>), AppError> {
+    if endpoint.is_mass_endpoint() {
+        app.store.read_for_call().await
+    } else {
+        Ok((app.store.read_token().await?, Vec::new()))
+    }
 }
 
 /// The mass calls a person's reads may take of an account's 60 in any rolling minute; the

@@ -47,6 +47,17 @@ pub enum AppError {
     /// Core refused to plan the job.
     #[error(transparent)]
     Plan(PlanError),
+    /// A streamed upload without a `Content-Length` (a chunked body): 411 at `Content-Length`.
+    #[error("send the file with a Content-Length header (its size in bytes): an upload is streamed through to WeChat, which needs the length before the bytes; a chunked body cannot be")]
+    LengthRequired,
+    /// A streamed upload's body ended before, or went past, its declared `Content-Length`:
+    /// nothing was recorded, WeChat's copy was cut short.
+    #[error("the body was not as long as its Content-Length said ({declared} bytes; {got} arrived before it ended or went past): send the whole file again with its exact length")]
+    LengthMismatch { declared: u64, got: u64 },
+    /// WeChat refused the access_token of an upload whose body was streamed through and so
+    /// cannot be sent again: the token is dropped, the caller sends the file again.
+    #[error("WeChat refused the access_token ({0}) while the file was streamed through, and a streamed body cannot be sent twice: nothing was stored; the token is renewed on the next call, send the file again")]
+    UploadAgain(String),
     /// The body is larger than the route accepts.
     #[error("the body is larger than {limit} bytes")]
     TooLarge { limit: usize },
@@ -182,6 +193,9 @@ impl AppError {
             AppError::MethodNotAllowed { .. } => 405,
             AppError::BadRequest { .. } | AppError::Invalid(_) | AppError::Plan(_) => 400,
             AppError::TooLarge { .. } => 413,
+            AppError::LengthRequired => 411,
+            AppError::LengthMismatch { .. } => 400,
+            AppError::UploadAgain(_) => 503,
             AppError::Conflict(_)
             | AppError::PartOutOfOrder { .. }
             | AppError::AppIdTaken { .. } => 409,
@@ -214,6 +228,9 @@ impl AppError {
             AppError::Plan(PlanError::InvalidMessage(_)) => ValidationError::CODE,
             AppError::Plan(_) => "plan",
             AppError::TooLarge { .. } => "too_large",
+            AppError::LengthRequired => "length_required",
+            AppError::LengthMismatch { .. } => "length_mismatch",
+            AppError::UploadAgain(_) => "upload_again",
             AppError::Conflict(_) => "conflict",
             AppError::AppIdTaken { .. } => "app_id_taken",
             AppError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
@@ -287,6 +304,20 @@ impl AppError {
                 retry_after = Some((retry_after_ms + 999) / 1000);
             }
             AppError::Stale(_) => retry_after = Some(1),
+            AppError::LengthRequired => {
+                error["path"] = json!("Content-Length");
+                error["messageZh"] = json!("请带 Content-Length 头（文件字节数）发送文件：上传会直接流式转发给微信，微信需先知道长度；分块（chunked）请求体无法转发");
+            }
+            AppError::LengthMismatch { declared, got } => {
+                error["path"] = json!("Content-Length");
+                error["value"] = json!(declared.to_string());
+                error["got"] = json!(got);
+                error["messageZh"] = json!(format!("请求体长度与 Content-Length 不符（声明 {declared} 字节，实际在结束或超出前收到 {got} 字节）：请以准确长度重新发送整个文件"));
+            }
+            AppError::UploadAgain(_) => {
+                retry_after = Some(1);
+                error["messageZh"] = json!("文件流式转发期间微信拒绝了 access_token，流式请求体无法重发：未保存任何内容；下次调用会换新 token，请重新发送文件");
+            }
             AppError::MasterKeyInvalid { variable, .. }
             | AppError::MasterKeyMissing { variable } => error["variable"] = json!(variable),
             AppError::AccountUnavailable { account, .. } => error["account"] = json!(account),

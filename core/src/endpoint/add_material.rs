@@ -14,7 +14,8 @@ use crate::limits::{MATERIAL_DESCRIPTION_PART_NAME, MEDIA_PART_NAME, PATH_ADD_MA
 use crate::validate::{Problems, Rule, ValidationError};
 
 use super::media::{
-    check_boundary, check_file, derived_boundary, Accepted, MediaFormat, Multipart,
+    check_boundary, check_file, derived_boundary, Accepted, FileMeta, FramedUpload, MediaFormat,
+    StreamedUpload,
 };
 use super::{Endpoint, EndpointName, MediaType};
 
@@ -103,33 +104,17 @@ impl AddMaterialRequest {
         }
     }
 
-    /// The `description` part's JSON, for a video.
-    fn description_json(&self) -> Option<Vec<u8>> {
-        // Cannot fail: two string fields.
-        self.video
-            .as_ref()
-            .map(|v| serde_json::to_vec(v).unwrap_or_default())
-    }
-}
-
-impl Endpoint for AddMaterialRequest {
-    const NAME: EndpointName = EndpointName::AddMaterial;
-    const PATH: &'static str = PATH_ADD_MATERIAL;
-    const METHOD: Method = Method::Post;
-    const MASS: bool = false;
-    type Reply = AddMaterialReply;
-
-    fn validate(&self) -> Result<(), ValidationError> {
+    /// The rules of a material of `file` with `video`, its `boundary` checked against the name,
+    /// the description and `in_body`.
+    fn check(
+        file: &FileMeta<'_>,
+        video: Option<&VideoDescription>,
+        boundary: Option<&str>,
+        in_body: &[&[u8]],
+    ) -> Result<(), ValidationError> {
         let mut p = Problems::default();
-        let accepted = Self::accepted(self.media_type);
-        check_file(
-            &mut p,
-            self.media_type,
-            accepted,
-            &self.filename,
-            &self.bytes,
-        );
-        match (&self.video, self.media_type) {
+        check_file(&mut p, Self::accepted(file.media_type), file);
+        match (video, file.media_type) {
             (None, MediaType::Video) => p.push("title", Rule::Required, None),
             (Some(v), MediaType::Video) => {
                 if v.title.trim().is_empty() {
@@ -151,24 +136,69 @@ impl Endpoint for AddMaterialRequest {
             }
             (None, _) => {}
         }
-        if let Some(boundary) = &self.boundary {
-            let description = self.description_json().unwrap_or_default();
-            check_boundary(
-                &mut p,
-                boundary,
-                &[&self.bytes, self.filename.as_bytes(), &description],
-            );
+        if let Some(boundary) = boundary {
+            let description = description_json(video).unwrap_or_default();
+            let mut parts = vec![file.filename.as_bytes(), &description];
+            parts.extend_from_slice(in_body);
+            check_boundary(&mut p, boundary, &parts);
         }
         p.into_result()
     }
 
+    /// Checks a material whose file is still to come by the same rules as [`Self::build`] and
+    /// frames its body: `head ++ file ++ tail` is what `build` would send for the same bytes (the
+    /// tail carries a video's `description` part).
+    pub fn frame_streamed(
+        upload: &StreamedUpload,
+        video: Option<&VideoDescription>,
+        base: &ApiBase,
+    ) -> Result<FramedUpload, ValidationError> {
+        let file = upload.file();
+        Self::check(&file, video, Some(&upload.boundary), &[])?;
+        Ok(Self::frame(base, &file, video, &upload.boundary))
+    }
+
+    fn frame(
+        base: &ApiBase,
+        file: &FileMeta<'_>,
+        video: Option<&VideoDescription>,
+        boundary: &str,
+    ) -> FramedUpload {
+        let description = description_json(video).filter(|_| file.media_type == MediaType::Video);
+        let fields: Vec<(&str, &[u8])> = description
+            .iter()
+            .map(|d| (MATERIAL_DESCRIPTION_PART_NAME, d.as_slice()))
+            .collect();
+        FramedUpload::new(base, Self::PATH, file, boundary, MEDIA_PART_NAME, &fields)
+    }
+}
+
+/// The `description` part's JSON, for a video.
+fn description_json(video: Option<&VideoDescription>) -> Option<Vec<u8>> {
+    // Cannot fail: two string fields.
+    video.map(|v| serde_json::to_vec(v).unwrap_or_default())
+}
+
+impl Endpoint for AddMaterialRequest {
+    const NAME: EndpointName = EndpointName::AddMaterial;
+    const PATH: &'static str = PATH_ADD_MATERIAL;
+    const METHOD: Method = Method::Post;
+    const MASS: bool = false;
+    type Reply = AddMaterialReply;
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        Self::check(
+            &FileMeta::whole(self.media_type, &self.filename, &self.bytes),
+            self.video.as_ref(),
+            self.boundary.as_deref(),
+            &[&self.bytes],
+        )
+    }
+
     fn build(&self, base: &ApiBase) -> Result<HttpRequest, ValidationError> {
         self.validate()?;
-        let mime =
-            MediaFormat::sniff(&self.bytes).map_or("application/octet-stream", MediaFormat::mime);
-        let description = self
-            .description_json()
-            .filter(|_| self.media_type == MediaType::Video);
+        let description =
+            description_json(self.video.as_ref()).filter(|_| self.media_type == MediaType::Video);
         let boundary = self.boundary.clone().unwrap_or_else(|| {
             derived_boundary(&[
                 &self.bytes,
@@ -176,18 +206,12 @@ impl Endpoint for AddMaterialRequest {
                 description.as_deref().unwrap_or_default(),
             ])
         });
-        let mut form = Multipart::new(boundary, self.bytes.len()).file(
-            MEDIA_PART_NAME,
-            &self.filename,
-            mime,
-            &self.bytes,
-        );
-        if let Some(description) = &description {
-            form = form.field(MATERIAL_DESCRIPTION_PART_NAME, description);
-        }
-        let (content_type, body) = form.finish();
-        Ok(base
-            .request(Self::METHOD, Self::PATH, content_type, body)
-            .with_query_param("type", self.media_type.as_str()))
+        Ok(Self::frame(
+            base,
+            &FileMeta::whole(self.media_type, &self.filename, &self.bytes),
+            self.video.as_ref(),
+            &boundary,
+        )
+        .with_file(&self.bytes))
     }
 }

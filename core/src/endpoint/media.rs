@@ -9,9 +9,10 @@
 
 use sha1::{Digest, Sha1};
 
+use crate::http::{ApiBase, HttpRequest, Method};
 use crate::limits::{
-    AMR_MAGIC, BMP_MAGIC, GIF_MAGIC, JPEG_MAGIC, MEDIA_IMAGE_MAX_BYTES, MEDIA_THUMB_MAX_BYTES,
-    MEDIA_VIDEO_MAX_BYTES, MEDIA_VOICE_MAX_BYTES, MP3_ID3_MAGIC, MP4_FTYP,
+    AMR_MAGIC, BMP_MAGIC, GIF_MAGIC, JPEG_MAGIC, MEDIA_IMAGE_MAX_BYTES, MEDIA_SNIFF_BYTES,
+    MEDIA_THUMB_MAX_BYTES, MEDIA_VIDEO_MAX_BYTES, MEDIA_VOICE_MAX_BYTES, MP3_ID3_MAGIC, MP4_FTYP,
     MULTIPART_BOUNDARY_MAX_CHARS, PNG_MAGIC, WAV_MAGIC, WMA_MAGIC,
 };
 use crate::validate::{Problems, Rule, ValidationError};
@@ -179,20 +180,53 @@ pub(crate) struct Accepted {
     pub(crate) text: &'static str,
 }
 
-/// Checks the file of an upload of `media_type` that accepts `accepted`: the name (present,
-/// quotable in a multipart header, an extension of an accepted format), the bytes (present, an
-/// accepted format by their first bytes) and the size (at most the type's limit).
-pub(crate) fn check_file(
-    p: &mut Problems,
-    media_type: MediaType,
-    accepted: Accepted,
-    filename: &str,
-    bytes: &[u8],
-) {
+/// What core knows of an upload's file before (or without) holding it whole: its name, its
+/// length, and its first bytes (at least [`MEDIA_SNIFF_BYTES`] of them, or the whole file when
+/// it is shorter; more are ignored). The whole-bytes builders pass the whole file as `first`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FileMeta<'a> {
+    pub(crate) media_type: MediaType,
+    pub(crate) filename: &'a str,
+    pub(crate) len: usize,
+    first: &'a [u8],
+}
+
+impl<'a> FileMeta<'a> {
+    pub(crate) fn new(
+        media_type: MediaType,
+        filename: &'a str,
+        len: usize,
+        first: &'a [u8],
+    ) -> Self {
+        let first = &first[..first.len().min(MEDIA_SNIFF_BYTES).min(len)];
+        FileMeta {
+            media_type,
+            filename,
+            len,
+            first,
+        }
+    }
+
+    /// A whole file's: its bytes are its first bytes.
+    pub(crate) fn whole(media_type: MediaType, filename: &'a str, bytes: &'a [u8]) -> Self {
+        FileMeta::new(media_type, filename, bytes.len(), bytes)
+    }
+
+    /// The MIME type sent in the file's part (by the first bytes).
+    pub(crate) fn mime(&self) -> &'static str {
+        MediaFormat::sniff(self.first).map_or("application/octet-stream", MediaFormat::mime)
+    }
+}
+
+/// Checks the file of an upload that accepts `accepted`: the name (present, quotable in a
+/// multipart header, an extension of an accepted format), the bytes (present, an accepted
+/// format by their first bytes) and the size (at most the type's limit).
+pub(crate) fn check_file(p: &mut Problems, accepted: Accepted, file: &FileMeta<'_>) {
     let rule = || Rule::MediaFormat {
-        media_type: media_type.as_str(),
+        media_type: file.media_type.as_str(),
         allowed: accepted.text,
     };
+    let filename = file.filename;
     if filename.trim().is_empty() {
         p.push("filename", Rule::Required, Some(filename));
     } else if filename.contains(['"', '\r', '\n', '\\']) {
@@ -211,15 +245,15 @@ pub(crate) fn check_file(
             p.push("filename", rule(), Some(filename));
         }
     }
-    if bytes.is_empty() {
+    if file.len == 0 {
         p.push("media", Rule::Required, None);
     } else {
-        let format = MediaFormat::sniff(bytes);
+        let format = MediaFormat::sniff(file.first);
         if !format.is_some_and(|f| accepted.formats.contains(&f)) {
-            p.push("media", rule(), Some(&head_hex(bytes)));
+            p.push("media", rule(), Some(&head_hex(file.first)));
         }
     }
-    check_size(p, media_type, bytes.len());
+    check_size(p, file.media_type, file.len);
 }
 
 /// A file of `len` bytes is at most its type's limit.
@@ -277,56 +311,103 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A `multipart/form-data` body under construction.
-pub(crate) struct Multipart {
-    boundary: String,
-    body: Vec<u8>,
+/// An upload whose file is still to come (an HTTP body being read): what is known before its
+/// bytes flow. [`super::MediaUploadRequest::frame_streamed`] and
+/// [`super::add_material::AddMaterialRequest::frame_streamed`] check it by the same rules as the
+/// whole file (the size from `declared_len`, the format from `first_bytes`, the name's extension)
+/// and frame the body around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamedUpload {
+    /// The `type` of the upload.
+    pub media_type: MediaType,
+    /// File name sent in the part.
+    pub filename: String,
+    /// The file's length as declared (an HTTP `Content-Length`): the sender must then send
+    /// exactly this many bytes.
+    pub declared_len: u64,
+    /// The file's first bytes: at least [`MEDIA_SNIFF_BYTES`], or the whole file when it is
+    /// shorter (more are ignored).
+    pub first_bytes: Vec<u8>,
+    /// The multipart boundary (the caller's, random: the file's bytes cannot be searched for it
+    /// before they flow, so it must be unguessable; its characters are checked).
+    pub boundary: String,
 }
 
-impl Multipart {
-    pub(crate) fn new(boundary: String, capacity: usize) -> Self {
-        Multipart {
-            boundary,
-            body: Vec::with_capacity(capacity + 512),
+impl StreamedUpload {
+    pub(crate) fn file(&self) -> FileMeta<'_> {
+        let len = usize::try_from(self.declared_len).unwrap_or(usize::MAX);
+        FileMeta::new(self.media_type, &self.filename, len, &self.first_bytes)
+    }
+}
+
+/// An upload's request framed around its file: the body is `head ++ file ++ tail`, so a caller
+/// may stream the file between them without holding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FramedUpload {
+    /// Method, URL (path and query) and the multipart `Content-Type`; its `body` is empty.
+    pub request: HttpRequest,
+    /// The multipart bytes before the file (its part's headers).
+    pub head: Vec<u8>,
+    /// The multipart bytes after the file (the part's end, any further part, the closing
+    /// boundary).
+    pub tail: Vec<u8>,
+    /// The whole body's length: head, file and tail (the outgoing `Content-Length`).
+    pub content_length: u64,
+}
+
+impl FramedUpload {
+    /// Frames a file of `file.len` bytes as the part `name`, followed by the text `fields`.
+    pub(crate) fn new(
+        base: &ApiBase,
+        path: &str,
+        file: &FileMeta<'_>,
+        boundary: &str,
+        name: &str,
+        fields: &[(&str, &[u8])],
+    ) -> Self {
+        let head = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+            file.filename,
+            file.mime()
+        )
+        .into_bytes();
+        let mut tail = b"\r\n".to_vec();
+        for (field, value) in fields {
+            tail.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n")
+                    .as_bytes(),
+            );
+            tail.extend_from_slice(value);
+            tail.extend_from_slice(b"\r\n");
+        }
+        tail.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let content_length = (head.len() + file.len + tail.len()) as u64;
+        let request = base
+            .request(
+                Method::Post,
+                path,
+                format!("multipart/form-data; boundary={boundary}"),
+                Vec::new(),
+            )
+            .with_query_param("type", file.media_type.as_str());
+        FramedUpload {
+            request,
+            head,
+            tail,
+            content_length,
         }
     }
 
-    /// A file part.
-    pub(crate) fn file(mut self, name: &str, filename: &str, mime: &str, bytes: &[u8]) -> Self {
-        self.body.extend_from_slice(
-            format!(
-                "--{}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {mime}\r\n\r\n",
-                self.boundary
-            )
-            .as_bytes(),
-        );
-        self.body.extend_from_slice(bytes);
-        self.body.extend_from_slice(b"\r\n");
-        self
-    }
-
-    /// A form field part (UTF-8 text).
-    pub(crate) fn field(mut self, name: &str, value: &[u8]) -> Self {
-        self.body.extend_from_slice(
-            format!(
-                "--{}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n",
-                self.boundary
-            )
-            .as_bytes(),
-        );
-        self.body.extend_from_slice(value);
-        self.body.extend_from_slice(b"\r\n");
-        self
-    }
-
-    /// The content type and the finished body.
-    pub(crate) fn finish(mut self) -> (String, Vec<u8>) {
-        self.body
-            .extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());
-        (
-            format!("multipart/form-data; boundary={}", self.boundary),
-            self.body,
-        )
+    /// The whole request with `bytes` as the file.
+    pub(crate) fn with_file(self, bytes: &[u8]) -> HttpRequest {
+        let mut body = Vec::with_capacity(self.head.len() + bytes.len() + self.tail.len());
+        body.extend_from_slice(&self.head);
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(&self.tail);
+        HttpRequest {
+            body,
+            ..self.request
+        }
     }
 }
 

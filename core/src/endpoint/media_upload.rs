@@ -12,7 +12,8 @@ use crate::limits::{MEDIA_PART_NAME, PATH_MEDIA_UPLOAD};
 use crate::validate::{Problems, ValidationError};
 
 use super::media::{
-    check_boundary, check_file, derived_boundary, Accepted, MediaFormat, Multipart,
+    check_boundary, check_file, derived_boundary, Accepted, FileMeta, FramedUpload, MediaFormat,
+    StreamedUpload,
 };
 use super::upload_news::MediaUploadReply;
 use super::{Endpoint, EndpointName, MediaType};
@@ -71,6 +72,37 @@ impl MediaUploadRequest {
             },
         }
     }
+
+    /// The rules of an upload of `file`, its `boundary` checked against the name and `in_body`.
+    fn check(
+        file: &FileMeta<'_>,
+        boundary: Option<&str>,
+        in_body: &[&[u8]],
+    ) -> Result<(), ValidationError> {
+        let mut p = Problems::default();
+        check_file(&mut p, Self::accepted(file.media_type), file);
+        if let Some(boundary) = boundary {
+            let mut parts = vec![file.filename.as_bytes()];
+            parts.extend_from_slice(in_body);
+            check_boundary(&mut p, boundary, &parts);
+        }
+        p.into_result()
+    }
+
+    /// Checks an upload whose file is still to come by the same rules as [`Self::build`] and
+    /// frames its body: `head ++ file ++ tail` is what `build` would send for the same bytes.
+    pub fn frame_streamed(
+        upload: &StreamedUpload,
+        base: &ApiBase,
+    ) -> Result<FramedUpload, ValidationError> {
+        let file = upload.file();
+        Self::check(&file, Some(&upload.boundary), &[])?;
+        Ok(Self::frame(base, &file, &upload.boundary))
+    }
+
+    fn frame(base: &ApiBase, file: &FileMeta<'_>, boundary: &str) -> FramedUpload {
+        FramedUpload::new(base, Self::PATH, file, boundary, MEDIA_PART_NAME, &[])
+    }
 }
 
 impl Endpoint for MediaUploadRequest {
@@ -82,34 +114,24 @@ impl Endpoint for MediaUploadRequest {
     type Reply = MediaUploadReply;
 
     fn validate(&self) -> Result<(), ValidationError> {
-        let mut p = Problems::default();
-        let accepted = Self::accepted(self.media_type);
-        check_file(
-            &mut p,
-            self.media_type,
-            accepted,
-            &self.filename,
-            &self.bytes,
-        );
-        if let Some(boundary) = &self.boundary {
-            check_boundary(&mut p, boundary, &[&self.bytes, self.filename.as_bytes()]);
-        }
-        p.into_result()
+        Self::check(
+            &FileMeta::whole(self.media_type, &self.filename, &self.bytes),
+            self.boundary.as_deref(),
+            &[&self.bytes],
+        )
     }
 
     fn build(&self, base: &ApiBase) -> Result<HttpRequest, ValidationError> {
         self.validate()?;
-        let mime =
-            MediaFormat::sniff(&self.bytes).map_or("application/octet-stream", MediaFormat::mime);
         let boundary = self
             .boundary
             .clone()
             .unwrap_or_else(|| derived_boundary(&[&self.bytes, self.filename.as_bytes()]));
-        let (content_type, body) = Multipart::new(boundary, self.bytes.len())
-            .file(MEDIA_PART_NAME, &self.filename, mime, &self.bytes)
-            .finish();
-        Ok(base
-            .request(Self::METHOD, Self::PATH, content_type, body)
-            .with_query_param("type", self.media_type.as_str()))
+        Ok(Self::frame(
+            base,
+            &FileMeta::whole(self.media_type, &self.filename, &self.bytes),
+            &boundary,
+        )
+        .with_file(&self.bytes))
     }
 }

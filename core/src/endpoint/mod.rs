@@ -45,7 +45,7 @@ pub use batchget_material::{BatchGetMaterialReply, BatchGetMaterialRequest, Mate
 pub use delete::DeleteRequest;
 pub use get_status::{GetStatusReply, GetStatusRequest, MsgStatus};
 pub use material_count::{MaterialCountReply, MaterialCountRequest};
-pub use media::{MediaFormat, MediaType};
+pub use media::{FramedUpload, MediaFormat, MediaType, StreamedUpload};
 pub use media_upload::MediaUploadRequest;
 pub use preview::{PreviewReply, PreviewRequest};
 pub use send_all::{SendAllRequest, SendReply};

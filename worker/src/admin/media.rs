@@ -1,22 +1,29 @@
 //! Media for mass sends: article images (uploadimg, multipart), news (uploadnews), videos
 //! (uploadvideo), temporary media (media/upload) and permanent material (add_material). Core
-//! validates and builds each request (the file's type, format and size from its bytes, the
-//! multipart body with the worker's random boundary); `calls` sends it, and each id WeChat
-//! answers is recorded in `media` in the same commit as the call's ledger rows.
+//! validates and builds each request; `calls` sends it, and each id WeChat answers is recorded
+//! in `media` in the same commit as the call's ledger rows.
+//!
+//! media/upload and add_material stream the file through: from the `Content-Length` (required)
+//! and the body's first bytes core checks the type, format and size and frames the multipart
+//! body around the file with the worker's random boundary; the rest of the body flows from the
+//! caller to WeChat without being held.
 
 use serde_json::{json, Value};
 use worker::{FormEntry, Request, Response};
-use wxmass::endpoint::add_material::AddMaterialRequest;
+use wxmass::endpoint::add_material::{AddMaterialRequest, VideoDescription};
 use wxmass::endpoint::media_upload::MediaUploadRequest;
-use wxmass::endpoint::{AnyReply, AnyRequest, EndpointName, MediaType, UploadImgRequest};
-use wxmass::limits::MEDIA_TEMPORARY_KEPT_SECS;
-use wxmass::Endpoint;
+use wxmass::endpoint::{
+    AnyReply, AnyRequest, EndpointName, FramedUpload, MediaType, StreamedUpload, UploadImgRequest,
+};
+use wxmass::limits::{MEDIA_SNIFF_BYTES, MEDIA_TEMPORARY_KEPT_SECS};
+use wxmass::{Endpoint, ValidationError};
 
 use super::{build, reply};
-use crate::calls::{admin_call, admin_call_with};
+use crate::calls::{admin_call, admin_call_streamed, admin_call_with};
 use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::MediaRow;
+use crate::wechat::PassThrough;
 
 /// Largest multipart body accepted; core's own limit on the image is checked by core.
 const MAX_UPLOAD_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -70,6 +77,24 @@ async fn upload(made: &Made, http: &wxmass::HttpRequest, app: &Ctx) -> Result<An
     admin_call_with(app, made.source, http, |reply| match made.row(reply, now) {
         Some(row) => Ok(vec![app.store.insert_media(&row)?]),
         None => Ok(Vec::new()),
+    })
+    .await
+}
+
+/// Sends an upload whose file streams through from the caller, and records what it made with
+/// the call's ledger rows.
+async fn upload_streamed(
+    made: &Made,
+    framed: &FramedUpload,
+    file: PassThrough,
+    app: &Ctx,
+) -> Result<AnyReply, AppError> {
+    let now = app.now();
+    admin_call_streamed(app, made.source, framed, file, |reply| {
+        match made.row(reply, now) {
+            Some(row) => Ok(vec![app.store.insert_media(&row)?]),
+            None => Ok(Vec::new()),
+        }
     })
     .await
 }
@@ -203,13 +228,52 @@ fn declared_length(req: &Request) -> Result<usize, AppError> {
         .unwrap_or(0))
 }
 
-/// The file: the whole body. A declared length over the type's limit is refused before the
-/// body is read, as core would refuse the bytes (400 at `media`).
-async fn file_bytes(req: &mut Request, media_type: MediaType) -> Result<Vec<u8>, AppError> {
+/// A streamed upload's declared length: `Content-Length` is required (411 `length_required`
+/// without one, as for a chunked body) and a whole number (400 `number`).
+fn required_length(req: &Request) -> Result<u64, AppError> {
+    let Some(v) = req.headers().get("content-length")? else {
+        return Err(AppError::LengthRequired);
+    };
+    v.trim().parse::<u64>().map_err(|_| {
+        AppError::bad_value(
+            "number",
+            "Content-Length",
+            &v,
+            "Content-Length must be the body's length in bytes, a whole number",
+        )
+    })
+}
+
+/// A streamed upload checked and framed by `frame` (core) from what is known before the file
+/// flows: the declared length (over the type's limit: refused before the body is opened), the
+/// body's first bytes, a random boundary. Refused, the body is read to its end and dropped
+/// first; accepted, the rest is left to flow through to WeChat.
+async fn streamed(
+    req: &mut Request,
+    media_type: MediaType,
+    filename: &str,
+    frame: impl FnOnce(&StreamedUpload) -> Result<FramedUpload, ValidationError>,
+) -> Result<(FramedUpload, PassThrough), AppError> {
+    let declared = required_length(req)?;
     media_type
-        .check_size(declared_length(req)?)
+        .check_size(usize::try_from(declared).unwrap_or(usize::MAX))
         .map_err(AppError::Invalid)?;
-    Ok(req.bytes().await?)
+    let file = PassThrough::open(req, declared, MEDIA_SNIFF_BYTES).await?;
+    let first = file.first();
+    let upload = StreamedUpload {
+        media_type,
+        filename: filename.to_owned(),
+        declared_len: declared,
+        first_bytes: first[..first.len().min(MEDIA_SNIFF_BYTES)].to_vec(),
+        boundary: random_boundary(),
+    };
+    match frame(&upload) {
+        Ok(framed) => Ok((framed, file)),
+        Err(e) => {
+            file.discard().await;
+            Err(AppError::Invalid(e))
+        }
+    }
 }
 
 /// A multipart boundary from the runtime's randomness (core checks it occurs nowhere in the
@@ -225,17 +289,17 @@ pub async fn upload_temporary(mut req: Request, app: &Ctx) -> Result<Response, A
     let params = upload_query(&req, &["type", "filename"])?;
     let media_type = media_type(&params)?;
     let filename = param(&params, "filename").to_owned();
-    let bytes = file_bytes(&mut req, media_type).await?;
+    let base = &app.acct()?.base;
+    let (framed, file) = streamed(&mut req, media_type, &filename, |u| {
+        MediaUploadRequest::frame_streamed(u, base)
+    })
+    .await?;
     let made = Made::new(
         EndpointName::MediaUpload,
         media_type.as_str(),
-        Some(filename.clone()),
+        Some(filename),
     );
-    let http = MediaUploadRequest::new(media_type, filename, bytes)
-        .with_boundary(random_boundary())
-        .build(&app.acct()?.base)
-        .map_err(AppError::Invalid)?;
-    let AnyReply::MediaUpload(r) = upload(&made, &http, app).await? else {
+    let AnyReply::MediaUpload(r) = upload_streamed(&made, &framed, file, app).await? else {
         return Err(AppError::Internal(
             "media/upload answered another reply".into(),
         ));
@@ -260,21 +324,18 @@ pub async fn add_material(mut req: Request, app: &Ctx) -> Result<Response, AppEr
     let media_type = media_type(&params)?;
     let filename = param(&params, "filename").to_owned();
     let title = params.iter().find(|(k, _)| k == "title").map(|(_, v)| v);
-    let bytes = file_bytes(&mut req, media_type).await?;
-    let mut request = AddMaterialRequest::new(media_type, filename.clone(), bytes)
-        .with_boundary(random_boundary());
-    if title.is_some() || media_type == MediaType::Video {
-        request = request.video(
-            title.cloned().unwrap_or_default(),
-            param(&params, "introduction"),
-        );
-    }
+    let video = (title.is_some() || media_type == MediaType::Video).then(|| VideoDescription {
+        title: title.cloned().unwrap_or_default(),
+        introduction: param(&params, "introduction").to_owned(),
+    });
+    let base = &app.acct()?.base;
+    let (framed, file) = streamed(&mut req, media_type, &filename, |u| {
+        AddMaterialRequest::frame_streamed(u, video.as_ref(), base)
+    })
+    .await?;
     let name = title.cloned().unwrap_or(filename);
     let made = Made::new(EndpointName::AddMaterial, media_type.as_str(), Some(name));
-    let http = request
-        .build(&app.acct()?.base)
-        .map_err(AppError::Invalid)?;
-    let AnyReply::AddMaterial(r) = upload(&made, &http, app).await? else {
+    let AnyReply::AddMaterial(r) = upload_streamed(&made, &framed, file, app).await? else {
         return Err(AppError::Internal(
             "add_material answered another reply".into(),
         ));

@@ -54,4 +54,17 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Marks the cached token due for a refresh (WeChat refused it and the call cannot be made
+    /// again now): the next call fetches a new one. Not while a refresh holds the lock (that
+    /// refresh replaces it anyway); a token another request refreshed just before may be
+    /// fetched once more, which harms nothing (`stable_token` keeps other holders' tokens).
+    pub async fn expire_token(&self, now: i64) -> Result<(), AppError> {
+        self.batch(vec![self.sql(
+            "UPDATE access_tokens SET refresh_at = 0 WHERE account_id = ?1 AND lock_until < ?2",
+            &[self.acc(), n(now)],
+        )?])
+        .await?;
+        Ok(())
+    }
 }
