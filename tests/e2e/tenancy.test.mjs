@@ -57,6 +57,18 @@ test('finding 1: a token scoped to b makes no token beyond its own scope, change
   const operatorB = await token('operator', ['b']);
   const higher = await api('POST', '/api/tokens', { role: 'admin', accounts: ['b'] }, operatorB.token);
   assert.equal(higher.status, 403, higher.text);
+  // A token for an account the worker does not serve is refused, and nothing is stored; an
+  // admin of b asking for it learns only that it may not (403), not whether the id exists.
+  const tokensBefore = stack.d1('SELECT count(*) AS n FROM admin_tokens')[0].results[0].n;
+  const ghost = await api('POST', '/api/tokens', { role: 'viewer', accounts: ['default', 'nosuch'] });
+  assert.equal(ghost.status, 422, ghost.text);
+  assert.equal(ghost.json.error.code, 'unknown_account');
+  assert.equal(ghost.json.error.path, 'accounts[1]');
+  assert.equal(ghost.json.error.value, 'nosuch');
+  assert.match(ghost.json.error.messageZh, /没有账号 nosuch/);
+  assert.equal((await api('POST', '/api/tokens', { role: 'viewer', accounts: ['nosuch'] }, T)).status, 403);
+  assert.equal(stack.d1('SELECT count(*) AS n FROM admin_tokens')[0].results[0].n, tokensBefore);
+  assert.equal((await api('POST', '/api/tokens', { role: 'viewer', accounts: ['default', 'a', 'b'] })).status, 201);
   // Accounts: not a's settings, not anyone's apiBase or tokenUrl, no new account, no rotation.
   const beforeA = (await api('GET', '/api/accounts/a')).json;
   for (const [path, body] of [

@@ -12,6 +12,7 @@ use worker::Response;
 
 use super::{reply, Action, Principal, Role, EVERY_ACCOUNT};
 use crate::account::is_account_id;
+use crate::config::DEFAULT_ACCOUNT;
 use crate::ctx::Ctx;
 use crate::error::AppError;
 use crate::store::AdminTokenRow;
@@ -65,6 +66,38 @@ fn accounts_of(t: &AdminTokenRow) -> Vec<String> {
     serde_json::from_str(&t.accounts).unwrap_or_else(|_| vec![EVERY_ACCOUNT.to_owned()])
 }
 
+/// Refuses (422 `unknown_account` at `accounts[i]`) an account the worker does not serve: a
+/// token for it would hold nothing today and, unnoticed, whatever account later takes that id.
+/// Checked after the caller's scope, so a refusal never tells an outsider which ids exist.
+async fn check_accounts_exist(accounts: &[String], app: &Ctx) -> Result<(), AppError> {
+    let named: Vec<(usize, &String)> = accounts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.as_str() != EVERY_ACCOUNT && a.as_str() != DEFAULT_ACCOUNT)
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let known = app.store.list_accounts().await?;
+    match named
+        .into_iter()
+        .find(|(_, a)| !known.iter().any(|k| &k.id == *a))
+    {
+        None => Ok(()),
+        Some((i, a)) => Err(AppError::Refused {
+            code: "unknown_account",
+            path: format!("accounts[{i}]"),
+            value: a.clone(),
+            message: format!(
+                "there is no account {a}: create it first (POST /api/accounts), then its tokens"
+            ),
+            message_zh: format!(
+                "没有账号 {a}：请先创建该账号（POST /api/accounts），再为它创建令牌"
+            ),
+        }),
+    }
+}
+
 /// `POST /api/tokens`.
 pub async fn create(body: Value, app: &Ctx, who: &Principal) -> Result<Response, AppError> {
     let Value::Object(fields) = &body else {
@@ -104,6 +137,7 @@ pub async fn create(body: Value, app: &Ctx, who: &Principal) -> Result<Response,
         role,
         accounts: &accounts,
     })?;
+    check_accounts_exist(&accounts, app).await?;
     let token = format!("wxm_{}", hex::<24>());
     let row = AdminTokenRow {
         id: format!("t{}", hex::<6>()),
