@@ -155,10 +155,12 @@ export function ErrorBox({ error }) {
 /** A modal confirmation (`<dialog>`): focus starts on the safe choice. */
 export function Confirm({ title, children, yes, no, onYes, onNo, busy }) {
   const ref = useRef(null);
+  // The control that opened the dialog gets the focus back when it closes (Escape included).
+  // Taken at the first render, before the dialog is in the page: an effect runs after paint,
+  // and on a busy machine the dialog's autofocus could have moved the focus into it by then.
+  const [opener] = useState(() => document.activeElement);
   useEffect(() => {
     const d = ref.current;
-    // The control that opened the dialog gets the focus back when it closes (Escape included).
-    const opener = document.activeElement;
     if (d && !d.open) d.showModal();
     return () => {
       if (d?.open) d.close();
