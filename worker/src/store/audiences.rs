@@ -164,8 +164,8 @@ impl Store {
                 &[s(&audience.id), n(audience.version), s(reason), s(reason_zh), self.acc()],
             )?,
             self.sql(
-                "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND state = 'failed')",
-                &[s(&audience.id)],
+                "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND state = 'failed' AND account_id = ?2)",
+                &[s(&audience.id), self.acc()],
             )?,
         ])
     }
@@ -230,8 +230,8 @@ impl Store {
     ) -> Result<Vec<D1PreparedStatement>, AppError> {
         let mut stmts = vec![
             self.sql(
-                "UPDATE audiences SET parts = ?3, received = received + ?4, invalid = invalid + ?5, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'open'",
-                &[s(&audience.id), n(audience.version), n(part.part), n(part.received), n(part.invalid)],
+                "UPDATE audiences SET parts = ?3, received = received + ?4, invalid = invalid + ?5, version = version + 1 WHERE id = ?1 AND version = ?2 AND state = 'open' AND account_id = ?6",
+                &[s(&audience.id), n(audience.version), n(part.part), n(part.received), n(part.invalid), self.acc()],
             )?,
             self.sql(
                 "INSERT INTO audience_parts (audience_id, part, first_position, received, valid, invalid, body_hash, answer_json) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE changes() = 1",
@@ -240,8 +240,8 @@ impl Store {
         ];
         for (seq, text) in raw.iter().enumerate() {
             stmts.push(self.sql(
-                "INSERT INTO audience_raw (audience_id, part, seq, openids) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND version = ?5)",
-                &[s(&audience.id), n(part.part), n(seq as i64), s(text), n(audience.version + 1)],
+                "INSERT INTO audience_raw (audience_id, part, seq, openids) SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND version = ?5 AND account_id = ?6)",
+                &[s(&audience.id), n(part.part), n(seq as i64), s(text), n(audience.version + 1), self.acc()],
             )?);
         }
         Ok(stmts)
@@ -293,8 +293,8 @@ impl Store {
     ) -> Result<Vec<D1PreparedStatement>, AppError> {
         let (valid, duplicates, batches) = counts;
         let mut stmts = vec![self.sql(
-            "UPDATE audiences SET state = 'sealed', valid = ?3, duplicates = ?4, batches = ?5, sealed_at = ?6, version = version + 1 WHERE id = ?1 AND version = ?2 AND state IN ('open', 'collecting')",
-            &[s(&audience.id), n(audience.version), n(valid), n(duplicates), n(batches), n(now)],
+            "UPDATE audiences SET state = 'sealed', valid = ?3, duplicates = ?4, batches = ?5, sealed_at = ?6, version = version + 1 WHERE id = ?1 AND version = ?2 AND state IN ('open', 'collecting') AND account_id = ?7",
+            &[s(&audience.id), n(audience.version), n(valid), n(duplicates), n(batches), n(now), self.acc()],
         )?];
         for group in chunks.chunks(CHUNKS_PER_INSERT) {
             let values = vec!["(?, ?, ?, ?, ?)"; group.len()].join(", ");
@@ -308,15 +308,15 @@ impl Store {
                     s(c.openids),
                 ]);
             }
-            args.extend([s(&audience.id), n(audience.version + 1)]);
+            args.extend([s(&audience.id), n(audience.version + 1), self.acc()]);
             stmts.push(self.sql(
-                &format!("INSERT INTO audience_chunks (audience_id, idx, count, digest, openids) SELECT column1, column2, column3, column4, column5 FROM (VALUES {values}) WHERE EXISTS (SELECT 1 FROM audiences WHERE id = ? AND version = ? AND state = 'sealed')"),
+                &format!("INSERT INTO audience_chunks (audience_id, idx, count, digest, openids) SELECT column1, column2, column3, column4, column5 FROM (VALUES {values}) WHERE EXISTS (SELECT 1 FROM audiences WHERE id = ? AND version = ? AND state = 'sealed' AND account_id = ?)"),
                 &args,
             )?);
         }
         stmts.push(self.sql(
-            "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND state = 'sealed')",
-            &[s(&audience.id)],
+            "DELETE FROM audience_raw WHERE audience_id = ?1 AND EXISTS (SELECT 1 FROM audiences WHERE id = ?1 AND state = 'sealed' AND account_id = ?2)",
+            &[s(&audience.id), self.acc()],
         )?);
         Ok(stmts)
     }
